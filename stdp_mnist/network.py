@@ -1,0 +1,213 @@
+"""The network's state and its life: initialisation, kernel parameters, save and load.
+
+``Network`` holds the learnable state (input weights, theta), the fixed random delays,
+and the dynamic state the kernel carries from one example to the next (membrane
+potentials, conductances, traces, pending delayed input), plus the position in the
+training schedule and the random stream. Saving and loading it is exact, which is
+what makes an interrupted run resume bit-identically.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from . import kernel
+from .config import Config
+
+N_INPUTS = 784
+# Tags that keep the random streams of different purposes apart (see random_seed).
+STREAM_INIT, STREAM_TRAIN, STREAM_ORDER, STREAM_ASSIGN, STREAM_TEST = range(5)
+
+
+class CheckpointError(Exception):
+    """A model file that is missing, unreadable or does not belong to the config."""
+
+
+def random_seed(seed: int, *tags: int) -> int:
+    """A 64-bit seed derived from the run seed and tags (stream, pass, block, ...)."""
+    return int(np.random.SeedSequence([seed, *tags]).generate_state(1, np.uint64)[0])
+
+
+def steps(ms: float, dt_ms: float) -> int:
+    """Whole time steps in a duration."""
+    return int(round(ms / dt_ms))
+
+
+def delay_steps(cfg: Config) -> int:
+    """Number of distinct input delays (delays are 0 .. delay_steps - 1 steps); 1 = off."""
+    return max(1, math.ceil(cfg.network.max_delay_ms / cfg.simulation.dt_ms - 1e-9))
+
+
+def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
+    """Turn the config into per-step kernel constants. ``frozen`` selects the frozen-run
+    intensity boost setting (evaluation.boost) instead of the training one (always on)."""
+    sim, exc, inh, stdp = cfg.simulation, cfg.excitatory, cfg.inhibitory, cfg.stdp
+    dt = sim.dt_ms
+
+    def neuron_decay(tau_ms: float) -> float:
+        """Per-step factor of a neuron-state variable: exact, or Brian 1's forward Euler."""
+        return 1.0 - dt / tau_ms if sim.integrator == "euler" else math.exp(-dt / tau_ms)
+
+    return kernel.KernelParams(
+        n_present=steps(sim.present_ms, dt),
+        n_rest=steps(sim.rest_ms, dt) if sim.rest == "simulate" else 0,
+        exact_reset=sim.rest == "reset",
+        spike_prob_per_hz=dt / 1000.0,
+        rate_per_pixel_hz=cfg.input.rate_per_pixel_hz,
+        intensity=cfg.input.intensity,
+        intensity_step=cfg.input.intensity_step,
+        min_spikes=cfg.input.min_spikes,
+        max_retries=cfg.input.max_retries,
+        boost=cfg.evaluation.boost if frozen else True,
+        dt_tau_e=dt / exc.tau_ms,
+        v_rest_e=exc.v_rest_mv,
+        v_reset_e=exc.v_reset_mv,
+        v_thresh_e=exc.v_thresh_mv - exc.theta_offset_mv,
+        e_exc_e=exc.e_exc_mv,
+        e_inh_e=exc.e_inh_mv,
+        decay_ge_e=neuron_decay(exc.tau_ge_ms),
+        decay_gi_e=neuron_decay(exc.tau_gi_ms),
+        clamp_steps_e=steps(exc.refractory_ms, dt),
+        block_steps_e=steps(exc.spike_block_ms, dt),
+        decay_theta=neuron_decay(exc.tau_theta_ms),
+        theta_plus=exc.theta_plus_mv,
+        rest_theta_decay=math.exp(-sim.rest_ms / exc.tau_theta_ms),
+        dt_tau_i=dt / inh.tau_ms,
+        v_rest_i=inh.v_rest_mv,
+        v_reset_i=inh.v_reset_mv,
+        v_thresh_i=inh.v_thresh_mv,
+        e_exc_i=inh.e_exc_mv,
+        e_inh_i=inh.e_inh_mv,
+        decay_ge_i=neuron_decay(inh.tau_ge_ms),
+        decay_gi_i=neuron_decay(inh.tau_gi_ms),
+        refractory_steps_i=steps(inh.refractory_ms, dt),
+        w_exc_to_inh=cfg.network.w_exc_to_inh,
+        w_inh_to_exc=cfg.network.w_inh_to_exc,
+        nu_pre=stdp.nu_pre,
+        nu_post=stdp.nu_post,
+        decay_pre=math.exp(-dt / stdp.tau_pre_ms),
+        decay_post1=math.exp(-dt / stdp.tau_post1_ms),
+        decay_post2=math.exp(-dt / stdp.tau_post2_ms),
+        potentiation_uses_post2=stdp.rule == "reference",
+        w_max=cfg.network.w_max,
+        weight_sum=cfg.network.weight_sum,
+    )
+
+
+def stdp_tables(stdp_delays: np.ndarray, n_delays: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each input, its excitatory targets sorted by STDP delay and the bucket starts:
+    targets with delay d are ``order[i, start[i, d]:start[i, d + 1]]``."""
+    order = np.argsort(stdp_delays, axis=1, kind="stable").astype(np.int32)
+    counts = np.stack([(stdp_delays == d).sum(axis=1) for d in range(n_delays)], axis=1)
+    start = np.zeros((stdp_delays.shape[0], n_delays + 1), np.int64)
+    start[:, 1:] = np.cumsum(counts, axis=1)
+    return order, start
+
+
+@dataclass
+class Network:
+    """Everything that defines a (partly) trained network and where its training stands."""
+
+    weights: np.ndarray  # float32 (784, N), input -> excitatory
+    theta: np.ndarray  # float64 (N,), adaptive threshold, mV
+    delays: np.ndarray  # uint8 (784, N), input -> excitatory delay in steps
+    exc: np.ndarray  # float64 (5, N): v (mV), g_e, g_i, x_post1, x_post2
+    inh: np.ndarray  # float64 (3, N): v (mV), g_e, g_i
+    since: np.ndarray  # int64 (2, N): steps since the last spike, excitatory and inhibitory
+    pending: np.ndarray  # float64 (delay steps, N): ring buffer of delayed conductance
+    x_pre_hist: np.ndarray  # float64 (delay steps, 784): recent input traces
+    clock: np.ndarray  # int64 (1,): global step count
+    rng: np.ndarray  # uint64 (1,): state of the training spike-train stream
+    examples_seen: np.ndarray  # int64 (1,): training examples finished
+
+    @property
+    def n_excitatory(self) -> int:
+        return self.weights.shape[1]
+
+    def stdp_delays(self, cfg: Config) -> np.ndarray:
+        """The delays STDP is timed with: the synaptic ones (arrival) or none (emission)."""
+        return self.delays if cfg.stdp.timing == "arrival" else np.zeros_like(self.delays)
+
+    def kernel_state(self, cfg: Config) -> tuple:
+        """Arguments from ``weights`` to ``clock`` of kernel.train_examples."""
+        stdp_delays = self.stdp_delays(cfg)
+        order, start = stdp_tables(stdp_delays, self.pending.shape[0])
+        return (self.weights, self.theta, self.delays, stdp_delays, order, start,
+                self.exc, self.inh, self.since, self.pending, self.x_pre_hist, self.clock)
+
+
+def new_network(cfg: Config) -> Network:
+    """A fresh network: random weights and delays, theta at its initial value, every
+    membrane potential at v_rest + v_init_offset (the reference's start)."""
+    n = cfg.network.n_excitatory
+    gen = np.random.default_rng(random_seed(cfg.run.seed, STREAM_INIT))
+    net = cfg.network
+    weights = (net.w_init_scale * (gen.random((N_INPUTS, n)) + net.w_init_offset)).astype(np.float32)
+    np.clip(weights, 0.0, net.w_max, out=weights)
+    ring = delay_steps(cfg)
+    delays = np.minimum(gen.random((N_INPUTS, n)) * (net.max_delay_ms / cfg.simulation.dt_ms), ring - 1)
+    delays = delays.astype(np.uint8)
+    params = kernel_params(cfg)
+    exc, inh, since, pending, x_pre_hist, clock = kernel.init_state(
+        params, N_INPUTS, n, ring, cfg.excitatory.v_init_offset_mv)
+    return Network(
+        weights=weights,
+        theta=np.full(n, cfg.excitatory.theta_init_mv, np.float64),
+        delays=delays,
+        exc=exc, inh=inh, since=since, pending=pending, x_pre_hist=x_pre_hist, clock=clock,
+        rng=np.array([random_seed(cfg.run.seed, STREAM_TRAIN)], np.uint64),
+        examples_seen=np.zeros(1, np.int64),
+    )
+
+
+def save_network(network: Network, path: str | Path, model_hash: str) -> None:
+    """Write the network to ``path`` atomically: a temp file beside it, fsync, rename."""
+    path = Path(path)
+    arrays = {f.name: getattr(network, f.name) for f in fields(Network)}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, model_hash=np.array(model_hash), **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_network(path: str | Path, cfg: Config) -> Network:
+    """Read a saved network, checking that it belongs to ``cfg`` (shapes, hash)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no model file (was the run trained?)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            stored_hash = str(data["model_hash"])
+            arrays = {f.name: data[f.name] for f in fields(Network)}
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise CheckpointError(f"{path}: unreadable or corrupt model file ({exc})") from None
+    if stored_hash != cfg.model_hash():
+        raise CheckpointError(f"{path}: model does not match the config "
+                              f"(n_excitatory={cfg.network.n_excitatory}; file has {arrays['weights'].shape[1]} neurons)")
+    expected = new_network_shapes(cfg)
+    for name, shape in expected.items():
+        if arrays[name].shape != shape:
+            raise CheckpointError(f"{path}: {name} has shape {arrays[name].shape}, config expects {shape}")
+    return Network(**arrays)
+
+
+def new_network_shapes(cfg: Config) -> dict[str, tuple[int, ...]]:
+    """Array shapes a network of this config has."""
+    n, ring = cfg.network.n_excitatory, delay_steps(cfg)
+    return {
+        "weights": (N_INPUTS, n), "theta": (n,), "delays": (N_INPUTS, n), "exc": (5, n),
+        "inh": (3, n), "since": (2, n), "pending": (ring, n), "x_pre_hist": (ring, N_INPUTS),
+        "clock": (1,), "rng": (1,), "examples_seen": (1,),
+    }

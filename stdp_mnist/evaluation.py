@@ -1,0 +1,119 @@
+"""Frozen evaluation: assign neurons to classes from labelled training images, then
+classify the test set with "all" and "proportion" voting.
+
+Frozen runs are cut into blocks of ``evaluation.block_size`` examples; each block
+starts at rest with a random stream derived from (seed, stage, block index) and the
+blocks run in parallel on all cores, so results do not depend on the core count.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numba
+import numpy as np
+
+from . import kernel, readout
+from .config import Config
+from .data import Mnist
+from .network import STREAM_ASSIGN, STREAM_TEST, Network, kernel_params, load_network, random_seed
+from .rundir import ASSIGNMENTS_FILE, EVAL_METRICS_FILE, MODEL_FILE, read_run_config, write_atomic
+
+# progress(stage, examples_done, examples_total)
+EvalProgress = Callable[[str, int, int], None]
+
+
+def frozen_counts(cfg: Config, network: Network, images: np.ndarray, stream: int,
+                  blocks_per_call: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Yield (first example index, spike counts K x N, retries K) of frozen runs over
+    ``images``, a few blocks per kernel call (one per core by default)."""
+    params = kernel_params(cfg, frozen=True)
+    size = cfg.evaluation.block_size
+    per_call = (blocks_per_call or numba.get_num_threads()) * size
+    for first in range(0, len(images), per_call):
+        chunk = np.ascontiguousarray(images[first:first + per_call])
+        first_block = first // size
+        n_blocks = (len(chunk) + size - 1) // size
+        seeds = np.array([random_seed(cfg.run.seed, stream, first_block + b) for b in range(n_blocks)],
+                         np.uint64)
+        counts = np.zeros((len(chunk), network.n_excitatory), np.int32)
+        retries = np.zeros(len(chunk), np.int64)
+        kernel.frozen_responses(params, chunk, size, seeds, network.weights, network.theta,
+                                network.delays, counts, retries)
+        yield first, counts, retries
+
+
+def evaluate_network(cfg: Config, network: Network, data: Mnist,
+                     progress: EvalProgress | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """Assign and test a trained network; returns (metrics, assignment arrays)."""
+    ev = cfg.evaluation
+    n_assign = min(ev.n_assign, len(data.train_images))
+    n_test = min(ev.n_test, len(data.test_images))
+    notify = progress or (lambda *_: None)
+
+    t0 = time.perf_counter()
+    sums = np.zeros((network.n_excitatory, readout.N_CLASSES))
+    assign_spikes = assign_boosts = 0
+    labels = data.train_labels[:n_assign]
+    for first, counts, retries in frozen_counts(cfg, network, data.train_images[:n_assign], STREAM_ASSIGN):
+        sums += readout.class_spike_sums(counts, labels[first:first + len(counts)])
+        assign_spikes += int(counts.sum())
+        assign_boosts += int(retries.sum())
+        notify("assign", first + len(counts), n_assign)
+    class_sizes = np.bincount(labels, minlength=readout.N_CLASSES)
+    rates = readout.class_rates(sums, class_sizes)
+    assignments = readout.assign_classes(rates)
+    assign_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    pred_all = np.empty(n_test, np.int64)
+    pred_prop = np.empty(n_test, np.int64)
+    test_spikes = test_boosts = 0
+    for first, counts, retries in frozen_counts(cfg, network, data.test_images[:n_test], STREAM_TEST):
+        pred_all[first:first + len(counts)] = readout.predict_all(counts, assignments)
+        pred_prop[first:first + len(counts)] = readout.predict_proportion(counts, assignments, rates)
+        test_spikes += int(counts.sum())
+        test_boosts += int(retries.sum())
+        notify("test", first + len(counts), n_test)
+    test_s = time.perf_counter() - t0
+
+    truth = data.test_labels[:n_test]
+    metrics = {
+        "accuracy_all": readout.accuracy(truth, pred_all),
+        "accuracy_proportion": readout.accuracy(truth, pred_prop),
+        "n_test": n_test,
+        "n_assign": n_assign,
+        "n_excitatory": network.n_excitatory,
+        "examples_trained": int(network.examples_seen[0]),
+        "seed": cfg.run.seed,
+        "confusion_all": readout.confusion_matrix(truth, pred_all).tolist(),
+        "confusion_proportion": readout.confusion_matrix(truth, pred_prop).tolist(),
+        "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=readout.N_CLASSES).tolist(),
+        "unassigned_neurons": int((assignments == readout.UNASSIGNED).sum()),
+        "assign_spikes_per_example": assign_spikes / max(1, n_assign),
+        "test_spikes_per_example": test_spikes / max(1, n_test),
+        "assign_boosts": assign_boosts,
+        "test_boosts": test_boosts,
+        "assign_wall_s": round(assign_s, 3),
+        "test_wall_s": round(test_s, 3),
+        "threads": numba.get_num_threads(),
+    }
+    arrays = {"assignments": assignments, "class_rates": rates, "predictions_all": pred_all,
+              "predictions_proportion": pred_prop}
+    return metrics, arrays
+
+
+def evaluate(run_dir: str | Path, data: Mnist, progress: EvalProgress | None = None,
+             cfg: Config | None = None) -> dict:
+    """Evaluate a trained run directory (with its own config unless ``cfg`` is given,
+    e.g. with other evaluation settings); writes metrics.json and assignments.npz there."""
+    run_dir = Path(run_dir)
+    cfg = cfg or read_run_config(run_dir)
+    network = load_network(run_dir / MODEL_FILE, cfg)
+    metrics, arrays = evaluate_network(cfg, network, data, progress)
+    write_atomic(run_dir / EVAL_METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
+    np.savez(run_dir / ASSIGNMENTS_FILE, **arrays)
+    return metrics

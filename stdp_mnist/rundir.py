@@ -1,0 +1,97 @@
+"""One run = one directory: the resolved config, the model checkpoint, metrics.
+
+Layout of a run directory::
+
+    config.toml      the resolved config the run was trained with (every key)
+    model.npz        the network and its place in the training schedule
+    metrics.jsonl    one line per checkpoint while training
+    metrics.json     the evaluation's results
+    assignments.npz  neuron classes and per-class rates from the evaluation
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .config import Config, ConfigError, config_to_toml, load_config
+
+CONFIG_FILE = "config.toml"
+MODEL_FILE = "model.npz"
+TRAIN_METRICS_FILE = "metrics.jsonl"
+EVAL_METRICS_FILE = "metrics.json"
+ASSIGNMENTS_FILE = "assignments.npz"
+
+
+class RunDirError(Exception):
+    """A run directory that is missing, incomplete, or would be overwritten."""
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path via a temp file in the same directory, fsync and rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def create_run_dir(run_dir: Path, cfg: Config, overwrite: bool = False) -> None:
+    """Make a run directory for a new training run and write its resolved config.
+
+    Refuses a directory that already holds a run unless ``overwrite``; with it, the old
+    run's files are replaced as the new run writes its own."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: exists and is not a directory")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not overwrite:
+        raise RunDirError(f"{run_dir}: not empty; use --resume to continue it or --overwrite to start again")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for name in (MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE):
+            (run_dir / name).unlink(missing_ok=True)
+        write_atomic(run_dir / CONFIG_FILE, config_to_toml(cfg))
+    except OSError as exc:
+        raise RunDirError(f"{run_dir}: cannot write run directory ({exc.strerror or exc})") from None
+
+
+def read_run_config(run_dir: Path) -> Config:
+    """The resolved config of an existing run."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: no such run directory")
+    path = run_dir / CONFIG_FILE
+    if not path.is_file():
+        raise RunDirError(f"{run_dir}: not a run directory (no {CONFIG_FILE})")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise RunDirError(str(exc)) from None
+
+
+def append_jsonl(path: Path, record: dict) -> None:
+    """Append one JSON line and flush it to disk."""
+    with open(path, "a") as fh:
+        fh.write(json.dumps(record) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """All complete JSON lines of a file (a torn last line is ignored)."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return records

@@ -1,0 +1,158 @@
+"""A plain numpy reference of ``stdp_mnist.kernel.simulate`` (no numba), for tests.
+
+Written from SPEC.md and the step order stated in the kernel's module docstring, for
+clarity rather than speed: one Python iteration per time step, numpy across neurons.
+It takes and updates exactly the same arrays as the kernel:
+
+    simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order,
+             stdp_start, exc, inh, since, pending, x_pre_hist, clock, counts) -> total
+
+Deliberate differences in *method* (not in result) from the kernel, so that the two
+are not the same code twice:
+
+* ``stdp_order`` / ``stdp_start`` are ignored: which synapses receive a delayed input
+  spike at step ``t`` is found directly from ``stdp_delays`` (emission step
+  ``t - stdp_delays[i, j]`` was a spike of input ``i`` in this presentation);
+* the inhibitory -> excitatory drive is computed as "number of inhibitory spikes from
+  neurons other than j" times the weight;
+* STDP updates are whole-matrix / whole-column numpy expressions.
+
+Weights are float32; every update is computed in float64 from the float32 value and
+stored back as float32 (as the kernel does).
+
+Order of work within step ``t`` (global step ``c = clock[0]``):
+
+1. excitatory neurons: steps since last spike ``s = since + 1``; v = v_reset while
+   ``s < clamp_steps_e`` else forward Euler from the conductances left by the previous
+   step; g_e, g_i decay; when learning, theta, x_post1, x_post2 decay; spike if
+   ``s >= block_steps_e`` and ``v > v_thresh_e + theta``: v = v_reset, s = 0,
+   theta += theta_plus (learning). Inhibitory neurons likewise (clamp and block both
+   ``refractory_steps_i``, no theta).
+2. input spikes of step t (presentation only) add their current weight to the
+   conductance pending at ``c + delay``; the pending conductance of step c is added to
+   g_e; excitatory spike k adds w_exc_to_inh to inhibitory k's g_e; inhibitory spike k
+   adds w_inh_to_exc to every excitatory j != k's g_i. Presentation spikes are counted.
+3. STDP (learning): x_pre(t) = x_pre(t-1) * decay_pre, set to 1 for inputs firing at
+   t; synapses whose input spike arrives at t are depressed by nu_pre * x_post1; then
+   for each excitatory spike j: w[:, j] += nu_post * x_pre(t - stdp_delay) * x_post2
+   (x_post2 before the spike; 1 for the pair rule), x_post1 = x_post2 = 1. Clip [0, w_max].
+
+After the steps, under ``exact_reset``: v = v_rest, conductances, traces, pending input
+and x_pre history = 0, "never fired", theta *= rest_theta_decay when learning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+V, GE, GI, POST1, POST2 = 0, 1, 2, 3, 4
+NEVER = 1 << 30
+
+
+def _spikes_matrix(ptr, idx, n_present, n_in):
+    """Boolean (n_present, n_in): input i fired at presentation step s."""
+    spiked = np.zeros((n_present, n_in), dtype=bool)
+    for s in range(n_present):
+        spiked[s, idx[ptr[s]:ptr[s + 1]]] = True
+    return spiked
+
+
+def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order, stdp_start,
+             exc, inh, since, pending, x_pre_hist, clock, counts):
+    n_in, n = weights.shape
+    ring = pending.shape[0]
+    cols = np.arange(n)
+    rows = np.arange(n_in)
+    syn_delay = np.asarray(delays, dtype=np.int64)  # conductance delays
+    stdp_delay = np.asarray(stdp_delays, dtype=np.int64)  # STDP timing delays
+    spiked = _spikes_matrix(ptr, idx, p.n_present, n_in)
+    total = 0
+
+    for t in range(p.n_present + p.n_rest):
+        c = int(clock[0])
+        slot = c % ring
+        inputs_now = np.asarray(idx[ptr[t]:ptr[t + 1]]) if t < p.n_present else np.empty(0, np.int64)
+
+        # ---- 1. excitatory neurons --------------------------------------------------
+        v = exc[V].copy()
+        s_e = np.minimum(since[0] + 1, NEVER)
+        euler = v + p.dt_tau_e * ((p.v_rest_e - v) + exc[GE] * (p.e_exc_e - v)
+                                  + exc[GI] * (p.e_inh_e - v))
+        v = np.where(s_e < p.clamp_steps_e, p.v_reset_e, euler)
+        exc[GE] *= p.decay_ge_e
+        exc[GI] *= p.decay_gi_e
+        if learn:
+            theta *= p.decay_theta
+            exc[POST1] *= p.decay_post1
+            exc[POST2] *= p.decay_post2
+        fire_e = (s_e >= p.block_steps_e) & (v > p.v_thresh_e + theta)
+        v[fire_e] = p.v_reset_e
+        s_e[fire_e] = 0
+        if learn:
+            theta[fire_e] += p.theta_plus
+        exc[V] = v
+        since[0] = s_e
+
+        # ---- 1b. inhibitory neurons -------------------------------------------------
+        u = inh[V].copy()
+        s_i = np.minimum(since[1] + 1, NEVER)
+        euler = u + p.dt_tau_i * ((p.v_rest_i - u) + inh[GE] * (p.e_exc_i - u)
+                                  + inh[GI] * (p.e_inh_i - u))
+        refractory = s_i < p.refractory_steps_i
+        u = np.where(refractory, p.v_reset_i, euler)
+        inh[GE] *= p.decay_ge_i
+        inh[GI] *= p.decay_gi_i
+        fire_i = ~refractory & (u > p.v_thresh_i)
+        u[fire_i] = p.v_reset_i
+        s_i[fire_i] = 0
+        inh[V] = u
+        since[1] = s_i
+
+        # ---- 2. synaptic transmission ----------------------------------------------
+        for i in inputs_now:  # weight at emission, arriving after the synapse's delay
+            pending[(c + syn_delay[i]) % ring, cols] += weights[i].astype(np.float64)
+        exc[GE] += pending[slot]
+        pending[slot] = 0.0
+        inh[GE, fire_e] += p.w_exc_to_inh
+        others_fired = fire_i.sum() - fire_i.astype(np.int64)  # inhibitory spikes from k != j
+        exc[GI] += p.w_inh_to_exc * others_fired
+        if t < p.n_present:
+            counts[fire_e] += 1
+            total += int(fire_e.sum())
+
+        # ---- 3. STDP ----------------------------------------------------------------
+        if learn:
+            x_pre_hist[slot] = x_pre_hist[(c - 1) % ring] * p.decay_pre
+            x_pre_hist[slot, inputs_now] = 1.0
+            # depression at arrival: emission step t - d must be a spike of this presentation
+            emitted = t - stdp_delay
+            in_range = (emitted >= 0) & (emitted < p.n_present)
+            arriving = np.zeros((n_in, n), dtype=bool)
+            ii, jj = np.nonzero(in_range)
+            arriving[ii, jj] = spiked[emitted[ii, jj], ii]
+            if arriving.any():
+                depressed = weights.astype(np.float64) - p.nu_pre * exc[POST1][None, :]
+                depressed = np.minimum(np.maximum(depressed, 0.0), p.w_max)
+                weights[arriving] = depressed[arriving].astype(np.float32)
+            # potentiation for each excitatory spike, x_pre as it was at t - d
+            for j in np.nonzero(fire_e)[0]:
+                x_pre = x_pre_hist[(c - stdp_delay[:, j]) % ring, rows]
+                post2 = exc[POST2, j] if p.potentiation_uses_post2 else 1.0
+                col = weights[:, j].astype(np.float64) + (p.nu_post * post2) * x_pre
+                weights[:, j] = np.minimum(np.maximum(col, 0.0), p.w_max).astype(np.float32)
+                exc[POST1, j] = 1.0
+                exc[POST2, j] = 1.0
+
+        clock[0] = c + 1
+
+    if p.exact_reset:
+        exc[V] = p.v_rest_e
+        exc[GE:] = 0.0
+        inh[V] = p.v_rest_i
+        inh[GE:] = 0.0
+        since[:] = NEVER
+        pending[:] = 0.0
+        x_pre_hist[:] = 0.0
+        if learn:
+            theta *= p.rest_theta_decay
+    return total

@@ -17,7 +17,7 @@ from .config import ConfigError, apply_overrides, config_from_dict, load_config
 from .data import DataError, ensure_mnist, load_mnist
 from .evaluation import evaluate
 from .network import CheckpointError
-from .rundir import RunDirError, create_run_dir, read_run_config
+from .rundir import RunDirError, read_run_config
 from .training import NumericalError, Progress, TrainingInterrupted, train
 
 EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, OSError)
@@ -117,7 +117,6 @@ def train_command(config_path, run_dir, overrides, resume, overwrite, then_evalu
     else:
         cfg = load_config(config_path, overrides)
         run_dir = run_dir or str(Path("runs") / (Path(config_path).stem if config_path else "default"))
-        create_run_dir(Path(run_dir), cfg, overwrite)
     data = _load_data(cfg.data.dir)
     line = ProgressLine()
 
@@ -129,7 +128,7 @@ def train_command(config_path, run_dir, overrides, resume, overwrite, then_evalu
 
     click.echo(f"training {cfg.network.n_excitatory} neurons in {run_dir}", err=True)
     start = time.perf_counter()
-    network = train(cfg, run_dir, data.train_images, resume=bool(resume), progress=report)
+    network = train(cfg, run_dir, data.train_images, resume=bool(resume), overwrite=overwrite, progress=report)
     seen = int(network.examples_seen[0])
     click.echo(f"trained {seen} examples ({time.perf_counter() - start:.1f} s this session); "
                f"model: {Path(run_dir) / 'model.npz'}")

@@ -22,7 +22,7 @@ from . import kernel
 from .config import Config
 from .network import (STREAM_ORDER, Network, kernel_params, load_network, new_network, random_seed,
                       save_network)
-from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, read_jsonl
+from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, create_run_dir, read_jsonl
 
 # Aim for kernel calls of about this long, so progress and Ctrl-C stay responsive.
 CHUNK_SECONDS = 0.5
@@ -94,13 +94,16 @@ def _check_numbers(network: Network, cfg: Config) -> None:
 
 
 def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = False,
-          progress: Callable[[Progress], None] | None = None) -> Network:
+          overwrite: bool = False, progress: Callable[[Progress], None] | None = None) -> Network:
     """Train the network of ``cfg`` on ``images`` (uint8, K x 784) into ``run_dir``.
 
-    A fresh run starts from ``new_network``; ``resume`` continues from the run's
-    model.npz. Raises TrainingInterrupted (after checkpointing) on SIGINT/SIGTERM.
+    A fresh run creates the run directory (refusing one that holds a run unless
+    ``overwrite``) and starts from ``new_network``; ``resume`` continues from the
+    run's model.npz. Raises TrainingInterrupted (after checkpointing) on SIGINT/SIGTERM.
     """
     run_dir = Path(run_dir)
+    if not resume:
+        create_run_dir(run_dir, cfg, overwrite)
     model_path = run_dir / MODEL_FILE
     network = load_network(model_path, cfg) if resume else new_network(cfg)
     history = read_jsonl(run_dir / TRAIN_METRICS_FILE)

@@ -16,8 +16,8 @@ import click
 from .config import ConfigError, apply_overrides, config_from_dict, load_config
 from .data import DataError, ensure_mnist, load_mnist
 from .evaluation import evaluate
-from .network import CheckpointError
-from .rundir import RunDirError, read_run_config
+from .network import CheckpointError, load_network
+from .rundir import MODEL_FILE, RunDirError, check_new_run_dir, read_run_config
 from .training import NumericalError, Progress, TrainingInterrupted, train
 
 EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, OSError)
@@ -75,8 +75,8 @@ def _bar(done: int, total: int, width: int = 24) -> str:
     return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
 
 
-def _load_data(data_dir: str):
-    return load_mnist(data_dir or None, log=lambda msg: click.echo(msg, err=True))
+def _load_data(cfg):
+    return load_mnist(cfg.data.dir or None, fetch=cfg.data.verify, log=lambda msg: click.echo(msg, err=True))
 
 
 @click.group()
@@ -114,10 +114,12 @@ def train_command(config_path, run_dir, overrides, resume, overwrite, then_evalu
             raise ConfigError("--resume takes its config from the run directory; drop --config/--set/--overwrite")
         run_dir = resume
         cfg = read_run_config(Path(run_dir))
+        load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
     else:
         cfg = load_config(config_path, overrides)
         run_dir = run_dir or str(Path("runs") / (Path(config_path).stem if config_path else "default"))
-    data = _load_data(cfg.data.dir)
+        check_new_run_dir(Path(run_dir), overwrite)
+    data = _load_data(cfg)
     line = ProgressLine()
 
     def report(p: Progress) -> None:
@@ -164,4 +166,5 @@ def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
             if not text.startswith(("evaluation.", "data.")):
                 raise ConfigError(f"--set {text!r}: evaluate only accepts evaluation.* and data.* keys")
         cfg = config_from_dict(apply_overrides(cfg.to_dict(), overrides))
-    _evaluate(run_dir, _load_data(cfg.data.dir), cfg)
+    load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
+    _evaluate(run_dir, _load_data(cfg), cfg)

@@ -48,6 +48,7 @@ class RunSection:
 @dataclass(frozen=True)
 class DataSection:
     dir: str = _spec("", None, "MNIST directory; empty = $STDP_MNIST_DATA or the user cache dir")
+    verify: bool = _spec(True, None, "check the canonical MNIST MD5s and fetch missing files; false = use the IDX files in dir as they are")
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,8 @@ def _check_consistency(cfg: Config) -> None:
         raise ConfigError(f"simulation.dt_ms: must be smaller than simulation.present_ms ({sim.present_ms}), got {sim.dt_ms}")
     if cfg.excitatory.spike_block_ms < cfg.excitatory.refractory_ms:
         raise ConfigError("excitatory.spike_block_ms: must be >= excitatory.refractory_ms")
+    if cfg.network.max_delay_ms / sim.dt_ms > 256:
+        raise ConfigError(f"network.max_delay_ms: at most 256 time steps ({256 * sim.dt_ms} ms at dt {sim.dt_ms} ms)")
     if sim.rest == "simulate" and cfg.network.max_delay_ms > sim.rest_ms:
         raise ConfigError("network.max_delay_ms: must not exceed simulation.rest_ms, so that delayed input arrives within the rest")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -191,8 +192,8 @@ def load_network(path: str | Path, cfg: Config) -> Network:
         with np.load(path, allow_pickle=False) as data:
             stored_hash = str(data["model_hash"])
             arrays = {f.name: data[f.name] for f in fields(Network)}
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise CheckpointError(f"{path}: unreadable or corrupt model file ({exc})") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        raise CheckpointError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
     if stored_hash != cfg.model_hash():
         raise CheckpointError(f"{path}: model does not match the config "
                               f"(n_excitatory={cfg.network.n_excitatory}; file has {arrays['weights'].shape[1]} neurons)")

@@ -43,16 +43,22 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def check_new_run_dir(run_dir: Path, overwrite: bool = False) -> None:
+    """Refuse a path that is a file, or a directory already holding something unless ``overwrite``."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: exists and is not a directory")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not overwrite:
+        raise RunDirError(f"{run_dir}: not empty; use --resume to continue it or --overwrite to start again")
+
+
 def create_run_dir(run_dir: Path, cfg: Config, overwrite: bool = False) -> None:
     """Make a run directory for a new training run and write its resolved config.
 
     Refuses a directory that already holds a run unless ``overwrite``; with it, the old
     run's files are replaced as the new run writes its own."""
     run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunDirError(f"{run_dir}: exists and is not a directory")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not overwrite:
-        raise RunDirError(f"{run_dir}: not empty; use --resume to continue it or --overwrite to start again")
+    check_new_run_dir(run_dir, overwrite)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         for name in (MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE):

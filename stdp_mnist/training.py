@@ -142,14 +142,16 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
             network.examples_seen[0] = end
             spikes, boosts = int(counts.sum()), int(retries.sum())
             window = [window[0] + spikes, window[1] + len(batch), window[2] + boosts]
-            if end % every == 0 or end == total or stop.is_set():
-                checkpoint(end, *window)
-                window = [0, 0, 0]
             chunk = int(np.clip(len(batch) * CHUNK_SECONDS / max(took, 1e-6), 1, 2000))
             if progress is not None:
                 elapsed = time.perf_counter() - start
                 progress(Progress(end, total, elapsed, len(batch) / max(took, 1e-9),
                                   spikes / len(batch), boosts))
-            if stop.is_set():
+            # Checked after the progress callback, so a signal arriving during it is saved too.
+            interrupted = stop.is_set()
+            if end % every == 0 or end == total or interrupted:
+                checkpoint(end, *window)
+                window = [0, 0, 0]
+            if interrupted:
                 raise TrainingInterrupted(end)
     return network

@@ -1,0 +1,339 @@
+"""Tests for the stdp-mnist command line: one-line errors and a tiny end-to-end run on
+synthetic IDX files (no MNIST, no network)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from stdp_mnist import cli, data
+from stdp_mnist.config import load_config
+from stdp_mnist.data import MNIST_FILES, _idx_bytes
+
+CLI = Path(sys.executable).with_name("stdp-mnist")
+
+TINY_TOML = """\
+[network]
+n_excitatory = 4
+max_delay_ms = 5.0
+
+[simulation]
+present_ms = 20.0
+rest_ms = 10.0
+
+[training]
+max_examples = 20
+
+[run]
+checkpoint_every = 8
+
+[evaluation]
+n_assign = 40
+n_test = 20
+block_size = 10
+"""
+
+
+def synthetic_images(k: int, seed: int) -> np.ndarray:
+    """k uint8 28x28 images: a bright blob whose position depends on the label-ish seed."""
+    gen = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:28, 0:28]
+    out = np.zeros((k, 28, 28))
+    for m in range(k):
+        cy, cx = gen.uniform(8, 20, 2)
+        out[m] = np.exp(-(((yy - cy) / 4.0) ** 2 + ((xx - cx) / 3.0) ** 2))
+    return np.round(out * 255).astype(np.uint8)
+
+
+def make_data_dir(path: Path, n_train: int = 40, n_test: int = 20) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    gen = np.random.default_rng(7)
+    arrays = {
+        "train_images": synthetic_images(n_train, 1),
+        "train_labels": gen.integers(0, 10, n_train).astype(np.uint8),
+        "test_images": synthetic_images(n_test, 2),
+        "test_labels": gen.integers(0, 10, n_test).astype(np.uint8),
+    }
+    for key, arr in arrays.items():
+        (path / MNIST_FILES[key]).write_bytes(_idx_bytes(arr))
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    path = make_data_dir(tmp_path / "mnist")
+    # Nothing in these tests may touch the user's cache or the network.
+    monkeypatch.setenv("STDP_MNIST_DATA", str(path))
+    return path
+
+
+@pytest.fixture
+def no_md5(monkeypatch):
+    """Let the CLI read synthetic IDX files: its loader verifies the canonical MNIST MD5s
+    (load_mnist(fetch=True)), which synthetic files can never match."""
+    real = data.load_mnist
+
+    def load_without_fetch(data_dir=None, fetch=True, log=None):
+        return real(data_dir, fetch=False, log=log)
+
+    monkeypatch.setattr(cli, "load_mnist", load_without_fetch)
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_TOML)
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli.main, [str(a) for a in args])
+
+
+def error_line(result, *needles) -> str:
+    """The command failed with exactly one 'stdp-mnist: error:' line (the last line of
+    stderr) that mentions every needle, and no traceback."""
+    assert result.exit_code != 0, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    errors = [line for line in lines if line.startswith("stdp-mnist: error:")]
+    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    return errors[0]
+
+
+def only_error_line(result, *needles) -> str:
+    """As error_line, and stderr is that one line."""
+    line = error_line(result, *needles)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return line
+
+
+# --- one-line errors ---------------------------------------------------------------
+
+
+def test_malformed_config_file(tmp_path, data_dir):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[network\nn_excitatory = 4\n")
+    result = invoke("train", "--config", bad, "--run-dir", tmp_path / "run")
+    only_error_line(result, "bad.toml", "TOML")
+    assert not (tmp_path / "run").exists()
+
+
+def test_missing_config_file(tmp_path, data_dir):
+    only_error_line(invoke("train", "--config", tmp_path / "nope.toml", "--run-dir", tmp_path / "run"),
+                    "nope.toml")
+
+
+def test_unknown_key_in_config(tmp_path, data_dir):
+    path = tmp_path / "c.toml"
+    path.write_text("[network]\nn_exc = 4\n")
+    only_error_line(invoke("train", "--config", path, "--run-dir", tmp_path / "run"), "network.n_exc")
+
+
+def test_out_of_range_value_in_config(tmp_path, data_dir):
+    path = tmp_path / "c.toml"
+    path.write_text("[stdp]\nnu_pre = 1.5\n")
+    only_error_line(invoke("train", "--config", path, "--run-dir", tmp_path / "run"), "stdp.nu_pre")
+
+
+def test_set_without_equals(tmp_path, data_dir, config_file):
+    only_error_line(invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
+                           "--set", "network.n_excitatory"), "network.n_excitatory", "section.key=value")
+
+
+def test_set_unknown_key(tmp_path, data_dir, config_file):
+    only_error_line(invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
+                           "--set", "network.neurons=4"), "network.neurons")
+
+
+def test_set_bad_value(tmp_path, data_dir, config_file):
+    only_error_line(invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
+                           "--set", "network.n_excitatory=many"), "network.n_excitatory")
+
+
+def test_evaluate_nonexistent_run_dir(tmp_path, data_dir):
+    only_error_line(invoke("evaluate", tmp_path / "nothing"), "nothing")
+
+
+def test_evaluate_dir_that_is_not_a_run(tmp_path, data_dir):
+    (tmp_path / "stuff").mkdir()
+    only_error_line(invoke("evaluate", tmp_path / "stuff"), "stuff", "config.toml")
+
+
+def test_evaluate_dir_without_model(tmp_path, data_dir, no_md5, config_file):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.toml").write_text(TINY_TOML + f'\n[data]\ndir = "{data_dir}"\n')
+    only_error_line(invoke("evaluate", run), "model.npz")
+
+
+def test_resume_nonexistent_dir(tmp_path, data_dir):
+    only_error_line(invoke("train", "--resume", tmp_path / "nothing"), "nothing")
+
+
+def test_resume_with_config_is_refused(tmp_path, data_dir, config_file):
+    only_error_line(invoke("train", "--resume", tmp_path / "x", "--config", config_file), "--resume")
+
+
+@pytest.mark.parametrize("name", ["train_images", "test_labels"])
+def test_truncated_idx_file(tmp_path, data_dir, no_md5, config_file, name):
+    path = data_dir / MNIST_FILES[name]
+    path.write_bytes(path.read_bytes()[:-7])
+    result = invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
+                    "--set", f"data.dir={data_dir}")
+    only_error_line(result, MNIST_FILES[name], "truncated")
+
+
+def test_synthetic_data_refused_by_md5_check(tmp_path, data_dir, config_file):
+    """Without the test hook, the CLI verifies MNIST's MD5s: synthetic files are refused
+    with one line naming the file (and nothing is downloaded or deleted)."""
+    before = {p.name: p.read_bytes() for p in data_dir.iterdir()}
+    result = invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
+                    "--set", f"data.dir={data_dir}")
+    only_error_line(result, MNIST_FILES["train_images"], "MD5")
+    assert {p.name: p.read_bytes() for p in data_dir.iterdir()} == before
+
+
+def test_train_into_non_empty_run_dir(tmp_path, data_dir, no_md5, config_file):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "notes.txt").write_text("mine\n")
+    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}")
+    line = error_line(result, str(run))
+    assert "--resume" in line and "--overwrite" in line
+    assert (run / "notes.txt").read_text() == "mine\n"
+    assert not (run / "model.npz").exists()
+
+
+# --- real process: stderr is one line, no traceback ------------------------------------
+
+
+def run_cli(*args, env_data: Path):
+    import os
+    env = dict(os.environ, STDP_MNIST_DATA=str(env_data))
+    return subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_subprocess_invalid_toml_one_line(tmp_path):
+    data_path = make_data_dir(tmp_path / "mnist")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("this is = = not toml\n")
+    proc = run_cli("train", "--config", bad, "--run-dir", tmp_path / "run", env_data=data_path)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stdp-mnist: error:") and "bad.toml" in lines[0]
+    assert proc.stdout == ""
+
+
+def test_subprocess_truncated_idx_one_line(tmp_path):
+    data_path = make_data_dir(tmp_path / "mnist")
+    path = data_path / MNIST_FILES["train_images"]
+    path.write_bytes(path.read_bytes()[:100])
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    proc = run_cli("train", "--config", cfg, "--run-dir", tmp_path / "run", "--set", f"data.dir={data_path}",
+                   env_data=data_path)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stdp-mnist: error:"), proc.stderr
+    assert MNIST_FILES["train_images"] in lines[0]
+
+
+# --- end to end ---------------------------------------------------------------------
+
+
+def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_file):
+    run = tmp_path / "run"
+    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
+                    "--evaluate")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    for name in ("config.toml", "model.npz", "metrics.jsonl", "metrics.json", "assignments.npz"):
+        assert (run / name).is_file(), name
+    assert "accuracy (all):" in result.stdout
+    # the run's config is the resolved one
+    resolved = load_config(config_file, [f"data.dir={data_dir}"])
+    assert load_config(run / "config.toml") == resolved
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [x["examples_seen"] for x in lines] == [8, 16, 20]
+    metrics = json.loads((run / "metrics.json").read_text())
+    for key in ("accuracy_all", "accuracy_proportion", "n_test", "n_assign", "confusion_all"):
+        assert key in metrics
+    assert metrics["n_test"] == 20 and metrics["n_assign"] == 40
+    assert metrics["examples_trained"] == 20 and metrics["n_excitatory"] == 4
+    assert 0.0 <= metrics["accuracy_all"] <= 1.0 and 0.0 <= metrics["accuracy_proportion"] <= 1.0
+    confusion = np.array(metrics["confusion_all"])
+    assert confusion.shape == (10, 10) and confusion.sum() == 20
+    model = (run / "model.npz").read_bytes()
+
+    # resuming a finished run: nothing to do, exit 0, model untouched
+    result = invoke("train", "--resume", run)
+    assert result.exit_code == 0, result.output
+    assert "trained 20 examples" in result.stdout
+    assert (run / "model.npz").read_bytes() == model
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
+
+    # evaluating again with fewer test images
+    result = invoke("evaluate", run, "--set", "evaluation.n_test=10")
+    assert result.exit_code == 0, result.output
+    again = json.loads((run / "metrics.json").read_text())
+    assert again["n_test"] == 10 and np.array(again["confusion_all"]).sum() == 10
+    assert again["n_assign"] == 40
+
+    # the same evaluation twice gives the same numbers (deterministic, any core count)
+    invoke("evaluate", run, "--set", "evaluation.n_test=10")
+    third = json.loads((run / "metrics.json").read_text())
+    assert {k: v for k, v in third.items() if not k.endswith("wall_s")} == {
+        k: v for k, v in again.items() if not k.endswith("wall_s")}
+
+    # a model setting cannot be changed at evaluation
+    result = invoke("evaluate", run, "--set", "network.n_excitatory=3")
+    only_error_line(result, "network.n_excitatory")
+    # nor can the run's config be broken into a bad one
+    only_error_line(invoke("evaluate", run, "--set", "evaluation.n_test=0"), "evaluation.n_test")
+    only_error_line(invoke("evaluate", run, "--set", "evaluation.n_tests=5"), "evaluation.n_tests")
+
+    # a second fresh train into the same dir is refused, --overwrite starts again
+    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}")
+    error_line(result, "--overwrite")
+    assert (run / "model.npz").read_bytes() == model
+    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
+                    "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert not (run / "metrics.json").exists()  # the old evaluation is gone
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
+    assert (run / "model.npz").read_bytes() != b""
+
+
+def test_cli_trains_on_custom_idx_data(tmp_path, data_dir, config_file):
+    result = invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
+                    "--set", f"data.dir={data_dir}", "--set", "data.verify=false")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_version_and_help():
+    assert invoke("--help").exit_code == 0
+    result = invoke("--version")
+    assert result.exit_code == 0 and "0." in result.output
+    for command in ("train", "evaluate", "download"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_evaluate_truncated_model_one_line(tmp_path, data_dir, no_md5, config_file):
+    run = tmp_path / "run"
+    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
+                    "--set", "training.max_examples=2")
+    assert result.exit_code == 0, result.output
+    model = run / "model.npz"
+    model.write_bytes(model.read_bytes()[:1000])
+    only_error_line(invoke("evaluate", run), "model.npz")

@@ -1,0 +1,465 @@
+"""Tests for training, checkpoints/resume, frozen evaluation and model files, on tiny
+networks and synthetic digit-like images (no MNIST needed)."""
+
+import dataclasses
+import json
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+from stdp_mnist import evaluation, network, readout, training
+from stdp_mnist.config import Config, ConfigError, config_to_toml
+from stdp_mnist.data import Mnist
+from stdp_mnist.network import CheckpointError, load_network, new_network, save_network
+from stdp_mnist.rundir import CONFIG_FILE, MODEL_FILE, TRAIN_METRICS_FILE, read_jsonl, write_atomic
+
+N_IMAGES = 30
+STATE = [f.name for f in dataclasses.fields(network.Network)]
+
+
+def tiny_config(**sections) -> Config:
+    base = Config().replace(
+        network={"n_excitatory": 5, "max_delay_ms": 5.0},
+        simulation={"present_ms": 20.0, "rest_ms": 10.0},
+        run={"checkpoint_every": 4},
+        evaluation={"block_size": 4},
+    )
+    return base.replace(**sections) if sections else base
+
+
+def blob_images(k: int, seed: int = 0) -> np.ndarray:
+    """k synthetic uint8 28x28 images (flattened): a bright elliptic blob and a stroke."""
+    gen = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:28, 0:28]
+    out = np.zeros((k, 28, 28))
+    for m in range(k):
+        cy, cx = gen.uniform(8, 20, 2)
+        ry, rx = gen.uniform(3, 7, 2)
+        out[m] = np.exp(-(((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2))
+        row = gen.integers(5, 23)
+        out[m, row, 6:22] = 1.0
+    return np.round(np.clip(out, 0, 1) * 255).astype(np.uint8).reshape(k, 784)
+
+
+def blob_labels(k: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 10, k).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return blob_images(N_IMAGES)
+
+
+def assert_networks_equal(a: network.Network, b: network.Network) -> None:
+    for name in STATE:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+def saved(run_dir, cfg) -> network.Network:
+    return load_network(run_dir / MODEL_FILE, cfg)
+
+
+# --- schedule helpers ---------------------------------------------------------
+
+
+def test_total_examples():
+    cfg = tiny_config(training={"passes": 3})
+    assert training.total_examples(cfg, 30) == 90
+    assert training.total_examples(cfg.replace(training={"max_examples": 40}), 30) == 40
+    assert training.total_examples(cfg.replace(training={"max_examples": 500}), 30) == 90
+
+
+def test_pass_order_unshuffled():
+    cfg = tiny_config()
+    for p in range(3):
+        np.testing.assert_array_equal(training.pass_order(cfg, p, 17), np.arange(17))
+
+
+def test_pass_order_shuffled_is_seeded_permutation_per_pass():
+    cfg = tiny_config(training={"shuffle": True})
+    orders = [training.pass_order(cfg, p, 50) for p in range(3)]
+    for order in orders:
+        assert sorted(order.tolist()) == list(range(50))
+    assert not np.array_equal(orders[0], np.arange(50))
+    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+    for p in range(3):  # deterministic
+        np.testing.assert_array_equal(training.pass_order(cfg, p, 50), orders[p])
+    other = cfg.replace(run={"seed": 1})
+    assert not np.array_equal(training.pass_order(other, 0, 50), orders[0])
+
+
+# --- training run directory -------------------------------------------------------
+
+
+def test_training_writes_model_and_metrics(tmp_path, images):
+    cfg = tiny_config(training={"max_examples": 10})
+    run = tmp_path / "run"
+    reports = []
+    net = training.train(cfg, run, images, progress=reports.append)
+    assert (run / MODEL_FILE).is_file() and (run / TRAIN_METRICS_FILE).is_file()
+    assert int(net.examples_seen[0]) == 10
+    assert_networks_equal(net, saved(run, cfg))
+    records = read_jsonl(run / TRAIN_METRICS_FILE)
+    for rec in records:
+        assert {"examples_seen", "wall_s", "spikes_per_example", "boosts", "mean_theta_mv"} <= set(rec)
+        json.dumps(rec)
+    assert records[-1]["examples_seen"] == 10
+    assert reports and reports[-1].examples_seen == 10 and reports[-1].total == 10
+    # training changed the state
+    fresh = new_network(cfg)
+    assert not np.array_equal(net.weights, fresh.weights)
+    assert (net.theta > cfg.excitatory.theta_init_mv - 1).all()
+    np.testing.assert_allclose(net.weights.sum(axis=0), cfg.network.weight_sum, rtol=0.05)
+    assert net.weights.min() >= 0
+
+
+def test_checkpoint_every_k(tmp_path, images):
+    cfg = tiny_config(training={"max_examples": 14}, run={"checkpoint_every": 5})
+    run = tmp_path / "run"
+    training.train(cfg, run, images)
+    assert [r["examples_seen"] for r in read_jsonl(run / TRAIN_METRICS_FILE)] == [5, 10, 14]
+    walls = [r["wall_s"] for r in read_jsonl(run / TRAIN_METRICS_FILE)]
+    assert walls == sorted(walls)
+
+
+def test_full_passes_when_no_max(tmp_path, images):
+    cfg = tiny_config(training={"passes": 2}, run={"checkpoint_every": 25})
+    run = tmp_path / "run"
+    net = training.train(cfg, run, images[:12])
+    assert int(net.examples_seen[0]) == 24
+    assert [r["examples_seen"] for r in read_jsonl(run / TRAIN_METRICS_FILE)] == [24]
+
+
+def test_resume_is_bit_identical(tmp_path, images):
+    """K examples, stop, resume to 2K == 2K uninterrupted; crosses a pass boundary (30
+    images) with per-pass shuffling so the order stream is exercised too."""
+    k = 20
+    full = tiny_config(training={"passes": 2, "max_examples": 2 * k, "shuffle": True}, run={"checkpoint_every": 6})
+    half = full.replace(training={"max_examples": k})
+    a, b = tmp_path / "A", tmp_path / "B"
+    net_a = training.train(full, a, images)
+    training.train(half, b, images)
+    assert int(saved(b, half).examples_seen[0]) == k
+    write_atomic(b / CONFIG_FILE, config_to_toml(full))
+    net_b = training.train(full, b, images, resume=True)
+    assert int(net_b.examples_seen[0]) == 2 * k
+    assert_networks_equal(net_a, net_b)
+    assert_networks_equal(saved(a, full), saved(b, full))
+    seen_a = [r["examples_seen"] for r in read_jsonl(a / TRAIN_METRICS_FILE)]
+    seen_b = [r["examples_seen"] for r in read_jsonl(b / TRAIN_METRICS_FILE)]
+    assert seen_a == [6, 12, 18, 24, 30, 36, 40]
+    assert seen_b == [6, 12, 18, 20, 24, 30, 36, 40]
+
+
+def test_resume_finished_run_is_a_no_op(tmp_path, images):
+    cfg = tiny_config(training={"max_examples": 6})
+    run = tmp_path / "run"
+    first = training.train(cfg, run, images)
+    lines = (run / TRAIN_METRICS_FILE).read_text()
+    again = training.train(cfg, run, images, resume=True)
+    assert_networks_equal(first, again)
+    assert (run / TRAIN_METRICS_FILE).read_text() == lines
+
+
+def test_resume_without_model_is_checkpoint_error(tmp_path, images):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError, match="model"):
+        training.train(tiny_config(), tmp_path / "empty", images, resume=True)
+
+
+def _require_main_thread():
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handling needs the main thread")
+
+
+def test_interrupt_checkpoints_and_resumes_bit_identically(tmp_path, images, monkeypatch):
+    """A SIGINT arriving while the kernel runs: checkpoint, TrainingInterrupted, and a
+    resume that ends exactly where an uninterrupted run does."""
+    _require_main_thread()
+    cfg = tiny_config(training={"max_examples": 16}, run={"checkpoint_every": 1000})
+    reference = training.train(cfg, tmp_path / "A", images)
+
+    original = training.kernel.train_examples
+    calls = []
+
+    def interrupted_kernel(*args):
+        original(*args)
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(training.kernel, "train_examples", interrupted_kernel)
+    run = tmp_path / "B"
+    with pytest.raises(training.TrainingInterrupted) as info:
+        training.train(cfg, run, images)
+    stopped = info.value.examples_seen
+    assert 0 < stopped < 16
+    assert int(saved(run, cfg).examples_seen[0]) == stopped
+    monkeypatch.setattr(training.kernel, "train_examples", original)
+    resumed = training.train(cfg, run, images, resume=True)
+    assert_networks_equal(reference, resumed)
+
+
+def test_interrupt_during_progress_still_checkpoints(tmp_path, images):
+    _require_main_thread()
+    cfg = tiny_config(training={"max_examples": 16}, run={"checkpoint_every": 1000})
+    run = tmp_path / "run"
+    with pytest.raises(training.TrainingInterrupted) as info:
+        training.train(cfg, run, images, progress=lambda p: os.kill(os.getpid(), signal.SIGINT))
+    assert (run / MODEL_FILE).is_file()
+    assert int(saved(run, cfg).examples_seen[0]) == info.value.examples_seen
+
+
+# --- determinism ------------------------------------------------------------------
+
+
+def test_same_seed_same_network(tmp_path, images):
+    cfg = tiny_config(training={"max_examples": 8})
+    a = training.train(cfg, tmp_path / "a", images)
+    b = training.train(cfg, tmp_path / "b", images)
+    assert_networks_equal(a, b)
+
+
+def test_different_seed_different_network(tmp_path, images):
+    cfg = tiny_config(training={"max_examples": 8})
+    a = training.train(cfg, tmp_path / "a", images)
+    b = training.train(cfg.replace(run={"seed": 1}), tmp_path / "b", images)
+    assert not np.array_equal(a.weights, b.weights)
+    assert not np.array_equal(a.delays, b.delays)
+    assert a.rng[0] != b.rng[0]
+
+
+def test_shuffle_changes_training_deterministically(tmp_path, images):
+    plain = tiny_config(training={"max_examples": 8})
+    shuffled = plain.replace(training={"shuffle": True})
+    a = training.train(plain, tmp_path / "a", images)
+    b = training.train(shuffled, tmp_path / "b", images)
+    c = training.train(shuffled, tmp_path / "c", images)
+    assert not np.array_equal(a.weights, b.weights)
+    assert_networks_equal(b, c)
+
+
+def test_shuffled_training_uses_pass_order(tmp_path, images):
+    """Training with shuffle == training unshuffled on the images in pass_order's order."""
+    shuffled = tiny_config(training={"max_examples": 10, "shuffle": True})
+    order = training.pass_order(shuffled, 0, len(images))
+    a = training.train(shuffled, tmp_path / "a", images)
+    b = training.train(shuffled.replace(training={"shuffle": False}), tmp_path / "b", images[order])
+    assert_networks_equal(a, b)
+
+
+# --- new network / delays ---------------------------------------------------------
+
+
+def test_new_network_matches_spec():
+    cfg = tiny_config(network={"max_delay_ms": 10.0})
+    net = new_network(cfg)
+    assert net.weights.shape == (784, 5) and net.weights.dtype == np.float32
+    assert 0.003 - 1e-6 <= net.weights.min() and net.weights.max() <= 0.303 + 1e-6
+    np.testing.assert_array_equal(net.theta, 20.0)
+    assert net.delays.min() == 0 and net.delays.max() == 19  # whole 0.5 ms steps in [0, 10) ms
+    np.testing.assert_array_equal(net.exc[0], -105.0)  # v_rest - 40 mV
+    np.testing.assert_array_equal(net.inh[0], -100.0)
+    assert int(net.examples_seen[0]) == 0
+
+
+def test_no_delays():
+    net = new_network(tiny_config(network={"max_delay_ms": 0.0}))
+    assert net.delays.max() == 0 and net.pending.shape[0] == 1
+
+
+def test_delays_longer_than_256_steps_are_refused():
+    """Delays are stored as uint8 steps; longer ones are a config error, not a silent wrap."""
+    with pytest.raises(ConfigError, match="network.max_delay_ms"):
+        tiny_config(network={"max_delay_ms": 150.0}, simulation={"present_ms": 350.0, "rest_ms": 150.0})
+    cfg = tiny_config(network={"max_delay_ms": 128.0}, simulation={"present_ms": 350.0, "rest_ms": 150.0})
+    assert network.delay_steps(cfg) == 256
+    assert int(new_network(cfg).delays.max()) == 255
+
+
+# --- model files --------------------------------------------------------------------
+
+
+def test_save_load_round_trip(tmp_path, images):
+    cfg = tiny_config(training={"max_examples": 3})
+    net = training.train(cfg, tmp_path / "run", images)
+    path = tmp_path / "copy.npz"
+    save_network(net, path, cfg.model_hash())
+    assert_networks_equal(net, load_network(path, cfg))
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_load_with_other_n_excitatory(tmp_path):
+    cfg = tiny_config()
+    save_network(new_network(cfg), tmp_path / MODEL_FILE, cfg.model_hash())
+    with pytest.raises(CheckpointError, match="n_excitatory"):
+        load_network(tmp_path / MODEL_FILE, cfg.replace(network={"n_excitatory": 4}))
+
+
+def test_load_with_other_delay_ring_is_refused(tmp_path):
+    cfg = tiny_config()
+    save_network(new_network(cfg), tmp_path / MODEL_FILE, cfg.model_hash())
+    with pytest.raises(CheckpointError, match="pending"):
+        load_network(tmp_path / MODEL_FILE, cfg.replace(network={"max_delay_ms": 2.0}))
+
+
+def test_load_missing_model(tmp_path):
+    with pytest.raises(CheckpointError, match="no model file"):
+        load_network(tmp_path / MODEL_FILE, tiny_config())
+
+
+@pytest.mark.parametrize("payload", [b"", b"garbage" * 100, os.urandom(4096)], ids=["empty", "text", "random"])
+def test_load_garbage_model(tmp_path, payload):
+    (tmp_path / MODEL_FILE).write_bytes(payload)
+    with pytest.raises(CheckpointError) as info:
+        load_network(tmp_path / MODEL_FILE, tiny_config())
+    assert MODEL_FILE in str(info.value)
+
+
+def _real_model_bytes(tmp_path):
+    cfg = tiny_config()
+    save_network(new_network(cfg), tmp_path / "good.npz", cfg.model_hash())
+    return (tmp_path / "good.npz").read_bytes()
+
+
+def test_load_truncated_model(tmp_path):
+    raw = _real_model_bytes(tmp_path)
+    (tmp_path / MODEL_FILE).write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(CheckpointError):
+        load_network(tmp_path / MODEL_FILE, tiny_config())
+
+
+def test_load_bit_flipped_model(tmp_path):
+    raw = bytearray(_real_model_bytes(tmp_path))
+    raw[len(raw) // 3] ^= 0xFF  # inside one of the stored arrays
+    (tmp_path / MODEL_FILE).write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError):
+        load_network(tmp_path / MODEL_FILE, tiny_config())
+
+
+def test_load_model_missing_array(tmp_path):
+    cfg = tiny_config()
+    net = new_network(cfg)
+    arrays = {name: getattr(net, name) for name in STATE if name != "theta"}
+    np.savez(tmp_path / MODEL_FILE, model_hash=np.array(cfg.model_hash()), **arrays)
+    with pytest.raises(CheckpointError):
+        load_network(tmp_path / MODEL_FILE, cfg)
+
+
+# --- frozen evaluation ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, images):
+    cfg = tiny_config(training={"max_examples": 12}, evaluation={"n_assign": 30, "n_test": 14})
+    run = tmp_path_factory.mktemp("trained") / "run"
+    net = training.train(cfg, run, images)
+    return cfg, run, net
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist(images):
+    return Mnist(train_images=images, train_labels=blob_labels(len(images)),
+                 test_images=blob_images(14, seed=5), test_labels=blob_labels(14, seed=6))
+
+
+def test_evaluate_network_metrics(trained, tiny_mnist):
+    cfg, _, net = trained
+    before = {name: getattr(net, name).copy() for name in STATE}
+    progress = []
+    metrics, arrays = evaluation.evaluate_network(cfg, net, tiny_mnist, lambda *a: progress.append(a))
+    for name in STATE:  # weights, theta and state frozen
+        np.testing.assert_array_equal(getattr(net, name), before[name], err_msg=name)
+    assert metrics["n_test"] == 14 and metrics["n_assign"] == 30
+    assert metrics["n_excitatory"] == 5 and metrics["examples_trained"] == 12
+    for key in ("accuracy_all", "accuracy_proportion"):
+        assert 0.0 <= metrics[key] <= 1.0
+    for key in ("confusion_all", "confusion_proportion"):
+        m = np.array(metrics[key])
+        assert m.shape == (10, 10) and m.sum() == 14
+        np.testing.assert_array_equal(m.sum(axis=1), np.bincount(tiny_mnist.test_labels, minlength=10))
+    assert metrics["accuracy_all"] == pytest.approx(np.trace(np.array(metrics["confusion_all"])) / 14)
+    assert sum(metrics["neurons_per_class"]) + metrics["unassigned_neurons"] == 5
+    json.dumps(metrics)
+    assert arrays["assignments"].shape == (5,) and arrays["class_rates"].shape == (5, 10)
+    assert arrays["predictions_all"].shape == (14,)
+    assert ("assign", 30, 30) in progress and ("test", 14, 14) in progress
+
+
+def test_evaluate_network_caps_at_data_size(trained, tiny_mnist):
+    cfg, _, net = trained
+    metrics, _ = evaluation.evaluate_network(
+        cfg.replace(evaluation={"n_assign": 60000, "n_test": 10000}), net, tiny_mnist)
+    assert metrics["n_assign"] == 30 and metrics["n_test"] == 14
+
+
+def test_evaluation_is_deterministic(trained, tiny_mnist):
+    cfg, _, net = trained
+    m1, a1 = evaluation.evaluate_network(cfg, net, tiny_mnist)
+    m2, a2 = evaluation.evaluate_network(cfg, net, tiny_mnist)
+    for key in m1:
+        if not key.endswith("wall_s"):
+            assert m1[key] == m2[key], key
+    for key in a1:
+        np.testing.assert_array_equal(a1[key], a2[key])
+
+
+def _all_counts(cfg, net, imgs, per_call):
+    parts = list(evaluation.frozen_counts(cfg, net, imgs, network.STREAM_TEST, blocks_per_call=per_call))
+    firsts = [first for first, _, _ in parts]
+    assert firsts == sorted(firsts) and firsts[0] == 0
+    return (np.concatenate([c for _, c, _ in parts]), np.concatenate([r for _, _, r in parts]))
+
+
+def test_frozen_counts_independent_of_grouping(trained, images):
+    cfg, _, net = trained  # block_size 4, 30 images: 8 blocks, the last one partial
+    c1, r1 = _all_counts(cfg, net, images, 1)
+    c3, r3 = _all_counts(cfg, net, images, 3)
+    cn, rn = _all_counts(cfg, net, images, None)
+    c99, r99 = _all_counts(cfg, net, images, 99)
+    assert c1.shape == (30, 5) and c1.sum() > 0
+    for c, r in ((c3, r3), (cn, rn), (c99, r99)):
+        np.testing.assert_array_equal(c1, c)
+        np.testing.assert_array_equal(r1, r)
+
+
+def test_frozen_counts_block_is_independent_of_preceding_blocks(trained, images):
+    """Each block starts from rest with its own stream: block 2 alone == block 2 in a run."""
+    cfg, _, net = trained
+    full, _ = _all_counts(cfg, net, images[:12], 3)
+    # blocks 0-1 replaced by other images: block 2's counts unchanged
+    other = images[:12].copy()
+    other[:8] = images[20:28]
+    changed, _ = _all_counts(cfg, net, other, 3)
+    np.testing.assert_array_equal(full[8:12], changed[8:12])
+
+
+def test_frozen_counts_streams_differ(trained, images):
+    cfg, _, net = trained
+    a = np.concatenate([c for _, c, _ in evaluation.frozen_counts(cfg, net, images, network.STREAM_ASSIGN)])
+    b = np.concatenate([c for _, c, _ in evaluation.frozen_counts(cfg, net, images, network.STREAM_TEST)])
+    assert not np.array_equal(a, b)
+
+
+def test_evaluate_run_dir_writes_files(tmp_path, trained, tiny_mnist):
+    cfg, run, net = trained
+    metrics = evaluation.evaluate(run, tiny_mnist, cfg=cfg)
+    on_disk = json.loads((run / "metrics.json").read_text())
+    assert on_disk == metrics
+    with np.load(run / "assignments.npz") as arrays:
+        assert set(arrays.files) >= {"assignments", "class_rates", "predictions_all", "predictions_proportion"}
+        assert arrays["predictions_all"].shape == (14,)
+        np.testing.assert_array_equal(
+            readout.confusion_matrix(tiny_mnist.test_labels, arrays["predictions_all"]),
+            np.array(metrics["confusion_all"]))
+
+
+def test_evaluate_with_wrong_config_is_refused(trained, tiny_mnist):
+    cfg, run, _ = trained
+    with pytest.raises(CheckpointError):
+        evaluation.evaluate(run, tiny_mnist, cfg=cfg.replace(network={"n_excitatory": 3}))

@@ -201,60 +201,69 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
     ring = pending.shape[0]
     fired_e = np.empty(n, np.int64)
     fired_i = np.empty(n, np.int64)
+    v_e, ge_e, gi_e, post1, post2 = exc[V], exc[GE], exc[GI], exc[POST1], exc[POST2]
+    v_i, ge_i, gi_i = inh[V], inh[GE], inh[GI]
+    since_e, since_i = since[0], since[1]
     total = 0
     for t in range(p.n_present + p.n_rest):
         c = clock[0]
         slot = c % ring
-        # 1. excitatory neurons
+        # 1. neurons: branch-free loops (selects, not jumps) so that they vectorise;
+        # the few neurons that fired are collected afterwards.
+        if learn:
+            for j in range(n):
+                theta[j] *= p.decay_theta
+                post1[j] *= p.decay_post1
+                post2[j] *= p.decay_post2
         n_fired_e = 0
         for j in range(n):
-            s = min(since[0, j] + 1, NEVER)
-            v = exc[V, j]
-            if s < p.clamp_steps_e:
-                v = p.v_reset_e
-            else:
-                v += p.dt_tau_e * ((p.v_rest_e - v) + exc[GE, j] * (p.e_exc_e - v)
-                                   + exc[GI, j] * (p.e_inh_e - v))
-            exc[GE, j] *= p.decay_ge_e
-            exc[GI, j] *= p.decay_gi_e
-            if learn:
-                theta[j] *= p.decay_theta
-                exc[POST1, j] *= p.decay_post1
-                exc[POST2, j] *= p.decay_post2
-            if s >= p.block_steps_e and v > p.v_thresh_e + theta[j]:
-                v = p.v_reset_e
-                s = 0
-                fired_e[n_fired_e] = j
-                n_fired_e += 1
-                if learn:
-                    theta[j] += p.theta_plus
-            exc[V, j] = v
-            since[0, j] = s
-        # 1b. inhibitory neurons
+            s = min(since_e[j] + 1, NEVER)
+            v = v_e[j]
+            v_int = v + p.dt_tau_e * ((p.v_rest_e - v) + ge_e[j] * (p.e_exc_e - v)
+                                      + gi_e[j] * (p.e_inh_e - v))
+            v = p.v_reset_e if s < p.clamp_steps_e else v_int
+            ge_e[j] *= p.decay_ge_e
+            gi_e[j] *= p.decay_gi_e
+            fire = (s >= p.block_steps_e) & (v > p.v_thresh_e + theta[j])
+            v_e[j] = p.v_reset_e if fire else v
+            since_e[j] = 0 if fire else s
+            n_fired_e += fire
         n_fired_i = 0
         for j in range(n):
-            s = min(since[1, j] + 1, NEVER)
-            v = inh[V, j]
-            if s < p.refractory_steps_i:
-                v = p.v_reset_i
-            else:
-                v += p.dt_tau_i * ((p.v_rest_i - v) + inh[GE, j] * (p.e_exc_i - v)
-                                   + inh[GI, j] * (p.e_inh_i - v))
-            inh[GE, j] *= p.decay_ge_i
-            inh[GI, j] *= p.decay_gi_i
-            if s >= p.refractory_steps_i and v > p.v_thresh_i:
-                v = p.v_reset_i
-                s = 0
-                fired_i[n_fired_i] = j
-                n_fired_i += 1
-            inh[V, j] = v
-            since[1, j] = s
+            s = min(since_i[j] + 1, NEVER)
+            v = v_i[j]
+            v_int = v + p.dt_tau_i * ((p.v_rest_i - v) + ge_i[j] * (p.e_exc_i - v)
+                                      + gi_i[j] * (p.e_inh_i - v))
+            v = p.v_reset_i if s < p.refractory_steps_i else v_int
+            ge_i[j] *= p.decay_ge_i
+            gi_i[j] *= p.decay_gi_i
+            fire = (s >= p.refractory_steps_i) & (v > p.v_thresh_i)
+            v_i[j] = p.v_reset_i if fire else v
+            since_i[j] = 0 if fire else s
+            n_fired_i += fire
+        if n_fired_e > 0:
+            q = 0
+            for j in range(n):
+                if since_e[j] == 0:
+                    fired_e[q] = j
+                    q += 1
+                    if learn:
+                        theta[j] += p.theta_plus
+        if n_fired_i > 0:
+            q = 0
+            for j in range(n):
+                if since_i[j] == 0:
+                    fired_i[q] = j
+                    q += 1
         # 2. spike propagation
         if t < p.n_present:
             for q in range(ptr[t], ptr[t + 1]):
                 i = idx[q]
                 for j in range(n):
-                    pending[(c + delays[i, j]) % ring, j] += weights[i, j]
+                    # (slot + delay) mod ring without an integer division
+                    r = slot + delays[i, j]
+                    r = r - ring if r >= ring else r
+                    pending[r, j] += weights[i, j]
         for j in range(n):
             exc[GE, j] += pending[slot, j]
             pending[slot, j] = 0.0

@@ -201,6 +201,7 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
     ring = pending.shape[0]
     fired_e = np.empty(n, np.int64)
     fired_i = np.empty(n, np.int64)
+    depression = np.empty(n, np.float64)  # nu_pre * x_post1 of the current step
     v_e, ge_e, gi_e, post1, post2 = exc[V], exc[GE], exc[GI], exc[POST1], exc[POST2]
     v_i, ge_i, gi_i = inh[V], inh[GE], inh[GI]
     since_e, since_i = since[0], since[1]
@@ -286,6 +287,8 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
             if t < p.n_present:
                 for q in range(ptr[t], ptr[t + 1]):
                     x_pre_hist[slot, idx[q]] = 1.0
+            for j in range(n):
+                depression[j] = p.nu_pre * post1[j]
             for d in range(ring):
                 s_emit = t - d
                 if s_emit < 0 or s_emit >= p.n_present:
@@ -294,15 +297,16 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
                     i = idx[q]
                     for k in range(stdp_start[i, d], stdp_start[i, d + 1]):
                         j = stdp_order[i, k]
-                        weights[i, j] = min(max(weights[i, j] - p.nu_pre * exc[POST1, j], 0.0), p.w_max)
+                        weights[i, j] = min(max(weights[i, j] - depression[j], 0.0), p.w_max)
             for q in range(n_fired_e):
                 j = fired_e[q]
-                scale = p.nu_post * (exc[POST2, j] if p.potentiation_uses_post2 else 1.0)
+                scale = p.nu_post * (post2[j] if p.potentiation_uses_post2 else 1.0)
                 for i in range(n_in):
-                    x_pre = x_pre_hist[(c - stdp_delays[i, j]) % ring, i]
-                    weights[i, j] = min(max(weights[i, j] + scale * x_pre, 0.0), p.w_max)
-                exc[POST1, j] = 1.0
-                exc[POST2, j] = 1.0
+                    r = slot - stdp_delays[i, j]  # (c - delay) mod ring
+                    r = r + ring if r < 0 else r
+                    weights[i, j] = min(max(weights[i, j] + scale * x_pre_hist[r, i], 0.0), p.w_max)
+                post1[j] = 1.0
+                post2[j] = 1.0
         clock[0] = c + 1
     if p.exact_reset:
         reset_to_rest(p, exc, inh, since, pending, x_pre_hist)

@@ -168,3 +168,25 @@ def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
         cfg = config_from_dict(apply_overrides(cfg.to_dict(), overrides))
     load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
     _evaluate(run_dir, _load_data(cfg), cfg)
+
+
+@main.command("bench")
+@click.option("--sizes", default="100,400,1600,6400", show_default=True,
+              help="Comma-separated numbers of excitatory neurons.")
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="Multiply the number of timed examples per size.")
+@click.option("--output", type=click.Path(dir_okay=False), default="results/benchmark.md", show_default=True,
+              help="Where to write the markdown report.")
+@one_line_errors
+def bench_command(sizes: str, scale: float, output: str) -> None:
+    """Time training and frozen evaluation per network size; write a markdown report."""
+    from .bench import run_benchmark, write_report
+
+    try:
+        size_list = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(f"--sizes {sizes!r}: expected comma-separated integers") from None
+    rows = run_benchmark(size_list, scale, log=lambda msg: click.echo(msg, err=True))
+    command = " ".join(["stdp-mnist bench", *sys.argv[2:]]) if Path(sys.argv[0]).name == "stdp-mnist" else " ".join(sys.argv)
+    click.echo(write_report(rows, Path(output), command))
+    click.echo(f"report: {output}")

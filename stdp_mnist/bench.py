@@ -90,7 +90,7 @@ def _brian2_row(n: int, n_examples: int) -> dict | None:
     script = Path(__file__).resolve().parents[1] / "scripts" / "brian2_reference.py"
     try:
         import brian2  # noqa: F401
-    except ImportError:
+    except Exception:  # absent, or broken beside this numpy: skip the comparison
         return None
     if not script.is_file():
         return None

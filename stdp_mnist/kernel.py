@@ -7,7 +7,8 @@ Everything here is numba-compiled and takes plain arrays and scalars (packed in 
 Order of work within one time step ``t`` (the same in the numpy reference in tests/):
 
 1. neurons: excitatory then inhibitory; v by forward Euler from the previous step's
-   conductances (or clamped at v_reset while refractory), then conductances, theta
+   conductances (implicit where Euler would overshoot: see update_neurons; or clamped
+   at v_reset while refractory), then conductances, theta
    and the post traces decay; threshold test, reset, theta += theta_plus;
 2. input spikes of step ``t`` are drawn; each adds its weight (at emission) to the
    ring buffer of pending conductance at ``t + delay``; the slot of ``t`` is added
@@ -90,7 +91,7 @@ class KernelParams(NamedTuple):
     weight_sum: float  # normalisation target of each neuron's input weights
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def next_uniform(rng):
     """Uniform double in (0, 1] from a splitmix64 stream whose state is ``rng[0]``."""
     rng[0] += _GOLDEN
@@ -101,7 +102,7 @@ def next_uniform(rng):
     return ((z >> _S11) + np.uint64(1)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _spike_steps(prob, n_steps, rng, steps_out):
     """Steps at which a Bernoulli(prob)-per-step source fires, by geometric skipping.
 
@@ -127,7 +128,7 @@ def _spike_steps(prob, n_steps, rng, steps_out):
         n += 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def poisson_spike_train(rates_hz, spike_prob_per_hz, n_steps, rng):
     """Input spike train of one presentation as CSR: inputs firing at step s are
     ``idx[ptr[s]:ptr[s + 1]]`` (ascending). Per-step spike probability is rate * dt."""
@@ -158,7 +159,7 @@ def poisson_spike_train(rates_hz, spike_prob_per_hz, n_steps, rng):
     return ptr, idx
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def normalise_columns(weights, target_sum):
     """Rescale each excitatory neuron's input weights (a column) to sum to target_sum."""
     n_in, n = weights.shape
@@ -173,7 +174,40 @@ def normalise_columns(weights, target_sum):
             weights[i, j] = weights[i, j] * sums[j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def update_neurons(dt_tau, g_e, g_i, v, since, theta, v_rest, v_reset, v_thresh, e_exc, e_inh,
+                   decay_ge, decay_gi, clamp_steps, block_steps):
+    """One step of a population, in one branch-free loop (selects, not jumps, no calls)
+    so that it vectorises. Returns the number of neurons that fired.
+
+    v follows tau dv/dt = (v_rest - v) + g_e (E_exc - v) + g_i (E_inh - v) (mV) by
+    forward Euler (the reference's method), except where its step would overshoot the
+    potential the conductances pull towards, dt/tau (1 + g_e + g_i) > 1: there by a
+    backward (implicit) Euler step, which cannot. Forward Euler diverges in that
+    regime, which a large layer reaches when tens of inhibitory neurons fire in the
+    same step (17 each: 24 of them make g_i > 400). v is clamped at v_reset while the
+    steps since the last spike < clamp_steps; conductances decay; a neuron fires when
+    the steps since its last spike >= block_steps and v > v_thresh + theta (then
+    v = v_reset, since = 0)."""
+    n_fired = 0
+    for j in range(v.shape[0]):
+        s = min(since[j] + 1, NEVER)
+        vj, ge, gi = v[j], g_e[j], g_i[j]
+        rate = dt_tau * (1.0 + ge + gi)
+        forward = vj + dt_tau * ((v_rest - vj) + ge * (e_exc - vj) + gi * (e_inh - vj))
+        backward = (vj + dt_tau * (v_rest + ge * e_exc + gi * e_inh)) / (1.0 + rate)
+        v_new = forward if rate <= 1.0 else backward
+        v_new = v_reset if s < clamp_steps else v_new
+        g_e[j] *= decay_ge
+        g_i[j] *= decay_gi
+        fire = (s >= block_steps) & (v_new > v_thresh + theta[j])
+        v[j] = v_reset if fire else v_new
+        since[j] = 0 if fire else s
+        n_fired += fire
+    return n_fired
+
+
+@njit(cache=True, error_model="numpy")
 def reset_to_rest(p, exc, inh, since, pending, x_pre_hist):
     """Exact reset: v = v_rest, conductances, traces and pending input zero (theta kept)."""
     exc[V, :] = p.v_rest_e
@@ -185,7 +219,7 @@ def reset_to_rest(p, exc, inh, since, pending, x_pre_hist):
     x_pre_hist[:, :] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order, stdp_start,
              exc, inh, since, pending, x_pre_hist, clock, counts):
     """Run one presentation (``p.n_present`` steps of the spike train ``ptr, idx``) and
@@ -205,43 +239,23 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
     v_e, ge_e, gi_e, post1, post2 = exc[V], exc[GE], exc[GI], exc[POST1], exc[POST2]
     v_i, ge_i, gi_i = inh[V], inh[GE], inh[GI]
     since_e, since_i = since[0], since[1]
+    no_theta = np.zeros(n)  # inhibitory neurons have a fixed threshold
     total = 0
     for t in range(p.n_present + p.n_rest):
         c = clock[0]
         slot = c % ring
-        # 1. neurons: branch-free loops (selects, not jumps) so that they vectorise;
-        # the few neurons that fired are collected afterwards.
+        # 1. neurons; the few that fired are collected afterwards
         if learn:
             for j in range(n):
                 theta[j] *= p.decay_theta
                 post1[j] *= p.decay_post1
                 post2[j] *= p.decay_post2
-        n_fired_e = 0
-        for j in range(n):
-            s = min(since_e[j] + 1, NEVER)
-            v = v_e[j]
-            v_int = v + p.dt_tau_e * ((p.v_rest_e - v) + ge_e[j] * (p.e_exc_e - v)
-                                      + gi_e[j] * (p.e_inh_e - v))
-            v = p.v_reset_e if s < p.clamp_steps_e else v_int
-            ge_e[j] *= p.decay_ge_e
-            gi_e[j] *= p.decay_gi_e
-            fire = (s >= p.block_steps_e) & (v > p.v_thresh_e + theta[j])
-            v_e[j] = p.v_reset_e if fire else v
-            since_e[j] = 0 if fire else s
-            n_fired_e += fire
-        n_fired_i = 0
-        for j in range(n):
-            s = min(since_i[j] + 1, NEVER)
-            v = v_i[j]
-            v_int = v + p.dt_tau_i * ((p.v_rest_i - v) + ge_i[j] * (p.e_exc_i - v)
-                                      + gi_i[j] * (p.e_inh_i - v))
-            v = p.v_reset_i if s < p.refractory_steps_i else v_int
-            ge_i[j] *= p.decay_ge_i
-            gi_i[j] *= p.decay_gi_i
-            fire = (s >= p.refractory_steps_i) & (v > p.v_thresh_i)
-            v_i[j] = p.v_reset_i if fire else v
-            since_i[j] = 0 if fire else s
-            n_fired_i += fire
+        n_fired_e = update_neurons(p.dt_tau_e, ge_e, gi_e, v_e, since_e, theta, p.v_rest_e,
+                                   p.v_reset_e, p.v_thresh_e, p.e_exc_e, p.e_inh_e, p.decay_ge_e,
+                                   p.decay_gi_e, p.clamp_steps_e, p.block_steps_e)
+        n_fired_i = update_neurons(p.dt_tau_i, ge_i, gi_i, v_i, since_i, no_theta, p.v_rest_i,
+                                   p.v_reset_i, p.v_thresh_i, p.e_exc_i, p.e_inh_i, p.decay_ge_i,
+                                   p.decay_gi_i, p.refractory_steps_i, p.refractory_steps_i)
         if n_fired_e > 0:
             q = 0
             for j in range(n):
@@ -316,7 +330,7 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def present_example(p, image, learn, rng, weights, theta, delays, stdp_delays, stdp_order,
                     stdp_start, exc, inh, since, pending, x_pre_hist, clock, counts):
     """Show one image until the layer fires at least ``p.min_spikes`` (raising the
@@ -339,7 +353,7 @@ def present_example(p, image, learn, rng, weights, theta, delays, stdp_delays, s
         intensity += p.intensity_step
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train_examples(p, images, rng, weights, theta, delays, stdp_delays, stdp_order, stdp_start,
                    exc, inh, since, pending, x_pre_hist, clock, counts, retries):
     """Train on ``images`` (K x 784, uint8) in order; fills ``counts`` (K x N) with each
@@ -350,7 +364,7 @@ def train_examples(p, images, rng, weights, theta, delays, stdp_delays, stdp_ord
                                      clock, counts[k])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def init_state(p, n_inputs, n, ring, v_offset):
     """State arrays at rest with every membrane potential at v_rest + v_offset (mV)."""
     exc = np.zeros((5, n), np.float64)
@@ -364,7 +378,7 @@ def init_state(p, n_inputs, n, ring, v_offset):
     return exc, inh, since, pending, x_pre_hist, clock
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def frozen_responses(p, images, block_size, block_seeds, weights, theta, delays, counts, retries):
     """Frozen run (no plasticity, theta fixed) of ``images`` cut into blocks of
     ``block_size``; each block starts at rest with its own random stream

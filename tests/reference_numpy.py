@@ -24,7 +24,7 @@ Order of work within step ``t`` (global step ``c = clock[0]``):
 
 1. excitatory neurons: steps since last spike ``s = since + 1``; v = v_reset while
    ``s < clamp_steps_e`` else forward Euler from the conductances left by the previous
-   step; g_e, g_i decay; when learning, theta, x_post1, x_post2 decay; spike if
+   step (backward Euler where forward Euler would overshoot, see ``membrane``); g_e, g_i decay; when learning, theta, x_post1, x_post2 decay; spike if
    ``s >= block_steps_e`` and ``v > v_thresh_e + theta``: v = v_reset, s = 0,
    theta += theta_plus (learning). Inhibitory neurons likewise (clamp and block both
    ``refractory_steps_i``, no theta).
@@ -57,6 +57,15 @@ def _spikes_matrix(ptr, idx, n_present, n_in):
     return spiked
 
 
+def membrane(v, dt_tau, v_rest, g_e, e_exc, g_i, e_inh):
+    """Forward Euler; where its step would overshoot the conductances' steady state
+    (dt/tau (1 + g_e + g_i) > 1), backward Euler."""
+    explicit = v + dt_tau * ((v_rest - v) + g_e * (e_exc - v) + g_i * (e_inh - v))
+    rate = dt_tau * (1.0 + g_e + g_i)
+    implicit = (v + dt_tau * (v_rest + g_e * e_exc + g_i * e_inh)) / (1.0 + rate)
+    return np.where(rate <= 1.0, explicit, implicit)
+
+
 def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order, stdp_start,
              exc, inh, since, pending, x_pre_hist, clock, counts):
     n_in, n = weights.shape
@@ -76,9 +85,8 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         # ---- 1. excitatory neurons --------------------------------------------------
         v = exc[V].copy()
         s_e = np.minimum(since[0] + 1, NEVER)
-        euler = v + p.dt_tau_e * ((p.v_rest_e - v) + exc[GE] * (p.e_exc_e - v)
-                                  + exc[GI] * (p.e_inh_e - v))
-        v = np.where(s_e < p.clamp_steps_e, p.v_reset_e, euler)
+        integrated = membrane(v, p.dt_tau_e, p.v_rest_e, exc[GE], p.e_exc_e, exc[GI], p.e_inh_e)
+        v = np.where(s_e < p.clamp_steps_e, p.v_reset_e, integrated)
         exc[GE] *= p.decay_ge_e
         exc[GI] *= p.decay_gi_e
         if learn:
@@ -96,10 +104,9 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         # ---- 1b. inhibitory neurons -------------------------------------------------
         u = inh[V].copy()
         s_i = np.minimum(since[1] + 1, NEVER)
-        euler = u + p.dt_tau_i * ((p.v_rest_i - u) + inh[GE] * (p.e_exc_i - u)
-                                  + inh[GI] * (p.e_inh_i - u))
+        integrated = membrane(u, p.dt_tau_i, p.v_rest_i, inh[GE], p.e_exc_i, inh[GI], p.e_inh_i)
         refractory = s_i < p.refractory_steps_i
-        u = np.where(refractory, p.v_reset_i, euler)
+        u = np.where(refractory, p.v_reset_i, integrated)
         inh[GE] *= p.decay_ge_i
         inh[GI] *= p.decay_gi_i
         fire_i = ~refractory & (u > p.v_thresh_i)

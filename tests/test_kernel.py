@@ -172,6 +172,38 @@ def test_first_spike_depends_on_theta():
     assert first == [first_spike_by_hand(-65.0, 0.5, th) for th in (19.0, 20.0, 21.5)]
 
 
+@pytest.mark.parametrize("g_i", [50.0, 199.0, 201.0, 1000.0, 30000.0])
+def test_membrane_step_forward_or_backward_euler_when_forward_would_overshoot(g_i):
+    # dt/tau (1 + g_i) <= 1: forward Euler; beyond: backward Euler, which cannot overshoot.
+    p = params(decay_gi_e=1.0)  # g_i held constant
+    net = Tiny(p)
+    net.exc[V, 0] = -65.0
+    net.exc[GI, 0] = g_i
+    rec = net.steps(p, 30)
+    a = 0.005
+    v = -65.0
+    for k, (exc, _, _, _) in enumerate(rec):
+        if a * (1 + g_i) <= 1.0:
+            v = v + a * ((-65.0 - v) + g_i * (-100.0 - v))
+        else:
+            v = (v + a * (-65.0 + g_i * -100.0)) / (1 + a * (1 + g_i))
+        assert exc[V, 0] == pytest.approx(v, abs=1e-9), k
+        assert -100.0 <= exc[V, 0] <= -65.0  # never beyond the reversal potentials
+
+
+def test_synchronous_inhibition_burst_does_not_diverge():
+    # 64 neurons driven to fire in the same step: 64 inhibitory spikes give every other
+    # neuron g_i = 63 * 17, far past forward Euler's stability limit (dt/tau g_i < 2).
+    n = 64
+    p = params()
+    net = Tiny(p, n=n, weights=np.zeros((2, n)))
+    net.exc[V, :] = -53.0
+    net.exc[GE, :] = 5.0
+    counts = net.run(p, 200)
+    assert counts.sum() == n  # one synchronous volley, then the inhibition holds
+    assert np.all(np.isfinite(net.exc[V])) and np.all(net.exc[V] >= -100.0)
+
+
 # --------------------------------------------------------------------------- STDP
 
 

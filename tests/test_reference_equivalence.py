@@ -110,7 +110,8 @@ def test_arrival_and_emission_timing_differ():
     {"excitatory": {"spike_block_ms": 50.0}},
     {"network": {"n_excitatory": N, "max_delay_ms": 0.0}},
     {"input": {"intensity": 6.0}},
-], ids=["pair", "exact-reset", "euler", "block50", "no-delays", "high-rate"])
+    {"network": {"n_excitatory": N, "w_inh_to_exc": 600.0}},
+], ids=["pair", "exact-reset", "euler", "block50", "no-delays", "high-rate", "strong-inhibition"])
 def test_kernel_matches_reference_variants(variant):
     cfg = Config().replace(**{**BASE, **variant})
     totals, _ = run_both(cfg, learn=True, n_examples=2)

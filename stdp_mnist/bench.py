@@ -86,7 +86,7 @@ def measure_size(n: int, n_examples: int) -> dict:
 
 
 def _brian2_row(n: int, n_examples: int) -> dict | None:
-    """Brian2's ms per example for the same network, or None when Brian2 is absent."""
+    """Brian2's ms per example (1 core) for the same network, or None when Brian2 is absent."""
     script = Path(__file__).resolve().parents[1] / "scripts" / "brian2_reference.py"
     try:
         import brian2  # noqa: F401
@@ -132,7 +132,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, brian2_sizes=(100, 40
             raise RuntimeError(f"benchmark of N={n} failed: {out.stderr.strip().splitlines()[-1:]}")
         row = json.loads(out.stdout.strip().splitlines()[-1])
         if n in brian2_sizes:
-            row["brian2"] = _brian2_row(n, max(3, k // 40))
+            row["brian2"] = _brian2_row(n, max(3, k // 40)) or "not installed"
         rows.append(row)
     return rows
 
@@ -142,9 +142,10 @@ def format_table(rows: list[dict]) -> str:
              "| frozen ms/example (all cores) | speed-up all/1 | spikes/example | peak RSS MB | Brian2 train / frozen ms (ratio) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        b2 = r.get("brian2")
-        brian = (f"{b2['train_ms']:.0f} / {b2['frozen_ms']:.0f} ({b2['train_ms'] / r['train_ms']:.0f}x / "
-                 f"{b2['frozen_ms'] / r['frozen_1core_ms']:.0f}x)") if b2 else "not installed"
+        b2 = r.get("brian2", "not measured")
+        brian = b2 if isinstance(b2, str) else (
+            f"{b2['train_ms']:.0f} / {b2['frozen_ms']:.0f} ({b2['train_ms'] / r['train_ms']:.0f}x / "
+            f"{b2['frozen_ms'] / r['frozen_1core_ms']:.0f}x slower)")
         lines.append(f"| {r['n']} | {r['examples']} | {r['train_ms']:.2f} | {r['frozen_1core_ms']:.2f} "
                      f"| {r['frozen_all_ms']:.2f} ({r['threads']} threads) "
                      f"| {r['frozen_1core_ms'] / r['frozen_all_ms']:.2f} | {r['train_spikes_per_example']:.1f} "

@@ -187,6 +187,9 @@ def bench_command(sizes: str, scale: float, output: str) -> None:
     except ValueError:
         raise ConfigError(f"--sizes {sizes!r}: expected comma-separated integers") from None
     rows = run_benchmark(size_list, scale, log=lambda msg: click.echo(msg, err=True))
-    command = " ".join(["stdp-mnist bench", *sys.argv[2:]]) if Path(sys.argv[0]).name == "stdp-mnist" else " ".join(sys.argv)
+    if Path(sys.argv[0]).name == "stdp-mnist":
+        command = " ".join(["stdp-mnist bench", *sys.argv[2:]])
+    else:
+        command = " ".join(["python", *sys.argv])
     click.echo(write_report(rows, Path(output), command))
     click.echo(f"report: {output}")

@@ -43,6 +43,7 @@ def _spec(default: Any, check=None, doc: str = "", choices: tuple = ()):
 class RunSection:
     seed: int = _spec(0, _non_negative, "master random seed: weights, delays, spike trains, order")
     checkpoint_every: int = _spec(1000, _positive, "training examples between checkpoints of model.npz")
+    metrics_every: int = _spec(1000, _positive, "training examples between lines of metrics.jsonl (spikes, boosts, theta, running accuracy)")
 
 
 @dataclass(frozen=True)

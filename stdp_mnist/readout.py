@@ -38,19 +38,19 @@ def _highest_last_index(scores: np.ndarray) -> np.ndarray:
     return scores.shape[1] - 1 - scores[:, ::-1].argmax(axis=1)
 
 
-def predict_all(counts: np.ndarray, assignments: np.ndarray) -> np.ndarray:
-    """'All' voting: the class whose assigned neurons fired most on average."""
+def scores_all(counts: np.ndarray, assignments: np.ndarray) -> np.ndarray:
+    """'All' voting scores (K x 10): mean spikes of each class's assigned neurons."""
     scores = np.zeros((counts.shape[0], N_CLASSES))
     for c in range(N_CLASSES):
         members = assignments == c
         if members.any():
             scores[:, c] = counts[:, members].mean(axis=1)
-    return _highest_last_index(scores)
+    return scores
 
 
-def predict_proportion(counts: np.ndarray, assignments: np.ndarray, rates: np.ndarray) -> np.ndarray:
-    """'Proportion' voting: as 'all', but each neuron's spikes are weighted by the share
-    of its assignment-run response (per-class mean rates) that fell on the class."""
+def scores_proportion(counts: np.ndarray, assignments: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """'Proportion' voting scores (K x 10): as scores_all, but each neuron's spikes are
+    weighted by the share of its assignment-run response that fell on the class."""
     totals = rates.sum(axis=1, keepdims=True)
     proportions = np.divide(rates, totals, out=np.zeros_like(rates), where=totals > 0)
     scores = np.zeros((counts.shape[0], N_CLASSES))
@@ -58,7 +58,18 @@ def predict_proportion(counts: np.ndarray, assignments: np.ndarray, rates: np.nd
         members = assignments == c
         if members.any():
             scores[:, c] = (counts[:, members] * proportions[members, c]).sum(axis=1) / members.sum()
-    return _highest_last_index(scores)
+    return scores
+
+
+def predict_all(counts: np.ndarray, assignments: np.ndarray) -> np.ndarray:
+    """'All' voting: the class whose assigned neurons fired most on average."""
+    return _highest_last_index(scores_all(counts, assignments))
+
+
+def predict_proportion(counts: np.ndarray, assignments: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """'Proportion' voting: as 'all', but each neuron's spikes are weighted by the share
+    of its assignment-run response (per-class mean rates) that fell on the class."""
+    return _highest_last_index(scores_proportion(counts, assignments, rates))
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:

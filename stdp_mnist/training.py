@@ -1,13 +1,21 @@
-"""The training protocol: passes over the images, checkpoints, progress, interruption.
+"""The training protocol: passes over the images, checkpoints, metrics, progress, interruption.
 
 The compiled kernel trains a chunk of examples at a time; between chunks this loop
-reports progress, writes checkpoints every ``run.checkpoint_every`` examples, and
-honours Ctrl-C / SIGTERM by checkpointing before it stops. Chunk boundaries do not
-change results: all state (random stream included) lives in the checkpointed arrays.
+reports progress, appends a line to metrics.jsonl every ``run.metrics_every``
+examples, writes checkpoints every ``run.checkpoint_every`` examples, and honours
+Ctrl-C / SIGTERM by checkpointing before it stops. Chunk boundaries do not change
+results: all state (random stream included) lives in the checkpointed arrays.
+
+Each metrics line describes the window of examples since the previous line. Given the
+training labels, it includes the reference code's running accuracy estimate: every
+example of the window classified ("all" voting) from its training-time response with
+the neuron assignment made from the previous window's responses (null for the first
+window of a session: at the start and after a resume).
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -18,11 +26,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import kernel
+from . import kernel, readout
 from .config import Config
 from .network import (STREAM_ORDER, Network, kernel_params, load_network, new_network, random_seed,
                       save_network)
-from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, create_run_dir, read_jsonl
+from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, create_run_dir, read_jsonl, write_atomic
 
 # Aim for kernel calls of about this long, so progress and Ctrl-C stay responsive.
 CHUNK_SECONDS = 0.5
@@ -50,6 +58,52 @@ class Progress:
     examples_per_s: float
     spikes_per_example: float  # mean over the latest chunk
     boosts: int  # intensity boosts in the latest chunk
+    metrics: dict | None = None  # the latest metrics.jsonl record (None before the first)
+
+    @property
+    def running_accuracy(self) -> float | None:
+        """The latest window's running accuracy estimate, if there is one yet."""
+        return self.metrics.get("running_accuracy") if self.metrics else None
+
+
+class MetricsWindow:
+    """Statistics of the training examples since the last metrics line.
+
+    ``assignment`` is the neuron assignment made from the previous window (None for
+    the first); the window classifies its examples with it and collects its own
+    per-class responses for the next window's assignment."""
+
+    def __init__(self, n_excitatory: int, assignment: np.ndarray | None = None):
+        self.examples = self.spikes = self.boosts = 0
+        self.labelled = self.correct = 0
+        self.sums = np.zeros((n_excitatory, readout.N_CLASSES))
+        self.class_sizes = np.zeros(readout.N_CLASSES, np.int64)
+        self.assignment = assignment
+
+    def add(self, counts: np.ndarray, retries: np.ndarray, labels: np.ndarray | None) -> None:
+        """Take in a chunk: spike counts (K x N), retries (K), labels (K) or None."""
+        self.examples += len(counts)
+        self.spikes += int(counts.sum())
+        self.boosts += int(retries.sum())
+        if labels is None:
+            return
+        self.labelled += len(labels)
+        self.sums += readout.class_spike_sums(counts, labels)
+        self.class_sizes += np.bincount(labels, minlength=readout.N_CLASSES)
+        if self.assignment is not None:
+            self.correct += int((readout.predict_all(counts, self.assignment) == labels).sum())
+
+    def running_accuracy(self) -> float | None:
+        if self.assignment is None or self.labelled == 0:
+            return None
+        return self.correct / self.labelled
+
+    def next_window(self) -> MetricsWindow:
+        """The following window, classifying with this window's assignment."""
+        assignment = None
+        if self.labelled:
+            assignment = readout.assign_classes(readout.class_rates(self.sums, self.class_sizes))
+        return MetricsWindow(self.sums.shape[0], assignment)
 
 
 def total_examples(cfg: Config, n_images: int) -> int:
@@ -93,65 +147,94 @@ def _check_numbers(network: Network, cfg: Config) -> None:
         raise NumericalError(f"weights left [0, {upper}]; last checkpoint kept")
 
 
+def _metrics_history(path: Path, examples_seen: int) -> list[dict]:
+    """The metrics lines of a run resumed at ``examples_seen``; lines written after its
+    last checkpoint (their examples will be trained again) and a torn last line are
+    dropped from the file."""
+    history = read_jsonl(path)
+    kept = [r for r in history if r.get("examples_seen", 0) <= examples_seen]
+    if path.is_file() and len(path.read_text().splitlines()) != len(kept):
+        write_atomic(path, "".join(json.dumps(r) + "\n" for r in kept))
+    return kept
+
+
 def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = False,
-          overwrite: bool = False, progress: Callable[[Progress], None] | None = None) -> Network:
+          overwrite: bool = False, progress: Callable[[Progress], None] | None = None,
+          labels: np.ndarray | None = None) -> Network:
     """Train the network of ``cfg`` on ``images`` (uint8, K x 784) into ``run_dir``.
 
     A fresh run creates the run directory (refusing one that holds a run unless
     ``overwrite``) and starts from ``new_network``; ``resume`` continues from the
-    run's model.npz. Raises TrainingInterrupted (after checkpointing) on SIGINT/SIGTERM.
+    run's model.npz. ``labels`` (K), optional and never used for learning, give the
+    metrics lines their running accuracy. Raises TrainingInterrupted (after
+    checkpointing) on SIGINT/SIGTERM.
     """
     run_dir = Path(run_dir)
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"{len(labels)} labels for {len(images)} images")
     if not resume:
         create_run_dir(run_dir, cfg, overwrite)
     model_path = run_dir / MODEL_FILE
+    metrics_path = run_dir / TRAIN_METRICS_FILE
     network = load_network(model_path, cfg) if resume else new_network(cfg)
-    history = read_jsonl(run_dir / TRAIN_METRICS_FILE)
+    history = _metrics_history(metrics_path, int(network.examples_seen[0]))
     previous_wall = history[-1]["wall_s"] if history else 0.0
     total = total_examples(cfg, len(images))
     params = kernel_params(cfg)
     state = network.kernel_state(cfg)
-    every = cfg.run.checkpoint_every
+    every, metrics_every = cfg.run.checkpoint_every, cfg.run.metrics_every
     n = network.n_excitatory
 
-    def checkpoint(seen: int, window_spikes: int, window_examples: int, window_boosts: int) -> None:
+    def checkpoint() -> None:
         _check_numbers(network, cfg)
         save_network(network, model_path, cfg.model_hash())
-        append_jsonl(run_dir / TRAIN_METRICS_FILE, {
+
+    def record(seen: int, window: MetricsWindow) -> dict:
+        accuracy = window.running_accuracy()
+        record = {
             "examples_seen": seen,
             "wall_s": round(previous_wall + time.perf_counter() - start, 3),
-            "spikes_per_example": window_spikes / max(1, window_examples),
-            "boosts": window_boosts,
+            "spikes_per_example": window.spikes / max(1, window.examples),
+            "boosts": window.boosts,
             "mean_theta_mv": float(network.theta.mean()),
-        })
+            "running_accuracy": None if accuracy is None else round(accuracy, 6),
+        }
+        append_jsonl(metrics_path, record)
+        return record
 
     start = time.perf_counter()
     chunk = 8
-    window = [0, 0, 0]  # spikes, examples, boosts since the last checkpoint
+    window = MetricsWindow(n)
+    latest = history[-1] if history else None
     with _stop_flag() as stop:
         while (seen := int(network.examples_seen[0])) < total:
             pass_index, offset = divmod(seen, len(images))
             next_checkpoint = (seen // every + 1) * every
-            end = min(total, (pass_index + 1) * len(images), next_checkpoint, seen + chunk)
-            batch = images[pass_order(cfg, pass_index, len(images))[offset:offset + end - seen]]
+            next_metrics = (seen // metrics_every + 1) * metrics_every
+            end = min(total, (pass_index + 1) * len(images), next_checkpoint, next_metrics, seen + chunk)
+            order = pass_order(cfg, pass_index, len(images))[offset:offset + end - seen]
+            batch = images[order]
             counts = np.zeros((len(batch), n), np.int32)
             retries = np.zeros(len(batch), np.int64)
             t0 = time.perf_counter()
             kernel.train_examples(params, batch, network.rng, *state, counts, retries)
             took = time.perf_counter() - t0
             network.examples_seen[0] = end
-            spikes, boosts = int(counts.sum()), int(retries.sum())
-            window = [window[0] + spikes, window[1] + len(batch), window[2] + boosts]
+            window.add(counts, retries, None if labels is None else labels[order])
             chunk = int(np.clip(len(batch) * CHUNK_SECONDS / max(took, 1e-6), 1, 2000))
+            if end % metrics_every == 0 or end == total:
+                latest = record(end, window)
+                window = window.next_window()
             if progress is not None:
                 elapsed = time.perf_counter() - start
                 progress(Progress(end, total, elapsed, len(batch) / max(took, 1e-9),
-                                  spikes / len(batch), boosts))
+                                  int(counts.sum()) / len(batch), int(retries.sum()), latest))
             # Checked after the progress callback, so a signal arriving during it is saved too.
             interrupted = stop.is_set()
+            if interrupted and window.examples:
+                latest = record(end, window)
             if end % every == 0 or end == total or interrupted:
-                checkpoint(end, *window)
-                window = [0, 0, 0]
+                checkpoint()
             if interrupted:
                 raise TrainingInterrupted(end)
     return network

@@ -24,7 +24,7 @@ def tiny_config(**sections) -> Config:
     base = Config().replace(
         network={"n_excitatory": 5, "max_delay_ms": 5.0},
         simulation={"present_ms": 20.0, "rest_ms": 10.0},
-        run={"checkpoint_every": 4},
+        run={"checkpoint_every": 4, "metrics_every": 4},
         evaluation={"block_size": 4},
     )
     return base.replace(**sections) if sections else base
@@ -106,10 +106,13 @@ def test_training_writes_model_and_metrics(tmp_path, images):
     assert_networks_equal(net, saved(run, cfg))
     records = read_jsonl(run / TRAIN_METRICS_FILE)
     for rec in records:
-        assert {"examples_seen", "wall_s", "spikes_per_example", "boosts", "mean_theta_mv"} <= set(rec)
+        assert {"examples_seen", "wall_s", "spikes_per_example", "boosts", "mean_theta_mv",
+                "running_accuracy"} <= set(rec)
+        assert rec["running_accuracy"] is None  # no labels given
         json.dumps(rec)
     assert records[-1]["examples_seen"] == 10
     assert reports and reports[-1].examples_seen == 10 and reports[-1].total == 10
+    assert reports[-1].metrics == records[-1]  # the progress report carries the latest metrics line
     # training changed the state
     fresh = new_network(cfg)
     assert not np.array_equal(net.weights, fresh.weights)
@@ -118,17 +121,42 @@ def test_training_writes_model_and_metrics(tmp_path, images):
     assert net.weights.min() >= 0
 
 
-def test_checkpoint_every_k(tmp_path, images):
-    cfg = tiny_config(training={"max_examples": 14}, run={"checkpoint_every": 5})
+def _record_saves(monkeypatch) -> list[int]:
+    """Examples seen at every model checkpoint the training loop writes."""
+    saves = []
+    original = training.save_network
+
+    def recording_save(net, path, model_hash):
+        saves.append(int(net.examples_seen[0]))
+        original(net, path, model_hash)
+
+    monkeypatch.setattr(training, "save_network", recording_save)
+    return saves
+
+
+def test_checkpoint_every_k(tmp_path, images, monkeypatch):
+    cfg = tiny_config(training={"max_examples": 14}, run={"checkpoint_every": 5, "metrics_every": 1000})
     run = tmp_path / "run"
+    saves = _record_saves(monkeypatch)
     training.train(cfg, run, images)
-    assert [r["examples_seen"] for r in read_jsonl(run / TRAIN_METRICS_FILE)] == [5, 10, 14]
-    walls = [r["wall_s"] for r in read_jsonl(run / TRAIN_METRICS_FILE)]
+    assert saves == [5, 10, 14]
+    assert [r["examples_seen"] for r in read_jsonl(run / TRAIN_METRICS_FILE)] == [14]
+
+
+def test_metrics_every_m(tmp_path, images, monkeypatch):
+    """Metrics lines every metrics_every examples (and at the end), checkpoints every
+    checkpoint_every: the two schedules are independent, chunks end on both."""
+    cfg = tiny_config(training={"max_examples": 14}, run={"checkpoint_every": 5, "metrics_every": 3})
+    run = tmp_path / "run"
+    saves = _record_saves(monkeypatch)
+    training.train(cfg, run, images)
+    assert saves == [5, 10, 14]
+    records = read_jsonl(run / TRAIN_METRICS_FILE)
+    assert [r["examples_seen"] for r in records] == [3, 6, 9, 12, 14]
+    walls = [r["wall_s"] for r in records]
     assert walls == sorted(walls)
-
-
 def test_full_passes_when_no_max(tmp_path, images):
-    cfg = tiny_config(training={"passes": 2}, run={"checkpoint_every": 25})
+    cfg = tiny_config(training={"passes": 2}, run={"checkpoint_every": 25, "metrics_every": 25})
     run = tmp_path / "run"
     net = training.train(cfg, run, images[:12])
     assert int(net.examples_seen[0]) == 24
@@ -139,7 +167,8 @@ def test_resume_is_bit_identical(tmp_path, images):
     """K examples, stop, resume to 2K == 2K uninterrupted; crosses a pass boundary (30
     images) with per-pass shuffling so the order stream is exercised too."""
     k = 20
-    full = tiny_config(training={"passes": 2, "max_examples": 2 * k, "shuffle": True}, run={"checkpoint_every": 6})
+    full = tiny_config(training={"passes": 2, "max_examples": 2 * k, "shuffle": True},
+                       run={"checkpoint_every": 6, "metrics_every": 6})
     half = full.replace(training={"max_examples": k})
     a, b = tmp_path / "A", tmp_path / "B"
     net_a = training.train(full, a, images)
@@ -154,6 +183,96 @@ def test_resume_is_bit_identical(tmp_path, images):
     seen_b = [r["examples_seen"] for r in read_jsonl(b / TRAIN_METRICS_FILE)]
     assert seen_a == [6, 12, 18, 24, 30, 36, 40]
     assert seen_b == [6, 12, 18, 20, 24, 30, 36, 40]
+
+
+def _windows_by_hand(counts: np.ndarray, labels: np.ndarray, size: int) -> list:
+    """The running accuracy of each window, computed from the per-example counts with
+    readout: each window classified with the assignment made from the previous one."""
+    accuracies, assignment = [], None
+    for first in range(0, len(counts), size):
+        c, y = counts[first:first + size], labels[first:first + size]
+        accuracies.append(None if assignment is None else float(np.mean(readout.predict_all(c, assignment) == y)))
+        rates = readout.class_rates(readout.class_spike_sums(c, y), np.bincount(y, minlength=10))
+        assignment = readout.assign_classes(rates)
+    return accuracies
+
+
+def test_running_accuracy_uses_previous_window_assignment(tmp_path, images, monkeypatch):
+    labels = blob_labels(len(images))
+    cfg = tiny_config(training={"max_examples": 20, "shuffle": True}, run={"metrics_every": 5})
+    seen = []  # (image rows, counts) of every kernel call
+    original = training.kernel.train_examples
+
+    def recording_kernel(p, batch, rng, *rest):
+        original(p, batch, rng, *rest)
+        counts = rest[-2]
+        seen.append((batch.copy(), counts.copy()))
+
+    monkeypatch.setattr(training.kernel, "train_examples", recording_kernel)
+    reports = []
+    training.train(cfg, tmp_path / "run", images, progress=reports.append, labels=labels)
+    order = training.pass_order(cfg, 0, len(images))[:20]
+    batches = np.concatenate([b for b, _ in seen])
+    np.testing.assert_array_equal(batches, images[order])  # the labels below belong to these images
+    counts = np.concatenate([c for _, c in seen])
+    assert counts.shape == (20, 5) and counts.sum() > 0
+    expected = _windows_by_hand(counts, labels[order], 5)
+    records = read_jsonl(tmp_path / "run" / TRAIN_METRICS_FILE)
+    assert [r["examples_seen"] for r in records] == [5, 10, 15, 20]
+    assert records[0]["running_accuracy"] is None
+    for record, value in zip(records, expected):
+        if value is None:
+            assert record["running_accuracy"] is None
+        else:
+            assert record["running_accuracy"] == pytest.approx(value, abs=1e-6)
+    assert all(0.0 <= r["running_accuracy"] <= 1.0 for r in records[1:])
+    for rec in records:
+        assert rec["spikes_per_example"] == pytest.approx(
+            counts[rec["examples_seen"] - 5:rec["examples_seen"]].sum() / 5)
+    assert reports[-1].running_accuracy == records[-1]["running_accuracy"]
+    assert reports[0].metrics is None  # nothing recorded before the first window ends
+
+
+def test_labels_do_not_change_training(tmp_path, images):
+    cfg = tiny_config(training={"max_examples": 8})
+    a = training.train(cfg, tmp_path / "a", images)
+    b = training.train(cfg, tmp_path / "b", images, labels=blob_labels(len(images)))
+    assert_networks_equal(a, b)
+
+
+def test_labels_must_match_images(tmp_path, images):
+    with pytest.raises(ValueError, match="labels"):
+        training.train(tiny_config(), tmp_path / "run", images, labels=blob_labels(len(images) - 1))
+
+
+def test_resume_drops_metrics_lines_after_the_checkpoint(tmp_path, images, monkeypatch):
+    """A crash between checkpoints leaves metrics lines for examples that a resume
+    trains again: they are dropped (and a torn line), so no line appears twice."""
+    cfg = tiny_config(training={"max_examples": 12}, run={"checkpoint_every": 5, "metrics_every": 2})
+    reference = training.train(cfg, tmp_path / "A", images)
+    ref_seen = [r["examples_seen"] for r in read_jsonl(tmp_path / "A" / TRAIN_METRICS_FILE)]
+    assert ref_seen == [2, 4, 6, 8, 10, 12]
+
+    original = training.save_network
+
+    def crashing_save(net, path, model_hash):
+        if int(net.examples_seen[0]) == 10:
+            raise RuntimeError("power cut")
+        original(net, path, model_hash)
+
+    monkeypatch.setattr(training, "save_network", crashing_save)
+    run = tmp_path / "B"
+    with pytest.raises(RuntimeError):
+        training.train(cfg, run, images)
+    with open(run / TRAIN_METRICS_FILE, "a") as fh:
+        fh.write('{"examples_seen": 1')  # torn line
+    assert int(saved(run, cfg).examples_seen[0]) == 5
+    assert [r["examples_seen"] for r in read_jsonl(run / TRAIN_METRICS_FILE)] == [2, 4, 6, 8, 10]
+    monkeypatch.setattr(training, "save_network", original)
+    resumed = training.train(cfg, run, images, resume=True)
+    assert_networks_equal(reference, resumed)
+    lines = (run / TRAIN_METRICS_FILE).read_text().splitlines()
+    assert [json.loads(line)["examples_seen"] for line in lines] == [2, 4, 6, 8, 10, 12]
 
 
 def test_resume_finished_run_is_a_no_op(tmp_path, images):

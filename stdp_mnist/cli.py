@@ -1,4 +1,4 @@
-"""Command line: ``stdp-mnist download | train | evaluate``.
+"""Command line: ``stdp-mnist download | train | evaluate | plot | predict | info | bench``.
 
 A thin shell over the library: it parses options, shows progress, and turns every
 expected failure into one line on stderr with a non-zero exit code.
@@ -6,21 +6,30 @@ expected failure into one line on stderr with a non-zero exit code.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import click
+import numpy as np
 
-from .config import ConfigError, apply_overrides, config_from_dict, load_config
+from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
 from .data import DataError, ensure_mnist, load_mnist
 from .evaluation import evaluate
+from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
 from .network import CheckpointError, load_network
-from .rundir import MODEL_FILE, RunDirError, check_new_run_dir, read_run_config
-from .training import NumericalError, Progress, TrainingInterrupted, train
+from .predict import ImageError
+from .rundir import (EVAL_METRICS_FILE, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError, check_new_run_dir, read_jsonl,
+                     read_run_config)
+from .training import NumericalError, Progress, TrainingInterrupted, total_examples, train
 
-EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, OSError)
+EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, OSError)
+MNIST_TRAIN_IMAGES = 60000
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -79,6 +88,59 @@ def _load_data(cfg):
     return load_mnist(cfg.data.dir or None, fetch=cfg.data.verify, log=lambda msg: click.echo(msg, err=True))
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class _FiguresInterrupted(BaseException):  # not an Exception: keep_going must not swallow it
+    """SIGINT or SIGTERM while the figures of a saved run were being drawn."""
+
+
+@contextlib.contextmanager
+def _signals_stop_figures():
+    """While figures are drawn, turn SIGINT/SIGTERM into _FiguresInterrupted (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _FiguresInterrupted(signal.Signals(signum).name)
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _write_figures_safely(run_dir: str, what: tuple[str, ...], data=None) -> bool:
+    """Draw a run's figures after training or evaluation. Nothing here can fail the
+    command (the run is already saved): a failure is a warning line on stderr, and a
+    signal (Ctrl-C) stops the drawing with a warning. Returns False when interrupted."""
+    try:
+        with _signals_stop_figures():
+            from .figures import figures_dir, write_figures
+
+            results = write_figures(run_dir, what, data=data, skip_missing=True, keep_going=True)
+    except (_FiguresInterrupted, KeyboardInterrupt):
+        click.echo(f"stdp-mnist: warning: figures interrupted (the run is saved); draw them with: "
+                   f"stdp-mnist plot {run_dir}", err=True)
+        return False
+    except Exception as exc:  # noqa: BLE001 - figures must never lose a run
+        click.echo(f"stdp-mnist: warning: figures not written ({type(exc).__name__}: {_one_line(exc)})", err=True)
+        return True
+    for result in results:
+        if result.error:
+            click.echo(f"stdp-mnist: warning: figure {result.name} not written ({_one_line(result.error)})", err=True)
+    written = [path.name for result in results for path in result.paths]
+    if written:
+        click.echo(f"figures: {figures_dir(run_dir)} ({', '.join(written)})")
+    return True
+
+
 @click.group()
 @click.version_option(package_name="stdp-mnist")
 def main() -> None:
@@ -122,19 +184,28 @@ def train_command(config_path, run_dir, overrides, resume, overwrite, then_evalu
     data = _load_data(cfg)
     line = ProgressLine()
 
+    header = [f"training {cfg.network.n_excitatory} neurons in {run_dir}"]
+
     def report(p: Progress) -> None:
+        if header:  # said once training has started, so that a failure to start is one line
+            click.echo(header.pop(), err=True)
         eta = (p.total - p.examples_seen) / max(p.examples_per_s, 1e-9)
+        accuracy = p.running_accuracy
+        shown = f", running acc {accuracy:.3f}" if accuracy is not None else ""
         line.show(f"train {_bar(p.examples_seen, p.total)} {p.examples_per_s:.0f} ex/s, "
-                  f"{p.spikes_per_example:.1f} spikes/ex, {p.boosts} boosts, ETA {eta:.0f}s",
+                  f"{p.spikes_per_example:.1f} spikes/ex, {p.boosts} boosts{shown}, ETA {eta:.0f}s",
                   final=p.examples_seen == p.total)
 
-    click.echo(f"training {cfg.network.n_excitatory} neurons in {run_dir}", err=True)
     start = time.perf_counter()
-    network = train(cfg, run_dir, data.train_images, resume=bool(resume), overwrite=overwrite, progress=report)
+    network = train(cfg, run_dir, data.train_images, resume=bool(resume), overwrite=overwrite, progress=report,
+                    labels=data.train_labels)
     seen = int(network.examples_seen[0])
     click.echo(f"trained {seen} examples ({time.perf_counter() - start:.1f} s this session); "
                f"model: {Path(run_dir) / 'model.npz'}")
+    drawn = _write_figures_safely(run_dir, AFTER_TRAINING)
     if then_evaluate:
+        if not drawn:  # a Ctrl-C while drawing: the training is saved, stop before evaluating
+            _fail(f"interrupted before the evaluation; run: stdp-mnist evaluate {run_dir}", 130)
         _evaluate(run_dir, data, cfg)
 
 
@@ -151,6 +222,7 @@ def _evaluate(run_dir: str, data, cfg=None) -> None:
     for c, row in enumerate(metrics["confusion_all"]):
         click.echo(f"{c:>6d}" + "".join(f"{v:>6d}" for v in row))
     click.echo(f"metrics: {Path(run_dir) / 'metrics.json'}")
+    _write_figures_safely(run_dir, AFTER_EVALUATION, data)
 
 
 @main.command("evaluate")
@@ -193,3 +265,146 @@ def bench_command(sizes: str, scale: float, output: str) -> None:
         command = " ".join(["python", *sys.argv])
     click.echo(write_report(rows, Path(output), command))
     click.echo(f"report: {output}")
+
+
+@main.command("plot")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--what", "what", multiple=True, type=click.Choice(("all",) + FIGURES), default=("all",),
+              show_default=True, help="Figure to draw; repeatable. all = every figure the run has the files for.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Directory for the PNG files (default: RUN_DIR/figures).")
+@click.option("--example", "example_index", type=int, default=0, show_default=True,
+              help="Test image shown by the 'example' figure.")
+@one_line_errors
+def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, example_index: int) -> None:
+    """Draw a run's figures as PNG files: receptive fields, theta, learning curve,
+    neuron assignments, confusion matrices, one test example in detail."""
+    from .figures import figures_dir, write_figures
+
+    cfg = read_run_config(Path(run_dir))
+    everything = "all" in what
+    names = FIGURES if everything else tuple(dict.fromkeys(what))
+    results = write_figures(run_dir, names, out_dir=out_dir, data=lambda: _load_data(cfg),
+                            example_index=example_index, skip_missing=everything)
+    for result in results:
+        for path in result.paths:
+            click.echo(str(path))
+        if result.skipped:
+            click.echo(f"skipped {result.name}: {_one_line(result.skipped)}", err=True)
+    if not any(result.paths for result in results):
+        raise RunDirError(f"{run_dir}: no figure could be drawn")
+    click.echo(f"{sum(len(r.paths) for r in results)} figures in {out_dir or figures_dir(run_dir)}", err=True)
+
+
+@main.command("predict")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("images", nargs=-1, required=True)
+@click.option("--show", is_flag=True, help="Also draw each image's detail figure (input, rasters, voltages).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Directory for --show's figures (default: RUN_DIR/figures).")
+@one_line_errors
+def predict_command(run_dir: str, images: tuple[str, ...], show: bool, out_dir: str | None) -> None:
+    """Classify your own digit images (PNG, JPEG, ...; any size) with an evaluated run.
+
+    Each image is made MNIST-like (grey, inverted if the background is light, scaled
+    into 20x20, centred by centre of mass in 28x28), shown once to the frozen network,
+    and classified with the run's neuron assignments ('all' voting)."""
+    from .predict import classify, load_assignments, load_digit
+
+    run = Path(run_dir)
+    cfg = read_run_config(run)
+    network = load_network(run / MODEL_FILE, cfg)
+    assignments, rates = load_assignments(run)
+    evaluated_at = _read_json(run / EVAL_METRICS_FILE).get("examples_trained")
+    if evaluated_at is not None and evaluated_at != int(network.examples_seen[0]):
+        click.echo(f"stdp-mnist: warning: the assignments are from an evaluation after {evaluated_at} training "
+                   f"examples, the model has {int(network.examples_seen[0])}; run: stdp-mnist evaluate {run_dir}",
+                   err=True)
+    digits = np.stack([load_digit(path) for path in images])
+    for path, digit, result in zip(images, digits, classify(cfg, network, assignments, rates, digits)):
+        note = "" if result.spikes else "  (no spikes: no vote, the class is only the tie-break)"
+        click.echo(f"{path}: {result.label_all}  spikes: {result.spikes}  boosts: {result.retries}  "
+                   f"(proportion voting: {result.label_proportion}){note}")
+        click.echo("  votes: " + "  ".join(f"{c}:{v:.2f}" for c, v in enumerate(result.scores_all)))
+        if show:
+            from .figures import example_figure, figures_dir
+
+            target = Path(out_dir) if out_dir else figures_dir(run)
+            figure = example_figure(cfg, network, digit, target / f"predict_{Path(path).stem}.png",
+                                    assignments, rates, title=f"{Path(path).name} in detail "
+                                    f"({network.n_excitatory} neurons; frozen, from rest)")
+            click.echo(f"  figure: {figure}")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+@main.command("info")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@one_line_errors
+def info_command(run_dir: str) -> None:
+    """Summarise a run: its config, training progress, last metrics, evaluation, files."""
+    run = Path(run_dir)
+    cfg = read_run_config(run)
+    defaults = Config().to_dict()
+    changed = [f"{section}.{key}={value!r}" for section, values in cfg.to_dict().items()
+               for key, value in values.items() if defaults[section][key] != value]
+    total = total_examples(cfg, MNIST_TRAIN_IMAGES)
+    click.echo(f"run:        {run}")
+    click.echo(f"network:    {cfg.network.n_excitatory} excitatory neurons, seed {cfg.run.seed}")
+    click.echo(f"schedule:   {total} training examples ({cfg.training.passes} pass(es) over {MNIST_TRAIN_IMAGES} "
+               f"images{', max ' + str(cfg.training.max_examples) if cfg.training.max_examples else ''}"
+               f"{', shuffled' if cfg.training.shuffle else ''}); checkpoint every {cfg.run.checkpoint_every}, "
+               f"metrics every {cfg.run.metrics_every}")
+    click.echo(f"settings:   {', '.join(changed) if changed else 'all defaults'}")
+    model = run / MODEL_FILE
+    seen = None
+    if model.is_file():
+        try:
+            with np.load(model, allow_pickle=False) as arrays:
+                seen = int(arrays["examples_seen"][0])
+        except Exception:  # noqa: BLE001 - info reports, it does not fail
+            click.echo(f"progress:   {model} is not readable")
+    if seen is not None:
+        status = "finished" if seen >= total else "stopped; continue with: stdp-mnist train --resume " + str(run)
+        click.echo(f"progress:   {seen} / {total} examples ({100 * seen / max(1, total):.1f}%), {status}")
+    elif not model.is_file():
+        click.echo("progress:   no model yet (not trained)")
+    history = read_jsonl(run / TRAIN_METRICS_FILE)
+    if history:
+        last = history[-1]
+        accuracy = last.get("running_accuracy")
+        click.echo(f"training:   {last['wall_s']:.1f} s wall; last metrics at {last['examples_seen']} examples: "
+                   f"{last['spikes_per_example']:.2f} spikes/example, {last['boosts']} boosts, "
+                   f"mean theta {last['mean_theta_mv']:.2f} mV"
+                   + (f", running accuracy {accuracy:.3f}" if accuracy is not None else ""))
+    metrics = _read_json(run / EVAL_METRICS_FILE)
+    if metrics:
+        stale = ""
+        if seen is not None and metrics.get("examples_trained") != seen:
+            stale = f" (STALE: evaluated after {metrics.get('examples_trained')} examples)"
+        click.echo(f"evaluation: accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
+                   f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion'); "
+                   f"{metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled{stale}")
+    else:
+        click.echo(f"evaluation: none yet (stdp-mnist evaluate {run})")
+    click.echo("files:")
+    for path in sorted(run.iterdir()):
+        if path.is_file():
+            click.echo(f"  {path.name:<18s} {_size(path):>9s}")
+        elif path.is_dir():
+            inner = sorted(p for p in path.iterdir() if p.is_file())
+            click.echo(f"  {path.name + '/':<18s} {len(inner)} files: {', '.join(p.name for p in inner)}")

@@ -23,7 +23,7 @@ from .config import Config
 
 N_INPUTS = 784
 # Tags that keep the random streams of different purposes apart (see random_seed).
-STREAM_INIT, STREAM_TRAIN, STREAM_ORDER, STREAM_ASSIGN, STREAM_TEST = range(5)
+STREAM_INIT, STREAM_TRAIN, STREAM_ORDER, STREAM_ASSIGN, STREAM_TEST, STREAM_PREDICT = range(6)
 
 
 class CheckpointError(Exception):

@@ -4,9 +4,10 @@ Layout of a run directory::
 
     config.toml      the resolved config the run was trained with (every key)
     model.npz        the network and its place in the training schedule
-    metrics.jsonl    one line per checkpoint while training
+    metrics.jsonl    one line per run.metrics_every training examples
     metrics.json     the evaluation's results
     assignments.npz  neuron classes and per-class rates from the evaluation
+    figures/         PNG figures drawn after training and evaluation (stdp_mnist.figures)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ MODEL_FILE = "model.npz"
 TRAIN_METRICS_FILE = "metrics.jsonl"
 EVAL_METRICS_FILE = "metrics.json"
 ASSIGNMENTS_FILE = "assignments.npz"
+FIGURES_DIR = "figures"
 
 
 class RunDirError(Exception):
@@ -63,6 +65,8 @@ def create_run_dir(run_dir: Path, cfg: Config, overwrite: bool = False) -> None:
         run_dir.mkdir(parents=True, exist_ok=True)
         for name in (MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE):
             (run_dir / name).unlink(missing_ok=True)
+        for figure in (run_dir / FIGURES_DIR).glob("*.png"):  # the old run's figures
+            figure.unlink()
         write_atomic(run_dir / CONFIG_FILE, config_to_toml(cfg))
     except OSError as exc:
         raise RunDirError(f"{run_dir}: cannot write run directory ({exc.strerror or exc})") from None

@@ -30,6 +30,7 @@ max_examples = 20
 
 [run]
 checkpoint_every = 8
+metrics_every = 8
 
 [evaluation]
 n_assign = 40
@@ -265,6 +266,15 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
     assert load_config(run / "config.toml") == resolved
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [x["examples_seen"] for x in lines] == [8, 16, 20]
+    # the CLI gives training the labels: a running accuracy from the second window on
+    assert lines[0]["running_accuracy"] is None
+    assert all(0.0 <= x["running_accuracy"] <= 1.0 for x in lines[1:])
+    # train and evaluate drew the figures by themselves
+    figures = run / "figures"
+    for name in ("receptive_fields", "theta", "learning_curve", "assignments", "confusion_all",
+                 "confusion_proportion", "example_test0"):
+        assert (figures / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert "warning" not in result.stderr
     metrics = json.loads((run / "metrics.json").read_text())
     for key in ("accuracy_all", "accuracy_proportion", "n_test", "n_assign", "confusion_all"):
         assert key in metrics
@@ -310,6 +320,8 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
                     "--overwrite")
     assert result.exit_code == 0, result.output
     assert not (run / "metrics.json").exists()  # the old evaluation is gone
+    assert not (run / "figures" / "confusion_all.png").exists()  # and its figures
+    assert (run / "figures" / "receptive_fields.png").is_file()  # the new run's own
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
     assert (run / "model.npz").read_bytes() != b""
 
@@ -324,7 +336,7 @@ def test_version_and_help():
     assert invoke("--help").exit_code == 0
     result = invoke("--version")
     assert result.exit_code == 0 and "0." in result.output
-    for command in ("train", "evaluate", "download"):
+    for command in ("train", "evaluate", "download", "plot", "predict", "info"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.output
 
@@ -337,3 +349,57 @@ def test_evaluate_truncated_model_one_line(tmp_path, data_dir, no_md5, config_fi
     model = run / "model.npz"
     model.write_bytes(model.read_bytes()[:1000])
     only_error_line(invoke("evaluate", run), "model.npz")
+
+
+def test_figure_failure_is_a_warning_not_a_lost_run(tmp_path, data_dir, no_md5, config_file, monkeypatch):
+    """Plotting runs after the model is saved and can never fail the command."""
+    from stdp_mnist import plots
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no fonts today")
+
+    monkeypatch.setattr(plots, "plot_theta", broken)
+    run = tmp_path / "run"
+    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
+                    "--set", "training.max_examples=4")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "theta" in warnings[0] and "no fonts today" in warnings[0]
+    assert "Traceback" not in result.stderr
+    assert (run / "model.npz").is_file()
+    assert (run / "figures" / "receptive_fields.png").is_file() and not (run / "figures" / "theta.png").exists()
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_signal_while_drawing_figures_keeps_the_run(tmp_path, data_dir, no_md5, config_file, monkeypatch, sig):
+    """Ctrl-C (or SIGTERM) after training, while its figures are drawn: the run is
+    complete and saved, the drawing stops with a warning, and with --evaluate the
+    command stops before evaluating (exit 130)."""
+    import os
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handling needs the main thread")
+    from stdp_mnist import plots
+
+    def interrupted(*args, **kwargs):
+        os.kill(os.getpid(), getattr(signal, sig))
+        raise AssertionError("the signal should have stopped the drawing")
+
+    monkeypatch.setattr(plots, "plot_receptive_fields", interrupted)
+    run = tmp_path / "run"
+    args = ("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
+            "--set", "training.max_examples=4")
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "figures interrupted" in result.stderr and f"stdp-mnist plot {run}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "trained 4 examples" in result.stdout and (run / "model.npz").is_file()
+    assert not (run / "figures" / "theta.png").exists()  # drawing stopped there
+    assert not list((run / "figures").glob("*.tmp")) if (run / "figures").exists() else True
+    result = invoke(*args, "--overwrite", "--evaluate")
+    assert result.exit_code == 130
+    error_line(result, "interrupted before the evaluation", f"stdp-mnist evaluate {run}")
+    assert not (run / "metrics.json").exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored

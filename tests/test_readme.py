@@ -15,7 +15,7 @@ def test_readme_config_reference_matches_the_code():
 
 
 def test_readme_commands_exist():
-    for command in ("download", "train", "evaluate"):
+    for command in ("download", "train", "evaluate", "plot", "predict", "info"):
         assert f"stdp-mnist {command}" in README
         assert CliRunner().invoke(main, [command, "--help"]).exit_code == 0
     assert "configs/quick.toml" in README and (Path(__file__).resolve().parents[1] / "configs" / "quick.toml").is_file()

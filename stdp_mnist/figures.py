@@ -1,0 +1,192 @@
+"""A run directory's figures: which exist, what each is drawn from, where it goes.
+
+``write_figures`` reads the run's files (model.npz, metrics.jsonl, metrics.json,
+assignments.npz) and hands arrays to ``stdp_mnist.plots``; by default the PNGs go to
+``RUN_DIR/figures/``. Nothing here runs during training: the CLI calls it after
+training and after evaluation, and ``stdp-mnist plot`` on demand.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import diagnostics, readout
+from .config import Config
+from .data import Mnist
+from .network import Network, load_network
+from .predict import load_assignments, predict_seed
+from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, FIGURES_DIR, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError,
+                     read_jsonl, read_run_config)
+
+# Figure names, in the order they are drawn.
+FIGURES = ("receptive-fields", "theta", "learning-curve", "assignments", "confusion", "example")
+AFTER_TRAINING = ("receptive-fields", "theta", "learning-curve")
+# After an evaluation the learning curve is drawn again, with the test accuracies.
+AFTER_EVALUATION = ("learning-curve", "assignments", "confusion", "example")
+
+
+def figures_dir(run_dir: str | Path) -> Path:
+    return Path(run_dir) / FIGURES_DIR
+
+
+def example_figure(cfg: Config, network: Network, image: np.ndarray, path: str | Path,
+                   assignments: np.ndarray | None = None, rates: np.ndarray | None = None,
+                   label: int | None = None, title: str | None = None, note: str = "") -> Path:
+    """Trace one image through the frozen network (the predict presentation: from rest,
+    the predict random stream) and draw it in detail."""
+    from . import plots
+
+    trace = diagnostics.trace_example(cfg, network, image, predict_seed(cfg))
+    winners = trace.winners(3)
+    scores = predicted = None
+    if assignments is not None:
+        scores = readout.scores_all(trace.counts[None], assignments)[0]
+        predicted = int(readout.predict_all(trace.counts[None], assignments)[0])
+    lines = [f"input intensity: {trace.intensity:g}", f"boosts before it: {trace.retries}"]
+    if note:
+        lines.append(note)
+    return plots.plot_example(
+        path, image=trace.image, dt_ms=trace.dt_ms, input_spikes=trace.input_spikes(),
+        exc_spikes=(trace.spike_steps, trace.spike_neurons), n_excitatory=network.n_excitatory,
+        v=trace.v[:, winners], threshold=trace.threshold[:, winners], neurons=winners.tolist(),
+        counts=trace.counts, scores=scores, label=label, predicted=predicted, assignments=assignments,
+        note="\n".join(lines), title=title)
+
+
+class _Run:
+    """A run directory's files, each read when first needed."""
+
+    def __init__(self, run_dir: Path):
+        self.dir = run_dir
+        self.cfg = read_run_config(run_dir)
+        self._network = None
+
+    @property
+    def network(self) -> Network:
+        if self._network is None:
+            self._network = load_network(self.dir / MODEL_FILE, self.cfg)
+        return self._network
+
+    def records(self) -> list[dict]:
+        records = read_jsonl(self.dir / TRAIN_METRICS_FILE)
+        if not records:
+            raise RunDirError(f"{self.dir}: no {TRAIN_METRICS_FILE} lines yet (train the run first)")
+        return records
+
+    def evaluation(self) -> dict:
+        path = self.dir / EVAL_METRICS_FILE
+        if not path.is_file():
+            raise RunDirError(f"{self.dir}: no {EVAL_METRICS_FILE}: the run has not been evaluated; "
+                              f"run: stdp-mnist evaluate {self.dir}")
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise RunDirError(f"{path}: not readable ({exc})") from None
+
+    def trained(self) -> str:
+        return f"after {int(self.network.examples_seen[0])} training examples"
+
+
+@dataclass
+class FigureResult:
+    name: str
+    paths: list[Path]  # files written
+    skipped: str = ""  # why not drawn: an input the run lacks (e.g. not evaluated yet)
+    error: str = ""  # why drawing failed (only with keep_going)
+
+
+def write_figures(run_dir: str | Path, what: tuple[str, ...] | list[str] = FIGURES, out_dir: str | Path | None = None,
+                  data: Mnist | Callable[[], Mnist] | None = None, example_index: int = 0,
+                  skip_missing: bool = False, keep_going: bool = False) -> list[FigureResult]:
+    """Draw the named figures of a run (into RUN_DIR/figures unless ``out_dir``).
+
+    A figure whose inputs the run lacks (no evaluation yet, say) raises RunDirError,
+    or with ``skip_missing`` is skipped with the reason. With ``keep_going`` any other
+    failure of one figure is recorded and the others are still drawn. ``data`` (or a
+    function returning it) gives the test image of the 'example' figure; without it
+    MNIST is loaded as the run's config says."""
+    from . import plots
+
+    unknown = [name for name in what if name not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure(s): {', '.join(unknown)} (known: {', '.join(FIGURES)})")
+    run = _Run(Path(run_dir))
+    out = Path(out_dir) if out_dir is not None else figures_dir(run.dir)
+    n = run.cfg.network.n_excitatory
+
+    def receptive_fields() -> list[Path]:
+        return [plots.plot_receptive_fields(
+            run.network.weights, out / "receptive_fields.png",
+            title=f"Receptive fields: input weights of {n} excitatory neurons {run.trained()} "
+                  "(neuron 0 top left, row by row)")]
+
+    def theta() -> list[Path]:
+        return [plots.plot_theta(run.network.theta, out / "theta.png",
+                                 title=f"Adaptive threshold theta of {n} excitatory neurons {run.trained()}")]
+
+    def learning_curve() -> list[Path]:
+        records = run.records()
+        test = None
+        if (run.dir / EVAL_METRICS_FILE).is_file():
+            metrics = run.evaluation()
+            if metrics.get("examples_trained") == records[-1]["examples_seen"]:
+                test = {"all": metrics.get("accuracy_all"), "proportion": metrics.get("accuracy_proportion")}
+        return [plots.plot_learning_curve(records, out / "learning_curve.png", test_accuracy=test,
+                                          title=f"Learning curve: {n} neurons, one point per "
+                                                f"{run.cfg.run.metrics_every} examples")]
+
+    def assignments() -> list[Path]:
+        classes, _ = load_assignments(run.dir)
+        return [plots.plot_assignments(classes, out / "assignments.png",
+                                       title=f"Neuron assignments ({n} neurons, from "
+                                             f"{run.evaluation().get('n_assign', '?')} labelled training images)")]
+
+    def confusion() -> list[Path]:
+        metrics = run.evaluation()
+        paths = []
+        for voting in ("all", "proportion"):
+            key = f"confusion_{voting}"
+            if key not in metrics:
+                raise RunDirError(f"{run.dir / EVAL_METRICS_FILE}: no {key}; evaluate the run again")
+            paths.append(plots.plot_confusion(np.array(metrics[key]), out / f"{key}.png",
+                                              title=f"Confusion matrix, '{voting}' voting ({n} neurons)"))
+        return paths
+
+    def example() -> list[Path]:
+        mnist = data() if callable(data) else data
+        if mnist is None:
+            from .data import load_mnist
+            mnist = load_mnist(run.cfg.data.dir or None, fetch=run.cfg.data.verify)
+        if not 0 <= example_index < len(mnist.test_images):
+            raise RunDirError(f"example {example_index}: the test set has {len(mnist.test_images)} images")
+        classes = rates = None
+        if (run.dir / ASSIGNMENTS_FILE).is_file():
+            classes, rates = load_assignments(run.dir)
+        return [example_figure(run.cfg, run.network, mnist.test_images[example_index],
+                               out / f"example_test{example_index}.png", classes, rates,
+                               label=int(mnist.test_labels[example_index]),
+                               title=f"Test image {example_index} in detail ({n} neurons {run.trained()}; "
+                                     "frozen, from rest)")]
+
+    drawers = {"receptive-fields": receptive_fields, "theta": theta, "learning-curve": learning_curve,
+               "assignments": assignments, "confusion": confusion, "example": example}
+    results = []
+    for name in FIGURES:
+        if name not in what:
+            continue
+        try:
+            results.append(FigureResult(name, drawers[name]()))
+        except RunDirError as exc:
+            if not skip_missing:
+                raise
+            results.append(FigureResult(name, [], skipped=str(exc)))
+        except Exception as exc:
+            if not keep_going:
+                raise
+            results.append(FigureResult(name, [], error=f"{type(exc).__name__}: {exc}"))
+    return results

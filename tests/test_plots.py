@@ -1,0 +1,201 @@
+"""Tests for the figures: every plot function writes a PNG from small synthetic arrays,
+and `stdp-mnist plot` / `info` work on a tiny synthetic run (no MNIST needed). No
+pixel comparisons: what the figures show was checked by eye on a real run."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stdp_mnist import evaluation, plots, training
+from stdp_mnist.config import Config
+from stdp_mnist.data import load_mnist
+from test_cli import invoke, make_data_dir, only_error_line
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ALL_FIGURES = ("receptive_fields", "theta", "learning_curve", "assignments", "confusion_all",
+               "confusion_proportion", "example_test0")
+
+
+def assert_png(path) -> tuple[int, int]:
+    """A readable, non-empty PNG; returns its (width, height)."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and len(data) > 1000, path
+    with Image.open(path) as image:
+        return image.size
+
+
+def test_grid_shape():
+    assert plots.grid_shape(1) == (1, 1)
+    assert plots.grid_shape(7) == (3, 3)
+    assert plots.grid_shape(10) == (3, 4)
+    assert plots.grid_shape(100) == (10, 10)
+    assert plots.grid_shape(6400) == (80, 80)
+    for n in (1, 2, 5, 99, 401, 1600):
+        rows, cols = plots.grid_shape(n)
+        assert rows * cols >= n and (rows - 1) * cols < n and abs(rows - cols) <= 1
+
+
+def test_receptive_field_mosaic_places_each_neuron():
+    weights = np.repeat(np.arange(1.0, 6.0)[None, :], 784, axis=0)  # neuron j: all weights j + 1
+    weights[0, 4] = 0.5  # neuron 4's top-left pixel
+    mosaic = plots.receptive_field_mosaic(weights)
+    assert mosaic.shape == (2 * 29 + 1, 3 * 29 + 1)  # 5 neurons on a 2 x 3 grid, 1-pixel separators
+    for j in range(5):
+        r, c = divmod(j, 3)
+        tile = mosaic[1 + 29 * r:1 + 29 * r + 28, 1 + 29 * c:1 + 29 * c + 28]
+        expected = np.full((28, 28), j + 1.0)
+        if j == 4:
+            expected[0, 0] = 0.5
+        np.testing.assert_array_equal(tile, expected)
+    assert np.isnan(mosaic[0]).all() and np.isnan(mosaic[:, 29]).all()  # separators
+    assert np.isnan(mosaic[30:58, 59:87]).all()  # the unused sixth cell
+
+
+@pytest.mark.parametrize("n", [1, 7, 100])
+def test_plot_receptive_fields(tmp_path, n):
+    weights = np.random.default_rng(n).random((784, n)).astype(np.float32)
+    width, height = assert_png(plots.plot_receptive_fields(weights, tmp_path / "sub" / "rf.png"))
+    mosaic = plots.receptive_field_mosaic(weights)
+    assert width >= mosaic.shape[1] and height >= mosaic.shape[0]  # at least a screen pixel per weight
+
+
+@pytest.mark.slow
+def test_plot_receptive_fields_6400_is_large(tmp_path):
+    weights = np.random.default_rng(0).random((784, 6400)).astype(np.float32)
+    width, height = assert_png(plots.plot_receptive_fields(weights, tmp_path / "rf.png"))
+    assert width >= 80 * 29 + 1 and height >= 80 * 29 + 1
+
+
+def test_plot_assignments(tmp_path):
+    assignments = np.array([3, 1, -1, 9, 0, 0, 7, -1, 2, 5, 5, 4])
+    assert_png(plots.plot_assignments(assignments, tmp_path / "a.png"))
+    assert_png(plots.plot_assignments(np.full(3, -1), tmp_path / "none.png"))
+
+
+def test_plot_theta(tmp_path):
+    assert_png(plots.plot_theta(np.random.default_rng(0).normal(30, 2, 23), tmp_path / "theta.png"))
+    assert_png(plots.plot_theta(np.array([20.0]), tmp_path / "one.png"))
+
+
+def test_plot_confusion(tmp_path):
+    matrix = np.random.default_rng(0).integers(0, 50, (10, 10))
+    matrix[3] = 0  # a class with no test images
+    assert_png(plots.plot_confusion(matrix, tmp_path / "c.png", title="Confusion"))
+    assert_png(plots.plot_confusion(np.zeros((10, 10), int), tmp_path / "empty.png"))
+
+
+def test_plot_learning_curve(tmp_path):
+    records = [{"examples_seen": 100 * (k + 1), "wall_s": k, "spikes_per_example": 12 - k, "boosts": k,
+                "mean_theta_mv": 20 + k, "running_accuracy": None if k == 0 else 0.1 * k} for k in range(6)]
+    assert_png(plots.plot_learning_curve(records, tmp_path / "lc.png", test_accuracy={"all": 0.7}))
+    old = [{key: value for key, value in r.items() if key != "running_accuracy"} for r in records]
+    assert_png(plots.plot_learning_curve(old, tmp_path / "old.png"))  # runs from before the running accuracy
+    assert_png(plots.plot_learning_curve(records[:1], tmp_path / "one.png"))
+
+
+def test_plot_example(tmp_path):
+    gen = np.random.default_rng(0)
+    steps, n = 60, 9
+    in_steps = np.sort(gen.integers(0, steps, 300))
+    v = gen.normal(-60, 3, (steps, 2))
+    assert_png(plots.plot_example(
+        tmp_path / "ex.png", image=gen.integers(0, 256, 784).astype(np.uint8), dt_ms=0.5,
+        input_spikes=(in_steps, gen.integers(0, 784, 300)), exc_spikes=(np.array([10, 30, 31]), np.array([4, 4, 7])),
+        n_excitatory=n, v=v, threshold=np.full((steps, 2), -52.0), neurons=[4, 7],
+        counts=np.bincount([4, 4, 7], minlength=n), scores=gen.random(10), label=3, predicted=3,
+        assignments=np.arange(n) % 10))
+    assert_png(plots.plot_example(  # nothing fired, no assignment known
+        tmp_path / "quiet.png", image=np.zeros(784, np.uint8), dt_ms=0.5, input_spikes=(np.zeros(0), np.zeros(0)),
+        exc_spikes=(np.zeros(0, int), np.zeros(0, int)), n_excitatory=n, v=v[:, :1],
+        threshold=np.full((steps, 1), -52.0), neurons=[0]))
+
+
+# --- the CLI on a tiny synthetic run ---------------------------------------------------
+
+
+def tiny_run(root, evaluated: bool):
+    data_dir = make_data_dir(root / "mnist")
+    cfg = Config().replace(
+        network={"n_excitatory": 6, "max_delay_ms": 5.0}, simulation={"present_ms": 20.0, "rest_ms": 10.0},
+        training={"max_examples": 12}, run={"checkpoint_every": 4, "metrics_every": 4},
+        evaluation={"n_assign": 40, "n_test": 20, "block_size": 10},
+        data={"dir": str(data_dir), "verify": False})
+    data = load_mnist(data_dir, fetch=False)
+    run = root / "run"
+    training.train(cfg, run, data.train_images, labels=data.train_labels)
+    if evaluated:
+        evaluation.evaluate(run, data)
+    return run
+
+
+@pytest.fixture(scope="module")
+def evaluated_run(tmp_path_factory):
+    return tiny_run(tmp_path_factory.mktemp("evaluated"), evaluated=True)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    return tiny_run(tmp_path_factory.mktemp("trained"), evaluated=False)
+
+
+def test_plot_command_draws_every_figure(evaluated_run, tmp_path):
+    out = tmp_path / "figs"
+    result = invoke("plot", evaluated_run, "--out", out)
+    assert result.exit_code == 0, result.output
+    for name in ALL_FIGURES:
+        assert_png(out / f"{name}.png")
+        assert str(out / f"{name}.png") in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{name}.png" for name in ALL_FIGURES)
+
+
+def test_plot_command_default_dir_and_choice(evaluated_run):
+    result = invoke("plot", evaluated_run, "--what", "theta", "--what", "confusion", "--what", "example",
+                    "--example", "3")
+    assert result.exit_code == 0, result.output
+    figures = evaluated_run / "figures"
+    for name in ("theta", "confusion_all", "confusion_proportion", "example_test3"):
+        assert_png(figures / f"{name}.png")
+    assert not (figures / "receptive_fields.png").exists()
+
+
+def test_plot_command_on_unevaluated_run(trained_run, tmp_path):
+    out = tmp_path / "figs"
+    result = invoke("plot", trained_run, "--out", out)  # all: what the run has the files for
+    assert result.exit_code == 0, result.output
+    for name in ("receptive_fields", "theta", "learning_curve", "example_test0"):
+        assert_png(out / f"{name}.png")
+    assert not (out / "assignments.png").exists() and not (out / "confusion_all.png").exists()
+    assert "skipped assignments" in result.stderr and "evaluate" in result.stderr
+    only_error_line(invoke("plot", trained_run, "--what", "confusion", "--out", out), "evaluate")
+
+
+def test_plot_command_errors(tmp_path, evaluated_run):
+    only_error_line(invoke("plot", tmp_path / "nothing"), "nothing")
+    result = invoke("plot", evaluated_run, "--what", "scatter")
+    assert result.exit_code != 0 and "scatter" in result.output
+    only_error_line(invoke("plot", evaluated_run, "--what", "example", "--example", "99999",
+                           "--out", tmp_path / "f"), "99999")
+
+
+def test_info_command(evaluated_run, trained_run):
+    result = invoke("info", evaluated_run)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "6 excitatory neurons" in out and "12 / 12 examples" in out and "finished" in out
+    assert "network.n_excitatory=6" in out
+    last = json.loads((evaluated_run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert f"running accuracy {last['running_accuracy']:.3f}" in out
+    metrics = json.loads((evaluated_run / "metrics.json").read_text())
+    assert f"accuracy {metrics['accuracy_all']:.4f}" in out
+    for name in ("config.toml", "model.npz", "metrics.jsonl", "metrics.json", "assignments.npz"):
+        assert name in out
+    result = invoke("info", trained_run)
+    assert result.exit_code == 0 and "evaluation: none yet" in result.stdout
+
+
+def test_info_command_errors(tmp_path):
+    only_error_line(invoke("info", tmp_path / "nothing"), "nothing")
+    (tmp_path / "empty").mkdir()
+    only_error_line(invoke("info", tmp_path / "empty"), "config.toml")

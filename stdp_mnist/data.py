@@ -13,7 +13,6 @@ import os
 import pickle
 import subprocess
 import sys
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from .atomic import write_atomic
 
 
 class DataError(Exception):
@@ -130,19 +131,11 @@ def _idx_bytes(array: np.ndarray) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes, md5: str | None = None) -> None:
-    """Write via a temp file in the same dir + os.replace; if md5 is given and
-    does not match, nothing is left behind and DataError is raised."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        if md5 is not None and (got := hashlib.md5(data).hexdigest()) != md5:
-            raise DataError(f"{path}: new copy has MD5 {got}, expected {md5}; not written")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically; if md5 is given and does not match, nothing is written and
+    DataError is raised."""
+    if md5 is not None and (got := hashlib.md5(data).hexdigest()) != md5:
+        raise DataError(f"{path}: new copy has MD5 {got}, expected {md5}; not written")
+    write_atomic(path, data)
 
 
 def _find(data_dir: Path, name: str) -> Path | None:

@@ -20,6 +20,7 @@ from . import kernel, readout
 from .config import Config
 from .data import Mnist
 from .network import STREAM_ASSIGN, STREAM_TEST, Network, kernel_params, load_network, random_seed
+from .atomic import atomic_open
 from .rundir import ASSIGNMENTS_FILE, EVAL_METRICS_FILE, MODEL_FILE, read_run_config, write_atomic
 
 # progress(stage, examples_done, examples_total)
@@ -115,5 +116,6 @@ def evaluate(run_dir: str | Path, data: Mnist, progress: EvalProgress | None = N
     network = load_network(run_dir / MODEL_FILE, cfg)
     metrics, arrays = evaluate_network(cfg, network, data, progress)
     write_atomic(run_dir / EVAL_METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
-    np.savez(run_dir / ASSIGNMENTS_FILE, **arrays)
+    with atomic_open(run_dir / ASSIGNMENTS_FILE) as fh:
+        np.savez(fh, **arrays)
     return metrics

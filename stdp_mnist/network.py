@@ -10,8 +10,6 @@ what makes an interrupted run resume bit-identically.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import kernel
+from .atomic import atomic_open
 from .config import Config
 
 N_INPUTS = 784
@@ -171,16 +170,8 @@ def save_network(network: Network, path: str | Path, model_hash: str) -> None:
     """Write the network to ``path`` atomically: a temp file beside it, fsync, rename."""
     path = Path(path)
     arrays = {f.name: getattr(network, f.name) for f in fields(Network)}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, model_hash=np.array(model_hash), **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as fh:
+        np.savez(fh, model_hash=np.array(model_hash), **arrays)
 
 
 def load_network(path: str | Path, cfg: Config) -> Network:

@@ -9,8 +9,6 @@ returns the path. ``stdp_mnist.figures`` connects them to run directories.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +18,8 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+from .atomic import atomic_open  # noqa: E402
 
 N_CLASSES = 10
 SIDE = 28
@@ -49,14 +49,8 @@ def _save(fig: Figure, path: str | Path, dpi: int = DPI) -> Path:
     interrupted save never leaves a torn image."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as fh:
+        fig.savefig(fh, format="png", dpi=dpi)
     return path
 
 

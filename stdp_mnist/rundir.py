@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from .atomic import write_atomic
 from .config import Config, ConfigError, config_to_toml, load_config
 
 CONFIG_FILE = "config.toml"
@@ -29,20 +29,6 @@ FIGURES_DIR = "figures"
 
 class RunDirError(Exception):
     """A run directory that is missing, incomplete, or would be overwritten."""
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temp file in the same directory, fsync and rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def check_new_run_dir(run_dir: Path, overwrite: bool = False) -> None:

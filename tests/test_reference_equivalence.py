@@ -6,7 +6,6 @@ state, example after example (presentation + simulated rest, or exact reset). Sp
 counts must be identical, weights equal to float32 rounding, everything else close.
 """
 
-import copy
 
 import numpy as np
 import pytest

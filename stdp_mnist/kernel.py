@@ -208,6 +208,16 @@ def update_neurons(dt_tau, g_e, g_i, v, since, theta, v_rest, v_reset, v_thresh,
 
 
 @njit(cache=True, error_model="numpy")
+def collect_fired(since, fired):
+    """Write the indices of the neurons that fired this step (since == 0) into ``fired``."""
+    q = 0
+    for j in range(since.shape[0]):
+        if since[j] == 0:
+            fired[q] = j
+            q += 1
+
+
+@njit(cache=True, error_model="numpy")
 def reset_to_rest(p, exc, inh, since, pending, x_pre_hist):
     """Exact reset: v = v_rest, conductances, traces and pending input zero (theta kept)."""
     exc[V, :] = p.v_rest_e
@@ -257,19 +267,12 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
                                    p.v_reset_i, p.v_thresh_i, p.e_exc_i, p.e_inh_i, p.decay_ge_i,
                                    p.decay_gi_i, p.refractory_steps_i, p.refractory_steps_i)
         if n_fired_e > 0:
-            q = 0
-            for j in range(n):
-                if since_e[j] == 0:
-                    fired_e[q] = j
-                    q += 1
-                    if learn:
-                        theta[j] += p.theta_plus
+            collect_fired(since_e, fired_e)
+            if learn:
+                for q in range(n_fired_e):
+                    theta[fired_e[q]] += p.theta_plus
         if n_fired_i > 0:
-            q = 0
-            for j in range(n):
-                if since_i[j] == 0:
-                    fired_i[q] = j
-                    q += 1
+            collect_fired(since_i, fired_i)
         # 2. spike propagation
         if t < p.n_present:
             for q in range(ptr[t], ptr[t + 1]):

@@ -221,3 +221,33 @@ def test_nan_weights_stop_training_and_keep_the_last_good_checkpoint(setup, monk
     good = load_network(tmp_path / "run" / "model.npz", cfg)
     assert np.isfinite(good.weights).all()
     assert 0 < int(good.examples_seen[0]) <= 120
+
+
+def test_full_disk_during_a_checkpoint_is_one_line_and_keeps_the_last_one(setup, monkeypatch, tmp_path):
+    import errno
+
+    from click.testing import CliRunner
+
+    from stdp_mnist import cli, network
+
+    root, config_path, cfg, _ = setup
+    real = network.atomic_open
+    saves = {"n": 0}
+
+    def filling_disk(path, mode="wb"):
+        if Path(path).name == "model.npz":
+            saves["n"] += 1
+            if saves["n"] == 3:
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, mode)
+
+    monkeypatch.setattr(network, "atomic_open", filling_disk)
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(cli.main, ["train", "--config", str(config_path), "--run-dir", str(run_dir)])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "No space left on device" in errors[0]
+    assert "Traceback" not in result.stderr
+    kept = load_network(run_dir / "model.npz", cfg)
+    assert int(kept.examples_seen[0]) == 2 * cfg.run.checkpoint_every
+    assert not list(run_dir.glob(".model.npz.*.tmp"))

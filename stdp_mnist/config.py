@@ -50,6 +50,10 @@ class RunSection:
 class DataSection:
     dir: str = _spec("", None, "MNIST directory; empty = $STDP_MNIST_DATA or the user cache dir")
     verify: bool = _spec(True, None, "check the canonical MNIST MD5s and fetch missing files; false = use the IDX files in dir as they are")
+    train_images: str = _spec("train-images-idx3-ubyte", None, "training images file in dir (IDX, N x 28 x 28 unsigned bytes; raw or .gz); another name needs verify = false")
+    train_labels: str = _spec("train-labels-idx1-ubyte", None, "training labels file in dir (IDX, labels 0-9)")
+    test_images: str = _spec("t10k-images-idx3-ubyte", None, "test images file in dir")
+    test_labels: str = _spec("t10k-labels-idx1-ubyte", None, "test labels file in dir")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class NetworkSection:
     n_excitatory: int = _spec(100, _positive, "excitatory neurons (and as many inhibitory ones)")
     w_exc_to_inh: float = _spec(10.4, _non_negative, "excitatory k -> inhibitory k conductance increment")
     w_inh_to_exc: float = _spec(17.0, _non_negative, "inhibitory k -> every excitatory j != k conductance increment")
+    inhibition: str = _spec("population", None, "population: through the inhibitory neurons (reference); direct: each excitatory spike adds w_direct_inhibition to g_i of every other excitatory neuron in the same step, no inhibitory neurons simulated", ("population", "direct"))
+    w_direct_inhibition: float = _spec(17.0, _non_negative, "excitatory k -> every excitatory j != k g_i increment under direct inhibition")
     max_delay_ms: float = _spec(10.0, _non_negative, "input->excitatory delays uniform in [0, max), whole steps; 0 = no delays")
     w_init_scale: float = _spec(0.3, _non_negative, "initial weight = scale * (U(0,1) + offset)")
     w_init_offset: float = _spec(0.01, _non_negative, "see w_init_scale")
@@ -107,13 +113,16 @@ class InhibitorySection:
 
 @dataclass(frozen=True)
 class StdpSection:
-    rule: str = _spec("reference", None, "reference: potentiation scaled by x_post2; pair: without it", ("reference", "pair"))
+    rule: str = _spec("reference", None, "reference: potentiation scaled by x_post2; pair: without it; paper: the paper's text rule, no depression, dw = nu_post (x_pre - x_tar) (w_max - w)^mu on an excitatory spike", ("reference", "pair", "paper"))
+    traces: str = _spec("set", None, "set: a trace becomes 1 at a spike (nearest-spike pairing, reference); increment: it grows by 1 (all-to-all pairing)", ("set", "increment"))
     timing: str = _spec("arrival", None, "arrival: rule runs when a delayed spike arrives (reference); emission: at the input spike", ("arrival", "emission"))
     nu_pre: float = _spec(0.0001, _fraction, "depression rate on an input spike")
     nu_post: float = _spec(0.01, _fraction, "potentiation rate on an excitatory spike")
     tau_pre_ms: float = _spec(20.0, _positive, "input trace time constant")
     tau_post1_ms: float = _spec(20.0, _positive, "postsynaptic trace used by depression")
     tau_post2_ms: float = _spec(40.0, _positive, "postsynaptic trace scaling potentiation")
+    x_tar: float = _spec(0.4, None, "paper rule: target value of x_pre at a post spike (below it the synapse is depressed); the paper's text gives no value, 0.4 is this project's choice")
+    mu: float = _spec(0.2, _non_negative, "paper rule: exponent of the weight dependence (w_max - w)^mu; the paper's text gives no value, 0.2 is this project's choice")
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,13 @@ def _check_consistency(cfg: Config) -> None:
         raise ConfigError("excitatory.spike_block_ms: must be >= excitatory.refractory_ms")
     if cfg.network.max_delay_ms / sim.dt_ms > 256:
         raise ConfigError(f"network.max_delay_ms: at most 256 time steps ({256 * sim.dt_ms} ms at dt {sim.dt_ms} ms)")
+    names = {f.name: f.default for f in dataclasses.fields(DataSection) if f.name not in ("dir", "verify")}
+    for key, default in names.items():
+        value = getattr(cfg.data, key)
+        if not value or "/" in value or "\\" in value:
+            raise ConfigError(f"data.{key}: expected a file name in data.dir, got {value!r}")
+        if cfg.data.verify and value != default:
+            raise ConfigError(f"data.{key}: a file other than MNIST's ({default}) needs data.verify = false")
     if sim.rest == "simulate" and cfg.network.max_delay_ms > sim.rest_ms:
         raise ConfigError("network.max_delay_ms: must not exceed simulation.rest_ms, so that delayed input arrives within the rest")
 

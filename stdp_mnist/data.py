@@ -279,12 +279,28 @@ def _load_split(data_dir: Path, images_name: str, labels_name: str) -> tuple[np.
     return images.reshape(len(images), 28 * 28), labels
 
 
-def load_mnist(data_dir=None, fetch: bool = True, log: Callable[[str], None] | None = None) -> Mnist:
-    """Load MNIST as uint8 arrays (fetching/verifying first unless fetch=False)."""
+def load_mnist(data_dir=None, fetch: bool = True, log: Callable[[str], None] | None = None,
+               names: dict[str, str] | None = None) -> Mnist:
+    """Load MNIST as uint8 arrays (fetching/verifying first unless fetch=False).
+
+    ``names`` maps some of ``train_images``, ``train_labels``, ``test_images`` and
+    ``test_labels`` to other file names in ``data_dir`` (default: MNIST_FILES), so
+    that any four IDX files of 28x28 images and labels 0-9 can be used (e.g.
+    Fashion-MNIST or KMNIST); with other names, use fetch=False (the canonical
+    MNIST files are what fetching checks and provides)."""
+    files = {**MNIST_FILES, **(names or {})}
+    unknown = set(files) - set(MNIST_FILES)
+    if unknown:
+        raise ValueError(f"unknown data file keys {sorted(unknown)} (known: {', '.join(MNIST_FILES)})")
     if fetch:
         data_dir = ensure_mnist(data_dir, log)
     else:
         data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    train = _load_split(data_dir, MNIST_FILES["train_images"], MNIST_FILES["train_labels"])
-    test = _load_split(data_dir, MNIST_FILES["test_images"], MNIST_FILES["test_labels"])
+    train = _load_split(data_dir, files["train_images"], files["train_labels"])
+    test = _load_split(data_dir, files["test_images"], files["test_labels"])
     return Mnist(*train, *test)
+
+
+def data_file_names(cfg) -> dict[str, str]:
+    """The four data file names a config selects (data.train_images, ...)."""
+    return {key: getattr(cfg.data, key) for key in MNIST_FILES}

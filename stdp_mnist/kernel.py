@@ -13,13 +13,23 @@ Order of work within one time step ``t`` (the same in the numpy reference in tes
 2. input spikes of step ``t`` are drawn; each adds its weight (at emission) to the
    ring buffer of pending conductance at ``t + delay``; the slot of ``t`` is added
    to the excitatory g_e; excitatory spikes drive their inhibitory partner, and
-   inhibitory spikes every other excitatory neuron;
+   inhibitory spikes every other excitatory neuron. Under direct inhibition
+   (``p.direct_inhibition``) the inhibitory population is not simulated: each
+   excitatory spike adds ``w_direct_inhibition`` to g_i of every other excitatory
+   neuron here instead;
 3. STDP (learning only), presynaptic half first: x_pre decays and is set to 1 for
    inputs firing at ``t``; every synapse whose input spike *arrives* at ``t``
    (``t_emission + stdp_delay``) is depressed by ``nu_pre * x_post1``; then for each
    excitatory spike, its column is potentiated by ``nu_post * x_pre(t - stdp_delay) *
    x_post2`` (x_post2 before this spike) and x_post1 = x_post2 = 1. Every updated
    weight is clipped to [0, w_max].
+
+   Variants (loop-invariant flags of ``KernelParams``): the pair rule drops the
+   x_post2 factor; the paper rule (``p.paper_rule``) has no depression at all and
+   potentiates by ``nu_post * (x_pre(t - stdp_delay) - x_tar) * max(w_max - w, 0)^mu``
+   (which is negative, i.e. depression, where x_pre < x_tar); with
+   ``p.trace_increment`` every trace is incremented by 1 at a spike (all-to-all
+   pairing) instead of set to 1 (nearest-spike pairing).
 """
 
 from __future__ import annotations
@@ -80,6 +90,8 @@ class KernelParams(NamedTuple):
     refractory_steps_i: int
     w_exc_to_inh: float
     w_inh_to_exc: float
+    direct_inhibition: bool  # no inhibitory population: exc spikes inhibit the other exc directly
+    w_direct_inhibition: float  # g_i increment of every other excitatory neuron per excitatory spike
     # plasticity
     nu_pre: float
     nu_post: float
@@ -87,6 +99,10 @@ class KernelParams(NamedTuple):
     decay_post1: float
     decay_post2: float
     potentiation_uses_post2: bool  # reference rule (True) or plain pair rule (False)
+    paper_rule: bool  # the paper's rule: no depression, dw = nu_post (x_pre - x_tar)(w_max - w)^mu
+    x_tar: float
+    mu: float
+    trace_increment: bool  # traces += 1 at a spike (all-to-all) instead of = 1 (nearest spike)
     w_max: float
     weight_sum: float  # normalisation target of each neuron's input weights
 
@@ -263,9 +279,11 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         n_fired_e = update_neurons(p.dt_tau_e, ge_e, gi_e, v_e, since_e, theta, p.v_rest_e,
                                    p.v_reset_e, p.v_thresh_e, p.e_exc_e, p.e_inh_e, p.decay_ge_e,
                                    p.decay_gi_e, p.clamp_steps_e, p.block_steps_e)
-        n_fired_i = update_neurons(p.dt_tau_i, ge_i, gi_i, v_i, since_i, no_theta, p.v_rest_i,
-                                   p.v_reset_i, p.v_thresh_i, p.e_exc_i, p.e_inh_i, p.decay_ge_i,
-                                   p.decay_gi_i, p.refractory_steps_i, p.refractory_steps_i)
+        n_fired_i = 0
+        if not p.direct_inhibition:
+            n_fired_i = update_neurons(p.dt_tau_i, ge_i, gi_i, v_i, since_i, no_theta, p.v_rest_i,
+                                       p.v_reset_i, p.v_thresh_i, p.e_exc_i, p.e_inh_i, p.decay_ge_i,
+                                       p.decay_gi_i, p.refractory_steps_i, p.refractory_steps_i)
         if n_fired_e > 0:
             collect_fired(since_e, fired_e)
             if learn:
@@ -285,8 +303,15 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         for j in range(n):
             exc[GE, j] += pending[slot, j]
             pending[slot, j] = 0.0
-        for q in range(n_fired_e):
-            inh[GE, fired_e[q]] += p.w_exc_to_inh
+        if p.direct_inhibition:
+            if n_fired_e > 0:
+                for j in range(n):
+                    exc[GI, j] += p.w_direct_inhibition * n_fired_e
+                for q in range(n_fired_e):
+                    exc[GI, fired_e[q]] -= p.w_direct_inhibition
+        else:
+            for q in range(n_fired_e):
+                inh[GE, fired_e[q]] += p.w_exc_to_inh
         if n_fired_i > 0:
             for j in range(n):
                 exc[GI, j] += p.w_inh_to_exc * n_fired_i
@@ -302,11 +327,15 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
             for i in range(n_in):
                 x_pre_hist[slot, i] = x_pre_hist[prev, i] * p.decay_pre
             if t < p.n_present:
-                for q in range(ptr[t], ptr[t + 1]):
-                    x_pre_hist[slot, idx[q]] = 1.0
+                if p.trace_increment:
+                    for q in range(ptr[t], ptr[t + 1]):
+                        x_pre_hist[slot, idx[q]] += 1.0
+                else:
+                    for q in range(ptr[t], ptr[t + 1]):
+                        x_pre_hist[slot, idx[q]] = 1.0
             for j in range(n):
                 depression[j] = p.nu_pre * post1[j]
-            for d in range(ring):
+            for d in range(0 if p.paper_rule else ring):  # the paper rule has no depression
                 s_emit = t - d
                 if s_emit < 0 or s_emit >= p.n_present:
                     continue
@@ -317,13 +346,25 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
                         weights[i, j] = min(max(weights[i, j] - depression[j], 0.0), p.w_max)
             for q in range(n_fired_e):
                 j = fired_e[q]
-                scale = p.nu_post * (post2[j] if p.potentiation_uses_post2 else 1.0)
-                for i in range(n_in):
-                    r = slot - stdp_delays[i, j]  # (c - delay) mod ring
-                    r = r + ring if r < 0 else r
-                    weights[i, j] = min(max(weights[i, j] + scale * x_pre_hist[r, i], 0.0), p.w_max)
-                post1[j] = 1.0
-                post2[j] = 1.0
+                if p.paper_rule:
+                    for i in range(n_in):
+                        r = slot - stdp_delays[i, j]  # (c - delay) mod ring
+                        r = r + ring if r < 0 else r
+                        w = np.float64(weights[i, j])
+                        dw = p.nu_post * (x_pre_hist[r, i] - p.x_tar) * max(p.w_max - w, 0.0) ** p.mu
+                        weights[i, j] = min(max(w + dw, 0.0), p.w_max)
+                else:
+                    scale = p.nu_post * (post2[j] if p.potentiation_uses_post2 else 1.0)
+                    for i in range(n_in):
+                        r = slot - stdp_delays[i, j]  # (c - delay) mod ring
+                        r = r + ring if r < 0 else r
+                        weights[i, j] = min(max(weights[i, j] + scale * x_pre_hist[r, i], 0.0), p.w_max)
+                if p.trace_increment:
+                    post1[j] += 1.0
+                    post2[j] += 1.0
+                else:
+                    post1[j] = 1.0
+                    post2[j] = 1.0
         clock[0] = c + 1
     if p.exact_reset:
         reset_to_rest(p, exc, inh, since, pending, x_pre_hist)

@@ -37,6 +37,16 @@ Order of work within step ``t`` (global step ``c = clock[0]``):
    for each excitatory spike j: w[:, j] += nu_post * x_pre(t - stdp_delay) * x_post2
    (x_post2 before the spike; 1 for the pair rule), x_post1 = x_post2 = 1. Clip [0, w_max].
 
+Variants (fields of the kernel params):
+
+* ``direct_inhibition``: step 1b is skipped (the inhibitory state stays as it is) and
+  in step 2, instead of the excitatory -> inhibitory -> excitatory path, excitatory
+  spike k adds w_direct_inhibition to every excitatory j != k's g_i;
+* ``paper_rule``: no depression; for each excitatory spike j,
+  w[:, j] += nu_post * (x_pre(t - stdp_delay) - x_tar) * max(w_max - w[:, j], 0)^mu;
+* ``trace_increment``: x_pre, x_post1 and x_post2 grow by 1 at a spike instead of
+  being set to 1.
+
 After the steps, under ``exact_reset``: v = v_rest, conductances, traces, pending input
 and x_pre history = 0, "never fired", theta *= rest_theta_decay when learning.
 """
@@ -102,25 +112,20 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         since[0] = s_e
 
         # ---- 1b. inhibitory neurons -------------------------------------------------
-        u = inh[V].copy()
-        s_i = np.minimum(since[1] + 1, NEVER)
-        integrated = membrane(u, p.dt_tau_i, p.v_rest_i, inh[GE], p.e_exc_i, inh[GI], p.e_inh_i)
-        refractory = s_i < p.refractory_steps_i
-        u = np.where(refractory, p.v_reset_i, integrated)
-        inh[GE] *= p.decay_ge_i
-        inh[GI] *= p.decay_gi_i
-        fire_i = ~refractory & (u > p.v_thresh_i)
-        u[fire_i] = p.v_reset_i
-        s_i[fire_i] = 0
-        inh[V] = u
-        since[1] = s_i
+        fire_i = np.zeros(n, dtype=bool)
+        if not p.direct_inhibition:
+            fire_i = _inhibitory_step(p, inh, since)
 
         # ---- 2. synaptic transmission ----------------------------------------------
         for i in inputs_now:  # weight at emission, arriving after the synapse's delay
             pending[(c + syn_delay[i]) % ring, cols] += weights[i].astype(np.float64)
         exc[GE] += pending[slot]
         pending[slot] = 0.0
-        inh[GE, fire_e] += p.w_exc_to_inh
+        if p.direct_inhibition:
+            others_fired_e = fire_e.sum() - fire_e.astype(np.int64)  # excitatory spikes from k != j
+            exc[GI] += p.w_direct_inhibition * others_fired_e
+        else:
+            inh[GE, fire_e] += p.w_exc_to_inh
         others_fired = fire_i.sum() - fire_i.astype(np.int64)  # inhibitory spikes from k != j
         exc[GI] += p.w_inh_to_exc * others_fired
         if t < p.n_present:
@@ -130,25 +135,36 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         # ---- 3. STDP ----------------------------------------------------------------
         if learn:
             x_pre_hist[slot] = x_pre_hist[(c - 1) % ring] * p.decay_pre
-            x_pre_hist[slot, inputs_now] = 1.0
+            if p.trace_increment:
+                x_pre_hist[slot, inputs_now] += 1.0
+            else:
+                x_pre_hist[slot, inputs_now] = 1.0
             # depression at arrival: emission step t - d must be a spike of this presentation
             emitted = t - stdp_delay
             in_range = (emitted >= 0) & (emitted < p.n_present)
             arriving = np.zeros((n_in, n), dtype=bool)
             ii, jj = np.nonzero(in_range)
             arriving[ii, jj] = spiked[emitted[ii, jj], ii]
-            if arriving.any():
+            if arriving.any() and not p.paper_rule:
                 depressed = weights.astype(np.float64) - p.nu_pre * exc[POST1][None, :]
                 depressed = np.minimum(np.maximum(depressed, 0.0), p.w_max)
                 weights[arriving] = depressed[arriving].astype(np.float32)
             # potentiation for each excitatory spike, x_pre as it was at t - d
             for j in np.nonzero(fire_e)[0]:
                 x_pre = x_pre_hist[(c - stdp_delay[:, j]) % ring, rows]
-                post2 = exc[POST2, j] if p.potentiation_uses_post2 else 1.0
-                col = weights[:, j].astype(np.float64) + (p.nu_post * post2) * x_pre
+                w = weights[:, j].astype(np.float64)
+                if p.paper_rule:
+                    col = w + p.nu_post * (x_pre - p.x_tar) * np.maximum(p.w_max - w, 0.0) ** p.mu
+                else:
+                    post2 = exc[POST2, j] if p.potentiation_uses_post2 else 1.0
+                    col = w + (p.nu_post * post2) * x_pre
                 weights[:, j] = np.minimum(np.maximum(col, 0.0), p.w_max).astype(np.float32)
-                exc[POST1, j] = 1.0
-                exc[POST2, j] = 1.0
+                if p.trace_increment:
+                    exc[POST1, j] += 1.0
+                    exc[POST2, j] += 1.0
+                else:
+                    exc[POST1, j] = 1.0
+                    exc[POST2, j] = 1.0
 
         clock[0] = c + 1
 
@@ -163,3 +179,20 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         if learn:
             theta *= p.rest_theta_decay
     return total
+
+
+def _inhibitory_step(p, inh, since):
+    """Step 1b for the inhibitory population; returns who fired."""
+    u = inh[V].copy()
+    s_i = np.minimum(since[1] + 1, NEVER)
+    integrated = membrane(u, p.dt_tau_i, p.v_rest_i, inh[GE], p.e_exc_i, inh[GI], p.e_inh_i)
+    refractory = s_i < p.refractory_steps_i
+    u = np.where(refractory, p.v_reset_i, integrated)
+    inh[GE] *= p.decay_ge_i
+    inh[GI] *= p.decay_gi_i
+    fire_i = ~refractory & (u > p.v_thresh_i)
+    u[fire_i] = p.v_reset_i
+    s_i[fire_i] = 0
+    inh[V] = u
+    since[1] = s_i
+    return fire_i

@@ -78,8 +78,8 @@ def no_md5(monkeypatch):
     (load_mnist(fetch=True)), which synthetic files can never match."""
     real = data.load_mnist
 
-    def load_without_fetch(data_dir=None, fetch=True, log=None):
-        return real(data_dir, fetch=False, log=log)
+    def load_without_fetch(data_dir=None, fetch=True, log=None, names=None):
+        return real(data_dir, fetch=False, log=log, names=names)
 
     monkeypatch.setattr(cli, "load_mnist", load_without_fetch)
 

@@ -110,7 +110,16 @@ def test_arrival_and_emission_timing_differ():
     {"network": {"n_excitatory": N, "max_delay_ms": 0.0}},
     {"input": {"intensity": 6.0}},
     {"network": {"n_excitatory": N, "w_inh_to_exc": 600.0}},
-], ids=["pair", "exact-reset", "euler", "block50", "no-delays", "high-rate", "strong-inhibition"])
+    {"stdp": {"rule": "paper"}},
+    {"stdp": {"rule": "paper", "x_tar": 0.1, "mu": 1.0, "timing": "emission"}},
+    {"stdp": {"traces": "increment"}},
+    {"stdp": {"rule": "paper", "traces": "increment"}},
+    {"network": {"n_excitatory": N, "inhibition": "direct"}},
+    {"network": {"n_excitatory": N, "inhibition": "direct", "w_direct_inhibition": 3.0},
+     "simulation": {"rest": "reset"}},
+], ids=["pair", "exact-reset", "euler", "block50", "no-delays", "high-rate", "strong-inhibition",
+        "paper", "paper-emission-mu1", "increment-traces", "paper-increment", "direct-inhibition",
+        "weak-direct-inhibition-reset"])
 def test_kernel_matches_reference_variants(variant):
     cfg = Config().replace(**{**BASE, **variant})
     totals, _ = run_both(cfg, learn=True, n_examples=2)

@@ -1,4 +1,4 @@
-"""Command line: ``stdp-mnist download | train | evaluate | plot | predict | info | bench``.
+"""Command line: ``stdp-mnist download | train | evaluate | plot | predict | info | bench | sweep``.
 
 A thin shell over the library: it parses options, shows progress, and turns every
 expected failure into one line on stderr with a non-zero exit code.
@@ -19,7 +19,7 @@ import click
 import numpy as np
 
 from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
-from .data import DataError, ensure_mnist, load_mnist
+from .data import DataError, data_file_names, ensure_mnist, load_mnist
 from .evaluation import evaluate
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
 from .network import CheckpointError, load_network
@@ -85,7 +85,8 @@ def _bar(done: int, total: int, width: int = 24) -> str:
 
 
 def _load_data(cfg):
-    return load_mnist(cfg.data.dir or None, fetch=cfg.data.verify, log=lambda msg: click.echo(msg, err=True))
+    return load_mnist(cfg.data.dir or None, fetch=cfg.data.verify, log=lambda msg: click.echo(msg, err=True),
+                      names=data_file_names(cfg))
 
 
 def _one_line(text: str) -> str:
@@ -265,6 +266,47 @@ def bench_command(sizes: str, scale: float, output: str) -> None:
         command = " ".join(["python", *sys.argv])
     click.echo(write_report(rows, Path(output), command))
     click.echo(f"report: {output}")
+
+
+@main.command("sweep")
+@click.argument("sweep_file", type=click.Path(dir_okay=False))
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Runs at a time with the local executor (default: one per core).")
+@click.option("--executor", default="local", show_default=True, metavar="local|dask://HOST:PORT",
+              help="Where runs execute: local worker processes, or a dask.distributed scheduler.")
+@one_line_errors
+def sweep_command(sweep_file: str, workers: int | None, executor: str) -> None:
+    """Train and evaluate every point x seed of a sweep file in parallel; finished runs
+    are skipped and partial ones resumed; writes summary.csv, summary.md, summary.png."""
+    from .sweep import load_sweep, run_sweep
+
+    if executor != "local" and not executor.startswith("dask://"):
+        raise ConfigError(f"--executor {executor!r}: expected local or dask://HOST:PORT")
+    if workers is not None and executor != "local":
+        raise ConfigError("--workers applies to the local executor; a dask cluster has its own workers")
+    sweep = load_sweep(sweep_file)
+    total = len(sweep.runs)
+    click.echo(f"sweep {sweep.path.name}: {total} runs ({total // len(sweep.seeds)} points x "
+               f"{len(sweep.seeds)} seeds) in {sweep.out}", err=True)
+    finished = []
+
+    def report(row: dict) -> None:
+        finished.append(row)
+        accuracy = row["accuracy_all"]
+        shown = f"accuracy {accuracy:.4f}" if accuracy is not None else row["error"]
+        click.echo(f"[{len(finished)}/{total}] {row['name']}: {row['status']}, {shown}", err=True)
+
+    try:
+        rows, paths = run_sweep(sweep, executor, workers, on_result=report)
+    except KeyboardInterrupt:
+        _fail(f"interrupted; run the same command again to finish the missing runs "
+              f"(partial summary in {sweep.out})", 130)
+    for path in paths:
+        click.echo(str(path))
+    failed = [row for row in rows if row["status"] in ("error", "missing")]
+    if failed:
+        _fail(f"{len(failed)} of {total} runs failed (see {Path(sweep.out) / 'summary.md'}); "
+              f"run the same command again to retry them")
 
 
 @main.command("plot")

@@ -19,7 +19,7 @@ import click
 import numpy as np
 
 from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
-from .data import DataError, data_file_names, ensure_mnist, load_mnist
+from .data import DataError, ensure_mnist, load_configured
 from .evaluation import evaluate
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
 from .network import CheckpointError, load_network
@@ -85,8 +85,7 @@ def _bar(done: int, total: int, width: int = 24) -> str:
 
 
 def _load_data(cfg):
-    return load_mnist(cfg.data.dir or None, fetch=cfg.data.verify, log=lambda msg: click.echo(msg, err=True),
-                      names=data_file_names(cfg))
+    return load_configured(cfg, log=lambda msg: click.echo(msg, err=True))
 
 
 def _one_line(text: str) -> str:

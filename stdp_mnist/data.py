@@ -304,3 +304,9 @@ def load_mnist(data_dir=None, fetch: bool = True, log: Callable[[str], None] | N
 def data_file_names(cfg) -> dict[str, str]:
     """The four data file names a config selects (data.train_images, ...)."""
     return {key: getattr(cfg.data, key) for key in MNIST_FILES}
+
+
+def load_configured(cfg, log: Callable[[str], None] | None = None) -> Mnist:
+    """The data a config's [data] section selects: its directory, file names, and
+    whether the canonical MNIST files are verified and fetched."""
+    return load_mnist(cfg.data.dir or None, fetch=cfg.data.verify, log=log, names=data_file_names(cfg))

@@ -160,8 +160,8 @@ def write_figures(run_dir: str | Path, what: tuple[str, ...] | list[str] = FIGUR
     def example() -> list[Path]:
         mnist = data() if callable(data) else data
         if mnist is None:
-            from .data import data_file_names, load_mnist
-            mnist = load_mnist(run.cfg.data.dir or None, fetch=run.cfg.data.verify, names=data_file_names(run.cfg))
+            from .data import load_configured
+            mnist = load_configured(run.cfg)
         if not 0 <= example_index < len(mnist.test_images):
             raise RunDirError(f"example {example_index}: the test set has {len(mnist.test_images)} images")
         classes = rates = None

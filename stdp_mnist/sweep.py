@@ -214,7 +214,7 @@ def run_point(spec: dict) -> dict:
         import numba
 
         numba.set_num_threads(1)  # one run per core: evaluation must not oversubscribe
-        from .data import data_file_names, load_mnist
+        from .data import load_configured
         from .evaluation import evaluate
         from .rundir import MODEL_FILE
         from .training import train
@@ -223,7 +223,7 @@ def run_point(spec: dict) -> dict:
         if (run_dir / "metrics.json").is_file():
             return _result(spec, "skipped")
         cfg = config_from_dict(spec["config"])
-        data = load_mnist(cfg.data.dir or None, fetch=cfg.data.verify, names=data_file_names(cfg))
+        data = load_configured(cfg)
         resume = (run_dir / MODEL_FILE).is_file()
         train(cfg, run_dir, data.train_images, resume=resume, overwrite=not resume and run_dir.exists(),
               labels=data.train_labels)

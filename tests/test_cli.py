@@ -81,7 +81,7 @@ def no_md5(monkeypatch):
     def load_without_fetch(data_dir=None, fetch=True, log=None, names=None):
         return real(data_dir, fetch=False, log=log, names=names)
 
-    monkeypatch.setattr(cli, "load_mnist", load_without_fetch)
+    monkeypatch.setattr(data, "load_mnist", load_without_fetch)
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ class SimulationSection:
     present_ms: float = _spec(350.0, _positive, "presentation time of one example")
     rest_ms: float = _spec(150.0, _non_negative, "rest after every presentation, no input")
     rest: str = _spec("simulate", None, "simulate: the rest is simulated (reference); reset: exact reset to rest, theta decayed", ("simulate", "reset"))
-    integrator: str = _spec("exact", None, "exact: exponential decay of conductances and theta; euler: Brian 1's forward Euler", ("exact", "euler"))
+    integrator: str = _spec("exact", None, "exact: exponential decay of conductances and theta, v driven by the conductances at the start of each step; exact-mean: the same, v driven by their means over the step (the continuous model's total synaptic drive); euler: Brian 1's forward Euler", ("exact", "exact-mean", "euler"))
 
 
 @dataclass(frozen=True)

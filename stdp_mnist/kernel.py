@@ -71,6 +71,8 @@ class KernelParams(NamedTuple):
     v_thresh_e: float  # v_thresh - theta_offset: fires when v > v_thresh_e + theta
     e_exc_e: float
     e_inh_e: float
+    drive_ge_e: float  # g_e's factor in the v equation: 1, or its mean over the step (exact-mean)
+    drive_gi_e: float
     decay_ge_e: float  # per-step factor of g_e
     decay_gi_e: float
     clamp_steps_e: int  # v held at v_reset while steps since spike < this
@@ -85,6 +87,8 @@ class KernelParams(NamedTuple):
     v_thresh_i: float
     e_exc_i: float
     e_inh_i: float
+    drive_ge_i: float
+    drive_gi_i: float
     decay_ge_i: float
     decay_gi_i: float
     refractory_steps_i: int
@@ -192,7 +196,7 @@ def normalise_columns(weights, target_sum):
 
 @njit(cache=True, error_model="numpy")
 def update_neurons(dt_tau, g_e, g_i, v, since, theta, v_rest, v_reset, v_thresh, e_exc, e_inh,
-                   decay_ge, decay_gi, clamp_steps, block_steps):
+                   drive_ge, drive_gi, decay_ge, decay_gi, clamp_steps, block_steps):
     """One step of a population, in one branch-free loop (selects, not jumps, no calls)
     so that it vectorises. Returns the number of neurons that fired.
 
@@ -201,14 +205,16 @@ def update_neurons(dt_tau, g_e, g_i, v, since, theta, v_rest, v_reset, v_thresh,
     potential the conductances pull towards, dt/tau (1 + g_e + g_i) > 1: there by a
     backward (implicit) Euler step, which cannot. Forward Euler diverges in that
     regime, which a large layer reaches when tens of inhibitory neurons fire in the
-    same step (17 each: 24 of them make g_i > 400). v is clamped at v_reset while the
+    same step (17 each: 24 of them make g_i > 400). The conductances enter the v
+    equation times ``drive_ge`` and ``drive_gi`` (1, or their step means: see
+    KernelParams). v is clamped at v_reset while the
     steps since the last spike < clamp_steps; conductances decay; a neuron fires when
     the steps since its last spike >= block_steps and v > v_thresh + theta (then
     v = v_reset, since = 0)."""
     n_fired = 0
     for j in range(v.shape[0]):
         s = min(since[j] + 1, NEVER)
-        vj, ge, gi = v[j], g_e[j], g_i[j]
+        vj, ge, gi = v[j], g_e[j] * drive_ge, g_i[j] * drive_gi
         rate = dt_tau * (1.0 + ge + gi)
         forward = vj + dt_tau * ((v_rest - vj) + ge * (e_exc - vj) + gi * (e_inh - vj))
         backward = (vj + dt_tau * (v_rest + ge * e_exc + gi * e_inh)) / (1.0 + rate)
@@ -277,13 +283,15 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
                 post1[j] *= p.decay_post1
                 post2[j] *= p.decay_post2
         n_fired_e = update_neurons(p.dt_tau_e, ge_e, gi_e, v_e, since_e, theta, p.v_rest_e,
-                                   p.v_reset_e, p.v_thresh_e, p.e_exc_e, p.e_inh_e, p.decay_ge_e,
-                                   p.decay_gi_e, p.clamp_steps_e, p.block_steps_e)
+                                   p.v_reset_e, p.v_thresh_e, p.e_exc_e, p.e_inh_e, p.drive_ge_e,
+                                   p.drive_gi_e, p.decay_ge_e, p.decay_gi_e, p.clamp_steps_e,
+                                   p.block_steps_e)
         n_fired_i = 0
         if not p.direct_inhibition:
             n_fired_i = update_neurons(p.dt_tau_i, ge_i, gi_i, v_i, since_i, no_theta, p.v_rest_i,
-                                       p.v_reset_i, p.v_thresh_i, p.e_exc_i, p.e_inh_i, p.decay_ge_i,
-                                       p.decay_gi_i, p.refractory_steps_i, p.refractory_steps_i)
+                                       p.v_reset_i, p.v_thresh_i, p.e_exc_i, p.e_inh_i, p.drive_ge_i,
+                                       p.drive_gi_i, p.decay_ge_i, p.decay_gi_i, p.refractory_steps_i,
+                                       p.refractory_steps_i)
         if n_fired_e > 0:
             collect_fired(since_e, fired_e)
             if learn:

@@ -54,6 +54,12 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
         """Per-step factor of a neuron-state variable: exact, or Brian 1's forward Euler."""
         return 1.0 - dt / tau_ms if sim.integrator == "euler" else math.exp(-dt / tau_ms)
 
+    def drive(tau_ms: float) -> float:
+        """Factor from a conductance at the start of a step to its weight in the v
+        equation: 1, or under exact-mean its mean over the step, tau/dt (1 - e^(-dt/tau)),
+        so that a synaptic event delivers the continuous model's total drive tau * g."""
+        return -tau_ms / dt * math.expm1(-dt / tau_ms) if sim.integrator == "exact-mean" else 1.0
+
     return kernel.KernelParams(
         n_present=steps(sim.present_ms, dt),
         n_rest=steps(sim.rest_ms, dt) if sim.rest == "simulate" else 0,
@@ -71,6 +77,8 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
         v_thresh_e=exc.v_thresh_mv - exc.theta_offset_mv,
         e_exc_e=exc.e_exc_mv,
         e_inh_e=exc.e_inh_mv,
+        drive_ge_e=drive(exc.tau_ge_ms),
+        drive_gi_e=drive(exc.tau_gi_ms),
         decay_ge_e=neuron_decay(exc.tau_ge_ms),
         decay_gi_e=neuron_decay(exc.tau_gi_ms),
         clamp_steps_e=steps(exc.refractory_ms, dt),
@@ -84,6 +92,8 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
         v_thresh_i=inh.v_thresh_mv,
         e_exc_i=inh.e_exc_mv,
         e_inh_i=inh.e_inh_mv,
+        drive_ge_i=drive(inh.tau_ge_ms),
+        drive_gi_i=drive(inh.tau_gi_ms),
         decay_ge_i=neuron_decay(inh.tau_ge_ms),
         decay_gi_i=neuron_decay(inh.tau_gi_ms),
         refractory_steps_i=steps(inh.refractory_ms, dt),

@@ -95,7 +95,8 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         # ---- 1. excitatory neurons --------------------------------------------------
         v = exc[V].copy()
         s_e = np.minimum(since[0] + 1, NEVER)
-        integrated = membrane(v, p.dt_tau_e, p.v_rest_e, exc[GE], p.e_exc_e, exc[GI], p.e_inh_e)
+        integrated = membrane(v, p.dt_tau_e, p.v_rest_e, exc[GE] * p.drive_ge_e, p.e_exc_e, exc[GI] * p.drive_gi_e,
+                              p.e_inh_e)
         v = np.where(s_e < p.clamp_steps_e, p.v_reset_e, integrated)
         exc[GE] *= p.decay_ge_e
         exc[GI] *= p.decay_gi_e
@@ -185,7 +186,8 @@ def _inhibitory_step(p, inh, since):
     """Step 1b for the inhibitory population; returns who fired."""
     u = inh[V].copy()
     s_i = np.minimum(since[1] + 1, NEVER)
-    integrated = membrane(u, p.dt_tau_i, p.v_rest_i, inh[GE], p.e_exc_i, inh[GI], p.e_inh_i)
+    integrated = membrane(u, p.dt_tau_i, p.v_rest_i, inh[GE] * p.drive_ge_i, p.e_exc_i, inh[GI] * p.drive_gi_i,
+                          p.e_inh_i)
     refractory = s_i < p.refractory_steps_i
     u = np.where(refractory, p.v_reset_i, integrated)
     inh[GE] *= p.decay_ge_i

@@ -191,6 +191,28 @@ def test_membrane_step_forward_or_backward_euler_when_forward_would_overshoot(g_
         assert -100.0 <= exc[V, 0] <= -65.0  # never beyond the reversal potentials
 
 
+@pytest.mark.parametrize("integrator, tau_ms, expected_total", [
+    ("exact", 1.0, 0.5 / (1 - math.exp(-0.5))),  # left sum of e^(-t/tau): 1.27 tau
+    ("exact-mean", 1.0, 1.0),  # the continuous integral: tau
+    ("euler", 1.0, 1.0),  # g halves each step: 0.5 (1 + 1/2 + 1/4 ...) = tau
+    ("exact", 2.0, 0.5 / (1 - math.exp(-0.25))),
+    ("exact-mean", 2.0, 2.0),
+])
+def test_total_synaptic_drive_of_one_conductance_pulse(integrator, tau_ms, expected_total):
+    # A pulse g_e = 1 at rest, far from threshold, with E_exc far above v and a tiny
+    # dt/tau_membrane: to first order v - v_rest = dt/tau (E_exc - v_rest) * sum over steps
+    # of the drive, whose sum times dt is the pulse's total drive in ms (tau for the
+    # continuous model).
+    cfg = Config().replace(simulation={"integrator": integrator}, excitatory={"tau_ge_ms": tau_ms})
+    p = params(cfg, dt_tau_e=1e-9, e_exc_e=1e6)
+    net = Tiny(p, theta=[1e9])
+    net.exc[V, 0] = p.v_rest_e
+    net.exc[GE, 0] = 1.0
+    net.run(p, 200)
+    total_ms = (net.exc[V, 0] - p.v_rest_e) / (1e-9 * (1e6 - p.v_rest_e)) * 0.5
+    assert total_ms == pytest.approx(expected_total, rel=1e-6)
+
+
 def test_synchronous_inhibition_burst_does_not_diverge():
     # 64 neurons driven to fire in the same step: 64 inhibitory spikes give every other
     # neuron g_i = 63 * 17, far past forward Euler's stability limit (dt/tau g_i < 2).

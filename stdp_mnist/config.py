@@ -115,7 +115,7 @@ class InhibitorySection:
 class StdpSection:
     rule: str = _spec("reference", None, "reference: potentiation scaled by x_post2; pair: without it; paper: the paper's text rule, no depression, dw = nu_post (x_pre - x_tar) (w_max - w)^mu on an excitatory spike", ("reference", "pair", "paper"))
     traces: str = _spec("set", None, "set: a trace becomes 1 at a spike (nearest-spike pairing, reference); increment: it grows by 1 (all-to-all pairing)", ("set", "increment"))
-    timing: str = _spec("arrival", None, "arrival: rule runs when a delayed spike arrives (reference); emission: at the input spike", ("arrival", "emission"))
+    timing: str = _spec("arrival", None, "arrival: rule runs when a delayed spike arrives (reference); emission: at the input spike; brian1-dense: as Brian 1's C STDP ran on the reference's dense matrices, depression at arrival, potentiation timed with the delay of another synapse (a lookup at flat index i + j N instead of i N + j); n_excitatory <= 784", ("arrival", "emission", "brian1-dense"))
     nu_pre: float = _spec(0.0001, _fraction, "depression rate on an input spike")
     nu_post: float = _spec(0.01, _fraction, "potentiation rate on an excitatory spike")
     tau_pre_ms: float = _spec(20.0, _positive, "input trace time constant")
@@ -237,6 +237,9 @@ def _build_section(name: str, values: Any) -> Any:
 def _check_consistency(cfg: Config) -> None:
     """Cross-field rules that a single key's check cannot see."""
     sim = cfg.simulation
+    if cfg.stdp.timing == "brian1-dense" and cfg.network.n_excitatory > 784:
+        raise ConfigError("stdp.timing: brian1-dense needs network.n_excitatory <= 784 (beyond it Brian 1's "
+                          f"lookup ran past the end of the delay matrix), got {cfg.network.n_excitatory}")
     if sim.dt_ms >= sim.present_ms:
         raise ConfigError(f"simulation.dt_ms: must be smaller than simulation.present_ms ({sim.present_ms}), got {sim.dt_ms}")
     if cfg.excitatory.spike_block_ms < cfg.excitatory.refractory_ms:

@@ -257,9 +257,10 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
     """Run one presentation (``p.n_present`` steps of the spike train ``ptr, idx``) and
     the rest after it (``p.n_rest`` steps), updating the state in place.
 
-    ``learn`` turns on STDP and theta adaptation. ``stdp_order[i]`` lists the
-    excitatory neurons sorted by ``stdp_delays[i]``; those with delay d are
-    ``stdp_order[i, stdp_start[i, d]:stdp_start[i, d + 1]]``. ``clock[0]`` is the
+    ``learn`` turns on STDP and theta adaptation. Depression is timed by the tables
+    ``stdp_order[i]`` (input i's excitatory targets sorted by depression delay; those
+    with delay d are ``stdp_order[i, stdp_start[i, d]:stdp_start[i, d + 1]]``) and
+    potentiation by ``stdp_delays`` (see network.Network.stdp_delays). ``clock[0]`` is the
     global step count indexing the ring buffers ``pending`` and ``x_pre_hist``.
     Adds the excitatory spikes of the presentation to ``counts``; returns their sum.
     """

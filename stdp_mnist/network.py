@@ -146,15 +146,27 @@ class Network:
     def n_excitatory(self) -> int:
         return self.weights.shape[1]
 
-    def stdp_delays(self, cfg: Config) -> np.ndarray:
-        """The delays STDP is timed with: the synaptic ones (arrival) or none (emission)."""
-        return self.delays if cfg.stdp.timing == "arrival" else np.zeros_like(self.delays)
+    def stdp_delays(self, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+        """The delays STDP is timed with, (depression, potentiation): the synaptic ones
+        (arrival), none (emission), or under brian1-dense the synaptic ones for
+        depression and, for potentiation, the ones Brian 1's C STDP read on the
+        reference's dense matrices: synapse (i, j)'s delay from flat position i + j N of
+        the (784 x N, row-major) delay matrix instead of i N + j."""
+        timing = cfg.stdp.timing
+        if timing == "emission":
+            none = np.zeros_like(self.delays)
+            return none, none
+        if timing == "brian1-dense":
+            n = self.n_excitatory
+            flat = np.arange(N_INPUTS)[:, None] + np.arange(n)[None, :] * n
+            return self.delays, self.delays.reshape(-1)[flat]
+        return self.delays, self.delays
 
     def kernel_state(self, cfg: Config) -> tuple:
         """Arguments from ``weights`` to ``clock`` of kernel.train_examples."""
-        stdp_delays = self.stdp_delays(cfg)
-        order, start = stdp_tables(stdp_delays, self.pending.shape[0])
-        return (self.weights, self.theta, self.delays, stdp_delays, order, start,
+        depression_delays, potentiation_delays = self.stdp_delays(cfg)
+        order, start = stdp_tables(depression_delays, self.pending.shape[0])
+        return (self.weights, self.theta, self.delays, potentiation_delays, order, start,
                 self.exc, self.inh, self.since, self.pending, self.x_pre_hist, self.clock)
 
 

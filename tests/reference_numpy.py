@@ -10,9 +10,11 @@ It takes and updates exactly the same arrays as the kernel:
 Deliberate differences in *method* (not in result) from the kernel, so that the two
 are not the same code twice:
 
-* ``stdp_order`` / ``stdp_start`` are ignored: which synapses receive a delayed input
-  spike at step ``t`` is found directly from ``stdp_delays`` (emission step
-  ``t - stdp_delays[i, j]`` was a spike of input ``i`` in this presentation);
+* ``stdp_order`` / ``stdp_start`` are only read back into a matrix of depression
+  delays (they may differ from ``stdp_delays``, which times potentiation); which
+  synapses receive a delayed input spike at step ``t`` is then found directly from
+  that matrix (emission step ``t - delay[i, j]`` was a spike of input ``i`` in this
+  presentation);
 * the inhibitory -> excitatory drive is computed as "number of inhibitory spikes from
   neurons other than j" times the weight;
 * STDP updates are whole-matrix / whole-column numpy expressions.
@@ -83,7 +85,11 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
     cols = np.arange(n)
     rows = np.arange(n_in)
     syn_delay = np.asarray(delays, dtype=np.int64)  # conductance delays
-    stdp_delay = np.asarray(stdp_delays, dtype=np.int64)  # STDP timing delays
+    stdp_delay = np.asarray(stdp_delays, dtype=np.int64)  # potentiation timing delays
+    depression_delay = np.zeros((n_in, n), np.int64)
+    for i in range(n_in):
+        for d in range(stdp_start.shape[1] - 1):
+            depression_delay[i, stdp_order[i, stdp_start[i, d]:stdp_start[i, d + 1]]] = d
     spiked = _spikes_matrix(ptr, idx, p.n_present, n_in)
     total = 0
 
@@ -141,7 +147,7 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
             else:
                 x_pre_hist[slot, inputs_now] = 1.0
             # depression at arrival: emission step t - d must be a spike of this presentation
-            emitted = t - stdp_delay
+            emitted = t - depression_delay
             in_range = (emitted >= 0) & (emitted < p.n_present)
             arriving = np.zeros((n_in, n), dtype=bool)
             ii, jj = np.nonzero(in_range)

@@ -107,6 +107,7 @@ def test_arrival_and_emission_timing_differ():
     {"simulation": {"rest": "reset"}},
     {"simulation": {"integrator": "euler"}},
     {"simulation": {"integrator": "exact-mean"}},
+    {"stdp": {"timing": "brian1-dense"}},
     {"excitatory": {"spike_block_ms": 50.0}},
     {"network": {"n_excitatory": N, "max_delay_ms": 0.0}},
     {"input": {"intensity": 6.0}},
@@ -118,7 +119,7 @@ def test_arrival_and_emission_timing_differ():
     {"network": {"n_excitatory": N, "inhibition": "direct"}},
     {"network": {"n_excitatory": N, "inhibition": "direct", "w_direct_inhibition": 3.0},
      "simulation": {"rest": "reset"}},
-], ids=["pair", "exact-reset", "euler", "exact-mean", "block50", "no-delays", "high-rate", "strong-inhibition",
+], ids=["pair", "exact-reset", "euler", "exact-mean", "brian1-dense", "block50", "no-delays", "high-rate", "strong-inhibition",
         "paper", "paper-emission-mu1", "increment-traces", "paper-increment", "direct-inhibition",
         "weak-direct-inhibition-reset"])
 def test_kernel_matches_reference_variants(variant):

@@ -223,3 +223,34 @@ def test_cli_trains_and_evaluates_on_other_files(tmp_path, monkeypatch):
                                            "--evaluate"])
     assert result.exit_code == 0, result.output
     assert "test images: 12, labelled for assignment: 30" in result.output
+
+
+# ------------------------------------------------------ STDP timing on delayed synapses
+
+
+def test_stdp_delays_per_timing():
+    # 784 x 3 delays numbered by flat position (mod 20): synapse (i, j) holds (3 i + j) % 20
+    cfg = Config().replace(network={"n_excitatory": 3})
+    net = network.new_network(cfg)
+    net.delays[:] = (np.arange(784 * 3) % 20).reshape(784, 3).astype(np.uint8)
+    depression, potentiation = net.stdp_delays(cfg)
+    assert depression is net.delays and potentiation is net.delays
+    for d in net.stdp_delays(cfg.replace(stdp={"timing": "emission"})):
+        assert not d.any()
+    depression, potentiation = net.stdp_delays(cfg.replace(stdp={"timing": "brian1-dense"}))
+    assert depression is net.delays
+    # Brian 1's dense lookup: synapse (i, j) reads flat position i + 3 j, i.e. delay (i + 3 j) % 20
+    for i, j in [(0, 0), (1, 0), (0, 1), (5, 2), (783, 2)]:
+        assert potentiation[i, j] == (i + 3 * j) % 20
+    # the kernel gets the depression delays as bucket tables and the potentiation delays as a matrix
+    order, start = network.stdp_tables(depression, 20)
+    state = net.kernel_state(cfg.replace(stdp={"timing": "brian1-dense"}))
+    np.testing.assert_array_equal(state[3], potentiation)
+    np.testing.assert_array_equal(state[4], order)
+    np.testing.assert_array_equal(state[5], start)
+
+
+def test_brian1_dense_timing_limited_to_784_neurons():
+    load_config(overrides=["stdp.timing=brian1-dense", "network.n_excitatory=784"])
+    with pytest.raises(ConfigError, match="n_excitatory <= 784"):
+        load_config(overrides=["stdp.timing=brian1-dense", "network.n_excitatory=785"])

@@ -240,6 +240,17 @@ def collect_fired(since, fired):
 
 
 @njit(cache=True, error_model="numpy")
+def inhibit_all_but(g_i, weight, fired, n_fired):
+    """Lateral inhibition: each of the ``n_fired`` neurons in ``fired`` adds ``weight``
+    to g_i of every excitatory neuron but its own partner (the same index)."""
+    if n_fired > 0:
+        for j in range(g_i.shape[0]):
+            g_i[j] += weight * n_fired
+        for q in range(n_fired):
+            g_i[fired[q]] -= weight
+
+
+@njit(cache=True, error_model="numpy")
 def reset_to_rest(p, exc, inh, since, pending, x_pre_hist):
     """Exact reset: v = v_rest, conductances, traces and pending input zero (theta kept)."""
     exc[V, :] = p.v_rest_e
@@ -313,19 +324,11 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
             exc[GE, j] += pending[slot, j]
             pending[slot, j] = 0.0
         if p.direct_inhibition:
-            if n_fired_e > 0:
-                for j in range(n):
-                    exc[GI, j] += p.w_direct_inhibition * n_fired_e
-                for q in range(n_fired_e):
-                    exc[GI, fired_e[q]] -= p.w_direct_inhibition
+            inhibit_all_but(gi_e, p.w_direct_inhibition, fired_e, n_fired_e)
         else:
             for q in range(n_fired_e):
                 inh[GE, fired_e[q]] += p.w_exc_to_inh
-        if n_fired_i > 0:
-            for j in range(n):
-                exc[GI, j] += p.w_inh_to_exc * n_fired_i
-            for q in range(n_fired_i):
-                exc[GI, fired_i[q]] -= p.w_inh_to_exc
+        inhibit_all_but(gi_e, p.w_inh_to_exc, fired_i, n_fired_i)
         if t < p.n_present:
             for q in range(n_fired_e):
                 counts[fired_e[q]] += 1

@@ -339,6 +339,15 @@ def _cell(value: Any) -> str:
     return _text(value)
 
 
+def _shown(path: Path) -> str:
+    """A path as a summary shows it: relative to the working directory when inside it,
+    so that committed summaries do not carry one machine's absolute paths."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def write_summary(sweep: Sweep, rows: list[dict]) -> list[Path]:
     """summary.csv and summary.md (one row per run, then per-point means in the .md)
     and summary.png; returns the paths written."""
@@ -353,8 +362,8 @@ def write_summary(sweep: Sweep, rows: list[dict]) -> list[Path]:
             writer.writerow([_text(row["overrides"][k]) if k in row["overrides"] else "" for k in keys]
                             + ["" if row[c] is None else row[c] for c in COLUMNS])
     md_cols = keys + ["seed", "status", "accuracy_all", "accuracy_proportion", "train_wall_s", "eval_wall_s"]
-    lines = [f"# Sweep {sweep.path.name}", "", f"Base config: `{sweep.base}`; seeds: {list(sweep.seeds)}; "
-             f"{len(rows)} runs in `{out}`.", "", "| " + " | ".join(md_cols) + " |",
+    lines = [f"# Sweep {sweep.path.name}", "", f"Base config: `{_shown(sweep.base)}`; seeds: {list(sweep.seeds)}; "
+             f"{len(rows)} runs in `{_shown(out)}`.", "", "| " + " | ".join(md_cols) + " |",
              "|" + " --- |" * len(md_cols)]
     for row in rows:
         cells = [_text(row["overrides"].get(k, "")) for k in keys]

@@ -14,7 +14,7 @@ from test_cli import make_data_dir
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, load_config
-from stdp_mnist.sweep import load_sweep, run_name, run_point, run_sweep
+from stdp_mnist.sweep import _shown, load_sweep, run_name, run_point, run_sweep
 from stdp_mnist.training import train
 
 TINY = """\
@@ -191,3 +191,11 @@ def test_sweep_through_a_dask_local_cluster(base, tmp_path):
     assert [r["status"] for r in rows] == ["done"] * 4
     assert [r["network.inhibition"] for r in rows] == ["population"] * 2 + ["direct"] * 2
     print(f"dask sweep: {time.perf_counter() - t0:.1f} s")
+
+
+def test_summary_shows_paths_relative_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _shown(tmp_path / "configs" / "quick.toml") == str(Path("configs") / "quick.toml")
+    assert _shown(Path("runs/sweeps/x")) == str(Path("runs/sweeps/x"))
+    outside = tmp_path.parent / "elsewhere.toml"
+    assert _shown(outside) == str(outside)

@@ -37,6 +37,8 @@ import math
 import multiprocessing
 import os
 import re
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -236,8 +238,19 @@ def run_point(spec: dict) -> dict:
         return _result(spec, "error", message)
 
 
-def _init_worker() -> None:
+def _init_worker(sweep_pid: int) -> None:
     os.environ["NUMBA_NUM_THREADS"] = "1"
+    threading.Thread(target=_stop_when_orphaned, args=(sweep_pid,), daemon=True).start()
+
+
+def _stop_when_orphaned(sweep_pid: int, poll_s: float = 1.0) -> None:
+    """Stop this worker as Ctrl-C would (training checkpoints, then the run ends) once
+    the sweep process that started it is gone, e.g. killed by SIGTERM or SIGKILL: an
+    orphan would otherwise train on, and a rerun of the sweep would write into the same
+    run directory beside it."""
+    while os.getppid() == sweep_pid:
+        time.sleep(poll_s)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _dask_client(address: str):
@@ -277,7 +290,7 @@ def execute(specs: list[dict], executor: str = "local", workers: int | None = No
             # started is unsafe. They inherit NUMBA_NUM_THREADS=1, set while they start.
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=min(n, len(specs)) or 1, mp_context=context,
-                                     initializer=_init_worker) as pool:
+                                     initializer=_init_worker, initargs=(os.getpid(),)) as pool:
                 saved = os.environ.get("NUMBA_NUM_THREADS")
                 os.environ["NUMBA_NUM_THREADS"] = "1"
                 try:

@@ -4,6 +4,7 @@ worker processes, and a dask.distributed LocalCluster when dask is installed).
 Tiny networks on synthetic IDX files; no MNIST."""
 
 import csv
+import os
 import time
 from pathlib import Path
 
@@ -199,3 +200,44 @@ def test_summary_shows_paths_relative_to_the_working_directory(tmp_path, monkeyp
     assert _shown(Path("runs/sweeps/x")) == str(Path("runs/sweeps/x"))
     outside = tmp_path.parent / "elsewhere.toml"
     assert _shown(outside) == str(outside)
+
+
+ORPHANING_SWEEP = """
+import multiprocessing, os, time
+from concurrent.futures import ProcessPoolExecutor
+from stdp_mnist.sweep import _init_worker
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(os.getpid(),))
+    with open(os.environ["WORKER_PID_FILE"], "w") as fh:
+        fh.write(str(pool.submit(os.getpid).result()))
+    pool.submit(time.sleep, 120)
+    time.sleep(0.5)
+    os._exit(0)  # the sweep process dies as SIGKILL would leave it: no pool shutdown
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether process pid exists and is not a zombie (an orphan may not be reaped here)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_worker_stops_when_its_sweep_process_is_gone(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "orphaning_sweep.py"
+    script.write_text(ORPHANING_SWEEP)
+    pid_file = tmp_path / "worker.pid"
+    subprocess.run([sys.executable, str(script)], env={**os.environ, "WORKER_PID_FILE": str(pid_file)},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=True)
+    worker = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(worker), "the worker outlived its sweep process"

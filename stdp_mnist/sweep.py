@@ -244,13 +244,16 @@ def _init_worker(sweep_pid: int) -> None:
 
 
 def _stop_when_orphaned(sweep_pid: int, poll_s: float = 1.0) -> None:
-    """Stop this worker as Ctrl-C would (training checkpoints, then the run ends) once
-    the sweep process that started it is gone, e.g. killed by SIGTERM or SIGKILL: an
-    orphan would otherwise train on, and a rerun of the sweep would write into the same
-    run directory beside it."""
+    """Stop this worker as Ctrl-C would once the sweep process that started it is gone,
+    e.g. killed by SIGTERM or SIGKILL: an orphan would otherwise train on, and a rerun of
+    the sweep would write into the same run directory beside it. The first SIGTERM makes
+    a training run checkpoint and return; the signal is repeated because the worker,
+    idle after that, must still end (training's handler only set a flag)."""
     while os.getppid() == sweep_pid:
         time.sleep(poll_s)
-    os.kill(os.getpid(), signal.SIGTERM)
+    while True:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(poll_s)
 
 
 def _dask_client(address: str):

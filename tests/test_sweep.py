@@ -203,16 +203,31 @@ def test_summary_shows_paths_relative_to_the_working_directory(tmp_path, monkeyp
 
 
 ORPHANING_SWEEP = """
-import multiprocessing, os, time
+import multiprocessing, os, signal, threading, time
 from concurrent.futures import ProcessPoolExecutor
 from stdp_mnist.sweep import _init_worker
+
+
+def train_until_signalled():
+    # Like training: SIGTERM only sets a flag; the run then checkpoints and returns.
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
 
 if __name__ == "__main__":
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(os.getpid(),))
     with open(os.environ["WORKER_PID_FILE"], "w") as fh:
         fh.write(str(pool.submit(os.getpid).result()))
-    pool.submit(time.sleep, 120)
+    if os.environ["WORKER_TASK"] == "train":
+        pool.submit(train_until_signalled)
+    else:
+        pool.submit(time.sleep, 120)
     time.sleep(0.5)
     os._exit(0)  # the sweep process dies as SIGKILL would leave it: no pool shutdown
 """
@@ -227,14 +242,15 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-def test_worker_stops_when_its_sweep_process_is_gone(tmp_path):
+@pytest.mark.parametrize("task", ["sleep", "train"])
+def test_worker_stops_when_its_sweep_process_is_gone(tmp_path, task):
     import subprocess
     import sys
 
     script = tmp_path / "orphaning_sweep.py"
     script.write_text(ORPHANING_SWEEP)
     pid_file = tmp_path / "worker.pid"
-    subprocess.run([sys.executable, str(script)], env={**os.environ, "WORKER_PID_FILE": str(pid_file)},
+    subprocess.run([sys.executable, str(script)], env={**os.environ, "WORKER_PID_FILE": str(pid_file), "WORKER_TASK": task},
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=True)
     worker = int(pid_file.read_text())
     deadline = time.monotonic() + 10

@@ -5,6 +5,8 @@ Tiny networks on synthetic IDX files; no MNIST."""
 
 import csv
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -244,9 +246,6 @@ def _running(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("task", ["sleep", "train"])
 def test_worker_stops_when_its_sweep_process_is_gone(tmp_path, task):
-    import subprocess
-    import sys
-
     script = tmp_path / "orphaning_sweep.py"
     script.write_text(ORPHANING_SWEEP)
     pid_file = tmp_path / "worker.pid"

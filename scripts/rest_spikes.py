@@ -32,12 +32,10 @@ def measure(cfg, network, images: np.ndarray, seed: int) -> dict:
     rest = p._replace(n_present=p.n_rest, n_rest=0, exact_reset=False)
     no_input = np.zeros(p.n_rest + 1, np.int64), np.zeros(0, np.int32)
     n = network.n_excitatory
-    exc, inh, since, pending, x_pre_hist, clock = kernel.init_state(p, 0, n, int(network.delays.max()) + 1, 0.0)
+    state = kernel.init_state(p, network.theta.copy(), 0, int(network.delays.max()) + 1, 0.0)
+    synapses = kernel.Synapses(network.weights, network.delays, network.delays)
     rng = np.array([seed], np.uint64)
-    no_order = np.zeros((1, 1), np.int64)
     counts = np.zeros(n, np.int32)
-    state = (network.weights, network.theta, network.delays, network.delays, no_order, no_order,
-             exc, inh, since, pending, x_pre_hist, clock)
     presentations = classified_spikes = rest_spikes = flips = 0
     previous_rest = 0
     for image in images:
@@ -45,11 +43,11 @@ def measure(cfg, network, images: np.ndarray, seed: int) -> dict:
         while True:
             rates = image.astype(np.float64) * (p.rate_per_pixel_hz * intensity)
             ptr, idx = kernel.poisson_spike_train(rates, p.spike_prob_per_hz, p.n_present, rng)
-            fired = kernel.simulate(present, ptr, idx, False, *state, counts)
+            fired = kernel.simulate(present, ptr, idx, False, synapses, state, counts)
             presentations += 1
             # the reference's test: this presentation plus the rest before it
             flips += (fired >= p.min_spikes) != (fired + previous_rest >= p.min_spikes)
-            previous_rest = kernel.simulate(rest, *no_input, False, *state, counts)
+            previous_rest = kernel.simulate(rest, *no_input, False, synapses, state, counts)
             rest_spikes += previous_rest
             if fired >= p.min_spikes or not p.boost or retries >= p.max_retries:
                 classified_spikes += fired

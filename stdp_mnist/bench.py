@@ -43,13 +43,13 @@ def measure_size(n: int, n_examples: int) -> dict:
     cfg = Config().replace(network={"n_excitatory": n})
     network = new_network(cfg)
     params = kernel_params(cfg)
-    state = network.kernel_state(cfg)
+    synapses, state = network.kernel_state(cfg)
 
     def train(batch: np.ndarray) -> tuple[float, int, int]:
         counts = np.zeros((len(batch), n), np.int32)
         retries = np.zeros(len(batch), np.int64)
         start = time.perf_counter()
-        kernel.train_examples(params, batch, network.rng, *state, counts, retries)
+        kernel.train_examples(params, batch, network.rng, synapses, state, counts, retries)
         return time.perf_counter() - start, int(counts.sum()), int(retries.sum())
 
     train(images[:2])  # compile or load the cached machine code

@@ -68,12 +68,12 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
     n = network.n_excitatory
     image = np.ascontiguousarray(image, dtype=np.uint8).reshape(-1)
     ring = int(network.delays.max()) + 1
-    exc, inh, since, pending, x_pre_hist, clock = kernel.init_state(p, 0, n, ring, 0.0)
+    state = kernel.init_state(p, network.theta.copy(), 0, ring, 0.0)
+    synapses = kernel.Synapses(network.weights, network.delays, network.delays)
     rng = np.array([seed], np.uint64)
     step_p = p._replace(n_present=1, n_rest=0, exact_reset=False)
     rest_p = p._replace(n_present=0)
-    no_order = np.zeros((1, 1), np.int64)
-    weights, theta, delays = network.weights, network.theta, network.delays
+    theta = network.theta
     step_ptr = np.zeros(2, np.int64)
     step_counts = np.zeros(n, np.int32)
     intensity, retries = p.intensity, 0
@@ -88,9 +88,8 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
             step_idx = idx[ptr[t]:ptr[t + 1]]
             step_ptr[1] = len(step_idx)
             step_counts[:] = 0
-            kernel.simulate(step_p, step_ptr, step_idx, False, weights, theta, delays, delays, no_order,
-                            no_order, exc, inh, since, pending, x_pre_hist, clock, step_counts)
-            v[t] = exc[kernel.V]
+            kernel.simulate(step_p, step_ptr, step_idx, False, synapses, state, step_counts)
+            v[t] = state.exc[kernel.V]
             threshold[t] = p.v_thresh_e + theta
             fired = np.flatnonzero(step_counts)
             if len(fired):
@@ -98,8 +97,7 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
                 spike_steps.append(np.full(len(fired), t))
                 spike_neurons.append(fired)
         # The rest after the presentation (or the exact reset), as the kernel does it.
-        kernel.simulate(rest_p, step_ptr[:1], idx[:0], False, weights, theta, delays, delays, no_order,
-                        no_order, exc, inh, since, pending, x_pre_hist, clock, step_counts)
+        kernel.simulate(rest_p, step_ptr[:1], idx[:0], False, synapses, state, step_counts)
         if counts.sum() >= p.min_spikes or not p.boost or retries >= p.max_retries:
             break
         retries += 1

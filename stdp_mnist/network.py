@@ -111,19 +111,10 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
         x_tar=stdp.x_tar,
         mu=stdp.mu,
         trace_increment=stdp.traces == "increment",
+        depress_at_arrival=stdp.timing != "emission",
         w_max=cfg.network.w_max,
         weight_sum=cfg.network.weight_sum,
     )
-
-
-def stdp_tables(stdp_delays: np.ndarray, n_delays: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each input, its excitatory targets sorted by STDP delay and the bucket starts:
-    targets with delay d are ``order[i, start[i, d]:start[i, d + 1]]``."""
-    order = np.argsort(stdp_delays, axis=1, kind="stable").astype(np.int32)
-    counts = np.stack([(stdp_delays == d).sum(axis=1) for d in range(n_delays)], axis=1)
-    start = np.zeros((stdp_delays.shape[0], n_delays + 1), np.int64)
-    start[:, 1:] = np.cumsum(counts, axis=1)
-    return order, start
 
 
 @dataclass
@@ -136,7 +127,7 @@ class Network:
     exc: np.ndarray  # float64 (5, N): v (mV), g_e, g_i, x_post1, x_post2
     inh: np.ndarray  # float64 (3, N): v (mV), g_e, g_i
     since: np.ndarray  # int64 (2, N): steps since the last spike, excitatory and inhibitory
-    pending: np.ndarray  # float64 (delay steps, N): ring buffer of delayed conductance
+    pending: np.ndarray  # float32 (delay steps, N): ring buffer of delayed conductance
     x_pre_hist: np.ndarray  # float64 (delay steps, 784): recent input traces
     clock: np.ndarray  # int64 (1,): global step count
     rng: np.ndarray  # uint64 (1,): state of the training spike-train stream
@@ -146,28 +137,28 @@ class Network:
     def n_excitatory(self) -> int:
         return self.weights.shape[1]
 
-    def stdp_delays(self, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
-        """The delays STDP is timed with, (depression, potentiation): the synaptic ones
-        (arrival), none (emission), or under brian1-dense the synaptic ones for
-        depression and, for potentiation, the ones Brian 1's C STDP read on the
-        reference's dense matrices: synapse (i, j)'s delay from flat position i + j N of
-        the (784 x N, row-major) delay matrix instead of i N + j."""
+    def potentiation_delays(self, cfg: Config) -> np.ndarray:
+        """The delays potentiation reads x_pre back by: the synaptic ones (arrival
+        timing), none (emission), or under brian1-dense the ones Brian 1's C STDP read
+        on the reference's dense matrices: synapse (i, j)'s delay from flat position
+        i + j N of the (784 x N, row-major) delay matrix instead of i N + j. (Depression
+        is timed by the synaptic delays, or at emission: KernelParams.depress_at_arrival.)"""
         timing = cfg.stdp.timing
         if timing == "emission":
-            none = np.zeros_like(self.delays)
-            return none, none
+            return np.zeros_like(self.delays)
         if timing == "brian1-dense":
             n = self.n_excitatory
             flat = np.arange(N_INPUTS)[:, None] + np.arange(n)[None, :] * n
-            return self.delays, self.delays.reshape(-1)[flat]
-        return self.delays, self.delays
+            return self.delays.reshape(-1)[flat]
+        return self.delays
 
-    def kernel_state(self, cfg: Config) -> tuple:
-        """Arguments from ``weights`` to ``clock`` of kernel.train_examples."""
-        depression_delays, potentiation_delays = self.stdp_delays(cfg)
-        order, start = stdp_tables(depression_delays, self.pending.shape[0])
-        return (self.weights, self.theta, self.delays, potentiation_delays, order, start,
-                self.exc, self.inh, self.since, self.pending, self.x_pre_hist, self.clock)
+    def kernel_state(self, cfg: Config) -> tuple[kernel.Synapses, kernel.State]:
+        """The synapse tables and the dynamic state of kernel.train_examples, as views
+        of this network's arrays (the kernel updates them in place)."""
+        synapses = kernel.Synapses(self.weights, self.delays, self.potentiation_delays(cfg))
+        state = kernel.State(self.theta, self.exc, self.inh, self.since, self.pending,
+                             self.x_pre_hist, self.clock)
+        return synapses, state
 
 
 def new_network(cfg: Config) -> Network:
@@ -181,14 +172,14 @@ def new_network(cfg: Config) -> Network:
     ring = delay_steps(cfg)
     delays = np.minimum(gen.random((N_INPUTS, n)) * (net.max_delay_ms / cfg.simulation.dt_ms), ring - 1)
     delays = delays.astype(np.uint8)
-    params = kernel_params(cfg)
-    exc, inh, since, pending, x_pre_hist, clock = kernel.init_state(
-        params, N_INPUTS, n, ring, cfg.excitatory.v_init_offset_mv)
+    theta = np.full(n, cfg.excitatory.theta_init_mv, np.float64)
+    state = kernel.init_state(kernel_params(cfg), theta, N_INPUTS, ring, cfg.excitatory.v_init_offset_mv)
     return Network(
         weights=weights,
-        theta=np.full(n, cfg.excitatory.theta_init_mv, np.float64),
+        theta=theta,
         delays=delays,
-        exc=exc, inh=inh, since=since, pending=pending, x_pre_hist=x_pre_hist, clock=clock,
+        exc=state.exc, inh=state.inh, since=state.since, pending=state.pending,
+        x_pre_hist=state.x_pre_hist, clock=state.clock,
         rng=np.array([random_seed(cfg.run.seed, STREAM_TRAIN)], np.uint64),
         examples_seen=np.zeros(1, np.int64),
     )
@@ -220,6 +211,8 @@ def load_network(path: str | Path, cfg: Config) -> Network:
     for name, shape in expected.items():
         if arrays[name].shape != shape:
             raise CheckpointError(f"{path}: {name} has shape {arrays[name].shape}, config expects {shape}")
+    # Checkpoints written before the ring became float32 hold it as float64.
+    arrays["pending"] = arrays["pending"].astype(np.float32)
     return Network(**arrays)
 
 

@@ -181,7 +181,7 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
     previous_wall = history[-1]["wall_s"] if history else 0.0
     total = total_examples(cfg, len(images))
     params = kernel_params(cfg)
-    state = network.kernel_state(cfg)
+    synapses, state = network.kernel_state(cfg)
     every, metrics_every = cfg.run.checkpoint_every, cfg.run.metrics_every
     n = network.n_excitatory
 
@@ -217,7 +217,7 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
             counts = np.zeros((len(batch), n), np.int32)
             retries = np.zeros(len(batch), np.int64)
             t0 = time.perf_counter()
-            kernel.train_examples(params, batch, network.rng, *state, counts, retries)
+            kernel.train_examples(params, batch, network.rng, synapses, state, counts, retries)
             took = time.perf_counter() - t0
             network.examples_seen[0] = end
             window.add(counts, retries, None if labels is None else labels[order])

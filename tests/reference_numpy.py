@@ -4,40 +4,47 @@ Written from SPEC.md and the step order stated in the kernel's module docstring,
 clarity rather than speed: one Python iteration per time step, numpy across neurons.
 It takes and updates exactly the same arrays as the kernel:
 
-    simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order,
-             stdp_start, exc, inh, since, pending, x_pre_hist, clock, counts) -> total
+    simulate(p, ptr, idx, learn, synapses, state, counts) -> total
 
 Deliberate differences in *method* (not in result) from the kernel, so that the two
 are not the same code twice:
 
-* ``stdp_order`` / ``stdp_start`` are only read back into a matrix of depression
-  delays (they may differ from ``stdp_delays``, which times potentiation); which
-  synapses receive a delayed input spike at step ``t`` is then found directly from
-  that matrix (emission step ``t - delay[i, j]`` was a spike of input ``i`` in this
-  presentation);
-* the inhibitory -> excitatory drive is computed as "number of inhibitory spikes from
-  neurons other than j" times the weight;
-* STDP updates are whole-matrix / whole-column numpy expressions.
+* every trace, theta and step count is updated every step (the kernel keeps them
+  lazily, as values times a common factor and as the step of the last spike);
+* the inhibitory population is integrated whole every step (the kernel skips neurons
+  at their fixed point);
+* the depression predicted at emission is computed for the whole row with a power
+  table ``nu_pre * decay_post1^delay``; the correction at an excitatory spike is found
+  from a matrix of which inputs fired in the last ring steps;
+* the inhibitory -> excitatory drive is "number of inhibitory spikes from neurons
+  other than j" times the weight; STDP updates are whole-matrix / whole-column numpy.
 
-Weights are float32; every update is computed in float64 from the float32 value and
-stored back as float32 (as the kernel does).
+Weights are float32, and so is the pending-conductance ring; every weight update is
+computed in float64 from the float32 value and stored back as float32 (as the kernel
+does).
 
 Order of work within step ``t`` (global step ``c = clock[0]``):
 
-1. excitatory neurons: steps since last spike ``s = since + 1``; v = v_reset while
-   ``s < clamp_steps_e`` else forward Euler from the conductances left by the previous
-   step (backward Euler where forward Euler would overshoot, see ``membrane``); g_e, g_i decay; when learning, theta, x_post1, x_post2 decay; spike if
-   ``s >= block_steps_e`` and ``v > v_thresh_e + theta``: v = v_reset, s = 0,
-   theta += theta_plus (learning). Inhibitory neurons likewise (clamp and block both
-   ``refractory_steps_i``, no theta).
-2. input spikes of step t (presentation only) add their current weight to the
-   conductance pending at ``c + delay``; the pending conductance of step c is added to
-   g_e; excitatory spike k adds w_exc_to_inh to inhibitory k's g_e; inhibitory spike k
-   adds w_inh_to_exc to every excitatory j != k's g_i. Presentation spikes are counted.
+1. the pending conductance of step c - 1 joins g_e. Excitatory neurons: steps since
+   last spike ``s = since + 1``; v = v_reset while ``s < clamp_steps_e`` else forward
+   Euler from the conductances left by the previous step (backward Euler where forward
+   Euler would overshoot, see ``membrane``); g_e, g_i decay; when learning, theta,
+   x_post1, x_post2 decay; spike if ``s >= block_steps_e`` and ``v > v_thresh_e +
+   theta``: v = v_reset, s = 0, theta += theta_plus (learning). Inhibitory neurons
+   likewise (clamp and block both ``refractory_steps_i``, no theta).
+2. input spikes of t (presentation only) add their current weight to the conductance
+   pending at ``c + delay`` and (learning, not the paper rule) are depressed by
+   ``nu_pre * x_post1 * decay_post1^delay`` (decay factor 1 under emission timing);
+   excitatory spike k adds w_exc_to_inh to inhibitory k's g_e; inhibitory spike k adds
+   w_inh_to_exc to every excitatory j != k's g_i. Presentation spikes are counted.
 3. STDP (learning): x_pre(t) = x_pre(t-1) * decay_pre, set to 1 for inputs firing at
-   t; synapses whose input spike arrives at t are depressed by nu_pre * x_post1; then
-   for each excitatory spike j: w[:, j] += nu_post * x_pre(t - stdp_delay) * x_post2
-   (x_post2 before the spike; 1 for the pair rule), x_post1 = x_post2 = 1. Clip [0, w_max].
+   t; for each excitatory spike j: w[:, j] += nu_post * x_pre(t - stdp_delay) * x_post2
+   (x_post2 before the spike; 1 for the pair rule); under arrival timing every spike of
+   this presentation emitted at or before t that reaches j after t is depressed by a
+   further ``nu_pre * jump * decay_post1^(arrival - t)``, ``jump`` what the spike adds
+   to x_post1; then x_post1 = x_post2 = 1. Clip [0, w_max].
+
+After the steps, the pending conductance of the last step joins g_e.
 
 Variants (fields of the kernel params):
 
@@ -78,19 +85,21 @@ def membrane(v, dt_tau, v_rest, g_e, e_exc, g_i, e_inh):
     return np.where(rate <= 1.0, explicit, implicit)
 
 
-def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order, stdp_start,
-             exc, inh, since, pending, x_pre_hist, clock, counts):
+def simulate(p, ptr, idx, learn, synapses, state, counts):
+    weights = synapses.weights
+    theta, exc, inh, since, pending, x_pre_hist, clock = state
     n_in, n = weights.shape
     ring = pending.shape[0]
     cols = np.arange(n)
     rows = np.arange(n_in)
-    syn_delay = np.asarray(delays, dtype=np.int64)  # conductance delays
-    stdp_delay = np.asarray(stdp_delays, dtype=np.int64)  # potentiation timing delays
-    depression_delay = np.zeros((n_in, n), np.int64)
-    for i in range(n_in):
-        for d in range(stdp_start.shape[1] - 1):
-            depression_delay[i, stdp_order[i, stdp_start[i, d]:stdp_start[i, d + 1]]] = d
+    syn_delay = np.asarray(synapses.delays, dtype=np.int64)
+    stdp_delay = np.asarray(synapses.potentiation_delays, dtype=np.int64)
+    decay_per_delay = np.ones(ring)
+    if p.depress_at_arrival:
+        for d in range(1, ring):
+            decay_per_delay[d] = decay_per_delay[d - 1] * p.decay_post1
     spiked = _spikes_matrix(ptr, idx, p.n_present, n_in)
+    depress = learn and not p.paper_rule
     total = 0
 
     for t in range(p.n_present + p.n_rest):
@@ -99,6 +108,8 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         inputs_now = np.asarray(idx[ptr[t]:ptr[t + 1]]) if t < p.n_present else np.empty(0, np.int64)
 
         # ---- 1. excitatory neurons --------------------------------------------------
+        exc[GE] += pending[(c - 1) % ring]
+        pending[(c - 1) % ring] = 0.0
         v = exc[V].copy()
         s_e = np.minimum(since[0] + 1, NEVER)
         integrated = membrane(v, p.dt_tau_e, p.v_rest_e, exc[GE] * p.drive_ge_e, p.e_exc_e, exc[GI] * p.drive_gi_e,
@@ -123,11 +134,13 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
         if not p.direct_inhibition:
             fire_i = _inhibitory_step(p, inh, since)
 
-        # ---- 2. synaptic transmission ----------------------------------------------
+        # ---- 2. synaptic transmission, depression predicted for the arrival ----------
         for i in inputs_now:  # weight at emission, arriving after the synapse's delay
-            pending[(c + syn_delay[i]) % ring, cols] += weights[i].astype(np.float64)
-        exc[GE] += pending[slot]
-        pending[slot] = 0.0
+            w = weights[i].astype(np.float64)
+            pending[(c + syn_delay[i]) % ring, cols] += weights[i]
+            if depress:
+                depressed = w - p.nu_pre * decay_per_delay[syn_delay[i]] * exc[POST1]
+                weights[i] = np.minimum(np.maximum(depressed, 0.0), p.w_max).astype(np.float32)
         if p.direct_inhibition:
             others_fired_e = fire_e.sum() - fire_e.astype(np.int64)  # excitatory spikes from k != j
             exc[GI] += p.w_direct_inhibition * others_fired_e
@@ -146,17 +159,11 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
                 x_pre_hist[slot, inputs_now] += 1.0
             else:
                 x_pre_hist[slot, inputs_now] = 1.0
-            # depression at arrival: emission step t - d must be a spike of this presentation
-            emitted = t - depression_delay
-            in_range = (emitted >= 0) & (emitted < p.n_present)
-            arriving = np.zeros((n_in, n), dtype=bool)
-            ii, jj = np.nonzero(in_range)
-            arriving[ii, jj] = spiked[emitted[ii, jj], ii]
-            if arriving.any() and not p.paper_rule:
-                depressed = weights.astype(np.float64) - p.nu_pre * exc[POST1][None, :]
-                depressed = np.minimum(np.maximum(depressed, 0.0), p.w_max)
-                weights[arriving] = depressed[arriving].astype(np.float32)
-            # potentiation for each excitatory spike, x_pre as it was at t - d
+            # inputs fired in the last ring steps of this presentation: emitted[e, i] at t - e
+            recent = np.zeros((ring, n_in), dtype=bool)
+            for e in range(ring):
+                if 0 <= t - e < p.n_present:
+                    recent[e] = spiked[t - e]
             for j in np.nonzero(fire_e)[0]:
                 x_pre = x_pre_hist[(c - stdp_delay[:, j]) % ring, rows]
                 w = weights[:, j].astype(np.float64)
@@ -166,6 +173,14 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
                     post2 = exc[POST2, j] if p.potentiation_uses_post2 else 1.0
                     col = w + (p.nu_post * post2) * x_pre
                 weights[:, j] = np.minimum(np.maximum(col, 0.0), p.w_max).astype(np.float32)
+                jump = 1.0 if p.trace_increment else 1.0 - exc[POST1, j]
+                if depress and p.depress_at_arrival:
+                    for e in range(ring):  # spikes emitted e steps ago, arriving after t
+                        ahead = syn_delay[:, j] - e
+                        late = recent[e] & (ahead > 0)
+                        w = weights[late, j].astype(np.float64)
+                        w -= p.nu_pre * jump * decay_per_delay[ahead[late]]
+                        weights[late, j] = np.minimum(np.maximum(w, 0.0), p.w_max).astype(np.float32)
                 if p.trace_increment:
                     exc[POST1, j] += 1.0
                     exc[POST2, j] += 1.0
@@ -175,6 +190,10 @@ def simulate(p, ptr, idx, learn, weights, theta, delays, stdp_delays, stdp_order
 
         clock[0] = c + 1
 
+    if p.n_present + p.n_rest > 0:
+        last = (int(clock[0]) - 1) % ring
+        exc[GE] += pending[last]
+        pending[last] = 0.0
     if p.exact_reset:
         exc[V] = p.v_rest_e
         exc[GE:] = 0.0

@@ -56,9 +56,9 @@ class Tiny:
                        else np.array(delays, np.uint8).reshape(n_in, n))
         self.stdp_delays = (self.delays.copy() if stdp_delays is None
                             else np.array(stdp_delays, np.uint8).reshape(n_in, n))
-        self.order, self.start = network.stdp_tables(self.stdp_delays, ring)
-        (self.exc, self.inh, self.since, self.pending, self.x_pre_hist,
-         self.clock) = kernel.init_state(p, n_in, n, ring, v_offset)
+        self.synapses = kernel.Synapses(self.weights, self.delays, self.stdp_delays)
+        self.state = kernel.init_state(p, self.theta, n_in, ring, v_offset)
+        (_, self.exc, self.inh, self.since, self.pending, self.x_pre_hist, self.clock) = self.state
         self.n = n
 
     def run(self, p, n_steps, spikes=None, learn=False, n_rest=0):
@@ -66,14 +66,13 @@ class Tiny:
         q = p._replace(n_present=int(n_steps), n_rest=int(n_rest))
         ptr, idx = csr(spikes or {}, n_steps)
         counts = np.zeros(self.n, np.int64)
-        kernel.simulate(q, ptr, idx, learn, self.weights, self.theta, self.delays,
-                        self.stdp_delays, self.order, self.start, self.exc, self.inh,
-                        self.since, self.pending, self.x_pre_hist, self.clock, counts)
+        kernel.simulate(q, ptr, idx, learn, self.synapses, self.state, counts)
         return counts
 
     def steps(self, p, n_steps, spikes=None, learn=False):
-        """One call per step (fine for everything but delayed depression, which is
-        scheduled within a call); returns per-step copies of exc, inh and who fired."""
+        """One call per step (fine for everything but the correction of a delayed
+        depression, which needs the call's spike train); returns per-step copies of exc,
+        inh and who fired."""
         spikes = spikes or {}
         rec = []
         for t in range(n_steps):
@@ -265,17 +264,41 @@ def test_pre_then_post_potentiation_arrival_timing(d):
 def test_pre_then_post_emission_timing_with_delay():
     a, b, d, post2_0 = 3, 10, 4, 0.8
     # STDP at emission: x_pre read at b regardless of the 4-step conductance delay
-    w = pair_run(a, b, d_syn=d, d_stdp=0, post2_0=post2_0)
+    w = pair_run(a, b, d_syn=d, d_stdp=0, post2_0=post2_0, depress_at_arrival=False)
     x_pre = P0.decay_pre ** (b - a)
     assert_weight(w, f32_steps(0.5, P0.nu_post * x_pre * post2_0 * P0.decay_post2 ** (b + 1)))
 
 
-def test_pre_arriving_after_post_is_post_then_pre():
+@pytest.mark.parametrize("post1_0", [0.0, 0.5])
+def test_pre_arriving_after_post_is_post_then_pre(post1_0):
     # emitted at 3 before the post spike at 10, but with delay 9 it arrives at 12: the
     # potentiation at 10 reads x_pre(10 - 9 = 1) = 0 (before the input fired), and the
-    # depression at arrival 12 reads x_post1 = decay_post1^(12 - 10)
-    w = pair_run(3, 10, d_syn=9, d_stdp=9)
+    # depression at arrival 12 reads x_post1 = decay_post1^(12 - 10), whatever x_post1
+    # was at the emission (the depression predicted then is corrected at the spike)
+    w = pair_run(3, 10, d_syn=9, d_stdp=9, post1_0=post1_0)
     assert_weight(w, f32_steps(0.5, -P0.nu_pre * P0.decay_post1 ** 2))
+
+
+def test_pre_arriving_after_post_increment_traces():
+    # all-to-all traces: x_post1 at the arrival 12 is what it was plus 1 added at 10,
+    # 0.5 decayed over steps 0..12 and the spike's 1 decayed over 2 steps
+    w = pair_run(3, 10, d_syn=9, d_stdp=9, post1_0=0.5, trace_increment=True)
+    post1 = 0.5 * P0.decay_post1 ** 13 + P0.decay_post1 ** 2
+    assert_weight(w, f32_steps(0.5, -P0.nu_pre * post1))
+
+
+@pytest.mark.parametrize("exact_reset", [False, True])
+def test_depression_arriving_after_the_presentation(exact_reset):
+    # the input fires at the last presentation step 19 with delay 6: it arrives during
+    # the rest (simulated), or after the exact reset; either way it is depressed by
+    # x_post1 as the rest would have it at the arrival (post spike at 10, none after)
+    ring, n_steps, d = 20, 20, 6
+    p = params(exact_reset=exact_reset)
+    net = Tiny(p, n_in=2, n=1, ring=ring, weights=[0.5, 100.0], delays=[d, 0])
+    counts = net.run(p, n_steps, {n_steps - 1: [0], 9: [1]}, learn=True,
+                     n_rest=0 if exact_reset else 40)
+    assert counts[0] == 1
+    assert_weight(net.weights[0, 0], f32_steps(0.5, -P0.nu_pre * P0.decay_post1 ** (n_steps - 1 + d - 10)))
 
 
 def test_pre_then_post_pair_rule():
@@ -311,7 +334,7 @@ def test_post_then_pre_depression_arrival_timing(d):
 
 def test_post_then_pre_depression_emission_timing():
     a, b, d = 5, 12, 6
-    w = pair_run(b, a, d_syn=d, d_stdp=0)
+    w = pair_run(b, a, d_syn=d, d_stdp=0, depress_at_arrival=False)
     assert_weight(w, f32_steps(0.5, -P0.nu_pre * P0.decay_post1 ** (b - a)))
 
 

@@ -34,8 +34,10 @@ def digit_like_images(k, seed=0):
     return np.round(images * 255).astype(np.uint8).reshape(k, 784)
 
 
-def state_copy(args):
-    return tuple(np.array(a, copy=True) for a in args)
+def copies(synapses, state):
+    """Independent copies of the weights and the state (delays are only read)."""
+    return (synapses._replace(weights=synapses.weights.copy()),
+            kernel.State(*(np.array(a, copy=True) for a in state)))
 
 
 def run_both(cfg, learn, n_examples=N_EXAMPLES, seed=1):
@@ -43,45 +45,41 @@ def run_both(cfg, learn, n_examples=N_EXAMPLES, seed=1):
     final weights."""
     p = network.kernel_params(cfg)
     net = network.new_network(cfg)
-    weights, theta, delays, stdp_delays, order, start, exc, inh, since, pending, x_hist, clock = (
-        net.kernel_state(cfg))
-    state_k = state_copy((weights, theta, exc, inh, since, pending, x_hist, clock))
-    state_r = state_copy(state_k)
+    syn_k, state_k = copies(*net.kernel_state(cfg))
+    syn_r, state_r = copies(syn_k, state_k)
     images = digit_like_images(n_examples, seed)
     rng = np.array([network.random_seed(seed, 99)], np.uint64)
     totals = []
     for m in range(n_examples):
         if learn:
-            kernel.normalise_columns(state_k[0], p.weight_sum)
-            kernel.normalise_columns(state_r[0], p.weight_sum)
+            kernel.normalise_columns(syn_k.weights, p.weight_sum)
+            kernel.normalise_columns(syn_r.weights, p.weight_sum)
         rates = images[m].astype(np.float64) * (p.rate_per_pixel_hz * p.intensity)
         ptr, idx = kernel.poisson_spike_train(rates, p.spike_prob_per_hz, p.n_present, rng)
-        w0 = state_k[0].copy()
+        w0 = syn_k.weights.copy()
         counts_k = np.zeros(N, np.int64)
         counts_r = np.zeros(N, np.int64)
-        wk, thk, exk, ihk, sik, pek, xhk, clk = state_k
-        wr, thr, exr, ihr, sir, per, xhr, clr = state_r
-        total_k = kernel.simulate(p, ptr, idx, learn, wk, thk, delays, stdp_delays, order, start,
-                                  exk, ihk, sik, pek, xhk, clk, counts_k)
-        total_r = reference_numpy.simulate(p, ptr, idx, learn, wr, thr, delays, stdp_delays, order,
-                                           start, exr, ihr, sir, per, xhr, clr, counts_r)
+        total_k = kernel.simulate(p, ptr, idx, learn, syn_k, state_k, counts_k)
+        total_r = reference_numpy.simulate(p, ptr, idx, learn, syn_r, state_r, counts_r)
         np.testing.assert_array_equal(counts_k, counts_r, err_msg=f"example {m}: spike counts")
         assert total_k == total_r == counts_k.sum()
+        wk, wr = syn_k.weights, syn_r.weights
         assert wk.dtype == wr.dtype == np.float32
         np.testing.assert_allclose(wk, wr, rtol=1e-6, atol=1e-7, err_msg=f"example {m}: weights")
-        np.testing.assert_allclose(thk, thr, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(exk, exr, rtol=1e-9, atol=1e-9, err_msg=f"example {m}: exc state")
-        np.testing.assert_allclose(ihk, ihr, rtol=1e-9, atol=1e-9, err_msg=f"example {m}: inh state")
-        np.testing.assert_array_equal(sik, sir)
-        np.testing.assert_allclose(pek, per, rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(xhk, xhr, rtol=1e-12, atol=1e-15)
-        np.testing.assert_array_equal(clk, clr)
+        np.testing.assert_allclose(state_k.theta, state_r.theta, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(state_k.exc, state_r.exc, rtol=1e-9, atol=1e-9, err_msg=f"example {m}: exc state")
+        np.testing.assert_allclose(state_k.inh, state_r.inh, rtol=1e-9, atol=1e-9, err_msg=f"example {m}: inh state")
+        np.testing.assert_array_equal(state_k.since, state_r.since)
+        assert state_k.pending.dtype == state_r.pending.dtype == np.float32
+        np.testing.assert_allclose(state_k.pending, state_r.pending, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(state_k.x_pre_hist, state_r.x_pre_hist, rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(state_k.clock, state_r.clock)
         if learn:
             assert not np.array_equal(wk, w0), "learning changed no weight"
         else:
             np.testing.assert_array_equal(wk, w0)
         totals.append(total_k)
-    return totals, state_k[0]
+    return totals, syn_k.weights
 
 
 BASE = {"network": {"n_excitatory": N}}

@@ -209,8 +209,9 @@ def test_nan_weights_stop_training_and_keep_the_last_good_checkpoint(setup, monk
     real = training.kernel.train_examples
     calls = {"examples": 0}
 
-    def corrupting(params, batch, rng, weights, *rest):
-        real(params, batch, rng, weights, *rest)
+    def corrupting(params, batch, rng, synapses, *rest):
+        real(params, batch, rng, synapses, *rest)
+        weights = synapses.weights
         calls["examples"] += len(batch)
         if calls["examples"] > 100:  # after the first checkpoints, poison the weights
             weights[0, 0] = np.nan

@@ -233,21 +233,23 @@ def test_stdp_delays_per_timing():
     cfg = Config().replace(network={"n_excitatory": 3})
     net = network.new_network(cfg)
     net.delays[:] = (np.arange(784 * 3) % 20).reshape(784, 3).astype(np.uint8)
-    depression, potentiation = net.stdp_delays(cfg)
-    assert depression is net.delays and potentiation is net.delays
-    for d in net.stdp_delays(cfg.replace(stdp={"timing": "emission"})):
-        assert not d.any()
-    depression, potentiation = net.stdp_delays(cfg.replace(stdp={"timing": "brian1-dense"}))
-    assert depression is net.delays
+    assert net.potentiation_delays(cfg) is net.delays
+    assert network.kernel_params(cfg).depress_at_arrival
+    emission = cfg.replace(stdp={"timing": "emission"})
+    assert not net.potentiation_delays(emission).any()
+    assert not network.kernel_params(emission).depress_at_arrival
+    dense = cfg.replace(stdp={"timing": "brian1-dense"})
+    potentiation = net.potentiation_delays(dense)
+    assert network.kernel_params(dense).depress_at_arrival  # depression keeps the synaptic delays
     # Brian 1's dense lookup: synapse (i, j) reads flat position i + 3 j, i.e. delay (i + 3 j) % 20
     for i, j in [(0, 0), (1, 0), (0, 1), (5, 2), (783, 2)]:
         assert potentiation[i, j] == (i + 3 * j) % 20
-    # the kernel gets the depression delays as bucket tables and the potentiation delays as a matrix
-    order, start = network.stdp_tables(depression, 20)
-    state = net.kernel_state(cfg.replace(stdp={"timing": "brian1-dense"}))
-    np.testing.assert_array_equal(state[3], potentiation)
-    np.testing.assert_array_equal(state[4], order)
-    np.testing.assert_array_equal(state[5], start)
+    # the kernel gets the synaptic delays for conductance and depression, and the
+    # potentiation delays beside them
+    synapses, state = net.kernel_state(dense)
+    assert synapses.weights is net.weights and synapses.delays is net.delays
+    np.testing.assert_array_equal(synapses.potentiation_delays, potentiation)
+    assert state.theta is net.theta and state.pending is net.pending and state.clock is net.clock
 
 
 def test_brian1_dense_timing_limited_to_784_neurons():

@@ -246,9 +246,10 @@ def membrane_step(v, g_e, g_i, dt_tau, v_rest, e_exc, e_inh):
 
 
 @njit(cache=True, error_model="numpy")
-def update_excitatory(p, exc, last, theta, theta_scale, c, fired):
+def update_excitatory(p, exc, last, theta, theta_scale, c, fired, arrived, with_arrivals):
     """Step 1 for the excitatory population in one branch-free pass, ``c`` the step's
-    global count. v integrates (clamped at v_reset while the steps since the last spike,
+    global count. When ``with_arrivals``, the pending conductance of the previous step
+    (``arrived``, zeroed here) first joins g_e. v integrates (clamped at v_reset while the steps since the last spike,
     ``c - last``, are < clamp_steps_e); conductances decay; a neuron fires when those
     steps are >= block_steps_e and v > v_thresh_e + theta (the threshold is ``theta *
     theta_scale``: see simulate); then v = v_reset and ``fired[j] = 1``. Only v, g_e, g_i
@@ -259,6 +260,9 @@ def update_excitatory(p, exc, last, theta, theta_scale, c, fired):
     for j in range(v.shape[0]):
         s = min(c - last[j], NEVER)
         ge, gi = g_e[j], g_i[j]
+        if with_arrivals:
+            ge += arrived[j]
+            arrived[j] = 0.0
         v_new = membrane_step(v[j], ge * p.drive_ge_e, gi * p.drive_gi_e, p.dt_tau_e, p.v_rest_e,
                               p.e_exc_e, p.e_inh_e)
         v_new = p.v_reset_e if s < p.clamp_steps_e else v_new
@@ -476,17 +480,13 @@ def simulate(p, ptr, idx, learn, syn, state, counts):
         c = c0 + t
         slot = c % ring
         prev = slot - 1 if slot > 0 else ring - 1
-        # 1. neurons: the previous step's arrivals join g_e, then one pass each
-        if c - 1 - last_emission < ring:
-            arrived = pending[prev]
-            for j in range(n):
-                exc[GE, j] += arrived[j]
-                arrived[j] = 0.0
+        # 1. neurons (the previous step's arrivals join g_e), one pass each
         if learn:
             theta_scale *= p.decay_theta
             post1_scale *= p.decay_post1
             post2_scale *= p.decay_post2
-        n_fired_e = update_excitatory(p, exc, last_e, theta, theta_scale, c, fired_flags)
+        n_fired_e = update_excitatory(p, exc, last_e, theta, theta_scale, c, fired_flags, pending[prev],
+                                      c - 1 - last_emission < ring)
         n_fired_i, n_inh_active = update_inhibitory(p, inh, last_i, c, inh_active, n_inh_active,
                                                     inh_is_active, fired_i)
         if n_fired_e > 0:

@@ -1,8 +1,13 @@
 """Speed benchmark: ms per example of training and of frozen evaluation, per network size.
 
-Each size runs in its own child process so that its peak resident memory is its own.
-Real MNIST images, the paper protocol (350 ms presentation + 150 ms simulated rest at
-0.5 ms steps, intensity boost on), after a compilation warm-up. Where Brian2 is
+Each measurement runs in its own child process (this file run as a script), so that its
+peak resident memory is its own and so that it can time another revision of the
+package: ``--compare REV`` extracts the ``stdp_mnist`` package of git revision REV into
+a temporary directory and alternates child processes of the two, round by round, on
+the same images and the same starting network, so the speed-up is a ratio measured
+side by side. Real MNIST images, the paper protocol (350 ms presentation + 150 ms
+simulated rest at 0.5 ms steps, intensity boost on), after a compilation warm-up; from
+a fresh network, and from trained checkpoints given with ``--trained``. Where Brian2 is
 installed, ``scripts/brian2_reference.py`` times the same network beside ours.
 """
 
@@ -12,9 +17,12 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +30,13 @@ import numpy as np
 DEFAULT_SIZES = (100, 400, 1600, 6400)
 # Examples timed per size: enough to average over boosts, few enough to stay quick.
 EXAMPLES = {100: 400, 400: 200, 1600: 60, 6400: 16}
+# Arrays of a checkpoint that make up a network's learned and dynamic state.
+CHECKPOINT_ARRAYS = ("weights", "theta", "delays", "exc", "inh", "since", "pending", "x_pre_hist",
+                     "clock", "rng")
+
+
+class BenchError(Exception):
+    """A benchmark that cannot run: a bad size, checkpoint or revision, or a failed child."""
 
 
 def _examples_for(n: int, scale: float) -> int:
@@ -29,33 +44,50 @@ def _examples_for(n: int, scale: float) -> int:
     return max(4, int(base * scale))
 
 
-def measure_size(n: int, n_examples: int) -> dict:
-    """Time training (1 thread), frozen runs on 1 thread and on all threads, for N = n."""
+def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
+    """Time training (1 thread) and frozen runs on 1 thread and on all threads, for
+    N = n, from a fresh network or from the checkpoint ``model``.
+
+    Runs in a child process against whichever ``stdp_mnist`` is first on sys.path, so it
+    uses only what every revision of the package has (absolute imports, the kernel
+    called with ``*network.kernel_state(cfg)``, the checkpoint read as plain arrays)."""
     import numba
 
-    from . import kernel
-    from .config import Config
-    from .data import load_mnist
-    from .network import kernel_params, new_network
+    from stdp_mnist import kernel
+    from stdp_mnist.config import Config
+    from stdp_mnist.data import load_mnist
+    from stdp_mnist.network import kernel_params, new_network
 
     threads = numba.config.NUMBA_NUM_THREADS
     images = load_mnist().train_images
     cfg = Config().replace(network={"n_excitatory": n})
     network = new_network(cfg)
+    if model is not None:
+        with np.load(model, allow_pickle=False) as data:
+            for name in CHECKPOINT_ARRAYS:
+                getattr(network, name)[...] = data[name]
     params = kernel_params(cfg)
-    synapses, state = network.kernel_state(cfg)
+    state = network.kernel_state(cfg)
 
     def train(batch: np.ndarray) -> tuple[float, int, int]:
         counts = np.zeros((len(batch), n), np.int32)
         retries = np.zeros(len(batch), np.int64)
         start = time.perf_counter()
-        kernel.train_examples(params, batch, network.rng, synapses, state, counts, retries)
+        kernel.train_examples(params, batch, network.rng, *state, counts, retries)
         return time.perf_counter() - start, int(counts.sum()), int(retries.sum())
 
     train(images[:2])  # compile or load the cached machine code
     train_s, train_spikes, train_boosts = train(images[2:2 + n_examples])
-
-    frozen = kernel_params(cfg, frozen=True)
+    row = {
+        "n": n,
+        "case": "trained" if model else "fresh",
+        "examples": n_examples,
+        "train_ms": 1000 * train_s / n_examples,
+        "train_spikes_per_example": train_spikes / n_examples,
+        "train_boosts": train_boosts,
+        "threads": threads,
+    }
+    frozen_params = kernel_params(cfg, frozen=True)
 
     def frozen_run(batch: np.ndarray, n_threads: int) -> float:
         numba.set_num_threads(n_threads)
@@ -64,25 +96,85 @@ def measure_size(n: int, n_examples: int) -> dict:
         counts = np.zeros((len(batch), n), np.int32)
         retries = np.zeros(len(batch), np.int64)
         start = time.perf_counter()
-        kernel.frozen_responses(frozen, batch, block, seeds, network.weights, network.theta,
+        kernel.frozen_responses(frozen_params, batch, block, seeds, network.weights, network.theta,
                                 network.delays, counts, retries)
         return time.perf_counter() - start
 
     test = load_mnist().test_images
     frozen_run(test[:2], 1)
-    one_core_s = frozen_run(test[:n_examples], 1)
-    all_cores_s = frozen_run(test[:n_examples], threads)
-    return {
-        "n": n,
-        "examples": n_examples,
-        "train_ms": 1000 * train_s / n_examples,
-        "train_spikes_per_example": train_spikes / n_examples,
-        "train_boosts": train_boosts,
-        "frozen_1core_ms": 1000 * one_core_s / n_examples,
-        "frozen_all_ms": 1000 * all_cores_s / n_examples,
-        "threads": threads,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    row["frozen_1core_ms"] = 1000 * frozen_run(test[:n_examples], 1) / n_examples
+    row["frozen_all_ms"] = 1000 * frozen_run(test[:n_examples], threads) / n_examples
+    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
+def checkpoint_size(path: str | Path) -> int:
+    """Excitatory neurons of a model.npz (or of a run directory's), checked readable."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [name for name in CHECKPOINT_ARRAYS if name not in data.files]
+            shape = data["weights"].shape
+    except (OSError, ValueError, KeyError, EOFError) as err:
+        raise BenchError(f"--trained {path}: not a readable model file ({type(err).__name__})") from None
+    if missing or len(shape) != 2 or shape[0] != 784 or shape[1] < 1:
+        raise BenchError(f"--trained {path}: not a stdp-mnist model file")
+    return int(shape[1])
+
+
+def package_root() -> Path:
+    """The directory holding this ``stdp_mnist`` package."""
+    return Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def revision_package(rev: str):
+    """A temporary directory holding the ``stdp_mnist`` package of git revision ``rev``
+    of the checkout this package lives in."""
+    root = package_root()
+    with tempfile.TemporaryDirectory(prefix="stdp-mnist-bench-") as tmp:
+        try:
+            archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", rev, "stdp_mnist"],
+                                     capture_output=True, check=False)
+        except OSError:
+            raise BenchError("--compare needs git on PATH") from None
+        if archive.returncode != 0:
+            reason = archive.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["git failed"]
+            raise BenchError(f"--compare {rev}: {reason[0]}")
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        yield Path(tmp)
+
+
+# The child loads this file by path (the revision under test may not have it) with the
+# package root as its working directory and first on sys.path.
+_CHILD = ("import importlib.util as u, sys; spec = u.spec_from_file_location('stdp_mnist_bench_child', sys.argv[1]); "
+          "m = u.module_from_spec(spec); spec.loader.exec_module(m); m._main(sys.argv[2:])")
+
+
+def _child_row(root: Path, n: int, k: int, model: str | None) -> dict:
+    """Run measure_size in a child process importing the package under ``root``."""
+    cmd = [sys.executable, "-c", _CHILD, str(Path(__file__).resolve()), "--one", str(n), str(k)]
+    if model:
+        cmd += ["--model", model]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, cwd=root)
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BenchError(f"benchmark of N={n} ({root}) failed: {last}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _median_row(rows: list[dict]) -> dict:
+    """The first row with every timing replaced by its median over the rounds."""
+    row = dict(rows[0])
+    for key in ("train_ms", "frozen_1core_ms", "frozen_all_ms"):
+        if key in row:
+            row[key] = statistics.median(r[key] for r in rows)
+    row["rounds"] = len(rows)
+    row["train_ms_range"] = (min(r["train_ms"] for r in rows), max(r["train_ms"] for r in rows))
+    return row
 
 
 def _brian2_row(n: int, n_examples: int) -> dict | None:
@@ -119,37 +211,74 @@ def machine_description() -> str:
             f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}")
 
 
-def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, brian2_sizes=(100, 400),
-                  log=print) -> list[dict]:
-    """Measure every size in a child process; return one dict per size."""
-    rows = []
-    for n in sizes:
-        k = _examples_for(n, scale)
-        log(f"N={n}: timing {k} examples ...")
-        out = subprocess.run([sys.executable, "-m", "stdp_mnist.bench", "--one", str(n), str(k)],
-                             capture_output=True, text=True, check=False)
-        if out.returncode != 0:
-            raise RuntimeError(f"benchmark of N={n} failed: {out.stderr.strip().splitlines()[-1:]}")
-        row = json.loads(out.stdout.strip().splitlines()[-1])
-        if n in brian2_sizes:
-            row["brian2"] = _brian2_row(n, max(3, k // 40)) or "not installed"
-        rows.append(row)
+def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, brian2_sizes=(100, 400), log=print,
+                  trained: tuple[str, ...] = (), compare: str | None = None, rounds: int = 1) -> list[dict]:
+    """Measure every size (fresh network) and every trained checkpoint in child
+    processes, ``rounds`` times each (alternating with revision ``compare`` when given);
+    return one row per case with median timings (and ``compare``'s under "baseline")."""
+    cases = [(n, None) for n in sizes] + [(checkpoint_size(path), str(_model_file(path))) for path in trained]
+    with (revision_package(compare) if compare else _no_revision()) as baseline_root:
+        rows = []
+        for n, model in cases:
+            k = _examples_for(n, scale)
+            log(f"N={n} {'trained' if model else 'fresh'}: timing {k} examples x {rounds} round(s)"
+                + (f", beside {compare}" if compare else "") + " ...")
+            ours, theirs = [], []
+            for _ in range(rounds):
+                if baseline_root is not None:
+                    theirs.append(_child_row(baseline_root, n, k, model))
+                ours.append(_child_row(package_root(), n, k, model))
+            row = _median_row(ours)
+            if theirs:
+                row["baseline"] = _median_row(theirs)
+                row["baseline_rev"] = compare
+            if n in brian2_sizes and model is None:
+                row["brian2"] = _brian2_row(n, max(3, k // 40)) or "not installed"
+            rows.append(row)
     return rows
 
 
+@contextmanager
+def _no_revision():
+    yield None
+
+
+def _model_file(path: str | Path) -> Path:
+    path = Path(path)
+    return path / "model.npz" if path.is_dir() else path
+
+
 def format_table(rows: list[dict]) -> str:
-    lines = ["| N | examples | train ms/example (1 core) | frozen ms/example (1 core) "
+    lines = ["| N | network | examples | train ms/example (1 core) | frozen ms/example (1 core) "
              "| frozen ms/example (all cores) | speed-up all/1 | spikes/example | peak RSS MB | Brian2 train / frozen ms (ratio) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         b2 = r.get("brian2", "not measured")
         brian = b2 if isinstance(b2, str) else (
             f"{b2['train_ms']:.0f} / {b2['frozen_ms']:.0f} ({b2['train_ms'] / r['train_ms']:.0f}x / "
             f"{b2['frozen_ms'] / r['frozen_1core_ms']:.0f}x slower)")
-        lines.append(f"| {r['n']} | {r['examples']} | {r['train_ms']:.2f} | {r['frozen_1core_ms']:.2f} "
-                     f"| {r['frozen_all_ms']:.2f} ({r['threads']} threads) "
+        lines.append(f"| {r['n']} | {r.get('case', 'fresh')} | {r['examples']} | {r['train_ms']:.2f} "
+                     f"| {r['frozen_1core_ms']:.2f} | {r['frozen_all_ms']:.2f} ({r['threads']} threads) "
                      f"| {r['frozen_1core_ms'] / r['frozen_all_ms']:.2f} | {r['train_spikes_per_example']:.1f} "
                      f"| {r['peak_rss_mb']:.0f} | {brian} |")
+    compared = [r for r in rows if "baseline" in r]
+    if compared:
+        rev = compared[0]["baseline_rev"]
+        lines += ["", f"Side by side with revision `{rev}` (medians over the rounds, alternating; "
+                  "speed-up = its time / ours):", "",
+                  f"| N | network | rounds | train ms ours (range) | train ms {rev} (range) | training speed-up "
+                  f"| frozen 1-core ms ours / {rev} | frozen speed-up | spikes/example ours / {rev} |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in compared:
+            b = r["baseline"]
+            lines.append(
+                f"| {r['n']} | {r['case']} | {r['rounds']} "
+                f"| {r['train_ms']:.2f} ({r['train_ms_range'][0]:.2f}-{r['train_ms_range'][1]:.2f}) "
+                f"| {b['train_ms']:.2f} ({b['train_ms_range'][0]:.2f}-{b['train_ms_range'][1]:.2f}) "
+                f"| {b['train_ms'] / r['train_ms']:.2f}x "
+                f"| {r['frozen_1core_ms']:.2f} / {b['frozen_1core_ms']:.2f} "
+                f"| {b['frozen_1core_ms'] / r['frozen_1core_ms']:.2f}x "
+                f"| {r['train_spikes_per_example']:.1f} / {b['train_spikes_per_example']:.1f} |")
     return "\n".join(lines)
 
 
@@ -159,7 +288,8 @@ def write_report(rows: list[dict], path: Path, command: str) -> str:
     text = (f"# Benchmark\n\nCommand: `{command}`\n\nMachine: {machine_description()}\n\n"
             f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}\n\n"
             "Paper protocol on real MNIST images: 350 ms presentation + 150 ms simulated rest at "
-            "0.5 ms steps, intensity boost on, from a freshly initialised network, after a "
+            "0.5 ms steps, intensity boost on, from a freshly initialised network (and from the "
+            "trained checkpoints listed, continuing their training), after a "
             "compilation warm-up. Training runs on one core; frozen runs on one core and on all "
             "cores (blocks in parallel). Peak RSS is the child process's whole peak, Python, "
             "numba and MNIST included.\n\n" + table + "\n")
@@ -168,12 +298,10 @@ def write_report(rows: list[dict], path: Path, command: str) -> str:
     return table
 
 
-def _main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--one":
-        print(json.dumps(measure_size(int(sys.argv[2]), int(sys.argv[3]))))
+def _main(args: list[str]) -> None:
+    """Child process: ``--one N EXAMPLES [--model PATH]`` prints one JSON row."""
+    if len(args) >= 3 and args[0] == "--one":
+        model = args[args.index("--model") + 1] if "--model" in args else None
+        print(json.dumps(measure_size(int(args[1]), int(args[2]), model)))
         return
-    raise SystemExit("usage: python -m stdp_mnist.bench --one N EXAMPLES")
-
-
-if __name__ == "__main__":
-    _main()
+    raise SystemExit("usage: --one N EXAMPLES [--model PATH]")

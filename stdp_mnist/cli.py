@@ -244,21 +244,34 @@ def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
 
 @main.command("bench")
 @click.option("--sizes", default="100,400,1600,6400", show_default=True,
-              help="Comma-separated numbers of excitatory neurons.")
-@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="Comma-separated numbers of excitatory neurons (fresh networks).")
+@click.option("--scale", type=click.FloatRange(min=0.0, min_open=True, max=100.0), default=1.0, show_default=True,
               help="Multiply the number of timed examples per size.")
-@click.option("--output", type=click.Path(dir_okay=False), default="results/benchmark.md", show_default=True,
-              help="Where to write the markdown report.")
+@click.option("--trained", multiple=True, type=click.Path(exists=True),
+              help="Also time this trained checkpoint (a run directory or model.npz), continuing its training. Repeatable.")
+@click.option("--compare", "compare_rev", metavar="REV",
+              help="Time git revision REV's kernel beside this one, alternating, and report the speed-up.")
+@click.option("--rounds", type=click.IntRange(1, 20), default=1, show_default=True,
+              help="Measurements per case (per revision with --compare); the report gives medians.")
+@click.option("--output", type=click.Path(dir_okay=False), default="runs/bench/benchmark.md", show_default=True,
+              help="Where to write the markdown report (the committed results/benchmark.md only when named).")
 @one_line_errors
-def bench_command(sizes: str, scale: float, output: str) -> None:
+def bench_command(sizes: str, scale: float, trained: tuple[str, ...], compare_rev: str | None, rounds: int,
+                  output: str) -> None:
     """Time training and frozen evaluation per network size; write a markdown report."""
-    from .bench import run_benchmark, write_report
+    from .bench import BenchError, run_benchmark, write_report
 
     try:
         size_list = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError:
         raise ConfigError(f"--sizes {sizes!r}: expected comma-separated integers") from None
-    rows = run_benchmark(size_list, scale, log=lambda msg: click.echo(msg, err=True))
+    if any(not 1 <= n <= 100_000 for n in size_list):
+        raise ConfigError(f"--sizes {sizes!r}: each size must be between 1 and 100000 neurons")
+    try:
+        rows = run_benchmark(size_list, scale, log=lambda msg: click.echo(msg, err=True), trained=trained,
+                             compare=compare_rev, rounds=rounds)
+    except BenchError as err:
+        _fail(str(err))
     if Path(sys.argv[0]).name == "stdp-mnist":
         command = " ".join(["stdp-mnist bench", *sys.argv[2:]])
     else:

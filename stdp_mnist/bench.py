@@ -20,6 +20,13 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_SIZES = (100, 400, 1600, 6400)
+MAX_SIZES = 16  # sizes in one benchmark
+MAX_SCALE = 100.0  # times the default number of timed examples
+
+
+class BenchmarkError(Exception):
+    """A benchmark child process that failed (its last line of stderr)."""
+
 # Examples timed per size: enough to average over boosts, few enough to stay quick.
 EXAMPLES = {100: 400, 400: 200, 1600: 60, 6400: 16}
 
@@ -129,7 +136,8 @@ def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, brian2_sizes=(100, 40
         out = subprocess.run([sys.executable, "-m", "stdp_mnist.bench", "--one", str(n), str(k)],
                              capture_output=True, text=True, check=False)
         if out.returncode != 0:
-            raise RuntimeError(f"benchmark of N={n} failed: {out.stderr.strip().splitlines()[-1:]}")
+            last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+            raise BenchmarkError(f"benchmark of N={n} failed: {last}")
         row = json.loads(out.stdout.strip().splitlines()[-1])
         if n in brian2_sizes:
             row["brian2"] = _brian2_row(n, max(3, k // 40)) or "not installed"

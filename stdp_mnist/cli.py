@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import shlex
 import signal
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from .bench import BenchmarkError
 from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
 from .data import DataError, count_training_images, ensure_mnist, load_configured
 from .evaluation import evaluate
@@ -29,7 +31,8 @@ from .rundir import (EVAL_METRICS_FILE, MODEL_FILE, TRAIN_METRICS_FILE, RunDirEr
                      read_run_config, run_dir_lock)
 from .training import NumericalError, Progress, TrainingInterrupted, total_examples, train
 
-EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, OSError)
+EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, BenchmarkError,
+                   OSError)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -68,7 +71,7 @@ class ProgressBar:
                                      show_percent=False, item_show_func=lambda text: text, width=24)
         self.tty = sys.stderr.isatty()
         self.done = start
-        self.logged = time.monotonic()
+        self.logged = -math.inf  # the first line is logged at once
 
     def show(self, done: int, text: str) -> None:
         """Move the bar to ``done`` and show ``text`` after it."""
@@ -306,12 +309,21 @@ def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
 @one_line_errors
 def bench_command(sizes: str, scale: float, output: str) -> None:
     """Time training and frozen evaluation per network size; write a markdown report."""
-    from .bench import run_benchmark, write_report
+    from .bench import MAX_SCALE, MAX_SIZES, run_benchmark, write_report
 
     try:
         size_list = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError:
         raise ConfigError(f"--sizes {sizes!r}: expected comma-separated integers") from None
+    if not 1 <= len(size_list) <= MAX_SIZES:
+        raise ConfigError(f"--sizes {sizes!r}: expected 1 to {MAX_SIZES} sizes")
+    for n in size_list:  # each size is a network the config must allow (bounds, memory)
+        try:
+            Config().replace(network={"n_excitatory": n})
+        except ConfigError as exc:
+            raise ConfigError(f"--sizes: {exc}") from None
+    if not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
+        raise ConfigError(f"--scale {scale}: expected a number above 0 and at most {MAX_SCALE}")
     rows = run_benchmark(size_list, scale, log=lambda msg: click.echo(msg, err=True))
     if Path(sys.argv[0]).name == "stdp-mnist":
         command = " ".join(["stdp-mnist bench", *sys.argv[2:]])

@@ -208,7 +208,7 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
         return record
 
     start = time.perf_counter()
-    chunk = 8
+    chunk = 1  # the first call may compile the kernel; later ones are sized to CHUNK_SECONDS
     window = MetricsWindow(n)
     latest = history[-1] if history else None
     with _stop_flag() as stop:

@@ -61,20 +61,27 @@ def one_line_errors(command):
 
 
 class ProgressBar:
-    """click's progress bar (rate-based ETA) on stderr from ``start`` to ``total``; when
-    stderr is not a terminal (a log file), its line every LOG_EVERY_S seconds instead."""
+    """click's progress bar (ETA from the rate so far) on stderr from ``start`` to
+    ``total``; when stderr is not a terminal (a log file), its line every LOG_EVERY_S
+    seconds and at the end instead."""
 
     LOG_EVERY_S = 10.0
 
     def __init__(self, label: str, start: int, total: int):
-        self.bar = click.progressbar(length=max(1, total - start), label=label, file=sys.stderr,
-                                     show_percent=False, item_show_func=lambda text: text, width=24)
         self.tty = sys.stderr.isatty()
-        self.done = start
-        self.logged = -math.inf  # the first line is logged at once
+        self.bar = click.progressbar(length=max(1, total - start), label=label, file=sys.stderr, hidden=not self.tty,
+                                     show_percent=False, item_show_func=lambda text: text, width=24)
+        self.start, self.done = start, start
+        self.started = self.logged = time.monotonic()
+
+    def rate(self, done: int) -> float:
+        """Steps per second from the bar's start to ``done`` now."""
+        return (done - self.start) / max(time.monotonic() - self.started, 1e-9)
 
     def show(self, done: int, text: str) -> None:
         """Move the bar to ``done`` and show ``text`` after it."""
+        if done == self.done and self.bar.finished:
+            return
         self.bar.update(done - self.done, text)
         self.done = done
         if not self.tty and (time.monotonic() - self.logged >= self.LOG_EVERY_S or self.bar.finished):
@@ -257,11 +264,13 @@ def _evaluate(run_dir: str, data, cfg=None) -> None:
     def report(stage: str, done: int, total: int) -> None:
         call_off_notice()
         bar = bars.get(stage)
-        if bar is None:
+        if bar is None:  # started at the first report, so that compiling sets no rate
             for earlier in bars.values():
                 earlier.close()
-            bar = bars[stage] = ProgressBar(f"{stage:6s}", 0, total)
-        bar.show(done, f"{done}/{total} images")
+            click.echo(f"{stage}: {total} images", err=True)
+            bars[stage] = ProgressBar(f"{stage:6s}", done, total)
+            return
+        bar.show(done, f"{done}/{total} images, {bar.rate(done):.0f} images/s")
 
     try:
         with _compile_notice() as call_off_notice:

@@ -6,6 +6,7 @@ model, and what a new user meets in the first hour."""
 import dataclasses
 import gzip
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +31,17 @@ def snapshot(run: Path) -> dict[str, bytes]:
     """Every file of a run directory (its lock aside) and its bytes."""
     return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
             if p.is_file() and p.name != LOCK_FILE}
+
+
+def copy_run(run: Path, to: Path) -> Path:
+    """A copy of a run directory, to damage or change."""
+    return Path(shutil.copytree(run, to))
+
+
+def config_file(path: Path, data_dir: Path, toml: str = TINY_TOML) -> Path:
+    """A tiny config file reading the IDX files in ``data_dir`` as they are."""
+    path.write_text(toml + f'\n[data]\nverify = false\ndir = "{data_dir}"\n')
+    return path
 
 
 def one_line_failure(proc: subprocess.CompletedProcess, *needles: str, code: int | None = None) -> str:
@@ -58,9 +70,8 @@ def evaluated(tmp_path_factory):
 
 def test_second_writer_is_refused_and_a_killed_writers_lock_does_not_block(tmp_path):
     data_dir = make_data_dir(tmp_path / "mnist")
-    config_path = tmp_path / "long.toml"
-    config_path.write_text(TINY_TOML.replace("max_examples = 20", "max_examples = 1000000\npasses = 100000")
-                           + f'\n[data]\nverify = false\ndir = "{data_dir}"\n')
+    config_path = config_file(tmp_path / "long.toml", data_dir,
+                              TINY_TOML.replace("max_examples = 20", "max_examples = 1000000\npasses = 100000"))
     run = tmp_path / "run"
     trainer = cli_process("train", "--config", config_path, "--run-dir", run)
     try:
@@ -98,15 +109,13 @@ def test_lock_refuses_a_second_holder_in_the_same_process(tmp_path):
 
 
 def test_overwrite_that_fails_at_start_keeps_the_old_run(evaluated, tmp_path, monkeypatch):
-    cfg_path = tmp_path / "new.toml"
-    cfg_path.write_text(TINY_TOML + f'\n[data]\nverify = false\ndir = "{tmp_path / "no-data"}"\n')
+    cfg_path = config_file(tmp_path / "new.toml", tmp_path / "no-data")
     before = snapshot(evaluated)
     # the data cannot be loaded
     only_error_line(invoke("train", "--config", cfg_path, "--run-dir", evaluated, "--overwrite"), "not found")
     assert snapshot(evaluated) == before
     # the network cannot be allocated
-    good = tmp_path / "good.toml"
-    good.write_text(TINY_TOML + f'\n[data]\nverify = false\ndir = "{make_data_dir(tmp_path / "mnist")}"\n')
+    good = config_file(tmp_path / "good.toml", make_data_dir(tmp_path / "mnist"))
 
     def no_memory(cfg):
         raise MemoryError
@@ -117,13 +126,8 @@ def test_overwrite_that_fails_at_start_keeps_the_old_run(evaluated, tmp_path, mo
 
 
 def test_overwrite_replaces_the_old_run_once_the_new_one_starts(evaluated, tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    for path in evaluated.iterdir():
-        if path.is_file():
-            (run / path.name).write_bytes(path.read_bytes())
-    cfg_path = tmp_path / "new.toml"
-    cfg_path.write_text(TINY_TOML + f'\n[data]\nverify = false\ndir = "{make_data_dir(tmp_path / "mnist")}"\n')
+    run = copy_run(evaluated, tmp_path / "run")
+    cfg_path = config_file(tmp_path / "new.toml", make_data_dir(tmp_path / "mnist"))
     result = invoke("train", "--config", cfg_path, "--run-dir", run, "--overwrite")
     assert result.exit_code == 0, result.output
     assert not (run / "metrics.json").exists() and not (run / "assignments.npz").exists()
@@ -225,11 +229,7 @@ def _set(index, value):
     ("rng", lambda a: np.zeros(7, np.uint64), "rng has shape"),
 ])
 def test_damaged_checkpoint_is_one_line_and_never_overwritten(evaluated, tmp_path, name, change, needle):
-    run = tmp_path / "run"
-    run.mkdir()
-    for path in evaluated.iterdir():
-        if path.is_file():
-            (run / path.name).write_bytes(path.read_bytes())
+    run = copy_run(evaluated, tmp_path / "run")
     model = _damaged(run, name, change)
     before = model.read_bytes()
     for args in (("evaluate", run), ("train", "--resume", run), ("predict", run, "x.png")):
@@ -357,11 +357,7 @@ def test_fuzzed_bench_arguments_end_in_one_line_or_run(sizes, scale):
 
 
 def test_resume_with_a_changed_model_setting_names_the_key(evaluated, tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    for path in evaluated.iterdir():
-        if path.is_file():
-            (run / path.name).write_bytes(path.read_bytes())
+    run = copy_run(evaluated, tmp_path / "run")
     text = (run / CONFIG_FILE).read_text()
     (run / CONFIG_FILE).write_text(text.replace("nu_post = 0.01", "nu_post = 0.02"))
     before = snapshot(run)

@@ -210,6 +210,9 @@ def save_network(network: Network, path: str | Path, model_hash: str, model_valu
 DTYPES = {"weights": np.float32, "theta": np.float64, "delays": np.uint8, "exc": np.float64, "inh": np.float64,
           "since": np.int64, "pending": np.float64, "x_pre_hist": np.float64, "clock": np.int64,
           "rng": np.uint64, "examples_seen": np.int64}
+# No state variable (mV, conductances, traces) comes near this in any run; beyond it
+# the kernel's arithmetic would overflow.
+MAX_STATE = 1e6
 # The global step count may grow this far (int64 with room for any run's remaining steps).
 MAX_CLOCK = 1 << 62
 
@@ -279,14 +282,14 @@ def _check_model_values(path: Path, stored: Any, cfg: Config) -> None:
 
 
 def _check_values(path: Path, arrays: dict[str, np.ndarray], cfg: Config) -> None:
-    """Refuse values the kernel must never see: non-finite floats, weights outside
+    """Refuse values the kernel must never see: non-finite or absurd floats, weights outside
     [0, max(w_max, weight_sum)], delays outside the ring, negative or overflowing counters."""
     def bad(name: str, what: str) -> CheckpointError:
         return CheckpointError(f"{path}: {name} {what}; the file is damaged or not from this program")
 
     for name in ("weights", "theta", "exc", "inh", "pending", "x_pre_hist"):
-        if not np.isfinite(arrays[name]).all():
-            raise bad(name, "holds NaN or infinite values")
+        if not (np.abs(arrays[name]) <= MAX_STATE).all():  # False for NaN too
+            raise bad(name, f"holds NaN, infinite values or values beyond +-{MAX_STATE:g}")
     upper = max(cfg.network.w_max, cfg.network.weight_sum)
     if arrays["weights"].size and (arrays["weights"].min() < 0 or arrays["weights"].max() > upper):
         raise bad("weights", f"leave [0, {upper}]")

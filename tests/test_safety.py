@@ -335,6 +335,14 @@ def test_fuzzed_train_settings_end_in_one_line(tmp_path, overrides):
     error_line(result)
 
 
+def test_deeply_nested_values_are_one_line(tmp_path):
+    nested = "[" * 5000 + "]" * 5000
+    only_error_line(invoke("train", "--run-dir", tmp_path / "run", "--set", f"run.seed={nested}"), "run.seed")
+    path = tmp_path / "deep.toml"
+    path.write_text(f"[run]\nseed = {nested}\n")
+    only_error_line(invoke("train", "--config", path, "--run-dir", tmp_path / "run"), "deep.toml")
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=30), st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**6)))
 def test_fuzzed_bench_arguments_end_in_one_line_or_run(sizes, scale):

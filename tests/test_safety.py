@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from stdp_mnist import cli, config, evaluation, kernel, training
 from stdp_mnist.config import SECTIONS, Config, ConfigError, config_to_toml
-from stdp_mnist.data import DataError, _idx_bytes, read_idx
+from stdp_mnist.data import MNIST_FILES, DataError, _idx_bytes, read_idx
 from stdp_mnist.network import STREAM_TEST, CheckpointError, Network, load_network, new_network, save_network
 from stdp_mnist.rundir import CONFIG_FILE, LOCK_FILE, MODEL_FILE, RunDirError, run_dir_lock
 from test_cli import CLI, TINY_TOML, error_line, invoke, make_data_dir, only_error_line
@@ -287,19 +287,34 @@ def test_fuzzed_checkpoint_values_are_refused_or_safe(tmp_path, name, position, 
 # --- 5. data files cannot exhaust memory -----------------------------------------------
 
 
-def test_gzip_expanding_far_beyond_its_header_fails_fast_and_small(tmp_path):
-    path = tmp_path / "bomb-idx3-ubyte.gz"
-    header = _idx_bytes(np.zeros((10, 28, 28), np.uint8))[:16]
-    with gzip.open(path, "wb", compresslevel=9) as fh:  # 10 images claimed, 200 MB of zeros inside
-        fh.write(header)
+def write_bomb(path: Path) -> Path:
+    """A gzip IDX file under 1 MB that claims 10 images (7,840 bytes) and expands to 50 MB."""
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(_idx_bytes(np.zeros((10, 28, 28), np.uint8))[:16])
         zeros = bytes(1 << 20)
-        for _ in range(200):
+        for _ in range(50):
             fh.write(zeros)
     assert path.stat().st_size < 1 << 20
+    return path
+
+
+def test_gzip_expanding_far_beyond_its_header_fails_fast_and_small(tmp_path):
+    path = write_bomb(tmp_path / "bomb-idx3-ubyte.gz")
     start = time.monotonic()
     with pytest.raises(DataError, match="trailing bytes"):
         read_idx(path)
     assert time.monotonic() - start < 2
+
+
+def test_train_on_a_gzip_bomb_is_one_line_and_writes_no_run(tmp_path):
+    data_dir = make_data_dir(tmp_path / "mnist")
+    (data_dir / MNIST_FILES["train_images"]).unlink()
+    bomb = write_bomb(data_dir / f"{MNIST_FILES['train_images']}.gz")
+    start = time.monotonic()
+    result = invoke("train", "--config", config_file(tmp_path / "c.toml", data_dir), "--run-dir", tmp_path / "run")
+    only_error_line(result, bomb.name, "trailing bytes")
+    assert time.monotonic() - start < 5
+    assert not (tmp_path / "run" / CONFIG_FILE).exists() and not (tmp_path / "run" / MODEL_FILE).exists()
 
 
 @pytest.mark.parametrize("dims, needle", [

@@ -125,6 +125,21 @@ def test_overwrite_that_fails_at_start_keeps_the_old_run(evaluated, tmp_path, mo
     assert snapshot(evaluated) == before
 
 
+def test_overwrite_puts_the_old_run_back_when_the_new_config_cannot_be_written(evaluated, tmp_path, monkeypatch):
+    run = copy_run(evaluated, tmp_path / "run")
+    before = snapshot(run)
+
+    def disk_full(path, content):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("stdp_mnist.rundir.write_atomic", disk_full)
+    result = invoke("train", "--config", config_file(tmp_path / "new.toml", make_data_dir(tmp_path / "mnist")),
+                    "--run-dir", run, "--overwrite")
+    only_error_line(result, "No space left", "previous run is kept")
+    assert snapshot(run) == before
+    assert [p.name for p in run.iterdir() if p.name.startswith(".")] == [LOCK_FILE]
+
+
 def test_overwrite_replaces_the_old_run_once_the_new_one_starts(evaluated, tmp_path):
     run = copy_run(evaluated, tmp_path / "run")
     cfg_path = config_file(tmp_path / "new.toml", make_data_dir(tmp_path / "mnist"))

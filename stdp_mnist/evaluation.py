@@ -9,6 +9,7 @@ blocks run in parallel on all cores, so results do not depend on the core count.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -25,12 +26,38 @@ from .rundir import ASSIGNMENTS_FILE, EVAL_METRICS_FILE, MODEL_FILE, read_run_co
 
 # progress(stage, examples_done, examples_total)
 EvalProgress = Callable[[str, int, int], None]
+# How often the waiting thread looks at a frozen kernel call: reports progress, hears signals.
+POLL_SECONDS = 0.2
+
+
+def call_heeding_signals(call: Callable[[], None], poll: Callable[[], None] = lambda: None) -> None:
+    """Run a compiled frozen call (which releases the GIL) in a helper thread while this
+    thread waits, calling ``poll`` every POLL_SECONDS; so a signal's Python handler (Ctrl-C)
+    runs within a fraction of a second, however long the call. An exception from the
+    handler leaves the helper to finish in the background (its results unused)."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            errors.append(exc)
+
+    helper = threading.Thread(target=target, name="frozen-kernel", daemon=True)
+    helper.start()
+    while helper.is_alive():
+        helper.join(POLL_SECONDS)
+        poll()
+    if errors:
+        raise errors[0]
 
 
 def frozen_counts(cfg: Config, network: Network, images: np.ndarray, stream: int,
-                  blocks_per_call: int | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+                  blocks_per_call: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Yield (first example index, spike counts K x N, retries K) of frozen runs over
-    ``images``, a few blocks per kernel call (one per core by default)."""
+    ``images``, a few blocks per kernel call (one per core by default); ``progress(k)``
+    hears every POLL_SECONDS how many of ``images`` are done."""
     params = kernel_params(cfg, frozen=True)
     size = cfg.evaluation.block_size
     per_call = (blocks_per_call or numba.get_num_threads()) * size
@@ -41,9 +68,15 @@ def frozen_counts(cfg: Config, network: Network, images: np.ndarray, stream: int
         seeds = np.array([random_seed(cfg.run.seed, stream, first_block + b) for b in range(n_blocks)],
                          np.uint64)
         counts = np.zeros((len(chunk), network.n_excitatory), np.int32)
-        retries = np.zeros(len(chunk), np.int64)
-        kernel.frozen_responses(params, chunk, size, seeds, network.weights, network.theta,
-                                network.delays, counts, retries)
+        retries = np.full(len(chunk), -1, np.int64)  # an example's entry is set when it is done
+
+        def poll() -> None:
+            if progress is not None:
+                progress(first + int((retries >= 0).sum()))
+
+        call_heeding_signals(lambda: kernel.frozen_responses(params, chunk, size, seeds, network.weights,
+                                                             network.theta, network.delays, counts, retries),
+                             poll)
         yield first, counts, retries
 
 
@@ -59,7 +92,8 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist,
     sums = np.zeros((network.n_excitatory, readout.N_CLASSES))
     assign_spikes = assign_boosts = 0
     labels = data.train_labels[:n_assign]
-    for first, counts, retries in frozen_counts(cfg, network, data.train_images[:n_assign], STREAM_ASSIGN):
+    for first, counts, retries in frozen_counts(cfg, network, data.train_images[:n_assign], STREAM_ASSIGN,
+                                                progress=lambda done: notify("assign", done, n_assign)):
         sums += readout.class_spike_sums(counts, labels[first:first + len(counts)])
         assign_spikes += int(counts.sum())
         assign_boosts += int(retries.sum())
@@ -73,7 +107,8 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist,
     pred_all = np.empty(n_test, np.int64)
     pred_prop = np.empty(n_test, np.int64)
     test_spikes = test_boosts = 0
-    for first, counts, retries in frozen_counts(cfg, network, data.test_images[:n_test], STREAM_TEST):
+    for first, counts, retries in frozen_counts(cfg, network, data.test_images[:n_test], STREAM_TEST,
+                                                progress=lambda done: notify("test", done, n_test)):
         pred_all[first:first + len(counts)] = readout.predict_all(counts, assignments)
         pred_prop[first:first + len(counts)] = readout.predict_proportion(counts, assignments, rates)
         test_spikes += int(counts.sum())

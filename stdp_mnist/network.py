@@ -9,10 +9,12 @@ what makes an interrupted run resume bit-identically.
 
 from __future__ import annotations
 
+import json
 import math
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -185,35 +187,115 @@ def new_network(cfg: Config) -> Network:
     )
 
 
-def save_network(network: Network, path: str | Path, model_hash: str) -> None:
-    """Write the network to ``path`` atomically: a temp file beside it, fsync, rename."""
+def save_network(network: Network, path: str | Path, model_hash: str, model_values: dict | None = None) -> None:
+    """Write the network to ``path`` atomically: a temp file beside it, fsync, rename.
+    ``model_values`` (Config.model_values) lets a later load name a changed setting."""
     path = Path(path)
     arrays = {f.name: getattr(network, f.name) for f in fields(Network)}
+    extra = {} if model_values is None else {"model_values": np.array(json.dumps(model_values, sort_keys=True))}
     with atomic_open(path) as fh:
-        np.savez(fh, model_hash=np.array(model_hash), **arrays)
+        np.savez(fh, model_hash=np.array(model_hash), **extra, **arrays)
+
+
+# The dtype of every array of a saved network (the kernel's argument types).
+DTYPES = {"weights": np.float32, "theta": np.float64, "delays": np.uint8, "exc": np.float64, "inh": np.float64,
+          "since": np.int64, "pending": np.float32, "x_pre_hist": np.float64, "clock": np.int64,
+          "rng": np.uint64, "examples_seen": np.int64}
+# Types that checkpoints of earlier versions hold, converted on loading.
+OLDER_DTYPES = {("pending", np.dtype(np.float64))}
+# No state variable (mV, conductances, traces) comes near this in any run; beyond it
+# the kernel's arithmetic would overflow.
+MAX_STATE = 1e6
+# The global step count may grow this far (int64 with room for any run's remaining steps).
+MAX_CLOCK = 1 << 62
+
+
+def _array_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """(shape, dtype) of each array of a .npz file, from the headers alone, so that a
+    file claiming huge arrays is refused before anything is allocated."""
+    headers = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            with archive.open(name) as fh:
+                version = np.lib.format.read_magic(fh)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(fh)
+            headers[name.removesuffix(".npy")] = (shape, dtype)
+    return headers
 
 
 def load_network(path: str | Path, cfg: Config) -> Network:
-    """Read a saved network, checking that it belongs to ``cfg`` (shapes, hash)."""
+    """Read a saved network, checking that it belongs to ``cfg`` (shapes, hash, the
+    model's settings) and that every value is one the kernel can run on."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no model file (was the run trained?)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            stored_hash = str(data["model_hash"])
-            arrays = {f.name: data[f.name] for f in fields(Network)}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        raise CheckpointError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
-    if stored_hash != cfg.model_hash():
-        raise CheckpointError(f"{path}: model does not match the config "
-                              f"(n_excitatory={cfg.network.n_excitatory}; file has {arrays['weights'].shape[1]} neurons)")
     expected = new_network_shapes(cfg)
-    for name, shape in expected.items():
-        if arrays[name].shape != shape:
-            raise CheckpointError(f"{path}: {name} has shape {arrays[name].shape}, config expects {shape}")
-    # Checkpoints written before the ring became float32 hold it as float64.
-    arrays["pending"] = arrays["pending"].astype(np.float32)
+    try:
+        headers = _array_headers(path)
+        missing = [name for name in ("model_hash", *expected) if name not in headers]
+        if missing:
+            raise CheckpointError(f"{path}: not a model file of this program (no {', '.join(missing)})")
+        for name in ("model_hash", "model_values"):
+            if name in headers and (headers[name][0] != () or headers[name][1].kind != "U"):
+                raise CheckpointError(f"{path}: not a model file of this program ({name} is not a string)")
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["model_hash"]) != cfg.model_hash():
+                raise CheckpointError(f"{path}: model does not match the config (n_excitatory="
+                                      f"{cfg.network.n_excitatory}; file has {headers['weights'][0][-1]} neurons)")
+            if "model_values" in headers:
+                _check_model_values(path, json.loads(str(data["model_values"])), cfg)
+            for name, shape in expected.items():
+                if headers[name][0] != shape:
+                    raise CheckpointError(f"{path}: {name} has shape {headers[name][0]}, config expects {shape}")
+                if headers[name][1] != np.dtype(DTYPES[name]) and (name, headers[name][1]) not in OLDER_DTYPES:
+                    raise CheckpointError(f"{path}: {name} has type {headers[name][1]}, "
+                                          f"expected {np.dtype(DTYPES[name])}")
+            arrays = {name: data[name] for name in expected}
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, KeyError, IndexError, EOFError, RecursionError, zipfile.BadZipFile, MemoryError):
+        raise CheckpointError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
+    _check_values(path, arrays, cfg)
+    arrays["pending"] = arrays["pending"].astype(np.float32)  # a float64 ring: an older checkpoint
     return Network(**arrays)
+
+
+def _check_model_values(path: Path, stored: Any, cfg: Config) -> None:
+    """Refuse a config whose model or schedule settings differ from those the model was
+    trained with; a setting newer than the file counts as unchanged at its default."""
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"{path}: not a readable model file (model_values is not a table)")
+    defaults = Config().model_values()
+    for key, value in cfg.model_values().items():
+        trained = stored.get(key, defaults[key])
+        if trained != value:
+            raise CheckpointError(f"{path}: {key} is {value!r} in the run's config.toml but the model was trained "
+                                  f"with {trained!r}; put it back, or start a new run: "
+                                  "stdp-mnist train --config FILE --run-dir NEW_DIR")
+
+
+def _check_values(path: Path, arrays: dict[str, np.ndarray], cfg: Config) -> None:
+    """Refuse values the kernel must never see: non-finite or absurd floats, weights outside
+    [0, max(w_max, weight_sum)], delays outside the ring, negative or overflowing counters."""
+    def bad(name: str, what: str) -> CheckpointError:
+        return CheckpointError(f"{path}: {name} {what}; the file is damaged or not from this program")
+
+    for name in ("weights", "theta", "exc", "inh", "pending", "x_pre_hist"):
+        if not (np.abs(arrays[name]) <= MAX_STATE).all():  # False for NaN too
+            raise bad(name, f"holds NaN, infinite values or values beyond +-{MAX_STATE:g}")
+    upper = max(cfg.network.w_max, cfg.network.weight_sum)
+    if arrays["weights"].size and (arrays["weights"].min() < 0 or arrays["weights"].max() > upper):
+        raise bad("weights", f"leave [0, {upper}]")
+    ring = arrays["pending"].shape[0]
+    if arrays["delays"].size and int(arrays["delays"].max()) >= ring:
+        raise bad("delays", f"reach {int(arrays['delays'].max())} steps, beyond the {ring}-step delay ring")
+    if arrays["since"].min() < 0 or arrays["since"].max() > kernel.NEVER:
+        raise bad("since", f"leaves [0, {kernel.NEVER}]")
+    if not 0 <= int(arrays["clock"][0]) <= MAX_CLOCK:
+        raise bad("clock", f"leaves [0, {MAX_CLOCK}]")
+    if int(arrays["examples_seen"][0]) < 0:
+        raise bad("examples_seen", "is negative")
 
 
 def new_network_shapes(cfg: Config) -> dict[str, tuple[int, ...]]:

@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import kernel, readout
 from .config import Config
+from .evaluation import call_heeding_signals
 from .network import STREAM_PREDICT, Network, kernel_params, random_seed
 from .rundir import ASSIGNMENTS_FILE, RunDirError
 
@@ -40,14 +41,19 @@ def predict_seed(cfg: Config) -> int:
 
 
 def _grey_pixels(image: Image.Image) -> np.ndarray:
-    """The image as float grey levels 0..255; transparency is composited onto white."""
+    """The image as float grey levels 0..255; transparency is composited onto white, or
+    onto black when what is opaque is light (a light digit on a transparent background)."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         values = np.asarray(image, dtype=np.float64)
         top = values.max()
         return values * (255.0 / top) if top > 0 else values
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
-        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64)
+        grey = np.asarray(rgba.convert("L"), dtype=np.float64)
+        light_ink = alpha.sum() > 0 and (grey * alpha).sum() / alpha.sum() > 127.5
+        background = (0, 0, 0, 255) if light_ink else (255, 255, 255, 255)
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, background), rgba)
     return np.asarray(image.convert("L"), dtype=np.float64)
 
 
@@ -168,8 +174,8 @@ def classify(cfg: Config, network: Network, assignments: np.ndarray, rates: np.n
     counts = np.zeros((len(images), network.n_excitatory), np.int32)
     retries = np.zeros(len(images), np.int64)
     seeds = np.full(len(images), predict_seed(cfg), np.uint64)
-    kernel.frozen_responses(params, images, 1, seeds, network.weights, network.theta, network.delays,
-                            counts, retries)
+    call_heeding_signals(lambda: kernel.frozen_responses(params, images, 1, seeds, network.weights, network.theta,
+                                                         network.delays, counts, retries))
     s_all = readout.scores_all(counts, assignments)
     s_prop = readout.scores_proportion(counts, assignments, rates)
     p_all = readout.predict_all(counts, assignments)

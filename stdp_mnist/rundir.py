@@ -8,13 +8,23 @@ Layout of a run directory::
     metrics.json     the evaluation's results
     assignments.npz  neuron classes and per-class rates from the evaluation
     figures/         PNG figures drawn after training and evaluation (stdp_mnist.figures)
+    .lock            held (flock) by the one process writing the run; holds its pid
+
+Every command that writes a run directory holds its lock (``run_dir_lock``) for its
+whole life, so two writers can never mix their files; the lock goes with the process,
+so a killed writer never blocks the next one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from .atomic import write_atomic
 from .config import Config, ConfigError, config_to_toml, load_config
@@ -25,10 +35,76 @@ TRAIN_METRICS_FILE = "metrics.jsonl"
 EVAL_METRICS_FILE = "metrics.json"
 ASSIGNMENTS_FILE = "assignments.npz"
 FIGURES_DIR = "figures"
+LOCK_FILE = ".lock"
+# What a new run replaces in a run directory (the lock file stays).
+RUN_FILES = (CONFIG_FILE, MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE, FIGURES_DIR)
 
 
 class RunDirError(Exception):
     """A run directory that is missing, incomplete, or would be overwritten."""
+
+
+def _holder(lock_path: Path) -> str:
+    """Who holds a run directory's lock, as its lock file says ("pid 123 (train)")."""
+    try:
+        words = lock_path.read_text().split()
+    except OSError:
+        words = []
+    if not words:
+        return "another process"
+    return f"pid {words[0]}" + (f" ({' '.join(words[1:])})" if len(words) > 1 else "")
+
+
+@contextlib.contextmanager
+def run_dir_lock(run_dir: Path, command: str, create: bool = False) -> Iterator[None]:
+    """Hold the run directory's exclusive lock while the block runs, for ``command``
+    (a word such as "train", shown to a second writer). A directory locked by a live
+    process is a one-line RunDirError naming its pid; the lock of a killed process is
+    gone with it (flock). ``create`` makes the directory first. Cleans up the temp
+    files a killed writer left behind."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: exists and is not a directory")
+    if not run_dir.is_dir() and not create:
+        raise RunDirError(f"{run_dir}: no such run directory")
+    lock_path = run_dir / LOCK_FILE
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise RunDirError(f"{run_dir}: cannot lock the run directory ({exc.strerror or exc})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(lock_path)
+            if holder.endswith("(train)") and command != "train":
+                raise RunDirError(f"{run_dir}: still training ({holder}); {command} it once training "
+                                  "stops (Ctrl-C there saves a checkpoint)") from None
+            raise RunDirError(f"{run_dir}: in use by {holder}; wait for it to finish or stop it") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {command}\n".encode())
+        remove_stale_temp_files(run_dir)
+        yield
+    finally:
+        os.close(fd)  # releases the lock; the file stays (unlinking it would race a waiting process)
+
+
+def remove_stale_temp_files(run_dir: Path) -> None:
+    """Delete the temp files of atomic writes (``.NAME.*.tmp``) that a killed process
+    left in the run directory and its figures; only call it holding the run's lock."""
+    for folder in (run_dir, run_dir / FIGURES_DIR):
+        for path in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def run_files(run_dir: Path) -> list[Path]:
+    """What a run directory holds, its lock file aside."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return []
+    return [path for path in run_dir.iterdir() if path.name != LOCK_FILE]
 
 
 def check_new_run_dir(run_dir: Path, overwrite: bool = False) -> None:
@@ -36,7 +112,7 @@ def check_new_run_dir(run_dir: Path, overwrite: bool = False) -> None:
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: exists and is not a directory")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not overwrite:
+    if run_files(run_dir) and not overwrite:
         raise RunDirError(f"{run_dir}: not empty; use --resume to continue it or --overwrite to start again")
 
 
@@ -44,18 +120,29 @@ def create_run_dir(run_dir: Path, cfg: Config, overwrite: bool = False) -> None:
     """Make a run directory for a new training run and write its resolved config.
 
     Refuses a directory that already holds a run unless ``overwrite``; with it, the old
-    run's files are replaced as the new run writes its own."""
+    run's files are moved aside, the new config written, and only then the old files
+    deleted: a failure on the way puts the old run back as it was."""
     run_dir = Path(run_dir)
     check_new_run_dir(run_dir, overwrite)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        for name in (MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE):
-            (run_dir / name).unlink(missing_ok=True)
-        for figure in (run_dir / FIGURES_DIR).glob("*.png"):  # the old run's figures
-            figure.unlink()
-        write_atomic(run_dir / CONFIG_FILE, config_to_toml(cfg))
+        aside = Path(tempfile.mkdtemp(dir=run_dir, prefix=".replaced-", suffix=".tmp"))
     except OSError as exc:
         raise RunDirError(f"{run_dir}: cannot write run directory ({exc.strerror or exc})") from None
+    moved = []
+    try:
+        for name in RUN_FILES:
+            if (run_dir / name).exists():
+                os.replace(run_dir / name, aside / name)
+                moved.append(name)
+        write_atomic(run_dir / CONFIG_FILE, config_to_toml(cfg))
+    except OSError as exc:
+        for name in moved:
+            os.replace(aside / name, run_dir / name)
+        aside.rmdir()
+        raise RunDirError(f"{run_dir}: cannot write run directory ({exc.strerror or exc}); "
+                          "the previous run is kept") from None
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def read_run_config(run_dir: Path) -> Config:

@@ -218,18 +218,18 @@ def run_point(spec: dict) -> dict:
         numba.set_num_threads(1)  # one run per core: evaluation must not oversubscribe
         from .data import load_configured
         from .evaluation import evaluate
-        from .rundir import MODEL_FILE
+        from .rundir import MODEL_FILE, run_dir_lock
         from .training import train
 
         run_dir = Path(spec["run_dir"])
         if (run_dir / "metrics.json").is_file():
             return _result(spec, "skipped")
         cfg = config_from_dict(spec["config"])
-        data = load_configured(cfg)
-        resume = (run_dir / MODEL_FILE).is_file()
-        train(cfg, run_dir, data.train_images, resume=resume, overwrite=not resume and run_dir.exists(),
-              labels=data.train_labels)
-        evaluate(run_dir, data, cfg=cfg)
+        with run_dir_lock(run_dir, "sweep", create=True):
+            data = load_configured(cfg)
+            resume = (run_dir / MODEL_FILE).is_file()
+            train(cfg, run_dir, data.train_images, resume=resume, overwrite=not resume, labels=data.train_labels)
+            evaluate(run_dir, data, cfg=cfg)
         return _result(spec, "resumed" if resume else "done")
     except Exception as exc:  # noqa: BLE001 - one run's failure must not stop the sweep
         message = " ".join(f"{type(exc).__name__}: {exc}".split())

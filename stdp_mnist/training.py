@@ -28,7 +28,7 @@ import numpy as np
 
 from . import kernel, readout
 from .config import Config
-from .network import (STREAM_ORDER, Network, kernel_params, load_network, new_network, random_seed,
+from .network import (STREAM_ORDER, CheckpointError, Network, kernel_params, load_network, new_network, random_seed,
                       save_network)
 from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, create_run_dir, read_jsonl, write_atomic
 
@@ -172,14 +172,19 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
     run_dir = Path(run_dir)
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"{len(labels)} labels for {len(images)} images")
-    if not resume:
-        create_run_dir(run_dir, cfg, overwrite)
     model_path = run_dir / MODEL_FILE
     metrics_path = run_dir / TRAIN_METRICS_FILE
-    network = load_network(model_path, cfg) if resume else new_network(cfg)
+    if resume:
+        network = load_network(model_path, cfg)
+    else:
+        network = new_network(cfg)  # before create_run_dir: a network that cannot be made replaces no run
+        create_run_dir(run_dir, cfg, overwrite)
     history = _metrics_history(metrics_path, int(network.examples_seen[0]))
     previous_wall = history[-1]["wall_s"] if history else 0.0
     total = total_examples(cfg, len(images))
+    if int(network.examples_seen[0]) > total:
+        raise CheckpointError(f"{model_path}: trained {int(network.examples_seen[0])} examples, more than the "
+                              f"{total} of this schedule on {len(images)} images (other training data?)")
     params = kernel_params(cfg)
     synapses, state = network.kernel_state(cfg)
     every, metrics_every = cfg.run.checkpoint_every, cfg.run.metrics_every
@@ -187,7 +192,7 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
 
     def checkpoint() -> None:
         _check_numbers(network, cfg)
-        save_network(network, model_path, cfg.model_hash())
+        save_network(network, model_path, cfg.model_hash(), cfg.model_values())
 
     def record(seen: int, window: MetricsWindow) -> dict:
         accuracy = window.running_accuracy()
@@ -203,7 +208,7 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
         return record
 
     start = time.perf_counter()
-    chunk = 8
+    chunk = 1  # the first call may compile the kernel; later ones are sized to CHUNK_SECONDS
     window = MetricsWindow(n)
     latest = history[-1] if history else None
     with _stop_flag() as stop:

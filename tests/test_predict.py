@@ -102,6 +102,8 @@ def test_grey_paper_and_colour_and_transparency(tmp_path):
     rgba = np.zeros((100, 100, 4), np.uint8)
     rgba[..., 3] = 255 - draw_one()  # black ink, transparent background
     np.testing.assert_array_equal(load_digit(save(tmp_path / "alpha.png", rgba)), reference)
+    rgba[..., :3] = 255  # a light (white) digit on a transparent background
+    np.testing.assert_array_equal(load_digit(save(tmp_path / "light-alpha.png", rgba)), reference)
     jpeg = load_digit(save(tmp_path / "one.jpg", draw_one(), quality=85))
     assert jpeg.shape == (28, 28) and np.abs(jpeg.astype(int) - reference).mean() < 8
 
@@ -169,6 +171,7 @@ def test_predict_command_on_tiny_run(tiny, digits, tmp_path):
     predictions = parse_predictions(result.stdout)
     assert set(predictions) == {"one.png", "zero.png"} and all(0 <= c <= 9 for c in predictions.values())
     assert result.stdout.count("votes:") == 2 and "spikes:" in result.stdout
+    assert result.stdout.count("% of the vote") == 2  # a confidence cue
     again = invoke("predict", tiny, *digits)
     assert again.stdout == result.stdout  # deterministic
     alone = invoke("predict", tiny, digits[1])
@@ -182,7 +185,16 @@ def test_predict_command_on_tiny_run(tiny, digits, tmp_path):
 def test_predict_command_errors(tiny, digits, tmp_path):
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
-    only_error_line(invoke("predict", tiny, digits[0], bad), "notes.png", "not an image")
+    only_error_line(invoke("predict", tiny, bad), "notes.png", "not an image")
+    # a bad file among good ones: each good one is still classified, each bad one gets its
+    # own line, and the command fails at the end
+    missing = tmp_path / "missing.png"
+    mixed = invoke("predict", tiny, bad, digits[0], missing, digits[1])
+    assert mixed.exit_code == 1 and "Traceback" not in mixed.output
+    assert set(parse_predictions(mixed.stdout)) == {"one.png", "zero.png"}
+    errors = mixed.stderr.strip().splitlines()
+    assert len(errors) == 3 and "notes.png" in errors[0] and "missing.png" in errors[1]
+    assert errors[2] == "stdp-mnist: error: 2 of 4 images could not be read (see above)"
     only_error_line(invoke("predict", tmp_path / "nothing", digits[0]), "nothing")
     unevaluated = tiny_run(tmp_path / "u", evaluated=False)
     only_error_line(invoke("predict", unevaluated, digits[0]), "assignments.npz", "evaluate")

@@ -126,9 +126,9 @@ def _record_saves(monkeypatch) -> list[int]:
     saves = []
     original = training.save_network
 
-    def recording_save(net, path, model_hash):
+    def recording_save(net, path, *args):
         saves.append(int(net.examples_seen[0]))
-        original(net, path, model_hash)
+        original(net, path, *args)
 
     monkeypatch.setattr(training, "save_network", recording_save)
     return saves
@@ -255,10 +255,10 @@ def test_resume_drops_metrics_lines_after_the_checkpoint(tmp_path, images, monke
 
     original = training.save_network
 
-    def crashing_save(net, path, model_hash):
+    def crashing_save(net, path, *args):
         if int(net.examples_seen[0]) == 10:
             raise RuntimeError("power cut")
-        original(net, path, model_hash)
+        original(net, path, *args)
 
     monkeypatch.setattr(training, "save_network", crashing_save)
     run = tmp_path / "B"

@@ -58,6 +58,9 @@ V, GE, GI, POST1, POST2 = 0, 1, 2, 3, 4
 # Rows of the inhibitory state array ``inh`` (shape 3 x N) are V, GE, GI as above.
 # Steps since the last spike saturate here ("never fired").
 NEVER = 1 << 30
+# An input trace this small times any learning rate is far below half the smallest
+# float32 step, so it moves no weight: the kernel keeps it as zero.
+NEGLIGIBLE_TRACE = 1e-300
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -524,7 +527,10 @@ def simulate(p, ptr, idx, learn, syn, state, counts):
         if learn:
             x_now, x_prev = x_pre_hist[slot], x_pre_hist[prev]
             for i in range(n_in):
-                x_now[i] = x_prev[i] * p.decay_pre
+                # A trace below NEGLIGIBLE_TRACE can change no float32 weight; flushing it
+                # to zero spares every later step slow subnormal arithmetic.
+                x = x_prev[i] * p.decay_pre
+                x_now[i] = x if x >= NEGLIGIBLE_TRACE else 0.0
             if t < p.n_present:
                 for q in range(ptr[t], ptr[t + 1]):
                     x_now[idx[q]] = x_now[idx[q]] + 1.0 if p.trace_increment else 1.0

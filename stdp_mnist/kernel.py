@@ -362,15 +362,19 @@ def emit(w_row, delay_row, pending, slot, depress, post1, ahead, w_max, traced, 
     is exact as long as no weight of the row exceeds w_max (a depression of zero would
     still clip it), so a row with such a weight is depressed whole."""
     ring = pending.shape[0]
+    if not depress:
+        for j in range(w_row.shape[0]):
+            r = slot + delay_row[j]  # (slot + delay) mod ring without an integer division
+            r = r - ring if r >= ring else r
+            pending[r, j] += w_row[j]
+        return
     row_max = 0.0
     for j in range(w_row.shape[0]):
         w = w_row[j]
-        r = slot + delay_row[j]  # (slot + delay) mod ring without an integer division
+        r = slot + delay_row[j]
         r = r - ring if r >= ring else r
         pending[r, j] += w
         row_max = max(row_max, w)
-    if not depress:
-        return
     if row_max > w_max:
         for j in range(w_row.shape[0]):
             w_row[j] = min(max(np.float64(w_row[j]) - ahead[delay_row[j]] * post1[j], 0.0), w_max)

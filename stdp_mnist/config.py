@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Feature transforms of the spike counts for the linear readout (stdp_mnist.linear).
+LINEAR_TRANSFORMS = ("counts", "sqrt", "log1p", "share")
+
 
 class ConfigError(Exception):
     """A config file or override that cannot be used; the message names the key."""
@@ -147,6 +150,8 @@ class EvaluationSection:
     n_test: int = _spec(10000, _positive, "test images classified")
     block_size: int = _spec(1000, _positive, "frozen runs are cut into blocks of this many examples, each from rest")
     boost: bool = _spec(True, None, "apply the intensity boost in frozen runs too (reference)")
+    linear_transform: str = _spec("sqrt", None, "feature transform of the spike counts for the supervised linear readout (a logistic regression trained on the n_assign labelled images' counts, then standardised per neuron): counts, their square root, log(1 + count), or each neuron's share of the example's spikes", LINEAR_TRANSFORMS)
+    linear_c: float = _spec(1.0, _positive, "inverse L2 regularisation strength of the linear readout (scikit-learn's C; smaller = stronger)")
 
 
 SECTIONS: dict[str, type] = {

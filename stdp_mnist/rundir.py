@@ -7,6 +7,7 @@ Layout of a run directory::
     metrics.jsonl    one line per run.metrics_every training examples
     metrics.json     the evaluation's results
     assignments.npz  neuron classes and per-class rates from the evaluation
+    linear.npz       the evaluation's supervised linear readout (stdp_mnist.linear)
     figures/         PNG figures drawn after training and evaluation (stdp_mnist.figures)
 """
 
@@ -16,6 +17,8 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+
 from .atomic import write_atomic
 from .config import Config, ConfigError, config_to_toml, load_config
 
@@ -24,6 +27,7 @@ MODEL_FILE = "model.npz"
 TRAIN_METRICS_FILE = "metrics.jsonl"
 EVAL_METRICS_FILE = "metrics.json"
 ASSIGNMENTS_FILE = "assignments.npz"
+LINEAR_FILE = "linear.npz"
 FIGURES_DIR = "figures"
 
 
@@ -49,7 +53,7 @@ def create_run_dir(run_dir: Path, cfg: Config, overwrite: bool = False) -> None:
     check_new_run_dir(run_dir, overwrite)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        for name in (MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE):
+        for name in (MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE, LINEAR_FILE):
             (run_dir / name).unlink(missing_ok=True)
         for figure in (run_dir / FIGURES_DIR).glob("*.png"):  # the old run's figures
             figure.unlink()
@@ -70,6 +74,17 @@ def read_run_config(run_dir: Path) -> Config:
         return load_config(path)
     except ConfigError as exc:
         raise RunDirError(str(exc)) from None
+
+
+def read_npz(path: Path) -> dict:
+    """Every array of an npz file, read without pickle. Raises OSError, ValueError,
+    EOFError or zipfile.BadZipFile (zlib.error) for a file that is not a readable npz
+    (ValueError also for a plain .npy file)."""
+    loaded = np.load(path, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ValueError("not an npz archive")
+    with loaded as npz:
+        return {name: npz[name] for name in npz.files}
 
 
 def append_jsonl(path: Path, record: dict) -> None:

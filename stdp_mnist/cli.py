@@ -1,4 +1,4 @@
-"""Command line: ``stdp-mnist download | train | evaluate | plot | predict | info | bench | sweep``.
+"""Command line: ``stdp-mnist download | train | evaluate | plot | predict | info | export | bench | sweep``.
 
 A thin shell over the library: it parses options, shows progress, and turns every
 expected failure into one line on stderr with a non-zero exit code.
@@ -20,15 +20,18 @@ import numpy as np
 
 from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
 from .data import DataError, ensure_mnist, load_configured
-from .evaluation import evaluate
+from .evaluation import evaluate, evaluate_network
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
+from .linear import LinearReadoutError
+from .model_file import ModelFileError, open_model
 from .network import CheckpointError, load_network
 from .predict import ImageError
-from .rundir import (EVAL_METRICS_FILE, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError, check_new_run_dir, read_jsonl,
-                     read_run_config)
+from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError,
+                     check_new_run_dir, read_jsonl, read_run_config)
 from .training import NumericalError, Progress, TrainingInterrupted, total_examples, train
 
-EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, OSError)
+EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, ModelFileError,
+                   LinearReadoutError, OSError)
 MNIST_TRAIN_IMAGES = 60000
 
 
@@ -209,37 +212,54 @@ def train_command(config_path, run_dir, overrides, resume, overwrite, then_evalu
         _evaluate(run_dir, data, cfg)
 
 
-def _evaluate(run_dir: str, data, cfg=None) -> None:
+def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
+    """Evaluate a run directory (writing its evaluation files and figures), or a model
+    file's network (``model``; nothing is written)."""
     line = ProgressLine()
-    metrics = evaluate(run_dir, data, lambda stage, done, total: line.show(
-        f"{stage:6s} {_bar(done, total)}", final=done == total), cfg)
+
+    def progress(stage, done, total):
+        line.show(f"{stage:6s} {_bar(done, total)}", final=done == total)
+
+    if model is None:
+        metrics = evaluate(run_dir, data, progress, cfg)
+    else:
+        metrics, _, _ = evaluate_network(cfg, model.network, data, progress)
     click.echo(f"accuracy (all):        {metrics['accuracy_all']:.4f}")
     click.echo(f"accuracy (proportion): {metrics['accuracy_proportion']:.4f}")
+    capped = " (stopped at the iteration limit)" if metrics["linear_iterations"] >= metrics["linear_max_iterations"] else ""
+    click.echo(f"accuracy (linear):     {metrics['accuracy_linear']:.4f}   supervised readout: logistic regression "
+               f"on the labelled images' spike counts{capped}, not the paper's voting")
     click.echo(f"test images: {metrics['n_test']}, labelled for assignment: {metrics['n_assign']}, "
                f"unassigned neurons: {metrics['unassigned_neurons']}")
     click.echo("confusion ('all' voting; rows = true class, columns = predicted):")
     click.echo("      " + "".join(f"{c:>6d}" for c in range(10)))
     for c, row in enumerate(metrics["confusion_all"]):
         click.echo(f"{c:>6d}" + "".join(f"{v:>6d}" for v in row))
-    click.echo(f"metrics: {Path(run_dir) / 'metrics.json'}")
-    _write_figures_safely(run_dir, AFTER_EVALUATION, data)
+    if model is None:
+        click.echo(f"metrics: {Path(run_dir) / 'metrics.json'}")
+        _write_figures_safely(run_dir, AFTER_EVALUATION, data)
+    else:
+        click.echo("(model file: nothing written; the file keeps the evaluation it was exported with)")
 
 
 @main.command("evaluate")
-@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("run_dir", type=click.Path())
 @click.option("--set", "overrides", multiple=True, metavar="evaluation.KEY=VALUE",
               help="Override an evaluation.* or data.* value for this evaluation; repeatable.")
 @one_line_errors
 def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
-    """Assign neurons to classes and classify the test set, weights and theta frozen."""
-    cfg = read_run_config(Path(run_dir))
+    """Assign neurons to classes and classify the test set, weights and theta frozen
+    (RUN_DIR: a run directory, or a model file written by export)."""
+    model = open_model(run_dir) if Path(run_dir).is_file() else None
+    cfg = model.cfg if model else read_run_config(Path(run_dir))
     if overrides:
         for text in overrides:
             if not text.startswith(("evaluation.", "data.")):
                 raise ConfigError(f"--set {text!r}: evaluate only accepts evaluation.* and data.* keys")
         cfg = config_from_dict(apply_overrides(cfg.to_dict(), overrides))
-    load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
-    _evaluate(run_dir, _load_data(cfg), cfg)
+    if model is None:
+        load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
+    _evaluate(run_dir, _load_data(cfg), cfg, model)
 
 
 @main.command("bench")
@@ -338,39 +358,58 @@ def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, examp
 
 
 @main.command("predict")
-@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("run_dir", type=click.Path())
 @click.argument("images", nargs=-1, required=True)
+@click.option("--readout", type=click.Choice(("all", "proportion", "linear")), default=None,
+              help="How spike counts become a class: 'all' or 'proportion' voting (the paper's, unsupervised "
+                   "labels), or the supervised linear readout [default: linear when the run has one, else all].")
 @click.option("--show", is_flag=True, help="Also draw each image's detail figure (input, rasters, voltages).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory for --show's figures (default: RUN_DIR/figures).")
+              help="Directory for --show's figures (default: RUN_DIR/figures, or figures/ beside a model file).")
 @one_line_errors
-def predict_command(run_dir: str, images: tuple[str, ...], show: bool, out_dir: str | None) -> None:
-    """Classify your own digit images (PNG, JPEG, ...; any size) with an evaluated run.
+def predict_command(run_dir: str, images: tuple[str, ...], readout: str | None, show: bool,
+                    out_dir: str | None) -> None:
+    """Classify your own digit images (PNG, JPEG, ...; any size) with an evaluated run
+    (RUN_DIR: a run directory, or a model file written by export).
 
     Each image is made MNIST-like (grey, inverted if the background is light, scaled
     into 20x20, centred by centre of mass in 28x28), shown once to the frozen network,
-    and classified with the run's neuron assignments ('all' voting)."""
-    from .predict import classify, load_assignments, load_digit
+    and classified by the chosen readout."""
+    from .predict import classify, load_digit
 
-    run = Path(run_dir)
-    cfg = read_run_config(run)
-    network = load_network(run / MODEL_FILE, cfg)
-    assignments, rates = load_assignments(run)
-    evaluated_at = _read_json(run / EVAL_METRICS_FILE).get("examples_trained")
+    model = open_model(run_dir)
+    run, cfg, network = model.path, model.cfg, model.network
+    if model.assignments is None:
+        raise RunDirError(f"{run_dir}: no {ASSIGNMENTS_FILE}: the run has not been evaluated; "
+                          f"run: stdp-mnist evaluate {run_dir}")
+    assignments, rates = model.assignments, model.class_rates
+    readout = readout or ("linear" if model.linear else "all")
+    if readout == "linear" and model.linear is None:
+        raise RunDirError(f"{run_dir}: no linear readout (evaluated before it existed); "
+                          f"run: stdp-mnist evaluate {run_dir}")
+    evaluated_at = model.metrics.get("examples_trained")
     if evaluated_at is not None and evaluated_at != int(network.examples_seen[0]):
         click.echo(f"stdp-mnist: warning: the assignments are from an evaluation after {evaluated_at} training "
                    f"examples, the model has {int(network.examples_seen[0])}; run: stdp-mnist evaluate {run_dir}",
                    err=True)
     digits = np.stack([load_digit(path) for path in images])
     for path, digit, result in zip(images, digits, classify(cfg, network, assignments, rates, digits)):
-        note = "" if result.spikes else "  (no spikes: no vote, the class is only the tie-break)"
-        click.echo(f"{path}: {result.label_all}  spikes: {result.spikes}  boosts: {result.retries}  "
-                   f"(proportion voting: {result.label_proportion}){note}")
-        click.echo("  votes: " + "  ".join(f"{c}:{v:.2f}" for c, v in enumerate(result.scores_all)))
+        if readout == "linear":
+            probabilities = model.linear.probabilities(result.counts[None])[0]
+            label, note = int(probabilities.argmax()), "  (linear readout: supervised)"
+            scores = "  probabilities: " + "  ".join(f"{c}:{p:.3f}" for c, p in enumerate(probabilities))
+        else:
+            label = result.label_all if readout == "all" else result.label_proportion
+            votes = result.scores_all if readout == "all" else result.scores_proportion
+            note = f"  ({readout} voting)" + ("" if result.spikes else "  (no spikes: no vote, the class is only "
+                                                                     "the tie-break)")
+            scores = "  votes: " + "  ".join(f"{c}:{v:.2f}" for c, v in enumerate(votes))
+        click.echo(f"{path}: {label}  spikes: {result.spikes}  boosts: {result.retries}{note}")
+        click.echo(scores)
         if show:
             from .figures import example_figure, figures_dir
 
-            target = Path(out_dir) if out_dir else figures_dir(run)
+            target = Path(out_dir) if out_dir else figures_dir(run if not model.is_file else run.parent)
             figure = example_figure(cfg, network, digit, target / f"predict_{Path(path).stem}.png",
                                     assignments, rates, title=f"{Path(path).name} in detail "
                                     f"({network.n_excitatory} neurons; frozen, from rest)")
@@ -393,16 +432,59 @@ def _size(path: Path) -> str:
     return ""
 
 
-@main.command("info")
-@click.argument("run_dir", type=click.Path(file_okay=False))
-@one_line_errors
-def info_command(run_dir: str) -> None:
-    """Summarise a run: its config, training progress, last metrics, evaluation, files."""
-    run = Path(run_dir)
-    cfg = read_run_config(run)
+def _changed_settings(cfg: Config) -> str:
+    """The config values that differ from the defaults, or 'all defaults'."""
     defaults = Config().to_dict()
     changed = [f"{section}.{key}={value!r}" for section, values in cfg.to_dict().items()
                for key, value in values.items() if defaults[section][key] != value]
+    return ", ".join(changed) if changed else "all defaults"
+
+
+def _evaluation_summary(metrics: dict) -> str:
+    """One line of an evaluation's accuracies (the linear readout's where it has one)."""
+    linear = metrics.get("accuracy_linear")
+    return (f"accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
+            f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion')"
+            + (f", {linear:.4f} (linear readout, supervised)" if linear is not None else "")
+            + f"; {metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled")
+
+
+@main.command("export")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
+@one_line_errors
+def export_command(run_dir: str, file: str) -> None:
+    """Write an evaluated run as one model file (weights, theta, delays, config, voting
+    assignments, linear readout, versions) that predict, evaluate and info accept in
+    place of the run directory."""
+    from .model_file import export_model
+
+    model = export_model(run_dir, file)
+    click.echo(f"model file: {file} ({_size(Path(file))}; {model.network.n_excitatory} neurons, "
+               f"{int(model.network.examples_seen[0])} examples trained)")
+
+
+def _info_model_file(path: Path) -> None:
+    model = open_model(path)
+    cfg = model.cfg
+    click.echo(f"model file: {path} ({_size(path)}), written by stdp-mnist {model.project_version}")
+    click.echo(f"network:    {cfg.network.n_excitatory} excitatory neurons, seed {cfg.run.seed}, "
+               f"{int(model.network.examples_seen[0])} examples trained")
+    click.echo(f"settings:   {_changed_settings(cfg)}")
+    click.echo(f"evaluation: {_evaluation_summary(model.metrics)}")
+
+
+@main.command("info")
+@click.argument("run_dir", type=click.Path())
+@one_line_errors
+def info_command(run_dir: str) -> None:
+    """Summarise a run: its config, training progress, last metrics, evaluation, files
+    (or a model file written by export: its network, settings and evaluation)."""
+    run = Path(run_dir)
+    if run.is_file():
+        _info_model_file(run)
+        return
+    cfg = read_run_config(run)
     total = total_examples(cfg, MNIST_TRAIN_IMAGES)
     click.echo(f"run:        {run}")
     click.echo(f"network:    {cfg.network.n_excitatory} excitatory neurons, seed {cfg.run.seed}")
@@ -410,7 +492,7 @@ def info_command(run_dir: str) -> None:
                f"images{', max ' + str(cfg.training.max_examples) if cfg.training.max_examples else ''}"
                f"{', shuffled' if cfg.training.shuffle else ''}); checkpoint every {cfg.run.checkpoint_every}, "
                f"metrics every {cfg.run.metrics_every}")
-    click.echo(f"settings:   {', '.join(changed) if changed else 'all defaults'}")
+    click.echo(f"settings:   {_changed_settings(cfg)}")
     model = run / MODEL_FILE
     seen = None
     if model.is_file():
@@ -437,9 +519,7 @@ def info_command(run_dir: str) -> None:
         stale = ""
         if seen is not None and metrics.get("examples_trained") != seen:
             stale = f" (STALE: evaluated after {metrics.get('examples_trained')} examples)"
-        click.echo(f"evaluation: accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
-                   f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion'); "
-                   f"{metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled{stale}")
+        click.echo(f"evaluation: {_evaluation_summary(metrics)}{stale}")
     else:
         click.echo(f"evaluation: none yet (stdp-mnist evaluate {run})")
     click.echo("files:")

@@ -168,7 +168,14 @@ def test_predict_command_on_tiny_run(tiny, digits, tmp_path):
     assert result.exit_code == 0, result.output
     predictions = parse_predictions(result.stdout)
     assert set(predictions) == {"one.png", "zero.png"} and all(0 <= c <= 9 for c in predictions.values())
-    assert result.stdout.count("votes:") == 2 and "spikes:" in result.stdout
+    assert result.stdout.count("probabilities:") == 2 and "spikes:" in result.stdout  # linear by default
+    assert result.stdout.count("(linear readout: supervised)") == 2
+    for line in result.stdout.splitlines():
+        if line.startswith("  probabilities:"):
+            probabilities = [float(item.split(":")[1]) for item in line.split()[1:]]
+            assert len(probabilities) == 10 and abs(sum(probabilities) - 1) < 0.01
+    voting = invoke("predict", tiny, *digits, "--readout", "all")
+    assert voting.stdout.count("votes:") == 2 and voting.stdout.count("(all voting)") == 2
     again = invoke("predict", tiny, *digits)
     assert again.stdout == result.stdout  # deterministic
     alone = invoke("predict", tiny, digits[1])

@@ -11,7 +11,7 @@ import pytest
 
 from stdp_mnist import model_file
 from stdp_mnist.model_file import ModelFileError, export_model, open_model, read_model_file
-from test_cli import invoke, only_error_line
+from test_cli import invoke, make_data_dir, only_error_line, run_cli
 from test_plots import tiny_run
 from test_predict import draw_one, draw_zero, save
 
@@ -174,3 +174,14 @@ def test_predict_linear_on_a_run_evaluated_before_the_linear_readout(run, tmp_pa
 def test_export_model_function_returns_the_checked_model(run, tmp_path):
     model = export_model(run, tmp_path / "m.npz")
     assert model.is_file and model.network.n_excitatory == 6 and model.linear is not None
+
+
+def test_truncated_file_in_a_real_process_is_one_line(exported, tmp_path):
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(exported.read_bytes()[:1000])
+    data_path = make_data_dir(tmp_path / "mnist")
+    for command in ("info", "evaluate"):
+        proc = run_cli(command, truncated, env_data=data_path)
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("stdp-mnist: error:") and "truncated.npz" in lines[0]

@@ -150,8 +150,8 @@ class EvaluationSection:
     n_test: int = _spec(10000, _positive, "test images classified")
     block_size: int = _spec(1000, _positive, "frozen runs are cut into blocks of this many examples, each from rest")
     boost: bool = _spec(True, None, "apply the intensity boost in frozen runs too (reference)")
-    linear_transform: str = _spec("sqrt", None, "feature transform of the spike counts for the supervised linear readout (a logistic regression trained on the n_assign labelled images' counts, then standardised per neuron): counts, their square root, log(1 + count), or each neuron's share of the example's spikes", LINEAR_TRANSFORMS)
-    linear_c: float = _spec(1.0, _positive, "inverse L2 regularisation strength of the linear readout (scikit-learn's C; smaller = stronger)")
+    linear_transform: str = _spec("log1p", None, "supervised linear readout (a logistic regression fitted to the n_assign labelled images' spike counts): feature transform of the counts before they are standardised per neuron: the counts, their square root, log(1 + count), or each neuron's share of the example's spikes", LINEAR_TRANSFORMS)
+    linear_c: float = _spec(0.01, _positive, "inverse L2 regularisation strength of the linear readout (scikit-learn's C, the weight of the loss summed over the labelled images; smaller = stronger); both defaults chosen on a validation split of the training images (results/linear-readout.md)")
 
 
 SECTIONS: dict[str, type] = {

@@ -91,6 +91,8 @@ def open_run_dir(run_dir: Path) -> Model:
 def open_model(path: str | Path) -> Model:
     """A run directory or a model file (written by ``export_model``) as a Model."""
     path = Path(path)
+    if not path.exists():
+        raise RunDirError(f"{path}: no such run directory or model file")
     return read_model_file(path) if path.is_file() else open_run_dir(path)
 
 

@@ -190,7 +190,7 @@ def test_predict_command_errors(tiny, digits, tmp_path):
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
     only_error_line(invoke("predict", tiny, digits[0], bad), "notes.png", "not an image")
-    only_error_line(invoke("predict", tmp_path / "nothing", digits[0]), "nothing")
+    only_error_line(invoke("predict", tmp_path / "nothing", digits[0]), "nothing", "no such run directory or model file")
     unevaluated = tiny_run(tmp_path / "u", evaluated=False)
     only_error_line(invoke("predict", unevaluated, digits[0]), "assignments.npz", "evaluate")
     result = invoke("predict", tiny)

@@ -138,7 +138,7 @@ def to_arrays(readout: LinearReadout) -> dict[str, np.ndarray]:
     """The readout as named plain arrays (for an npz without pickle)."""
     return {"transform": np.array(readout.transform), "c": np.array(readout.c), "mean": readout.mean,
             "scale": readout.scale, "coef": readout.coef, "intercept": readout.intercept,
-            "iterations": np.array(readout.iterations)}
+            "iterations": np.array(readout.iterations, np.int64)}
 
 
 def from_arrays(arrays, n_neurons: int, source: str) -> LinearReadout:

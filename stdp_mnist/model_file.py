@@ -113,7 +113,7 @@ def export_model(run_dir: str | Path, path: str | Path) -> Model:
     if path.is_dir():
         raise ModelFileError(f"{path}: is a directory; give a file name")
     arrays = {
-        "format": np.array(FORMAT), "format_version": np.array(FORMAT_VERSION),
+        "format": np.array(FORMAT), "format_version": np.array(FORMAT_VERSION, np.int64),
         "project_version": np.array(project_version()), "config_toml": np.array(config_to_toml(model.cfg)),
         "metrics_json": np.array(json.dumps(model.metrics)), "examples_trained": np.array(trained, np.int64),
         "weights": model.network.weights, "theta": model.network.theta, "delays": model.network.delays,

@@ -1,4 +1,4 @@
-"""Command line: ``stdp-mnist download | train | evaluate | plot | predict | info | bench | sweep``.
+"""Command line: ``stdp-mnist download | train | evaluate | plot | predict | info | export | bench | sweep``.
 
 A thin shell over the library: it parses options, shows progress, and turns every
 expected failure into one line on stderr with a non-zero exit code.
@@ -23,16 +23,18 @@ import numpy as np
 from .bench import BenchmarkError
 from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
 from .data import DataError, count_training_images, ensure_mnist, load_configured
-from .evaluation import evaluate
+from .evaluation import evaluate, evaluate_network
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
+from .linear import LinearReadoutError
+from .model_file import ModelFileError, open_model
 from .network import CheckpointError, load_network
 from .predict import ImageError
-from .rundir import (EVAL_METRICS_FILE, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError, check_new_run_dir, read_jsonl,
-                     read_run_config, run_dir_lock)
+from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError,
+                     check_new_run_dir, read_jsonl, read_run_config, run_dir_lock)
 from .training import NumericalError, Progress, TrainingInterrupted, total_examples, train
 
 EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, BenchmarkError,
-                   OSError)
+                   ModelFileError, LinearReadoutError, OSError)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -258,7 +260,9 @@ def _train(cfg, run_dir: str, data, resume: bool, overwrite: bool) -> None:
                f"model: {Path(run_dir) / MODEL_FILE}")
 
 
-def _evaluate(run_dir: str, data, cfg=None) -> None:
+def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
+    """Evaluate a run directory (writing its evaluation files and figures), or a model
+    file's network (``model``; nothing is written)."""
     bars: dict[str, ProgressBar] = {}
 
     def report(stage: str, done: int, total: int) -> None:
@@ -274,38 +278,51 @@ def _evaluate(run_dir: str, data, cfg=None) -> None:
 
     try:
         with _compile_notice() as call_off_notice:
-            metrics = evaluate(run_dir, data, report, cfg)
+            if model is None:
+                metrics = evaluate(run_dir, data, report, cfg)
+            else:
+                metrics, _, _ = evaluate_network(cfg, model.network, data, report)
     finally:
         for bar in bars.values():
             bar.close()
     click.echo(f"accuracy (all):        {metrics['accuracy_all']:.4f}")
     click.echo(f"accuracy (proportion): {metrics['accuracy_proportion']:.4f}")
+    capped = " (stopped at the iteration limit)" if metrics["linear_iterations"] >= metrics["linear_max_iterations"] else ""
+    click.echo(f"accuracy (linear):     {metrics['accuracy_linear']:.4f}   supervised readout: logistic regression "
+               f"on the labelled images' spike counts{capped}, not the paper's voting")
     click.echo(f"test images: {metrics['n_test']}, labelled for assignment: {metrics['n_assign']}, "
                f"unassigned neurons: {metrics['unassigned_neurons']}")
     click.echo("confusion ('all' voting; rows = true class, columns = predicted):")
     click.echo("      " + "".join(f"{c:>6d}" for c in range(10)))
     for c, row in enumerate(metrics["confusion_all"]):
         click.echo(f"{c:>6d}" + "".join(f"{v:>6d}" for v in row))
-    click.echo(f"metrics: {Path(run_dir) / 'metrics.json'}")
-    _write_figures_safely(run_dir, AFTER_EVALUATION, data)
+    if model is None:
+        click.echo(f"metrics: {Path(run_dir) / 'metrics.json'}")
+        _write_figures_safely(run_dir, AFTER_EVALUATION, data)
+    else:
+        click.echo("(model file: nothing written; the file keeps the evaluation it was exported with)")
 
 
 @main.command("evaluate")
-@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("run_dir", type=click.Path())
 @click.option("--set", "overrides", multiple=True, metavar="evaluation.KEY=VALUE",
               help="Override an evaluation.* or data.* value for this evaluation; repeatable.")
 @one_line_errors
 def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
-    """Assign neurons to classes and classify the test set, weights and theta frozen."""
-    with run_dir_lock(Path(run_dir), "evaluate"), _signals_interrupt():
-        cfg = read_run_config(Path(run_dir))
+    """Assign neurons to classes and classify the test set, weights and theta frozen
+    (RUN_DIR: a run directory, or a model file written by export)."""
+    model = open_model(run_dir) if Path(run_dir).is_file() else None
+    writing = run_dir_lock(Path(run_dir), "evaluate") if model is None else contextlib.nullcontext()
+    with writing, _signals_interrupt():
+        cfg = model.cfg if model else read_run_config(Path(run_dir))
         if overrides:
             for text in overrides:
                 if not text.startswith(("evaluation.", "data.")):
                     raise ConfigError(f"--set {text!r}: evaluate only accepts evaluation.* and data.* keys")
             cfg = config_from_dict(apply_overrides(cfg.to_dict(), overrides))
-        load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
-        _evaluate(run_dir, _load_data(cfg), cfg)
+        if model is None:
+            load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
+        _evaluate(run_dir, _load_data(cfg), cfg, model)
 
 
 @main.command("bench")
@@ -427,25 +444,36 @@ def _lock_if_writing_into(run_dir: str, out_dir: str | None, command: str):
 
 
 @main.command("predict")
-@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("run_dir", type=click.Path())
 @click.argument("images", nargs=-1, required=True)
+@click.option("--readout", type=click.Choice(("all", "proportion", "linear")), default=None,
+              help="How spike counts become a class: 'all' or 'proportion' voting (the paper's, unsupervised "
+                   "labels), or the supervised linear readout [default: linear when the run has one, else all].")
 @click.option("--show", is_flag=True, help="Also draw each image's detail figure (input, rasters, voltages).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory for --show's figures (default: RUN_DIR/figures).")
+              help="Directory for --show's figures (default: RUN_DIR/figures, or figures/ beside a model file).")
 @one_line_errors
-def predict_command(run_dir: str, images: tuple[str, ...], show: bool, out_dir: str | None) -> None:
-    """Classify your own digit images (PNG, JPEG, ...; any size) with an evaluated run.
+def predict_command(run_dir: str, images: tuple[str, ...], readout: str | None, show: bool,
+                    out_dir: str | None) -> None:
+    """Classify your own digit images (PNG, JPEG, ...; any size) with an evaluated run
+    (RUN_DIR: a run directory, or a model file written by export).
 
     Each image is made MNIST-like (grey, inverted if the background is light, scaled
     into 20x20, centred by centre of mass in 28x28), shown once to the frozen network,
-    and classified with the run's neuron assignments ('all' voting)."""
-    from .predict import classify, load_assignments, load_digit
+    and classified by the chosen readout."""
+    from .predict import classify, load_digit
 
-    run = Path(run_dir)
-    cfg = read_run_config(run)
-    network = load_network(run / MODEL_FILE, cfg)
-    assignments, rates = load_assignments(run)
-    evaluated_at = _read_json(run / EVAL_METRICS_FILE).get("examples_trained")
+    model = open_model(run_dir)
+    run, cfg, network = model.path, model.cfg, model.network
+    if model.assignments is None:
+        raise RunDirError(f"{run_dir}: no {ASSIGNMENTS_FILE}: the run has not been evaluated; "
+                          f"run: stdp-mnist evaluate {run_dir}")
+    assignments, rates = model.assignments, model.class_rates
+    readout = readout or ("linear" if model.linear else "all")
+    if readout == "linear" and model.linear is None:
+        raise RunDirError(f"{run_dir}: no linear readout (evaluated before it existed); "
+                          f"run: stdp-mnist evaluate {run_dir}")
+    evaluated_at = model.metrics.get("examples_trained")
     if evaluated_at is not None and evaluated_at != int(network.examples_seen[0]):
         click.echo(f"stdp-mnist: warning: the assignments are from an evaluation after {evaluated_at} training "
                    f"examples, the model has {int(network.examples_seen[0])}; run: stdp-mnist evaluate "
@@ -460,15 +488,16 @@ def predict_command(run_dir: str, images: tuple[str, ...], show: bool, out_dir: 
     if not good:
         sys.exit(1)
     digits = np.stack([digit for _, digit in good])
-    writing = _lock_if_writing_into(run_dir, out_dir, "predict") if show else contextlib.nullcontext()
+    into_run = show and not model.is_file
+    writing = _lock_if_writing_into(run_dir, out_dir, "predict") if into_run else contextlib.nullcontext()
     with writing, _signals_interrupt():
         predictions = classify(cfg, network, assignments, rates, digits)
         for (path, digit), result in zip(good, predictions):
-            _show_prediction(path, result, cfg.input.min_spikes)
+            _show_prediction(path, result, readout, model.linear, cfg.input.min_spikes)
             if show:
                 from .figures import example_figure, figures_dir
 
-                target = Path(out_dir) if out_dir else figures_dir(run)
+                target = Path(out_dir) if out_dir else figures_dir(run if not model.is_file else run.parent)
                 figure = example_figure(cfg, network, digit, target / f"predict_{Path(path).stem}.png",
                                         assignments, rates, title=f"{Path(path).name} in detail "
                                         f"({network.n_excitatory} neurons; frozen, from rest)")
@@ -477,19 +506,30 @@ def predict_command(run_dir: str, images: tuple[str, ...], show: bool, out_dir: 
         _fail(f"{failed} of {len(images)} images could not be read (see above)")
 
 
-def _show_prediction(path: str, result, min_spikes: int) -> None:
-    """One image's class, its share of the vote, and a warning when the network barely fired."""
-    votes = np.clip(result.scores_all, 0.0, None)
-    share = votes[result.label_all] / votes.sum() if votes.sum() > 0 else 0.0
+def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -> None:
+    """One image's class by the chosen readout, a confidence cue (the linear readout's
+    probability of it, or its share of the vote), and a warning when the network barely fired."""
+    if readout == "linear":
+        probabilities = linear.probabilities(result.counts[None])[0]
+        label = int(probabilities.argmax())
+        confidence, kind = f"{probabilities[label]:.0%} probability", "linear readout: supervised"
+        scores = "  probabilities: " + "  ".join(f"{c}:{p:.3f}" for c, p in enumerate(probabilities))
+    else:
+        label = result.label_all if readout == "all" else result.label_proportion
+        votes = result.scores_all if readout == "all" else result.scores_proportion
+        positive = np.clip(votes, 0.0, None)
+        share = positive[label] / positive.sum() if positive.sum() > 0 else 0.0
+        confidence, kind = f"{share:.0%} of the vote", f"{readout} voting"
+        scores = "  votes: " + "  ".join(f"{c}:{v:.2f}" for c, v in enumerate(votes))
     if not result.spikes:
-        note = "  (no spikes: no vote, the class is only the tie-break)"
+        note = "  (no spikes: the class is only a tie-break)"
     elif result.spikes < min_spikes:
         note = f"  (warning: the network barely fired, {result.spikes} spikes: a guess)"
     else:
         note = ""
-    click.echo(f"{path}: {result.label_all}  confidence: {share:.0%} of the vote  spikes: {result.spikes}  "
-               f"boosts: {result.retries}  (proportion voting: {result.label_proportion}){note}")
-    click.echo("  votes: " + "  ".join(f"{c}:{v:.2f}" for c, v in enumerate(result.scores_all)))
+    click.echo(f"{path}: {label}  confidence: {confidence}  spikes: {result.spikes}  boosts: {result.retries}  "
+               f"({kind}){note}")
+    click.echo(scores)
 
 
 def _read_json(path: Path) -> dict:
@@ -513,16 +553,59 @@ def _visible(folder: Path) -> list[Path]:
     return [path for path in folder.iterdir() if not path.name.startswith(".")]
 
 
-@main.command("info")
-@click.argument("run_dir", type=click.Path(file_okay=False))
-@one_line_errors
-def info_command(run_dir: str) -> None:
-    """Summarise a run: its config, training progress, last metrics, evaluation, files."""
-    run = Path(run_dir)
-    cfg = read_run_config(run)
+def _changed_settings(cfg: Config) -> str:
+    """The config values that differ from the defaults, or 'all defaults'."""
     defaults = Config().to_dict()
     changed = [f"{section}.{key}={value!r}" for section, values in cfg.to_dict().items()
                for key, value in values.items() if defaults[section][key] != value]
+    return ", ".join(changed) if changed else "all defaults"
+
+
+def _evaluation_summary(metrics: dict) -> str:
+    """One line of an evaluation's accuracies (the linear readout's where it has one)."""
+    linear = metrics.get("accuracy_linear")
+    return (f"accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
+            f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion')"
+            + (f", {linear:.4f} (linear readout, supervised)" if linear is not None else "")
+            + f"; {metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled")
+
+
+@main.command("export")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
+@one_line_errors
+def export_command(run_dir: str, file: str) -> None:
+    """Write an evaluated run as one model file (weights, theta, delays, config, voting
+    assignments, linear readout, versions) that predict, evaluate and info accept in
+    place of the run directory."""
+    from .model_file import export_model
+
+    model = export_model(run_dir, file)
+    click.echo(f"model file: {file} ({_size(Path(file))}; {model.network.n_excitatory} neurons, "
+               f"{int(model.network.examples_seen[0])} examples trained)")
+
+
+def _info_model_file(path: Path) -> None:
+    model = open_model(path)
+    cfg = model.cfg
+    click.echo(f"model file: {path} ({_size(path)}), written by stdp-mnist {model.project_version}")
+    click.echo(f"network:    {cfg.network.n_excitatory} excitatory neurons, seed {cfg.run.seed}, "
+               f"{int(model.network.examples_seen[0])} examples trained")
+    click.echo(f"settings:   {_changed_settings(cfg)}")
+    click.echo(f"evaluation: {_evaluation_summary(model.metrics)}")
+
+
+@main.command("info")
+@click.argument("run_dir", type=click.Path())
+@one_line_errors
+def info_command(run_dir: str) -> None:
+    """Summarise a run: its config, training progress, last metrics, evaluation, files
+    (or a model file written by export: its network, settings and evaluation)."""
+    run = Path(run_dir)
+    if run.is_file():
+        _info_model_file(run)
+        return
+    cfg = read_run_config(run)
     n_images = count_training_images(cfg)
     total = total_examples(cfg, n_images) if n_images is not None else None
     images = f"{n_images}" if n_images is not None else "? (training data not found)"
@@ -532,7 +615,7 @@ def info_command(run_dir: str) -> None:
                f"over {images} images{', max ' + str(cfg.training.max_examples) if cfg.training.max_examples else ''}"
                f"{', shuffled' if cfg.training.shuffle else ''}); checkpoint every {cfg.run.checkpoint_every}, "
                f"metrics every {cfg.run.metrics_every}")
-    click.echo(f"settings:   {', '.join(changed) if changed else 'all defaults'}")
+    click.echo(f"settings:   {_changed_settings(cfg)}")
     model = run / MODEL_FILE
     seen = None
     if model.is_file():
@@ -561,9 +644,7 @@ def info_command(run_dir: str) -> None:
         stale = ""
         if seen is not None and metrics.get("examples_trained") != seen:
             stale = f" (STALE: evaluated after {metrics.get('examples_trained')} examples)"
-        click.echo(f"evaluation: accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
-                   f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion'); "
-                   f"{metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled{stale}")
+        click.echo(f"evaluation: {_evaluation_summary(metrics)}{stale}")
     else:
         click.echo(f"evaluation: none yet (stdp-mnist evaluate {shlex.quote(run_dir)})")
     click.echo("files:")

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Feature transforms of the spike counts for the linear readout (stdp_mnist.linear).
+LINEAR_TRANSFORMS = ("counts", "sqrt", "log1p", "share")
+
 
 class ConfigError(Exception):
     """A config file or override that cannot be used; the message names the key."""
@@ -164,6 +167,8 @@ class EvaluationSection:
     n_test: int = _spec(10000, _positive, "test images classified")
     block_size: int = _spec(1000, _up_to(10_000), "frozen runs are cut into blocks of this many examples, each from rest")
     boost: bool = _spec(True, None, "apply the intensity boost in frozen runs too (reference)")
+    linear_transform: str = _spec("log1p", None, "supervised linear readout (a logistic regression fitted to the n_assign labelled images' spike counts): feature transform of the counts before they are standardised per neuron: the counts, their square root, log(1 + count), or each neuron's share of the example's spikes", LINEAR_TRANSFORMS)
+    linear_c: float = _spec(0.01, _positive, "inverse L2 regularisation strength of the linear readout (scikit-learn's C, the weight of the loss summed over the labelled images; smaller = stronger); both defaults chosen on a validation split of the training images (results/linear-readout.md)")
 
 
 # Sections and keys that do not change what training computes (see Config.model_values):

@@ -1,5 +1,6 @@
 """Frozen evaluation: assign neurons to classes from labelled training images, then
-classify the test set with "all" and "proportion" voting.
+classify the test set with "all" and "proportion" voting, and with a supervised linear
+readout (``linear``) trained on the same labelled images' spike counts.
 
 Frozen runs are cut into blocks of ``evaluation.block_size`` examples; each block
 starts at rest with a random stream derived from (seed, stage, block index) and the
@@ -17,12 +18,12 @@ from typing import Callable, Iterator
 import numba
 import numpy as np
 
-from . import kernel, readout
+from . import kernel, linear, readout
 from .config import Config
 from .data import Mnist
-from .network import STREAM_ASSIGN, STREAM_TEST, Network, kernel_params, load_network, random_seed
+from .network import STREAM_ASSIGN, STREAM_TEST, Network, kernel_params, load_network, random_seed, steps
 from .atomic import atomic_open
-from .rundir import ASSIGNMENTS_FILE, EVAL_METRICS_FILE, MODEL_FILE, read_run_config, write_atomic
+from .rundir import ASSIGNMENTS_FILE, EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, read_run_config, write_atomic
 
 # progress(stage, examples_done, examples_total)
 EvalProgress = Callable[[str, int, int], None]
@@ -80,9 +81,16 @@ def frozen_counts(cfg: Config, network: Network, images: np.ndarray, stream: int
         yield first, counts, retries
 
 
+def count_dtype(cfg: Config) -> type:
+    """The smallest integer type that holds a neuron's spikes in one presentation (at
+    most one per time step): uint16 for any usual presentation time."""
+    return np.uint16 if steps(cfg.simulation.present_ms, cfg.simulation.dt_ms) <= np.iinfo(np.uint16).max else np.int32
+
+
 def evaluate_network(cfg: Config, network: Network, data: Mnist,
-                     progress: EvalProgress | None = None) -> tuple[dict, dict[str, np.ndarray]]:
-    """Assign and test a trained network; returns (metrics, assignment arrays)."""
+                     progress: EvalProgress | None = None) -> tuple[dict, dict[str, np.ndarray], linear.LinearReadout]:
+    """Assign and test a trained network; returns (metrics, assignment arrays, the
+    linear readout fitted on the labelled images' counts)."""
     ev = cfg.evaluation
     n_assign = min(ev.n_assign, len(data.train_images))
     n_test = min(ev.n_test, len(data.test_images))
@@ -92,9 +100,11 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist,
     sums = np.zeros((network.n_excitatory, readout.N_CLASSES))
     assign_spikes = assign_boosts = 0
     labels = data.train_labels[:n_assign]
+    train_counts = np.empty((n_assign, network.n_excitatory), count_dtype(cfg))
     for first, counts, retries in frozen_counts(cfg, network, data.train_images[:n_assign], STREAM_ASSIGN,
                                                 progress=lambda done: notify("assign", done, n_assign)):
         sums += readout.class_spike_sums(counts, labels[first:first + len(counts)])
+        train_counts[first:first + len(counts)] = counts
         assign_spikes += int(counts.sum())
         assign_boosts += int(retries.sum())
         notify("assign", first + len(counts), n_assign)
@@ -104,13 +114,22 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist,
     assign_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    notify("linear", 0, 1)
+    linear_readout = linear.fit(train_counts, labels, ev.linear_transform, ev.linear_c)
+    del train_counts
+    notify("linear", 1, 1)
+    linear_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     pred_all = np.empty(n_test, np.int64)
     pred_prop = np.empty(n_test, np.int64)
+    pred_linear = np.empty(n_test, np.int64)
     test_spikes = test_boosts = 0
     for first, counts, retries in frozen_counts(cfg, network, data.test_images[:n_test], STREAM_TEST,
                                                 progress=lambda done: notify("test", done, n_test)):
         pred_all[first:first + len(counts)] = readout.predict_all(counts, assignments)
         pred_prop[first:first + len(counts)] = readout.predict_proportion(counts, assignments, rates)
+        pred_linear[first:first + len(counts)] = linear_readout.predict(counts)
         test_spikes += int(counts.sum())
         test_boosts += int(retries.sum())
         notify("test", first + len(counts), n_test)
@@ -120,6 +139,7 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist,
     metrics = {
         "accuracy_all": readout.accuracy(truth, pred_all),
         "accuracy_proportion": readout.accuracy(truth, pred_prop),
+        "accuracy_linear": readout.accuracy(truth, pred_linear),
         "n_test": n_test,
         "n_assign": n_assign,
         "n_excitatory": network.n_excitatory,
@@ -127,6 +147,11 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist,
         "seed": cfg.run.seed,
         "confusion_all": readout.confusion_matrix(truth, pred_all).tolist(),
         "confusion_proportion": readout.confusion_matrix(truth, pred_prop).tolist(),
+        "confusion_linear": readout.confusion_matrix(truth, pred_linear).tolist(),
+        "linear_transform": linear_readout.transform,
+        "linear_c": linear_readout.c,
+        "linear_iterations": linear_readout.iterations,
+        "linear_max_iterations": linear.MAX_ITER,
         "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=readout.N_CLASSES).tolist(),
         "unassigned_neurons": int((assignments == readout.UNASSIGNED).sum()),
         "assign_spikes_per_example": assign_spikes / max(1, n_assign),
@@ -134,23 +159,26 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist,
         "assign_boosts": assign_boosts,
         "test_boosts": test_boosts,
         "assign_wall_s": round(assign_s, 3),
+        "linear_fit_wall_s": round(linear_s, 3),
         "test_wall_s": round(test_s, 3),
         "threads": numba.get_num_threads(),
     }
     arrays = {"assignments": assignments, "class_rates": rates, "predictions_all": pred_all,
-              "predictions_proportion": pred_prop}
-    return metrics, arrays
+              "predictions_proportion": pred_prop, "predictions_linear": pred_linear}
+    return metrics, arrays, linear_readout
 
 
 def evaluate(run_dir: str | Path, data: Mnist, progress: EvalProgress | None = None,
              cfg: Config | None = None) -> dict:
     """Evaluate a trained run directory (with its own config unless ``cfg`` is given,
-    e.g. with other evaluation settings); writes metrics.json and assignments.npz there."""
+    e.g. with other evaluation settings); writes metrics.json, assignments.npz and the
+    linear readout (linear.npz) there."""
     run_dir = Path(run_dir)
     cfg = cfg or read_run_config(run_dir)
     network = load_network(run_dir / MODEL_FILE, cfg)
-    metrics, arrays = evaluate_network(cfg, network, data, progress)
+    metrics, arrays, linear_readout = evaluate_network(cfg, network, data, progress)
     write_atomic(run_dir / EVAL_METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
     with atomic_open(run_dir / ASSIGNMENTS_FILE) as fh:
         np.savez(fh, **arrays)
+    linear.save(linear_readout, run_dir / LINEAR_FILE)
     return metrics

@@ -7,6 +7,7 @@ Layout of a run directory::
     metrics.jsonl    one line per run.metrics_every training examples
     metrics.json     the evaluation's results
     assignments.npz  neuron classes and per-class rates from the evaluation
+    linear.npz       the evaluation's supervised linear readout (stdp_mnist.linear)
     figures/         PNG figures drawn after training and evaluation (stdp_mnist.figures)
     .lock            held (flock) by the one process writing the run; holds its pid
 
@@ -26,6 +27,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
+
 from .atomic import write_atomic
 from .config import Config, ConfigError, config_to_toml, load_config
 
@@ -34,10 +37,12 @@ MODEL_FILE = "model.npz"
 TRAIN_METRICS_FILE = "metrics.jsonl"
 EVAL_METRICS_FILE = "metrics.json"
 ASSIGNMENTS_FILE = "assignments.npz"
+LINEAR_FILE = "linear.npz"
 FIGURES_DIR = "figures"
 LOCK_FILE = ".lock"
 # What a new run replaces in a run directory (the lock file stays).
-RUN_FILES = (CONFIG_FILE, MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE, FIGURES_DIR)
+RUN_FILES = (CONFIG_FILE, MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE, LINEAR_FILE,
+             FIGURES_DIR)
 
 
 class RunDirError(Exception):
@@ -157,6 +162,17 @@ def read_run_config(run_dir: Path) -> Config:
         return load_config(path)
     except ConfigError as exc:
         raise RunDirError(str(exc)) from None
+
+
+def read_npz(path: Path) -> dict:
+    """Every array of an npz file, read without pickle. Raises OSError, ValueError,
+    EOFError or zipfile.BadZipFile (zlib.error) for a file that is not a readable npz
+    (ValueError also for a plain .npy file)."""
+    loaded = np.load(path, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ValueError("not an npz archive")
+    with loaded as npz:
+        return {name: npz[name] for name in npz.files}
 
 
 def append_jsonl(path: Path, record: dict) -> None:

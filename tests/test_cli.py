@@ -258,9 +258,11 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
                     "--evaluate")
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
-    for name in ("config.toml", "model.npz", "metrics.jsonl", "metrics.json", "assignments.npz"):
+    for name in ("config.toml", "model.npz", "metrics.jsonl", "metrics.json", "assignments.npz", "linear.npz"):
         assert (run / name).is_file(), name
     assert "accuracy (all):" in result.stdout
+    linear_line = next(line for line in result.stdout.splitlines() if line.startswith("accuracy (linear):"))
+    assert "supervised" in linear_line  # on its own line, marked as not the paper's readout
     # the run's config is the resolved one
     resolved = load_config(config_file, [f"data.dir={data_dir}"])
     assert load_config(run / "config.toml") == resolved
@@ -276,7 +278,8 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
         assert (figures / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert "warning" not in result.stderr
     metrics = json.loads((run / "metrics.json").read_text())
-    for key in ("accuracy_all", "accuracy_proportion", "n_test", "n_assign", "confusion_all"):
+    for key in ("accuracy_all", "accuracy_proportion", "accuracy_linear", "n_test", "n_assign", "confusion_all",
+                "confusion_linear"):
         assert key in metrics
     assert metrics["n_test"] == 20 and metrics["n_assign"] == 40
     assert metrics["examples_trained"] == 20 and metrics["n_excitatory"] == 4
@@ -305,6 +308,14 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
     assert {k: v for k, v in third.items() if not k.endswith("wall_s")} == {
         k: v for k, v in again.items() if not k.endswith("wall_s")}
 
+    # the linear readout's settings can be changed at evaluation, and are validated
+    result = invoke("evaluate", run, "--set", "evaluation.linear_transform=log1p", "--set", "evaluation.linear_c=0.5")
+    assert result.exit_code == 0, result.output
+    again = json.loads((run / "metrics.json").read_text())
+    assert (again["linear_transform"], again["linear_c"]) == ("log1p", 0.5)
+    only_error_line(invoke("evaluate", run, "--set", "evaluation.linear_transform=cube"), "linear_transform")
+    only_error_line(invoke("evaluate", run, "--set", "evaluation.linear_c=0"), "linear_c")
+
     # a model setting cannot be changed at evaluation
     result = invoke("evaluate", run, "--set", "network.n_excitatory=3")
     only_error_line(result, "network.n_excitatory")
@@ -319,7 +330,7 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
     result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
                     "--overwrite")
     assert result.exit_code == 0, result.output
-    assert not (run / "metrics.json").exists()  # the old evaluation is gone
+    assert not (run / "metrics.json").exists() and not (run / "linear.npz").exists()  # the old evaluation is gone
     assert not (run / "figures" / "confusion_all.png").exists()  # and its figures
     assert (run / "figures" / "receptive_fields.png").is_file()  # the new run's own
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 3

@@ -170,8 +170,16 @@ def test_predict_command_on_tiny_run(tiny, digits, tmp_path):
     assert result.exit_code == 0, result.output
     predictions = parse_predictions(result.stdout)
     assert set(predictions) == {"one.png", "zero.png"} and all(0 <= c <= 9 for c in predictions.values())
-    assert result.stdout.count("votes:") == 2 and "spikes:" in result.stdout
-    assert result.stdout.count("% of the vote") == 2  # a confidence cue
+    assert result.stdout.count("probabilities:") == 2 and "spikes:" in result.stdout  # linear by default
+    assert result.stdout.count("(linear readout: supervised)") == 2
+    assert result.stdout.count("% probability") == 2  # a confidence cue
+    for line in result.stdout.splitlines():
+        if line.startswith("  probabilities:"):
+            probabilities = [float(item.split(":")[1]) for item in line.split()[1:]]
+            assert len(probabilities) == 10 and abs(sum(probabilities) - 1) < 0.01
+    voting = invoke("predict", tiny, *digits, "--readout", "all")
+    assert voting.stdout.count("votes:") == 2 and voting.stdout.count("(all voting)") == 2
+    assert voting.stdout.count("% of the vote") == 2
     again = invoke("predict", tiny, *digits)
     assert again.stdout == result.stdout  # deterministic
     alone = invoke("predict", tiny, digits[1])
@@ -195,7 +203,7 @@ def test_predict_command_errors(tiny, digits, tmp_path):
     errors = mixed.stderr.strip().splitlines()
     assert len(errors) == 3 and "notes.png" in errors[0] and "missing.png" in errors[1]
     assert errors[2] == "stdp-mnist: error: 2 of 4 images could not be read (see above)"
-    only_error_line(invoke("predict", tmp_path / "nothing", digits[0]), "nothing")
+    only_error_line(invoke("predict", tmp_path / "nothing", digits[0]), "nothing", "no such run directory or model file")
     unevaluated = tiny_run(tmp_path / "u", evaluated=False)
     only_error_line(invoke("predict", unevaluated, digits[0]), "assignments.npz", "evaluate")
     result = invoke("predict", tiny)

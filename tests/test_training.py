@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from stdp_mnist import evaluation, network, readout, training
+from stdp_mnist import evaluation, linear, network, readout, training
 from stdp_mnist.config import Config, ConfigError, config_to_toml
 from stdp_mnist.data import Mnist
 from stdp_mnist.network import CheckpointError, load_network, new_network, save_network
@@ -491,14 +491,14 @@ def test_evaluate_network_metrics(trained, tiny_mnist):
     cfg, _, net = trained
     before = {name: getattr(net, name).copy() for name in STATE}
     progress = []
-    metrics, arrays = evaluation.evaluate_network(cfg, net, tiny_mnist, lambda *a: progress.append(a))
+    metrics, arrays, _ = evaluation.evaluate_network(cfg, net, tiny_mnist, lambda *a: progress.append(a))
     for name in STATE:  # weights, theta and state frozen
         np.testing.assert_array_equal(getattr(net, name), before[name], err_msg=name)
     assert metrics["n_test"] == 14 and metrics["n_assign"] == 30
     assert metrics["n_excitatory"] == 5 and metrics["examples_trained"] == 12
-    for key in ("accuracy_all", "accuracy_proportion"):
+    for key in ("accuracy_all", "accuracy_proportion", "accuracy_linear"):
         assert 0.0 <= metrics[key] <= 1.0
-    for key in ("confusion_all", "confusion_proportion"):
+    for key in ("confusion_all", "confusion_proportion", "confusion_linear"):
         m = np.array(metrics[key])
         assert m.shape == (10, 10) and m.sum() == 14
         np.testing.assert_array_equal(m.sum(axis=1), np.bincount(tiny_mnist.test_labels, minlength=10))
@@ -506,26 +506,28 @@ def test_evaluate_network_metrics(trained, tiny_mnist):
     assert sum(metrics["neurons_per_class"]) + metrics["unassigned_neurons"] == 5
     json.dumps(metrics)
     assert arrays["assignments"].shape == (5,) and arrays["class_rates"].shape == (5, 10)
-    assert arrays["predictions_all"].shape == (14,)
+    assert arrays["predictions_all"].shape == (14,) and arrays["predictions_linear"].shape == (14,)
+    assert metrics["accuracy_linear"] == pytest.approx(np.trace(np.array(metrics["confusion_linear"])) / 14)
     assert ("assign", 30, 30) in progress and ("test", 14, 14) in progress
 
 
 def test_evaluate_network_caps_at_data_size(trained, tiny_mnist):
     cfg, _, net = trained
-    metrics, _ = evaluation.evaluate_network(
+    metrics, _, _ = evaluation.evaluate_network(
         cfg.replace(evaluation={"n_assign": 60000, "n_test": 10000}), net, tiny_mnist)
     assert metrics["n_assign"] == 30 and metrics["n_test"] == 14
 
 
 def test_evaluation_is_deterministic(trained, tiny_mnist):
     cfg, _, net = trained
-    m1, a1 = evaluation.evaluate_network(cfg, net, tiny_mnist)
-    m2, a2 = evaluation.evaluate_network(cfg, net, tiny_mnist)
+    m1, a1, r1 = evaluation.evaluate_network(cfg, net, tiny_mnist)
+    m2, a2, r2 = evaluation.evaluate_network(cfg, net, tiny_mnist)
     for key in m1:
         if not key.endswith("wall_s"):
             assert m1[key] == m2[key], key
     for key in a1:
         np.testing.assert_array_equal(a1[key], a2[key])
+    np.testing.assert_array_equal(r1.coef, r2.coef)  # the linear readout's fit too
 
 
 def _all_counts(cfg, net, imgs, per_call):
@@ -576,6 +578,14 @@ def test_evaluate_run_dir_writes_files(tmp_path, trained, tiny_mnist):
         np.testing.assert_array_equal(
             readout.confusion_matrix(tiny_mnist.test_labels, arrays["predictions_all"]),
             np.array(metrics["confusion_all"]))
+        np.testing.assert_array_equal(
+            readout.confusion_matrix(tiny_mnist.test_labels, arrays["predictions_linear"]),
+            np.array(metrics["confusion_linear"]))
+        predictions_linear = arrays["predictions_linear"]
+    fitted = linear.load(run / "linear.npz", 5)  # the fitted readout is kept, and reproduces the predictions
+    test_counts = np.concatenate([c for _, c, _ in evaluation.frozen_counts(cfg, net, tiny_mnist.test_images,
+                                                                            network.STREAM_TEST)])
+    np.testing.assert_array_equal(fitted.predict(test_counts), predictions_linear)
 
 
 def test_evaluate_with_wrong_config_is_refused(trained, tiny_mnist):

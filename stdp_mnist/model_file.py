@@ -1,0 +1,191 @@
+"""One-file models: a trained, evaluated network in a single versioned npz file.
+
+``export_model`` writes what classifying needs (weights, theta, delays, the resolved
+config as TOML text, the voting assignments and class rates, the linear readout, the
+evaluation's metrics) with the project version and a format version; ``open_model``
+reads such a file, or a run directory, into the same ``Model``. Nothing in the file
+is pickled, and every array is checked on loading (presence, dtype, shape,
+finiteness, range), so a corrupt, truncated or mismatched file is a one-line
+ModelFileError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import tomllib
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import linear
+from .atomic import atomic_open
+from .config import Config, ConfigError, config_from_dict, config_to_toml
+from .network import N_INPUTS, Network, delay_steps, load_network, new_network
+from .predict import load_assignments
+from .readout import N_CLASSES, UNASSIGNED
+from .rundir import EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, RunDirError, read_npz, read_run_config
+
+FORMAT = "stdp-mnist-model"
+FORMAT_VERSION = 1
+LINEAR_PREFIX = "linear_"
+
+
+class ModelFileError(Exception):
+    """A model file that is missing, unreadable, of another format or inconsistent."""
+
+
+@dataclass
+class Model:
+    """A trained network and what classifies its responses, from a run directory or a
+    model file. ``assignments``, ``class_rates`` and ``linear`` are None where the run
+    has not been evaluated (or, for ``linear``, was evaluated before the linear readout)."""
+
+    path: Path
+    cfg: Config
+    network: Network
+    assignments: np.ndarray | None  # int64 (N,), class per neuron, -1 unassigned
+    class_rates: np.ndarray | None  # float64 (N, 10), mean spikes per class
+    linear: linear.LinearReadout | None
+    metrics: dict  # the evaluation's metrics.json ({} when none)
+    is_file: bool
+    project_version: str = ""  # of the stdp-mnist that wrote a model file
+
+
+def project_version() -> str:
+    """This installation's stdp-mnist version."""
+    try:
+        return importlib.metadata.version("stdp-mnist")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _read_metrics(path: Path) -> dict:
+    try:
+        metrics = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def open_run_dir(run_dir: Path) -> Model:
+    """A run directory as a Model (its evaluation's files where they exist)."""
+    cfg = read_run_config(run_dir)
+    network = load_network(run_dir / MODEL_FILE, cfg)
+    assignments = rates = readout = None
+    try:
+        assignments, rates = load_assignments(run_dir)
+    except RunDirError:
+        if (run_dir / EVAL_METRICS_FILE).is_file():
+            raise  # evaluated, but the assignments are unreadable
+    if assignments is not None and (run_dir / LINEAR_FILE).is_file():
+        readout = linear.load(run_dir / LINEAR_FILE, network.n_excitatory)
+    return Model(path=run_dir, cfg=cfg, network=network, assignments=assignments, class_rates=rates,
+                 linear=readout, metrics=_read_metrics(run_dir / EVAL_METRICS_FILE), is_file=False)
+
+
+def open_model(path: str | Path) -> Model:
+    """A run directory or a model file (written by ``export_model``) as a Model."""
+    path = Path(path)
+    if not path.exists():
+        raise RunDirError(f"{path}: no such run directory or model file")
+    return read_model_file(path) if path.is_file() else open_run_dir(path)
+
+
+def export_model(run_dir: str | Path, path: str | Path) -> Model:
+    """Write an evaluated run directory's model to one file; returns the Model read back
+    from it (so the written file has passed the loader's checks)."""
+    run_dir, path = Path(run_dir), Path(path)
+    model = open_run_dir(run_dir)
+    if model.assignments is None:
+        raise RunDirError(f"{run_dir}: not evaluated; run: stdp-mnist evaluate {run_dir}")
+    if model.linear is None:
+        raise RunDirError(f"{run_dir}: no {LINEAR_FILE} (evaluated before the linear readout existed); "
+                          f"run: stdp-mnist evaluate {run_dir}")
+    trained = int(model.network.examples_seen[0])
+    if model.metrics.get("examples_trained") != trained:
+        raise RunDirError(f"{run_dir}: the evaluation is older than the model ({trained} examples trained); "
+                          f"run: stdp-mnist evaluate {run_dir}")
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a directory; give a file name")
+    arrays = {
+        "format": np.array(FORMAT), "format_version": np.array(FORMAT_VERSION, np.int64),
+        "project_version": np.array(project_version()), "config_toml": np.array(config_to_toml(model.cfg)),
+        "metrics_json": np.array(json.dumps(model.metrics)), "examples_trained": np.array(trained, np.int64),
+        "weights": model.network.weights, "theta": model.network.theta, "delays": model.network.delays,
+        "assignments": model.assignments.astype(np.int64), "class_rates": model.class_rates.astype(np.float64),
+        **{LINEAR_PREFIX + name: value for name, value in linear.to_arrays(model.linear).items()},
+    }
+    with atomic_open(path) as fh:
+        np.savez(fh, **arrays)
+    return read_model_file(path)
+
+
+def _check(path: Path, arrays: dict, name: str, dtype, shape: tuple[int, ...],
+           low: float | None = None, high: float | None = None) -> np.ndarray:
+    """One stored array, checked for dtype, shape, finiteness and range [low, high]."""
+    if name not in arrays:
+        raise ModelFileError(f"{path}: no {name!r} array (not a complete stdp-mnist model file)")
+    value = arrays[name]
+    if value.dtype != np.dtype(dtype) or value.shape != shape:
+        raise ModelFileError(f"{path}: {name} is {value.dtype} {value.shape}, expected {np.dtype(dtype)} {shape}")
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        raise ModelFileError(f"{path}: {name} holds non-finite values")
+    if value.size and ((low is not None and value.min() < low) or (high is not None and value.max() > high)):
+        raise ModelFileError(f"{path}: {name} out of range [{low}, {high}]: {value.min()} .. {value.max()}")
+    return value
+
+
+def _text(path: Path, arrays: dict, name: str) -> str:
+    if name not in arrays:
+        raise ModelFileError(f"{path}: no {name!r} entry (not a stdp-mnist model file)")
+    value = arrays[name]
+    if value.dtype.kind != "U" or value.shape != ():
+        raise ModelFileError(f"{path}: {name} is not a text entry")
+    return str(value)
+
+
+def read_model_file(path: str | Path) -> Model:
+    """Read and check a model file written by ``export_model``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    try:
+        arrays = read_npz(path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+        raise ModelFileError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
+    if _text(path, arrays, "format") != FORMAT:
+        raise ModelFileError(f"{path}: not a stdp-mnist model file")
+    version = _check(path, arrays, "format_version", np.int64, ())
+    if int(version) != FORMAT_VERSION:
+        raise ModelFileError(f"{path}: model file format {int(version)}; this stdp-mnist reads format {FORMAT_VERSION}")
+    try:
+        cfg = config_from_dict(tomllib.loads(_text(path, arrays, "config_toml")))
+    except (tomllib.TOMLDecodeError, ConfigError) as exc:
+        raise ModelFileError(f"{path}: its config is not valid ({' '.join(str(exc).split())})") from None
+    try:
+        metrics = json.loads(_text(path, arrays, "metrics_json"))
+    except ValueError:
+        metrics = None
+    if not isinstance(metrics, dict):
+        raise ModelFileError(f"{path}: its metrics are not a JSON object")
+    n = cfg.network.n_excitatory
+    weights = _check(path, arrays, "weights", np.float32, (N_INPUTS, n), 0.0)
+    theta = _check(path, arrays, "theta", np.float64, (n,), 0.0)
+    delays = _check(path, arrays, "delays", np.uint8, (N_INPUTS, n), 0, delay_steps(cfg) - 1)
+    trained = _check(path, arrays, "examples_trained", np.int64, (), 0)
+    assignments = _check(path, arrays, "assignments", np.int64, (n,), UNASSIGNED, N_CLASSES - 1)
+    rates = _check(path, arrays, "class_rates", np.float64, (n, N_CLASSES), 0.0)
+    stored = {name[len(LINEAR_PREFIX):]: value for name, value in arrays.items() if name.startswith(LINEAR_PREFIX)}
+    try:
+        readout = linear.from_arrays(stored, n, str(path))
+    except linear.LinearReadoutError as exc:
+        raise ModelFileError(str(exc)) from None
+    network = dataclasses.replace(new_network(cfg), weights=weights, theta=theta, delays=delays,
+                                  examples_seen=np.array([int(trained)], np.int64))
+    return Model(path=path, cfg=cfg, network=network, assignments=assignments, class_rates=rates, linear=readout,
+                 metrics=metrics, is_file=True, project_version=_text(path, arrays, "project_version"))

@@ -150,7 +150,7 @@ class SimulationSection:
     dt_ms: float = _spec(0.5, _positive, "time step")
     present_ms: float = _spec(350.0, _up_to(10_000), "presentation time of one example")
     rest_ms: float = _spec(150.0, _count_up_to(10_000), "rest after every presentation, no input")
-    rest: str = _spec("simulate", None, "simulate: the rest is simulated (reference); reset: exact reset to rest, theta decayed", ("simulate", "reset"))
+    rest: str = _spec("simulate", None, "simulate: the rest is simulated (reference); reset: exact reset to rest, theta decayed, depressions still on their way applied as a rest without spikes would", ("simulate", "reset"))
     integrator: str = _spec("exact", None, "exact: exponential decay of conductances and theta, v driven by the conductances at the start of each step; exact-mean: the same, v driven by their means over the step (the continuous model's total synaptic drive); euler: Brian 1's forward Euler", ("exact", "exact-mean", "euler"))
 
 

@@ -58,9 +58,12 @@ V, GE, GI, POST1, POST2 = 0, 1, 2, 3, 4
 # Rows of the inhibitory state array ``inh`` (shape 3 x N) are V, GE, GI as above.
 # Steps since the last spike saturate here ("never fired").
 NEVER = 1 << 30
-# An input trace this small times any learning rate is far below half the smallest
-# float32 step, so it moves no weight: the kernel keeps it as zero.
-NEGLIGIBLE_TRACE = 1e-300
+# A trace or conductance below this moves nothing: an input trace times any learning
+# rate is far below half the smallest float32 weight step, and a conductance times
+# (E - v) far below half a float64 step of v (mV). The kernel keeps such values as zero,
+# which changes no result and spares the slow subnormal arithmetic they would decay
+# into (a decay factor above 1/2 leaves the smallest subnormal where it is, forever).
+NEGLIGIBLE = 1e-300
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -269,8 +272,9 @@ def update_excitatory(p, exc, last, theta, theta_scale, c, fired, arrived, with_
         v_new = membrane_step(v[j], ge * p.drive_ge_e, gi * p.drive_gi_e, p.dt_tau_e, p.v_rest_e,
                               p.e_exc_e, p.e_inh_e)
         v_new = p.v_reset_e if s < p.clamp_steps_e else v_new
-        g_e[j] = ge * p.decay_ge_e
-        g_i[j] = gi * p.decay_gi_e
+        ge, gi = ge * p.decay_ge_e, gi * p.decay_gi_e
+        g_e[j] = ge if ge >= NEGLIGIBLE else 0.0
+        g_i[j] = gi if gi >= NEGLIGIBLE else 0.0
         fire = (s >= p.block_steps_e) & (v_new > p.v_thresh_e + theta[j] * theta_scale)
         v[j] = p.v_reset_e if fire else v_new
         fired[j] = fire
@@ -297,8 +301,9 @@ def update_inhibitory(p, inh, last, c, active, n_active, is_active, fired):
         v_new = membrane_step(vj, ge * p.drive_ge_i, gi * p.drive_gi_i, p.dt_tau_i, p.v_rest_i,
                               p.e_exc_i, p.e_inh_i)
         v_new = p.v_reset_i if refractory else v_new
-        g_e[j] = ge * p.decay_ge_i
-        g_i[j] = gi * p.decay_gi_i
+        ge_next, gi_next = ge * p.decay_ge_i, gi * p.decay_gi_i
+        g_e[j] = ge_next if ge_next >= NEGLIGIBLE else 0.0
+        g_i[j] = gi_next if gi_next >= NEGLIGIBLE else 0.0
         if (not refractory) and v_new > p.v_thresh_i:
             v[j] = p.v_reset_i
             last[j] = c
@@ -531,10 +536,8 @@ def simulate(p, ptr, idx, learn, syn, state, counts):
         if learn:
             x_now, x_prev = x_pre_hist[slot], x_pre_hist[prev]
             for i in range(n_in):
-                # A trace below NEGLIGIBLE_TRACE can change no float32 weight; flushing it
-                # to zero spares every later step slow subnormal arithmetic.
                 x = x_prev[i] * p.decay_pre
-                x_now[i] = x if x >= NEGLIGIBLE_TRACE else 0.0
+                x_now[i] = x if x >= NEGLIGIBLE else 0.0
             if t < p.n_present:
                 for q in range(ptr[t], ptr[t + 1]):
                     x_now[idx[q]] = x_now[idx[q]] + 1.0 if p.trace_increment else 1.0

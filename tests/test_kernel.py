@@ -723,3 +723,19 @@ def test_frozen_responses_block_partition_and_no_learning():
     # no learning: weights and theta untouched
     np.testing.assert_array_equal(net.weights, w0)
     np.testing.assert_array_equal(net.theta, th0)
+
+
+def test_decayed_conductances_reach_zero_not_a_stuck_subnormal():
+    # exp(-dt/tau) > 1/2 leaves the smallest subnormal (4.9e-324) where it is under
+    # round-to-nearest; the kernel keeps values below 1e-300 as zero instead, which
+    # moves no membrane potential (a g this small times (E - v) is far below v's step)
+    p = params()
+    net = Tiny(p, n=2)
+    net.exc[GE] = [5.0, 1e-305]
+    net.exc[GI] = [0.0, 3e-301]
+    net.inh[GE] = [10.4, 0.0]  # makes inhibitory neuron 0 fire, adding 17 to excitatory 1's g_i
+    net.run(p, 0, n_rest=4000)  # 17 exp(-4000 dt / 2 ms) < 1e-300
+    assert np.all(net.exc[GE:GI + 1] == 0.0) and np.all(net.inh[GE:] == 0.0)
+    assert np.float64(4.9e-324) * P0.decay_ge_e == np.float64(4.9e-324)  # the trap avoided
+    # the potentials relaxed exactly as without those conductances' tails
+    assert np.all(np.isfinite(net.exc[V])) and np.all(net.exc[V] < -60.0)

@@ -267,6 +267,12 @@ def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
 
     def report(stage: str, done: int, total: int) -> None:
         call_off_notice()
+        if stage == "linear":  # one step, no bar: say what the pause is
+            if done == 0:
+                for earlier in bars.values():
+                    earlier.close()
+                click.echo("linear: fitting the supervised readout to the labelled images' counts", err=True)
+            return
         bar = bars.get(stage)
         if bar is None:  # started at the first report, so that compiling sets no rate
             for earlier in bars.values():

@@ -219,7 +219,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, brian2_sizes=(100, 40
     """Measure every size (fresh network) and every trained checkpoint in child
     processes, ``rounds`` times each (alternating with revision ``compare`` when given);
     return one row per case with median timings (and ``compare``'s under "baseline")."""
-    cases = [(n, None) for n in sizes] + [(checkpoint_size(path), str(_model_file(path))) for path in trained]
+    cases = [(n, None) for n in sizes] + [(checkpoint_size(path), str(_model_file(path).resolve())) for path in trained]
     with (revision_package(compare) if compare else _no_revision()) as baseline_root:
         rows = []
         for n, model in cases:

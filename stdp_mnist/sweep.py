@@ -238,18 +238,33 @@ def run_point(spec: dict) -> dict:
         return _result(spec, "error", message)
 
 
-def _init_worker(sweep_pid: int) -> None:
+# The sweep process's stop event, in a worker (see _init_worker).
+_WORKER_STOP = None
+
+
+def _init_worker(sweep_pid: int, stop=None) -> None:
+    global _WORKER_STOP
     os.environ["NUMBA_NUM_THREADS"] = "1"
-    threading.Thread(target=_stop_when_orphaned, args=(sweep_pid,), daemon=True).start()
+    _WORKER_STOP = stop
+    threading.Thread(target=_stop_when_orphaned, args=(sweep_pid, stop), daemon=True).start()
 
 
-def _stop_when_orphaned(sweep_pid: int, poll_s: float = 1.0) -> None:
+def _unless_stopped(point_fn: Callable[[dict], dict], spec: dict) -> dict:
+    """Run one point in a worker, unless the sweep was interrupted while it was queued."""
+    if _WORKER_STOP is not None and _WORKER_STOP.is_set():
+        raise RuntimeError("not started: the sweep was interrupted")
+    return point_fn(spec)
+
+
+def _stop_when_orphaned(sweep_pid: int, stop=None, poll_s: float = 1.0) -> None:
     """Stop this worker as Ctrl-C would once the sweep process that started it is gone,
-    e.g. killed by SIGTERM or SIGKILL: an orphan would otherwise train on, and a rerun of
-    the sweep would write into the same run directory beside it. The first SIGTERM makes
-    a training run checkpoint and return; the signal is repeated because the worker,
+    e.g. killed by SIGTERM or SIGKILL, or once it sets ``stop`` (a multiprocessing Event:
+    the sweep process was interrupted, perhaps by a SIGINT sent to it alone): an orphan
+    would otherwise train on, a run already queued would start, and a rerun of the sweep
+    would write into the same run directory beside it. The first SIGTERM makes a
+    training run checkpoint and return; the signal is repeated because the worker,
     idle after that, must still end (training's handler only set a flag)."""
-    while os.getppid() == sweep_pid:
+    while os.getppid() == sweep_pid and not (stop is not None and stop.is_set()):
         time.sleep(poll_s)
     while True:
         os.kill(os.getpid(), signal.SIGTERM)
@@ -292,12 +307,13 @@ def execute(specs: list[dict], executor: str = "local", workers: int | None = No
             # Fresh interpreters (spawn): forking a process whose numba thread pool has
             # started is unsafe. They inherit NUMBA_NUM_THREADS=1, set while they start.
             context = multiprocessing.get_context("spawn")
+            stop = context.Event()
             with ProcessPoolExecutor(max_workers=min(n, len(specs)) or 1, mp_context=context,
-                                     initializer=_init_worker, initargs=(os.getpid(),)) as pool:
+                                     initializer=_init_worker, initargs=(os.getpid(), stop)) as pool:
                 saved = os.environ.get("NUMBA_NUM_THREADS")
                 os.environ["NUMBA_NUM_THREADS"] = "1"
                 try:
-                    futures = {pool.submit(point_fn, spec): i for i, spec in enumerate(specs)}
+                    futures = {pool.submit(_unless_stopped, point_fn, spec): i for i, spec in enumerate(specs)}
                 finally:
                     if saved is None:
                         os.environ.pop("NUMBA_NUM_THREADS", None)
@@ -311,7 +327,8 @@ def execute(specs: list[dict], executor: str = "local", workers: int | None = No
                         except Exception as exc:  # noqa: BLE001 - e.g. a worker that died
                             results[i] = failed(i, exc)
                         notify(results[i])
-                except BaseException:
+                except BaseException:  # interrupted: the workers checkpoint and end
+                    stop.set()
                     pool.shutdown(wait=True, cancel_futures=True)
                     raise
         elif executor.startswith("dask://"):

@@ -5,6 +5,7 @@ Tiny networks on synthetic IDX files; no MNIST."""
 
 import csv
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -256,3 +257,51 @@ def test_worker_stops_when_its_sweep_process_is_gone(tmp_path, task):
     while _running(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _running(worker), "the worker outlived its sweep process"
+
+
+INTERRUPTED_SWEEP = """
+import os, signal, threading, time
+from stdp_mnist.sweep import execute
+
+
+def train_until_signalled(spec):
+    # Like training: SIGTERM only sets a flag; the run then checkpoints and returns.
+    with open(os.environ["WORKER_PID_FILE"], "a") as fh:
+        fh.write(f"{os.getpid()}\\n")
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    raise RuntimeError("interrupted")
+
+
+if __name__ == "__main__":
+    specs = [{"name": f"run{k}", "run_dir": os.environ["OUT"] + f"/run{k}"} for k in range(4)]
+    execute(specs, "local", 1, point_fn=train_until_signalled)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_sigint_to_the_sweep_process_alone_stops_its_workers(tmp_path):
+    # A SIGINT sent to the sweep process only (not a terminal's Ctrl-C, which reaches the
+    # workers too): the running run stops (checkpoints), the queued ones never start,
+    # and the sweep process ends instead of waiting for them.
+    script = tmp_path / "interrupted_sweep.py"
+    script.write_text(INTERRUPTED_SWEEP)
+    pid_file = tmp_path / "workers.pid"
+    sweep = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "WORKER_PID_FILE": str(pid_file), "OUT": str(tmp_path)})
+    deadline = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker = int(pid_file.read_text().split()[0])
+    sweep.send_signal(signal.SIGINT)
+    assert sweep.wait(timeout=15) != 0
+    deadline = time.monotonic() + 10
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(worker), "the worker outlived its interrupted sweep"
+    assert len(pid_file.read_text().split()) == 1, "a queued run started after the interrupt"

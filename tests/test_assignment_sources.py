@@ -1,27 +1,16 @@
 """scripts/assignment_sources.py on a tiny trained run: its train row reproduces the
 evaluation, and every source scores the same test responses."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from script_loader import load_script
 from test_cli import config_file, data_dir, invoke, no_md5  # noqa: F401 - fixtures
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "assignment_sources.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("assignment_sources", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_score_assigns_by_the_given_labels():
-    script = load_script()
+    script = load_script("assignment_sources")
     # neuron 0 answers class 3, neuron 1 class 5; the test examples are one of each
     assign_counts = np.array([[4, 0], [0, 2], [3, 1]], np.int32)
     test_counts = np.array([[5, 0], [0, 5]], np.int32)
@@ -34,7 +23,7 @@ def test_rows_of_a_trained_run(tmp_path, data_dir, no_md5, config_file):  # noqa
     run = tmp_path / "run"
     result = invoke("train", "--config", config_file, "--run-dir", run, "--evaluate")
     assert result.exit_code == 0, result.output
-    rows = list(load_script().run_rows(run))
+    rows = list(load_script("assignment_sources").run_rows(run))
     names = [name for name, _, _ in rows]
     assert names == ["train-40", "train-40", "test-20 (test labels leak)"]
     assert rows[0][1] == json.loads((run / "metrics.json").read_text())["accuracy_all"]

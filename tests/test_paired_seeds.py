@@ -1,21 +1,15 @@
 """scripts/paired_seeds.py: per-seed differences, their mean and standard error, by hand."""
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "paired_seeds.py"
+from script_loader import load_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("paired_seeds", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("paired_seeds")
 
 
 def write_summary(path, accuracies, run_dirs=None):

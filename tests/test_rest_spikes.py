@@ -2,21 +2,15 @@
 'presentation' for the rest changes nothing in the dynamics, so its counts equal a
 frozen run's."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
+from script_loader import load_script
 
 from stdp_mnist import kernel, network
 from stdp_mnist.config import Config
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "rest_spikes.py"
-
 
 def test_measure_matches_a_frozen_block():
-    spec = importlib.util.spec_from_file_location("rest_spikes", SCRIPT)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("rest_spikes")
     cfg = Config().replace(network={"n_excitatory": 12}, input={"intensity": 4.0})
     net = network.new_network(cfg)
     gen = np.random.default_rng(3)

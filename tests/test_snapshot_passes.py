@@ -1,18 +1,7 @@
 """scripts/snapshot_passes.py copies a run exactly at each pass end, whole or not at all."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
-
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "snapshot_passes.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("snapshot_passes", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from script_loader import load_script
 
 
 def checkpoint(run, seen):
@@ -20,7 +9,7 @@ def checkpoint(run, seen):
 
 
 def test_copies_at_pass_ends_and_reports_a_missed_one(tmp_path):
-    script = load_script()
+    script = load_script("snapshot_passes")
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.toml").write_text("# the run's files travel with it\n")

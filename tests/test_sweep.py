@@ -205,14 +205,12 @@ def test_summary_shows_paths_relative_to_the_working_directory(tmp_path, monkeyp
     assert _shown(outside) == str(outside)
 
 
-ORPHANING_SWEEP = """
-import multiprocessing, os, signal, threading, time
-from concurrent.futures import ProcessPoolExecutor
-from stdp_mnist.sweep import _init_worker
+# A task that runs like training: SIGTERM only sets a flag; the run then checkpoints and returns.
+TRAIN_UNTIL_SIGNALLED = """
+import os, signal, threading, time
 
 
 def train_until_signalled():
-    # Like training: SIGTERM only sets a flag; the run then checkpoints and returns.
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -220,6 +218,12 @@ def train_until_signalled():
             time.sleep(0.05)
     finally:
         signal.signal(signal.SIGTERM, previous)
+"""
+
+ORPHANING_SWEEP = TRAIN_UNTIL_SIGNALLED + """
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from stdp_mnist.sweep import _init_worker
 
 
 if __name__ == "__main__":
@@ -259,28 +263,20 @@ def test_worker_stops_when_its_sweep_process_is_gone(tmp_path, task):
     assert not _running(worker), "the worker outlived its sweep process"
 
 
-INTERRUPTED_SWEEP = """
-import os, signal, threading, time
+INTERRUPTED_SWEEP = TRAIN_UNTIL_SIGNALLED + """
 from stdp_mnist.sweep import execute
 
 
-def train_until_signalled(spec):
-    # Like training: SIGTERM only sets a flag; the run then checkpoints and returns.
+def run_point(spec):
     with open(os.environ["WORKER_PID_FILE"], "a") as fh:
         fh.write(f"{os.getpid()}\\n")
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.is_set():
-            time.sleep(0.05)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    train_until_signalled()
     raise RuntimeError("interrupted")
 
 
 if __name__ == "__main__":
     specs = [{"name": f"run{k}", "run_dir": os.environ["OUT"] + f"/run{k}"} for k in range(4)]
-    execute(specs, "local", 1, point_fn=train_until_signalled)
+    execute(specs, "local", 1, point_fn=run_point)
 """
 
 

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -113,9 +113,7 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
 
 def checkpoint_size(path: str | Path) -> int:
     """Excitatory neurons of a model.npz (or of a run directory's), checked readable."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "model.npz"
+    path = _model_file(path)
     try:
         with np.load(path, allow_pickle=False) as data:
             missing = [name for name in CHECKPOINT_ARRAYS if name not in data.files]
@@ -220,7 +218,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, brian2_sizes=(100, 40
     processes, ``rounds`` times each (alternating with revision ``compare`` when given);
     return one row per case with median timings (and ``compare``'s under "baseline")."""
     cases = [(n, None) for n in sizes] + [(checkpoint_size(path), str(_model_file(path).resolve())) for path in trained]
-    with (revision_package(compare) if compare else _no_revision()) as baseline_root:
+    with (revision_package(compare) if compare else nullcontext()) as baseline_root:
         rows = []
         for n, model in cases:
             k = _examples_for(n, scale)
@@ -239,11 +237,6 @@ def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, brian2_sizes=(100, 40
                 row["brian2"] = _brian2_row(n, max(3, k // 40)) or "not installed"
             rows.append(row)
     return rows
-
-
-@contextmanager
-def _no_revision():
-    yield None
 
 
 def _model_file(path: str | Path) -> Path:

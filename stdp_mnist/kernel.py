@@ -331,6 +331,17 @@ def collect_fired(flags, fired):
 
 
 @njit(cache=True, error_model="numpy")
+def add_to_list(j, items, listed, n_items):
+    """Append neuron j to the ``n_items`` listed in ``items`` unless ``listed[j]`` says it
+    is there already; returns the new count."""
+    if not listed[j]:
+        listed[j] = True
+        items[n_items] = j
+        n_items += 1
+    return n_items
+
+
+@njit(cache=True, error_model="numpy")
 def inhibit_all_but(g_i, weight, fired, n_fired):
     """Lateral inhibition: each of the ``n_fired`` neurons in ``fired`` adds ``weight``
     to g_i of every excitatory neuron but its own partner (the same index)."""
@@ -483,9 +494,7 @@ def simulate(p, ptr, idx, learn, syn, state, counts):
     if depress:
         for j in range(n):
             if post1[j] >= negligible_post1:
-                traced[n_traced] = j
-                is_traced[j] = True
-                n_traced += 1
+                n_traced = add_to_list(j, traced, is_traced, n_traced)
     last_emission = c0 - 1  # pending may hold input of the previous call's last steps
     total = 0
     for t in range(n_steps):
@@ -523,10 +532,7 @@ def simulate(p, ptr, idx, learn, syn, state, counts):
             for q in range(n_fired_e):
                 j = fired_e[q]
                 inh[GE, j] += p.w_exc_to_inh
-                if not inh_is_active[j]:
-                    inh_is_active[j] = True
-                    inh_active[n_inh_active] = j
-                    n_inh_active += 1
+                n_inh_active = add_to_list(j, inh_active, inh_is_active, n_inh_active)
         inhibit_all_but(exc[GI], p.w_inh_to_exc, fired_i, n_fired_i)
         if t < p.n_present:
             for q in range(n_fired_e):
@@ -551,10 +557,7 @@ def simulate(p, ptr, idx, learn, syn, state, counts):
                                                (new_post1 - post1[j]) * post1_scale, ahead, p.w_max)
                 post1[j] = new_post1
                 post2[j] = post2[j] + 1.0 / post2_scale if p.trace_increment else 1.0 / post2_scale
-                if not is_traced[j]:
-                    traced[n_traced] = j
-                    is_traced[j] = True
-                    n_traced += 1
+                n_traced = add_to_list(j, traced, is_traced, n_traced)
             if post1_scale < 1e-100 or post2_scale < 1e-100:  # keep 1 / scale finite on long rests
                 for j in range(n):
                     post1[j] *= post1_scale

@@ -1,0 +1,114 @@
+"""Print a long training run's per-pass curve as a markdown table.
+
+    python scripts/pass_curve.py RUN_DIR
+
+One row per finished pass of RUN_DIR (from its metrics.jsonl): the training wall time
+of the pass as recorded (s), the median milliseconds per training example over the
+pass's log entries, spikes per training example (mean over the pass), mean theta (mV)
+at the pass end, and the accuracies of `RUN_DIR-passK` (the copies
+scripts/snapshot_passes.py makes) where that copy has been evaluated. Ends with the
+time the remaining passes need at the median speed of the last pass (the one in
+progress when none has finished). The recorded wall time counts any time the run was
+paused (kill -STOP) or shared its core; the median of the per-entry speeds is what a
+long stretch of unpaused training costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+from stdp_mnist.data import count_training_images
+from stdp_mnist.rundir import EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_jsonl, read_run_config
+
+ACCURACY_KEYS = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
+
+
+def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
+    """Per finished pass: examples, wall s, median s per example, spikes per example,
+    theta at the end.
+
+    ``history`` is metrics.jsonl: each entry covers the examples since the previous
+    one (``spikes_per_example`` is their mean) and ``wall_s`` is cumulative. A pass is
+    finished when an entry stands exactly at its end (training logs one there)."""
+    rows = []
+    start_seen, start_wall = 0, 0.0
+    spikes, speeds = 0.0, []
+    previous_seen, previous_wall = 0, 0.0
+    for entry in history:
+        seen, wall = entry["examples_seen"], entry["wall_s"]
+        spikes += entry["spikes_per_example"] * (seen - previous_seen)
+        if seen > previous_seen:
+            speeds.append((wall - previous_wall) / (seen - previous_seen))
+        previous_seen, previous_wall = seen, wall
+        if seen % per_pass == 0 and seen > start_seen:
+            rows.append({
+                "pass": seen // per_pass,
+                "examples": seen - start_seen,
+                "wall_s": wall - start_wall,
+                "median_s_per_example": statistics.median(speeds),
+                "spikes_per_example": spikes / (seen - start_seen),
+                "mean_theta_mv": entry["mean_theta_mv"],
+            })
+            start_seen, start_wall, spikes, speeds = seen, wall, 0.0, []
+    return rows
+
+
+def current_speed(history: list[dict], per_pass: int) -> float | None:
+    """Median s per example over the log entries of the pass in progress (None: none)."""
+    pass_start = (history[-1]["examples_seen"] - 1) // per_pass * per_pass if history else 0
+    speeds = [(b["wall_s"] - a["wall_s"]) / (b["examples_seen"] - a["examples_seen"])
+              for a, b in zip(history, history[1:]) if a["examples_seen"] >= pass_start]
+    return statistics.median(speeds) if speeds else None
+
+
+def remaining_s(history: list[dict], rows: list[dict], per_pass: int, passes: int) -> float | None:
+    """Seconds the passes not yet trained need at the last measured speed (None: no data)."""
+    s_per_example = rows[-1]["median_s_per_example"] if rows else current_speed(history, per_pass)
+    if s_per_example is None:
+        return None
+    return (passes * per_pass - history[-1]["examples_seen"]) * s_per_example
+
+
+def pass_accuracies(run_dir: Path, k: int) -> dict:
+    """The evaluated accuracies of the copy of pass k ({} when not evaluated)."""
+    metrics = run_dir.with_name(f"{run_dir.name}-pass{k}") / EVAL_METRICS_FILE
+    if not metrics.is_file():
+        return {}
+    values = json.loads(metrics.read_text())
+    return {key: values[key] for key in ACCURACY_KEYS if key in values}
+
+
+def table(run_dir: Path) -> str:
+    cfg = read_run_config(run_dir)
+    per_pass = count_training_images(cfg)
+    if per_pass is None:
+        raise SystemExit(f"{run_dir}: its training data is not found (run stdp-mnist download)")
+    history = read_jsonl(run_dir / TRAIN_METRICS_FILE)
+    rows = pass_rows(history, per_pass)
+    lines = ["| pass | wall s | median ms/example | spikes/example | theta mV | accuracy_all | accuracy_proportion"
+             " | accuracy_linear |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        acc = pass_accuracies(run_dir, row["pass"])
+        cells = [f"{acc[key]:.4f}" if key in acc else "-" for key in ACCURACY_KEYS]
+        lines.append(f"| {row['pass']} | {row['wall_s']:.0f} | {1000 * row['median_s_per_example']:.1f} | "
+                     f"{row['spikes_per_example']:.1f} | {row['mean_theta_mv']:.2f} | " + " | ".join(cells) + " |")
+    seen = history[-1]["examples_seen"] if history else 0
+    left = remaining_s(history, rows, per_pass, cfg.training.passes)
+    lines.append("")
+    lines.append(f"{seen:,} of {cfg.training.passes * per_pass:,} examples trained"
+                 + (f"; the rest needs about {left / 3600:.1f} h at the last pass's median speed"
+                    if left is not None else ""))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    print(table(parser.parse_args(argv).run_dir))
+
+
+if __name__ == "__main__":
+    main()

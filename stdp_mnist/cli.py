@@ -29,7 +29,7 @@ from .linear import LinearReadoutError
 from .model_file import ModelFileError, open_model
 from .network import CheckpointError, load_network
 from .predict import ImageError
-from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError,
+from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError,
                      check_new_run_dir, read_jsonl, read_run_config, run_dir_lock)
 from .training import NumericalError, Progress, TrainingInterrupted, total_examples, train
 
@@ -282,15 +282,23 @@ def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
             return
         bar.show(done, f"{done}/{total} images, {bar.rate(done):.0f} images/s")
 
+    interrupted = False
     try:
         with _compile_notice() as call_off_notice:
             if model is None:
-                metrics = evaluate(run_dir, data, report, cfg)
+                metrics = evaluate(run_dir, data, report, cfg, log=lambda line: click.echo(line, err=True))
             else:
                 metrics, _, _ = evaluate_network(cfg, model.network, data, report)
+    except (_Interrupted, KeyboardInterrupt):
+        if model is not None:
+            raise
+        interrupted = True
     finally:
         for bar in bars.values():
             bar.close()
+    if interrupted:
+        _fail(f"interrupted; the finished responses are kept in {Path(run_dir) / EVAL_PARTIAL_DIR}, and the same "
+              "evaluate continues from them", 130)
     click.echo(f"accuracy (all):        {metrics['accuracy_all']:.4f}")
     click.echo(f"accuracy (proportion): {metrics['accuracy_proportion']:.4f}")
     capped = " (stopped at the iteration limit)" if metrics["linear_iterations"] >= metrics["linear_max_iterations"] else ""

@@ -5,12 +5,17 @@ readout (``linear``) trained on the same labelled images' spike counts.
 Frozen runs are cut into blocks of ``evaluation.block_size`` examples; each block
 starts at rest with a random stream derived from (seed, stage, block index) and the
 blocks run in parallel on all cores, so results do not depend on the core count.
+Because blocks are independent, the responses finished so far are kept on disk as
+they come (``ResponseStore``), and an interrupted evaluation continues from them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import threading
+import zipfile
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -23,7 +28,8 @@ from .config import Config
 from .data import Mnist
 from .network import STREAM_ASSIGN, STREAM_TEST, Network, kernel_params, load_network, random_seed, steps
 from .atomic import atomic_open
-from .rundir import ASSIGNMENTS_FILE, EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, read_run_config, write_atomic
+from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, LINEAR_FILE, MODEL_FILE, read_npz,
+                     read_run_config, write_atomic)
 
 # progress(stage, examples_done, examples_total)
 EvalProgress = Callable[[str, int, int], None]
@@ -55,14 +61,18 @@ def call_heeding_signals(call: Callable[[], None], poll: Callable[[], None] = la
 
 def frozen_counts(cfg: Config, network: Network, images: np.ndarray, stream: int,
                   blocks_per_call: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+                  progress: Callable[[int], None] | None = None,
+                  start: int = 0) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Yield (first example index, spike counts K x N, retries K) of frozen runs over
-    ``images``, a few blocks per kernel call (one per core by default); ``progress(k)``
-    hears every POLL_SECONDS how many of ``images`` are done."""
+    ``images`` from example ``start`` (a multiple of the block size) on, a few blocks
+    per kernel call (one per core by default); ``progress(k)`` hears every
+    POLL_SECONDS how many of ``images`` are done."""
     params = kernel_params(cfg, frozen=True)
     size = cfg.evaluation.block_size
+    if start % size:
+        raise ValueError(f"frozen runs start at a block boundary, not at example {start}")
     per_call = (blocks_per_call or numba.get_num_threads()) * size
-    for first in range(0, len(images), per_call):
+    for first in range(start, len(images), per_call):
         chunk = np.ascontiguousarray(images[first:first + per_call])
         first_block = first // size
         n_blocks = (len(chunk) + size - 1) // size
@@ -87,27 +97,123 @@ def count_dtype(cfg: Config) -> type:
     return np.uint16 if steps(cfg.simulation.present_ms, cfg.simulation.dt_ms) <= np.iinfo(np.uint16).max else np.int32
 
 
-def evaluate_network(cfg: Config, network: Network, data: Mnist,
-                     progress: EvalProgress | None = None) -> tuple[dict, dict[str, np.ndarray], linear.LinearReadout]:
+class ResponseStore:
+    """The frozen responses (spike counts and retries) of one evaluation, kept on disk
+    one kernel call's chunk at a time, so that an interrupted evaluation continues
+    where it stopped instead of starting again (an hour at 6,400 neurons).
+
+    ``key`` names what the responses depend on (the model file's bytes and every
+    setting but the linear readout's); a directory holding another key's responses is
+    emptied. Chunk files are read as untrusted: the first one that is unreadable or
+    inconsistent is deleted with everything after it, and recomputed."""
+
+    KEY_FILE = "key.txt"
+
+    def __init__(self, directory: Path, key: str, log: Callable[[str], None] = lambda _: None):
+        self.directory = Path(directory)
+        self.log = log
+        key_path = self.directory / self.KEY_FILE
+        try:
+            stored = key_path.read_text().strip() if key_path.is_file() else None
+        except (OSError, UnicodeDecodeError):
+            stored = ""
+        if stored is not None and stored != key:
+            log(f"{self.directory}: responses of another model or settings; discarded")
+        if stored != key:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            write_atomic(key_path, key + "\n")
+
+    @staticmethod
+    def key_for(model_path: Path, cfg: Config) -> str:
+        """sha256 of the model file's bytes and the settings the responses depend on."""
+        settings = cfg.to_dict()
+        settings["evaluation"] = {k: v for k, v in settings["evaluation"].items() if not k.startswith("linear_")}
+        digest = hashlib.sha256(Path(model_path).read_bytes())
+        digest.update(json.dumps(settings, sort_keys=True).encode())
+        return digest.hexdigest()
+
+    def _chunk(self, stage: str, first: int) -> Path:
+        return self.directory / f"{stage}-{first:07d}.npz"
+
+    def load(self, stage: str, counts: np.ndarray, retries: np.ndarray, block_size: int) -> int:
+        """Fill the first rows of ``counts`` and ``retries`` from the kept chunks of
+        ``stage``; returns how many examples they cover (a multiple of the block size,
+        or all of them)."""
+        total, width = counts.shape
+        done = 0
+        used = set()
+        while done < total and self._chunk(stage, done).is_file():
+            try:
+                arrays = read_npz(self._chunk(stage, done))
+                chunk_counts, chunk_retries = arrays["counts"], arrays["retries"]
+                size = len(chunk_counts)
+                whole = 0 < size <= total - done and (size % block_size == 0 or done + size == total)
+                if not (whole and chunk_counts.shape == (size, width) and chunk_counts.dtype == counts.dtype
+                        and chunk_retries.shape == (size,) and chunk_retries.dtype == np.int64
+                        and (chunk_retries >= 0).all()):
+                    raise ValueError("not a chunk of this evaluation")
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+                self.log(f"{self._chunk(stage, done)}: unreadable ({exc}); recomputing from there")
+                break
+            counts[done:done + size] = chunk_counts
+            retries[done:done + size] = chunk_retries
+            used.add(self._chunk(stage, done).name)
+            done += size
+        for stale in self.directory.glob(f"{stage}-*.npz"):  # whatever the prefix did not use
+            if stale.name not in used:
+                stale.unlink(missing_ok=True)
+        if done:
+            self.log(f"{stage}: {done:,} of {total:,} images' responses kept from an interrupted evaluation")
+        return done
+
+    def save(self, stage: str, first: int, counts: np.ndarray, retries: np.ndarray) -> None:
+        with atomic_open(self._chunk(stage, first)) as fh:
+            np.savez(fh, counts=counts, retries=retries)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def stage_responses(cfg: Config, network: Network, images: np.ndarray, stream: int, stage: str,
+                    notify: EvalProgress, store: ResponseStore | None) -> tuple[np.ndarray, np.ndarray]:
+    """Spike counts (examples x N, count_dtype) and retries of the frozen runs over
+    ``images``: the kept ones from ``store``, the rest computed (and kept as they come)."""
+    counts = np.empty((len(images), network.n_excitatory), count_dtype(cfg))
+    retries = np.empty(len(images), np.int64)
+    done = store.load(stage, counts, retries, cfg.evaluation.block_size) if store else 0
+    for first, chunk_counts, chunk_retries in frozen_counts(cfg, network, images, stream, start=done,
+                                                            progress=lambda k: notify(stage, k, len(images))):
+        end = first + len(chunk_counts)
+        counts[first:end] = chunk_counts
+        retries[first:end] = chunk_retries
+        if store:
+            store.save(stage, first, counts[first:end], chunk_retries)
+        notify(stage, end, len(images))
+    return counts, retries
+
+
+def evaluate_network(cfg: Config, network: Network, data: Mnist, progress: EvalProgress | None = None,
+                     store: ResponseStore | None = None) -> tuple[dict, dict[str, np.ndarray], linear.LinearReadout]:
     """Assign and test a trained network; returns (metrics, assignment arrays, the
-    linear readout fitted on the labelled images' counts)."""
+    linear readout fitted on the labelled images' counts). With a ``store``, frozen
+    responses are kept there as they come and taken from there when already kept."""
     ev = cfg.evaluation
     n_assign = min(ev.n_assign, len(data.train_images))
     n_test = min(ev.n_test, len(data.test_images))
     notify = progress or (lambda *_: None)
 
     t0 = time.perf_counter()
-    sums = np.zeros((network.n_excitatory, readout.N_CLASSES))
-    assign_spikes = assign_boosts = 0
     labels = data.train_labels[:n_assign]
-    train_counts = np.empty((n_assign, network.n_excitatory), count_dtype(cfg))
-    for first, counts, retries in frozen_counts(cfg, network, data.train_images[:n_assign], STREAM_ASSIGN,
-                                                progress=lambda done: notify("assign", done, n_assign)):
-        sums += readout.class_spike_sums(counts, labels[first:first + len(counts)])
-        train_counts[first:first + len(counts)] = counts
-        assign_spikes += int(counts.sum())
-        assign_boosts += int(retries.sum())
-        notify("assign", first + len(counts), n_assign)
+    train_counts, retries = stage_responses(cfg, network, data.train_images[:n_assign], STREAM_ASSIGN, "assign",
+                                            notify, store)
+    sums = np.zeros((network.n_excitatory, readout.N_CLASSES))
+    assign_spikes = 0
+    for first in range(0, n_assign, ev.block_size):  # in slices: no examples x N temporaries
+        part = slice(first, first + ev.block_size)
+        sums += readout.class_spike_sums(train_counts[part], labels[part])
+        assign_spikes += int(train_counts[part].sum(dtype=np.int64))
+    assign_boosts = int(retries.sum())
     class_sizes = np.bincount(labels, minlength=readout.N_CLASSES)
     rates = readout.class_rates(sums, class_sizes)
     assignments = readout.assign_classes(rates)
@@ -121,18 +227,20 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist,
     linear_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    test_counts, retries = stage_responses(cfg, network, data.test_images[:n_test], STREAM_TEST, "test", notify,
+                                           store)
     pred_all = np.empty(n_test, np.int64)
     pred_prop = np.empty(n_test, np.int64)
     pred_linear = np.empty(n_test, np.int64)
-    test_spikes = test_boosts = 0
-    for first, counts, retries in frozen_counts(cfg, network, data.test_images[:n_test], STREAM_TEST,
-                                                progress=lambda done: notify("test", done, n_test)):
-        pred_all[first:first + len(counts)] = readout.predict_all(counts, assignments)
-        pred_prop[first:first + len(counts)] = readout.predict_proportion(counts, assignments, rates)
-        pred_linear[first:first + len(counts)] = linear_readout.predict(counts)
-        test_spikes += int(counts.sum())
-        test_boosts += int(retries.sum())
-        notify("test", first + len(counts), n_test)
+    test_spikes = 0
+    for first in range(0, n_test, ev.block_size):
+        part = slice(first, first + ev.block_size)
+        counts = test_counts[part]
+        pred_all[part] = readout.predict_all(counts, assignments)
+        pred_prop[part] = readout.predict_proportion(counts, assignments, rates)
+        pred_linear[part] = linear_readout.predict(counts)
+        test_spikes += int(counts.sum(dtype=np.int64))
+    test_boosts = int(retries.sum())
     test_s = time.perf_counter() - t0
 
     truth = data.test_labels[:n_test]
@@ -169,16 +277,20 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist,
 
 
 def evaluate(run_dir: str | Path, data: Mnist, progress: EvalProgress | None = None,
-             cfg: Config | None = None) -> dict:
+             cfg: Config | None = None, log: Callable[[str], None] = lambda _: None) -> dict:
     """Evaluate a trained run directory (with its own config unless ``cfg`` is given,
     e.g. with other evaluation settings); writes metrics.json, assignments.npz and the
-    linear readout (linear.npz) there."""
+    linear readout (linear.npz) there. The frozen responses are kept in
+    ``evaluate-partial/`` as they come, so an interrupted evaluation continues from
+    them; the directory is removed once the evaluation is written."""
     run_dir = Path(run_dir)
     cfg = cfg or read_run_config(run_dir)
     network = load_network(run_dir / MODEL_FILE, cfg)
-    metrics, arrays, linear_readout = evaluate_network(cfg, network, data, progress)
+    store = ResponseStore(run_dir / EVAL_PARTIAL_DIR, ResponseStore.key_for(run_dir / MODEL_FILE, cfg), log)
+    metrics, arrays, linear_readout = evaluate_network(cfg, network, data, progress, store)
     write_atomic(run_dir / EVAL_METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
     with atomic_open(run_dir / ASSIGNMENTS_FILE) as fh:
         np.savez(fh, **arrays)
     linear.save(linear_readout, run_dir / LINEAR_FILE)
+    store.remove()
     return metrics

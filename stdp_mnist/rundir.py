@@ -8,6 +8,8 @@ Layout of a run directory::
     metrics.json     the evaluation's results
     assignments.npz  neuron classes and per-class rates from the evaluation
     linear.npz       the evaluation's supervised linear readout (stdp_mnist.linear)
+    evaluate-partial/  an interrupted evaluation's finished frozen responses, from
+                     which the next evaluate continues (removed when one completes)
     figures/         PNG figures drawn after training and evaluation (stdp_mnist.figures)
     .lock            held (flock) by the one process writing the run; holds its pid
 
@@ -38,11 +40,12 @@ TRAIN_METRICS_FILE = "metrics.jsonl"
 EVAL_METRICS_FILE = "metrics.json"
 ASSIGNMENTS_FILE = "assignments.npz"
 LINEAR_FILE = "linear.npz"
+EVAL_PARTIAL_DIR = "evaluate-partial"
 FIGURES_DIR = "figures"
 LOCK_FILE = ".lock"
 # What a new run replaces in a run directory (the lock file stays).
 RUN_FILES = (CONFIG_FILE, MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE, LINEAR_FILE,
-             FIGURES_DIR)
+             EVAL_PARTIAL_DIR, FIGURES_DIR)
 
 
 class RunDirError(Exception):

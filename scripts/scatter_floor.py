@@ -17,11 +17,11 @@ Prints the best of ``--rounds`` per case. Stop other work on the machine first.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 from numba import njit
 
+from stdp_mnist.bench import best_and_median_s
 from stdp_mnist.kernel import emit
 
 RING = 20  # 10 ms of delays at dt = 0.5 ms
@@ -44,14 +44,9 @@ def numpy_add(weights, pending, spikes):
         row += weights[i]
 
 
-def best_ns_per_event(run, events, rounds):
-    run()  # compile / warm the caches
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e9 / events
+def ns_per_event(run, events, rounds):
+    """Best time of ``rounds`` calls of ``run`` per synapse event (ns)."""
+    return best_and_median_s(run, rounds)[0] * 1e9 / events
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,9 +65,9 @@ def main(argv: list[str] | None = None) -> None:
         spikes = rng.integers(0, 784, args.spikes)
         pending = np.zeros((RING, n), np.float32)
         events = args.spikes * n
-        kernel = best_ns_per_event(lambda: deliver(weights, delays, pending, spikes), events, args.rounds)
-        one_row = best_ns_per_event(lambda: deliver(weights, no_delays, pending, spikes), events, args.rounds)
-        floor = best_ns_per_event(lambda: numpy_add(weights, pending, spikes), events, args.rounds)
+        kernel = ns_per_event(lambda: deliver(weights, delays, pending, spikes), events, args.rounds)
+        one_row = ns_per_event(lambda: deliver(weights, no_delays, pending, spikes), events, args.rounds)
+        floor = ns_per_event(lambda: numpy_add(weights, pending, spikes), events, args.rounds)
         print(f"| {n} | {kernel:.2f} | {one_row:.2f} | {floor:.2f} | {kernel * events / 1e6:.1f} |")
 
 

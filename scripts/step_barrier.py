@@ -13,11 +13,12 @@ Run it on an otherwise idle machine, then beside a busy core, to see both cases.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numba
 import numpy as np
 from numba import njit, prange
+
+from stdp_mnist.bench import best_and_median_s
 
 
 @njit(parallel=True, cache=True)
@@ -34,25 +35,14 @@ def serial_steps(out, steps):
             out[k] += s
 
 
-def us_per_step(run, steps, rounds):
-    """(best, median) microseconds per step over ``rounds`` timed runs."""
-    run()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return 1e6 * min(times) / steps, 1e6 * float(np.median(times)) / steps
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=7000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     out = np.zeros(numba.get_num_threads())
-    parallel = us_per_step(lambda: parallel_steps(out, args.steps), args.steps, args.rounds)
-    serial = us_per_step(lambda: serial_steps(out, args.steps), args.steps, args.rounds)
+    parallel = [1e6 * s / args.steps for s in best_and_median_s(lambda: parallel_steps(out, args.steps), args.rounds)]
+    serial = [1e6 * s / args.steps for s in best_and_median_s(lambda: serial_steps(out, args.steps), args.rounds)]
     print(f"threads {numba.get_num_threads()} ({numba.threading_layer()}): parallel region per step "
           f"best {parallel[0]:.2f} us, median {parallel[1]:.2f} us; serial loop per step best {serial[0]:.3f} us")
 

@@ -15,11 +15,11 @@ left out, so the speed-up shown is an upper bound for a full split.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 from numba import njit, prange
 
+from stdp_mnist.bench import best_and_median_s
 from stdp_mnist.kernel import emit
 
 RING, STEPS, PRESENT_STEPS, SPIKES_PER_STEP = 20, 1000, 700, 2.3
@@ -54,16 +54,6 @@ def two_cores(weights, delays, pending, ptr, idx, v):
             neuron_and_scatter(weights, delays, pending, ptr, idx, v, t, h * half, (h + 1) * half)
 
 
-def timed(run, rounds):
-    run()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times), 1e3 * float(np.median(times))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--neurons", type=int, default=6400)
@@ -82,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
         pending, v = np.zeros((RING, n), np.float32), np.full(n, -65.0)
         kernel(weights, delays, pending, ptr, idx, v)
         finals[name] = v.copy()
-        results[name] = timed(lambda: kernel(weights, delays, pending, ptr, idx, v), args.rounds)
+        results[name] = [1e3 * s for s in best_and_median_s(lambda: kernel(weights, delays, pending, ptr, idx, v),
+                                                            args.rounds)]
     assert np.array_equal(finals["one core"], finals["two cores"]), "the split changed the results"
     for name, (best, median) in results.items():
         print(f"N={n} {name}: best {best:.2f} ms, median {median:.2f} ms per example")

@@ -42,6 +42,18 @@ class BenchmarkError(Exception):
     """A benchmark that cannot run: a bad checkpoint or revision, or a failed child (its last line of stderr)."""
 
 
+def best_and_median_s(run, rounds: int) -> tuple[float, float]:
+    """Call ``run()`` once to compile and warm the caches, then time ``rounds`` calls:
+    (best, median) seconds. For the microbenchmarks under scripts/."""
+    run()
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
 def _examples_for(n: int, scale: float) -> int:
     base = EXAMPLES.get(n, max(8, int(40000 / n)))
     return max(4, int(base * scale))

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from stdp_mnist.config import load_config
+from stdp_mnist.readout import PAPER_ACCURACY
 from stdp_mnist.rundir import CONFIG_FILE, EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_jsonl
 
-PAPER = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}
 
 
 def rows(runs_dir: Path):
@@ -29,7 +29,7 @@ def rows(runs_dir: Path):
         eval_s = metrics["assign_wall_s"] + metrics.get("linear_fit_wall_s", 0.0) + metrics["test_wall_s"]
         linear = f"{metrics['accuracy_linear']:.4f}" if "accuracy_linear" in metrics else "-"
         n = cfg.network.n_excitatory
-        paper = f"{PAPER[n]:.3f}" if n in PAPER and metrics["n_assign"] == 60000 else "-"
+        paper = f"{PAPER_ACCURACY[n]:.3f}" if n in PAPER_ACCURACY and metrics["n_assign"] == 60000 else "-"
         yield (f"| {run.name} | {n} | {cfg.training.passes} | {metrics['examples_trained']} | {cfg.run.seed} "
                f"| {metrics['accuracy_all']:.4f} | {metrics['accuracy_proportion']:.4f} | {linear} | {paper} "
                f"| {metrics['n_assign']} | {train_s / 60:.1f} | {eval_s / 60:.1f} |")

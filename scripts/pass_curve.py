@@ -1,6 +1,6 @@
 """Print a long training run's per-pass curve as a markdown table.
 
-    python scripts/pass_curve.py RUN_DIR
+    python scripts/pass_curve.py RUN_DIR [--plot PNG]
 
 One row per finished pass of RUN_DIR (from its metrics.jsonl): the training wall time
 of the pass as recorded (s), the median milliseconds per training example over the
@@ -10,7 +10,8 @@ scripts/snapshot_passes.py makes) where that copy has been evaluated. Ends with 
 time the remaining passes need at the median speed of the last pass (the one in
 progress when none has finished). The recorded wall time counts any time the run was
 paused (kill -STOP) or shared its core; the median of the per-entry speeds is what a
-long stretch of unpaused training costs.
+long stretch of unpaused training costs. ``--plot`` also draws the curve: accuracy per
+pass beside the paper's figure for the size, spikes and ms per training example.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import statistics
 from pathlib import Path
 
 from stdp_mnist.data import count_training_images
+from stdp_mnist.plots import plot_pass_curve
+from stdp_mnist.readout import PAPER_ACCURACY
 from stdp_mnist.rundir import EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_jsonl, read_run_config
 
 ACCURACY_KEYS = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
@@ -81,17 +84,22 @@ def pass_accuracies(run_dir: Path, k: int) -> dict:
     return {key: values[key] for key in ACCURACY_KEYS if key in values}
 
 
-def table(run_dir: Path) -> str:
+def curve(run_dir: Path):
+    """(config, log history, finished-pass rows, each pass's evaluated accuracies)."""
     cfg = read_run_config(run_dir)
     per_pass = count_training_images(cfg)
     if per_pass is None:
         raise SystemExit(f"{run_dir}: its training data is not found (run stdp-mnist download)")
     history = read_jsonl(run_dir / TRAIN_METRICS_FILE)
     rows = pass_rows(history, per_pass)
+    return cfg, per_pass, history, rows, [pass_accuracies(run_dir, row["pass"]) for row in rows]
+
+
+def table(run_dir: Path) -> str:
+    cfg, per_pass, history, rows, accuracies = curve(run_dir)
     lines = ["| pass | wall s | median ms/example | spikes/example | theta mV | accuracy_all | accuracy_proportion"
              " | accuracy_linear |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for row in rows:
-        acc = pass_accuracies(run_dir, row["pass"])
+    for row, acc in zip(rows, accuracies):
         cells = [f"{acc[key]:.4f}" if key in acc else "-" for key in ACCURACY_KEYS]
         lines.append(f"| {row['pass']} | {row['wall_s']:.0f} | {1000 * row['median_s_per_example']:.1f} | "
                      f"{row['spikes_per_example']:.1f} | {row['mean_theta_mv']:.2f} | " + " | ".join(cells) + " |")
@@ -104,10 +112,26 @@ def table(run_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def plot(run_dir: Path, path: Path) -> Path:
+    cfg, _, _, rows, accuracies = curve(run_dir)
+    if not rows:
+        raise SystemExit(f"{run_dir}: no finished pass to plot")
+    readouts = {key.removeprefix("accuracy_"): [acc.get(key, float("nan")) for acc in accuracies]
+                for key in ACCURACY_KEYS}
+    n = cfg.network.n_excitatory
+    return plot_pass_curve([row["pass"] for row in rows], readouts, [row["spikes_per_example"] for row in rows],
+                           [1000 * row["median_s_per_example"] for row in rows], path, PAPER_ACCURACY.get(n),
+                           f"{run_dir.name}: {n} neurons, per pass")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
-    print(table(parser.parse_args(argv).run_dir))
+    parser.add_argument("--plot", type=Path, metavar="PNG", help="also draw the per-pass curve into this file")
+    args = parser.parse_args(argv)
+    print(table(args.run_dir))
+    if args.plot:
+        print(f"figure: {plot(args.run_dir, args.plot)}")
 
 
 if __name__ == "__main__":

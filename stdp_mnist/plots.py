@@ -343,3 +343,30 @@ def plot_example(path: str | Path, *, image: np.ndarray, dt_ms: float, input_spi
         tx.legend(handles, labels, fontsize=8, loc="lower left", frameon=False, borderaxespad=0.0)
     fig.suptitle(title or "One example in detail (frozen network)", fontsize=12)
     return _save(fig, path)
+
+
+def plot_pass_curve(passes: Sequence[int], accuracies: dict[str, Sequence[float]], spikes: Sequence[float],
+                    ms_per_example: Sequence[float], path: str | Path, paper: float | None = None,
+                    title: str | None = None) -> Path:
+    """A long run's figures per finished pass: test accuracy by readout (NaN where a
+    pass is not evaluated) against the paper's figure, and spikes per training example
+    with the median training ms per example."""
+    fig = Figure(figsize=(8, 7))
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"hspace": 0.1})
+    for (name, values), style in zip(accuracies.items(), ("o-", "s-", "^-")):
+        top.plot(passes, values, style, markersize=5, label=name)
+    if paper is not None:
+        top.axhline(paper, color="grey", linestyle="--", label=f"paper {paper:.3f}")
+    top.set_ylabel("test accuracy")
+    top.grid(alpha=0.3)
+    top.legend(fontsize=8, loc="lower right")
+    bottom.plot(passes, spikes, "o-", color="#55a868", markersize=5)
+    bottom.set_ylabel("spikes / training example", color="#55a868")
+    bottom.set_xlabel("pass")
+    bottom.grid(alpha=0.3)
+    speed = bottom.twinx()
+    speed.plot(passes, ms_per_example, "s:", color="#8172b2", markersize=4)
+    speed.set_ylabel("median ms / training example", color="#8172b2")
+    bottom.set_xticks(list(passes))
+    fig.suptitle(title or "Per pass", fontsize=12)
+    return _save(fig, path)

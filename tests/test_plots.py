@@ -199,3 +199,9 @@ def test_info_command_errors(tmp_path):
     only_error_line(invoke("info", tmp_path / "nothing"), "nothing")
     (tmp_path / "empty").mkdir()
     only_error_line(invoke("info", tmp_path / "empty"), "config.toml")
+
+
+def test_pass_curve_draws_unevaluated_passes_as_gaps(tmp_path):
+    assert_png(plots.plot_pass_curve([1, 2, 3], {"all": [0.9, float("nan"), 0.93], "linear": [0.95, 0.96, 0.97]},
+                                     [70.0, 110.0, 120.0], [61.0, 64.0, 66.0], tmp_path / "passes.png", paper=0.95))
+    assert_png(plots.plot_pass_curve([1], {"all": [float("nan")]}, [50.0], [40.0], tmp_path / "one.png"))

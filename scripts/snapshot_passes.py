@@ -46,7 +46,12 @@ def examples_seen(run_dir: Path) -> int | None:
         return None
 
 
-def snapshot_due(run_dir: Path, per_pass: int, next_pass: int, log=print) -> int:
+def log_line(line: str) -> None:
+    """Print at once: the script usually runs for hours into a log file."""
+    print(line, flush=True)
+
+
+def snapshot_due(run_dir: Path, per_pass: int, next_pass: int, log=log_line) -> int:
     """Copy the run if its checkpoint is at the end of pass ``next_pass``; returns the
     pass to wait for next (the same one while the checkpoint has not reached it)."""
     seen = examples_seen(run_dir)
@@ -74,7 +79,7 @@ def evaluate_command(copy: Path) -> list[str]:
 class PassEvaluations:
     """Evaluates the pass copies of a run one at a time, in a low-priority child."""
 
-    def __init__(self, run_dir: Path, passes: int, command=evaluate_command, log=print):
+    def __init__(self, run_dir: Path, passes: int, command=evaluate_command, log=log_line):
         self.run_dir, self.passes, self.command, self.log = run_dir, passes, command, log
         self.child: subprocess.Popen | None = None
         self.current: Path | None = None

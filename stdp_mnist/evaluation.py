@@ -15,7 +15,6 @@ import hashlib
 import json
 import shutil
 import threading
-import zipfile
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -28,8 +27,8 @@ from .config import Config
 from .data import Mnist
 from .network import STREAM_ASSIGN, STREAM_TEST, Network, kernel_params, load_network, random_seed, steps
 from .atomic import atomic_open
-from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, LINEAR_FILE, MODEL_FILE, read_npz,
-                     read_run_config, write_atomic)
+from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS,
+                     read_npz, read_run_config, write_atomic)
 
 # progress(stage, examples_done, examples_total)
 EvalProgress = Callable[[str, int, int], None]
@@ -153,7 +152,7 @@ class ResponseStore:
                         and chunk_retries.shape == (size,) and chunk_retries.dtype == np.int64
                         and (chunk_retries >= 0).all()):
                     raise ValueError("not a chunk of this evaluation")
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            except (*NPZ_ERRORS, KeyError) as exc:
                 self.log(f"{self._chunk(stage, done)}: unreadable ({exc}); recomputing from there")
                 break
             counts[done:done + size] = chunk_counts

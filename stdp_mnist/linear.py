@@ -19,8 +19,6 @@ scikit-learn 1.9's lbfgs fits without a float64 copy (60,000 images x 6,400 neur
 from __future__ import annotations
 
 import warnings
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import numpy as np
 from .atomic import atomic_open
 from .config import LINEAR_TRANSFORMS as TRANSFORMS
 from .readout import N_CLASSES
-from .rundir import read_npz
+from .rundir import NPZ_ERRORS, read_npz
 
 MAX_ITER = 1000  # lbfgs iterations; a fit that stops here is reported (metrics: linear_iterations)
 ROWS_PER_CHUNK = 4096  # examples transformed at a time (bounds the float64 temporaries)
@@ -180,6 +178,6 @@ def load(path: str | Path, n_neurons: int) -> LinearReadout:
     """Read a readout written by ``save`` (no pickle), checked against ``n_neurons``."""
     try:
         arrays = read_npz(path)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except NPZ_ERRORS as exc:
         raise LinearReadoutError(f"{path}: not a readable linear readout ({' '.join(str(exc).split())})") from None
     return from_arrays(arrays, n_neurons, str(path))

@@ -15,8 +15,6 @@ import dataclasses
 import importlib.metadata
 import json
 import tomllib
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from .config import Config, ConfigError, config_from_dict, config_to_toml
 from .network import N_INPUTS, Network, delay_steps, load_network, new_network
 from .predict import load_assignments
 from .readout import N_CLASSES, UNASSIGNED
-from .rundir import EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, RunDirError, read_npz, read_run_config
+from .rundir import EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_npz, read_run_config
 
 FORMAT = "stdp-mnist-model"
 FORMAT_VERSION = 1
@@ -156,7 +154,7 @@ def read_model_file(path: str | Path) -> Model:
         raise ModelFileError(f"{path}: no such model file")
     try:
         arrays = read_npz(path)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+    except (*NPZ_ERRORS, KeyError):
         raise ModelFileError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
     if _text(path, arrays, "format") != FORMAT:
         raise ModelFileError(f"{path}: not a stdp-mnist model file")

@@ -26,6 +26,8 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -167,10 +169,13 @@ def read_run_config(run_dir: Path) -> Config:
         raise RunDirError(str(exc)) from None
 
 
+# What read_npz raises for a file that is not a readable npz archive.
+NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
 def read_npz(path: Path) -> dict:
-    """Every array of an npz file, read without pickle. Raises OSError, ValueError,
-    EOFError or zipfile.BadZipFile (zlib.error) for a file that is not a readable npz
-    (ValueError also for a plain .npy file)."""
+    """Every array of an npz file, read without pickle. Raises one of NPZ_ERRORS for a
+    file that is not a readable npz (ValueError also for a plain .npy file)."""
     loaded = np.load(path, allow_pickle=False)
     if not isinstance(loaded, np.lib.npyio.NpzFile):
         raise ValueError("not an npz archive")

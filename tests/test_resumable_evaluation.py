@@ -103,6 +103,22 @@ def test_a_damaged_chunk_is_recomputed_with_everything_after_it(tmp_path):
     assert sorted(p.name for p in (tmp_path / "partial").glob("assign-*")) == ["assign-0000000.npz"]
 
 
+def test_a_compressed_chunk_with_a_broken_stream_is_recomputed(tmp_path):
+    """A deflated npz whose data is damaged fails inside zlib, not zipfile: still one
+    log line and a recomputation, never a traceback."""
+    store = ResponseStore(tmp_path / "partial", "key")
+    path = tmp_path / "partial" / "test-0000000.npz"
+    np.savez_compressed(path, counts=np.ones((10, 4), np.uint16), retries=np.zeros(10, np.int64))
+    damaged = bytearray(path.read_bytes())
+    damaged[60:68] = b"\xff" * 8  # inside the first member's deflate stream
+    path.write_bytes(bytes(damaged))
+    lines = []
+    store = ResponseStore(tmp_path / "partial", "key", lines.append)
+    assert store.load("test", np.zeros((30, 4), np.uint16), np.zeros(30, np.int64), block_size=10) == 0
+    assert any("test-0000000.npz: unreadable" in line for line in lines)
+    assert not path.exists()
+
+
 @pytest.mark.parametrize("bad", [
     lambda c, r: (c[:, :3], r),  # another layer size
     lambda c, r: (c.astype(np.int32), r),  # another dtype

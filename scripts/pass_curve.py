@@ -85,7 +85,8 @@ def pass_accuracies(run_dir: Path, k: int) -> dict:
 
 
 def curve(run_dir: Path):
-    """(config, log history, finished-pass rows, each pass's evaluated accuracies)."""
+    """(config, training images per pass, log history, finished-pass rows, each
+    finished pass's evaluated accuracies)."""
     cfg = read_run_config(run_dir)
     per_pass = count_training_images(cfg)
     if per_pass is None:

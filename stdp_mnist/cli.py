@@ -23,7 +23,7 @@ import numpy as np
 from .bench import BenchmarkError
 from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
 from .data import DataError, count_training_images, ensure_mnist, load_configured
-from .evaluation import evaluate, evaluate_network
+from .evaluation import evaluate, evaluate_network, self_firing_warning
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
 from .linear import LinearReadoutError
 from .model_file import ModelFileError, open_model
@@ -288,7 +288,8 @@ def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
             if model is None:
                 metrics = evaluate(run_dir, data, report, cfg, log=lambda line: click.echo(line, err=True))
             else:
-                metrics, _, _ = evaluate_network(cfg, model.network, data, report)
+                metrics, _, _ = evaluate_network(cfg, model.network, data, report,
+                                                 log=lambda line: click.echo(line, err=True))
     except (_Interrupted, KeyboardInterrupt):
         if model is not None:
             raise
@@ -492,6 +493,9 @@ def predict_command(run_dir: str, images: tuple[str, ...], readout: str | None, 
         click.echo(f"stdp-mnist: warning: the assignments are from an evaluation after {evaluated_at} training "
                    f"examples, the model has {int(network.examples_seen[0])}; run: stdp-mnist evaluate "
                    f"{shlex.quote(run_dir)}", err=True)
+    warning = self_firing_warning(cfg, network.theta)
+    if warning:
+        click.echo(warning, err=True)
     good, failed = [], 0
     for path in images:  # every image is read; a bad one is reported and the others still classified
         try:

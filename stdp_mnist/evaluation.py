@@ -25,7 +25,8 @@ import numpy as np
 from . import kernel, linear, readout
 from .config import Config
 from .data import Mnist
-from .network import STREAM_ASSIGN, STREAM_TEST, Network, kernel_params, load_network, random_seed, steps
+from .network import (STREAM_ASSIGN, STREAM_TEST, Network, count_self_firing, kernel_params, load_network, random_seed,
+                      self_firing_theta_mv, steps)
 from .atomic import atomic_open
 from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS,
                      read_npz, read_run_config, write_atomic)
@@ -192,11 +193,30 @@ def stage_responses(cfg: Config, network: Network, images: np.ndarray, stream: i
     return counts, retries
 
 
+def self_firing_warning(cfg: Config, theta: np.ndarray) -> str | None:
+    """A one-line warning when some neurons' theta is so low that they fire with no input
+    (network.count_self_firing): with theta frozen, one of them that escapes inhibition
+    fires at its maximum rate for good, and the frozen responses then say little of what
+    the network learnt. None when there are none."""
+    n_low = count_self_firing(cfg, theta)
+    if not n_low:
+        return None
+    return (f"stdp-mnist: warning: {n_low} of {theta.size} neurons have theta below "
+            f"{self_firing_theta_mv(cfg):g} mV and fire with no input; with theta frozen, one that escapes "
+            "inhibition fires at its maximum rate for good and silences the others, so frozen responses "
+            "may say little of what the network learnt (more training raises their theta)")
+
+
 def evaluate_network(cfg: Config, network: Network, data: Mnist, progress: EvalProgress | None = None,
-                     store: ResponseStore | None = None) -> tuple[dict, dict[str, np.ndarray], linear.LinearReadout]:
+                     store: ResponseStore | None = None, log: Callable[[str], None] = lambda _: None,
+                     ) -> tuple[dict, dict[str, np.ndarray], linear.LinearReadout]:
     """Assign and test a trained network; returns (metrics, assignment arrays, the
     linear readout fitted on the labelled images' counts). With a ``store``, frozen
-    responses are kept there as they come and taken from there when already kept."""
+    responses are kept there as they come and taken from there when already kept.
+    ``log`` hears a warning when self-firing neurons make the frozen runs unreliable."""
+    warning = self_firing_warning(cfg, network.theta)
+    if warning:
+        log(warning)
     ev = cfg.evaluation
     n_assign = min(ev.n_assign, len(data.train_images))
     n_test = min(ev.n_test, len(data.test_images))
@@ -261,6 +281,7 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist, progress: EvalP
         "linear_max_iterations": linear.MAX_ITER,
         "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=readout.N_CLASSES).tolist(),
         "unassigned_neurons": int((assignments == readout.UNASSIGNED).sum()),
+        "self_firing_neurons": count_self_firing(cfg, network.theta),
         "assign_spikes_per_example": assign_spikes / max(1, n_assign),
         "test_spikes_per_example": test_spikes / max(1, n_test),
         "assign_boosts": assign_boosts,
@@ -286,7 +307,7 @@ def evaluate(run_dir: str | Path, data: Mnist, progress: EvalProgress | None = N
     cfg = cfg or read_run_config(run_dir)
     network = load_network(run_dir / MODEL_FILE, cfg)
     store = ResponseStore(run_dir / EVAL_PARTIAL_DIR, ResponseStore.key_for(run_dir / MODEL_FILE, cfg), log)
-    metrics, arrays, linear_readout = evaluate_network(cfg, network, data, progress, store)
+    metrics, arrays, linear_readout = evaluate_network(cfg, network, data, progress, store, log)
     write_atomic(run_dir / EVAL_METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
     with atomic_open(run_dir / ASSIGNMENTS_FILE) as fh:
         np.savez(fh, **arrays)

@@ -18,7 +18,7 @@ import numpy as np
 from . import diagnostics, readout
 from .config import Config
 from .data import Mnist
-from .network import Network, load_network
+from .network import Network, load_network, self_firing_theta_mv
 from .predict import load_assignments, predict_seed
 from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, FIGURES_DIR, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError,
                      read_jsonl, read_run_config)
@@ -127,7 +127,8 @@ def write_figures(run_dir: str | Path, what: tuple[str, ...] | list[str] = FIGUR
 
     def theta() -> list[Path]:
         return [plots.plot_theta(run.network.theta, out / "theta.png",
-                                 title=f"Adaptive threshold theta of {n} excitatory neurons {run.trained()}")]
+                                 title=f"Adaptive threshold theta of {n} excitatory neurons {run.trained()}",
+                                 self_firing_mv=self_firing_theta_mv(run.cfg))]
 
     def learning_curve() -> list[Path]:
         records = run.records()

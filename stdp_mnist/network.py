@@ -119,6 +119,23 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
     )
 
 
+def self_firing_theta_mv(cfg: Config) -> float:
+    """The theta (mV) below which an excitatory neuron's threshold lies under its resting
+    potential (v_rest - v_thresh + theta_offset: 7 mV in the paper): such a neuron fires
+    with no input at all, at its maximum rate, whenever inhibition lets go of it."""
+    exc = cfg.excitatory
+    return exc.v_rest_mv - exc.v_thresh_mv + exc.theta_offset_mv
+
+
+def count_self_firing(cfg: Config, theta: np.ndarray) -> int:
+    """How many neurons have theta below self_firing_theta_mv. Training keeps them in
+    check (each spike raises theta by theta_plus, so a free one climbs back over the
+    line within a few tens of spikes); with theta frozen, as in the paper's test, one
+    that escapes inhibition fires at its maximum rate for good and its inhibition
+    silences the rest of the layer."""
+    return int(np.count_nonzero(theta < self_firing_theta_mv(cfg)))
+
+
 @dataclass
 class Network:
     """Everything that defines a (partly) trained network and where its training stands."""

@@ -148,8 +148,11 @@ def plot_assignments(assignments: np.ndarray, path: str | Path, title: str | Non
     return _save(fig, path)
 
 
-def plot_theta(theta: np.ndarray, path: str | Path, title: str | None = None) -> Path:
-    """The adaptive thresholds: their distribution, and each neuron's on the neuron grid."""
+def plot_theta(theta: np.ndarray, path: str | Path, title: str | None = None,
+               self_firing_mv: float | None = None) -> Path:
+    """The adaptive thresholds: their distribution, and each neuron's on the neuron grid.
+    With ``self_firing_mv``, the theta below which a neuron fires with no input is
+    marked on the distribution when any neuron is below it."""
     theta = np.asarray(theta, dtype=np.float64)
     n = len(theta)
     rows, cols = grid_shape(n)
@@ -160,6 +163,10 @@ def plot_theta(theta: np.ndarray, path: str | Path, title: str | None = None) ->
     ax.axvline(theta.mean(), color="black", linestyle="--", linewidth=1, label=f"mean {theta.mean():.2f} mV")
     ax.axvline(np.median(theta), color="#c44e52", linestyle=":", linewidth=1.5,
                label=f"median {np.median(theta):.2f} mV")
+    if self_firing_mv is not None and theta.min() < self_firing_mv:
+        n_low = int(np.count_nonzero(theta < self_firing_mv))
+        ax.axvline(self_firing_mv, color="#dd8452", linewidth=1.5,
+                   label=f"{n_low} below {self_firing_mv:g} mV: fire with no input")
     ax.set_xlabel("theta (mV)")
     ax.set_ylabel("neurons")
     ax.set_title(f"distribution (min {theta.min():.2f}, max {theta.max():.2f} mV)", fontsize=10)

@@ -528,6 +528,25 @@ def test_theta_frozen_without_learning():
     assert np.all(net.weights == np.float32(0.5))
 
 
+def test_theta_below_the_resting_line_fires_without_input():
+    # threshold -72 + theta (mV) under v_rest = v_reset = -65 when theta < 7: no input, no
+    # conductance, yet a spike at step 0 and at every end of the 10-step clamp
+    assert network.self_firing_theta_mv(CFG) == 7.0
+    p = params()
+    n_steps = 700  # the paper's 350 ms presentation
+    frozen = Tiny(p, n=3, theta=[6.0, 7.0, 8.0])  # 7.0 exactly: v = -65 is not > -65
+    assert list(frozen.run(p, n_steps)) == [n_steps // 10, 0, 0]
+    assert frozen.theta[0] == 6.0
+    # one step's mutual inhibition is not enough to stop two of them (here 6 and 6.5 mV)
+    pair = Tiny(p, n=3, theta=[6.0, 6.5, 20.0])
+    assert list(pair.run(p, n_steps)) == [n_steps // 10, n_steps // 10, 0]
+    # learning: each spike adds theta_plus = 0.05 mV; the 20th takes theta from 6.0 to 7.0
+    # less its decay (1e-5 relative over 105 ms), still under the line: a 21st, then silence
+    learning = Tiny(p, theta=[6.0])
+    assert learning.run(p, n_steps, learn=True)[0] == 21
+    assert 7.0 < learning.theta[0] < 7.05
+
+
 # --------------------------------------------------------------------------- delays
 
 

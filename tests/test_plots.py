@@ -77,6 +77,7 @@ def test_plot_assignments(tmp_path):
 def test_plot_theta(tmp_path):
     assert_png(plots.plot_theta(np.random.default_rng(0).normal(30, 2, 23), tmp_path / "theta.png"))
     assert_png(plots.plot_theta(np.array([20.0]), tmp_path / "one.png"))
+    assert_png(plots.plot_theta(np.array([5.0, 6.5, 14.0, 16.0]), tmp_path / "low.png", self_firing_mv=7.0))
 
 
 def test_plot_confusion(tmp_path):

@@ -2,6 +2,7 @@
 one-line errors for files that are not usable images, and classification by a trained
 run (a tiny synthetic one in the default suite; a real one when available)."""
 
+import json
 import shutil
 import struct
 import zlib
@@ -14,7 +15,9 @@ from PIL import Image
 from stdp_mnist import evaluation, training
 from stdp_mnist.config import Config
 from stdp_mnist.data import load_mnist
+from stdp_mnist.network import load_network, save_network
 from stdp_mnist.predict import ImageError, load_digit, preprocess
+from stdp_mnist.rundir import MODEL_FILE, read_run_config
 from test_cli import invoke, only_error_line
 from test_plots import tiny_run
 
@@ -208,6 +211,27 @@ def test_predict_command_errors(tiny, digits, tmp_path):
     only_error_line(invoke("predict", unevaluated, digits[0]), "assignments.npz", "evaluate")
     result = invoke("predict", tiny)
     assert result.exit_code != 0  # at least one image is required
+
+
+def test_self_firing_neurons_are_warned_of_and_counted(tiny, digits, tmp_path):
+    # two neurons' theta below 7 mV (v_rest - v_thresh + theta_offset): they fire with no
+    # input, which a frozen run cannot stop; evaluate and predict say so, and still work
+    quiet = invoke("predict", tiny, digits[0])
+    assert quiet.exit_code == 0 and "fire with no input" not in quiet.stderr
+    run = tmp_path / "low-theta"
+    shutil.copytree(tiny, run)
+    cfg = read_run_config(run)
+    net = load_network(run / MODEL_FILE, cfg)
+    net.theta[[1, 4]] = [6.9, 0.0]
+    save_network(net, run / MODEL_FILE, cfg.model_hash(), cfg.model_values())
+    for command in (("evaluate", run), ("predict", run, digits[0])):
+        result = invoke(*command)
+        assert result.exit_code == 0, result.output
+        warnings = [line for line in result.stderr.splitlines() if "fire with no input" in line]
+        assert len(warnings) == 1 and warnings[0].startswith("stdp-mnist: warning: 2 of 6 neurons"), result.stderr
+        assert "below 7 mV" in warnings[0]
+    assert json.loads((run / "metrics.json").read_text())["self_firing_neurons"] == 2
+    assert json.loads((tiny / "metrics.json").read_text())["self_firing_neurons"] == 0
 
 
 def _predict_one_and_zero(run: Path, digits) -> dict[str, int]:

@@ -21,6 +21,7 @@ import numpy as np
 from . import kernel
 from .atomic import atomic_open
 from .config import Config
+from .rundir import NPZ_ERRORS
 
 N_INPUTS = 784
 # Tags that keep the random streams of different purposes apart (see random_seed).
@@ -271,7 +272,7 @@ def load_network(path: str | Path, cfg: Config) -> Network:
             arrays = {name: data[name] for name in expected}
     except CheckpointError:
         raise
-    except (OSError, ValueError, KeyError, IndexError, EOFError, RecursionError, zipfile.BadZipFile, MemoryError):
+    except (*NPZ_ERRORS, KeyError, IndexError, RecursionError, MemoryError):
         raise CheckpointError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
     _check_values(path, arrays, cfg)
     arrays["pending"] = arrays["pending"].astype(np.float32)  # a float64 ring: an older checkpoint

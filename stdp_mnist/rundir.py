@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -169,8 +170,9 @@ def read_run_config(run_dir: Path) -> Config:
         raise RunDirError(str(exc)) from None
 
 
-# What read_npz raises for a file that is not a readable npz archive.
-NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+# What read_npz raises for a file that is not a readable npz archive: numpy parses a
+# damaged .npy header with ast and tokenize, which raise SyntaxError or TokenError.
+NPZ_ERRORS = (OSError, ValueError, EOFError, SyntaxError, tokenize.TokenError, zipfile.BadZipFile, zlib.error)
 
 
 def read_npz(path: Path) -> dict:

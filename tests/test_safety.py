@@ -11,6 +11,9 @@ import signal
 import subprocess
 import sys
 import time
+import tokenize
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +25,7 @@ from stdp_mnist import cli, config, evaluation, kernel, training
 from stdp_mnist.config import SECTIONS, Config, ConfigError, config_to_toml
 from stdp_mnist.data import MNIST_FILES, DataError, _idx_bytes, read_idx
 from stdp_mnist.network import STREAM_TEST, CheckpointError, Network, load_network, new_network, save_network
-from stdp_mnist.rundir import CONFIG_FILE, LOCK_FILE, MODEL_FILE, RunDirError, run_dir_lock
+from stdp_mnist.rundir import CONFIG_FILE, LOCK_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_npz, run_dir_lock
 from test_cli import CLI, TINY_TOML, error_line, invoke, make_data_dir, only_error_line
 from test_plots import tiny_run
 
@@ -265,6 +268,43 @@ def test_checkpoint_claiming_a_huge_array_is_refused_before_reading_it(tmp_path)
     path.write_bytes(raw[:start] + huge + raw[start + len(huge):])
     with pytest.raises(CheckpointError, match="shape"):
         load_network(path, cfg)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ast reading a damaged header's escapes
+@pytest.mark.parametrize("compressed", [False, True], ids=["stored", "deflated"])
+def test_damaged_bytes_of_a_model_file_are_a_checkpoint_error(tmp_path, compressed):
+    # Invert every third byte of the first 120 of every member (the .npy header, and
+    # under deflate the compressed stream). numpy parses a damaged header with ast and
+    # tokenize (SyntaxError, TokenError) and a damaged stream is a zlib.error: each must
+    # end as the one-line CheckpointError, and read_npz must raise one of NPZ_ERRORS.
+    cfg = Config().replace(network={"n_excitatory": 2})
+    path = tmp_path / MODEL_FILE
+    save_network(new_network(cfg), path, cfg.model_hash(), cfg.model_values())
+    if compressed:
+        with np.load(path) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        np.savez_compressed(path, **arrays)
+        load_network(path, cfg)  # a deflated model file is still a model file
+    raw = path.read_bytes()
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    damaged = tmp_path / "damaged.npz"
+    kinds = set()
+    for member in members:
+        start = member.header_offset + 30 + len(member.filename) + len(member.extra)
+        for offset in range(0, min(member.compress_size, 120), 3):
+            data = bytearray(raw)
+            data[start + offset] ^= 0xFF
+            damaged.write_bytes(bytes(data))
+            try:
+                load_network(damaged, cfg)
+            except CheckpointError:
+                pass
+            try:
+                read_npz(damaged)
+            except NPZ_ERRORS as exc:
+                kinds.add(type(exc))
+    assert {tokenize.TokenError, zlib.error if compressed else ValueError} <= kinds  # both paths were hit
 
 
 FUZZ_CFG = Config().replace(network={"n_excitatory": 3, "max_delay_ms": 2.0},

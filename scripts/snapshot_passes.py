@@ -28,13 +28,12 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from stdp_mnist.data import count_training_images
-from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, read_run_config
+from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, NPZ_ERRORS, read_run_config
 
 
 def examples_seen(run_dir: Path) -> int | None:
@@ -42,7 +41,7 @@ def examples_seen(run_dir: Path) -> int | None:
     try:
         with np.load(run_dir / MODEL_FILE, allow_pickle=False) as data:
             return int(data["examples_seen"][0])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    except (*NPZ_ERRORS, KeyError, IndexError):
         return None
 
 

@@ -125,13 +125,16 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
 
 def checkpoint_size(path: str | Path) -> int:
     """Excitatory neurons of a model.npz (or of a run directory's), checked readable."""
+    from .rundir import NPZ_ERRORS  # here: the benchmark's child loads this file outside the package
+
     path = _model_file(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [name for name in CHECKPOINT_ARRAYS if name not in data.files]
-            shape = data["weights"].shape
-    except (OSError, ValueError, KeyError, EOFError) as err:
+        with np.load(path, allow_pickle=False) as data:  # every array read: damage shows here
+            arrays = {name: data[name] for name in CHECKPOINT_ARRAYS if name in data.files}
+    except NPZ_ERRORS as err:
         raise BenchmarkError(f"--trained {path}: not a readable model file ({type(err).__name__})") from None
+    missing = [name for name in CHECKPOINT_ARRAYS if name not in arrays]
+    shape = arrays["weights"].shape if "weights" in arrays else ()
     if missing or len(shape) != 2 or shape[0] != 784 or shape[1] < 1:
         raise BenchmarkError(f"--trained {path}: not a stdp-mnist model file")
     return int(shape[1])

@@ -22,7 +22,7 @@ from . import kernel, readout
 from .config import Config
 from .evaluation import call_heeding_signals
 from .network import STREAM_PREDICT, Network, kernel_params, random_seed
-from .rundir import ASSIGNMENTS_FILE, RunDirError
+from .rundir import ASSIGNMENTS_FILE, NPZ_ERRORS, RunDirError
 
 MAX_PIXELS = 50_000_000
 SIDE = 28
@@ -143,7 +143,7 @@ def load_assignments(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as arrays:
             return arrays["assignments"], arrays["class_rates"]
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+    except (*NPZ_ERRORS, KeyError) as exc:
         raise RunDirError(f"{path}: not a readable assignments file ({exc}); evaluate the run again") from None
 
 

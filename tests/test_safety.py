@@ -22,10 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stdp_mnist import cli, config, evaluation, kernel, training
+from stdp_mnist.bench import BenchmarkError, checkpoint_size
 from stdp_mnist.config import SECTIONS, Config, ConfigError, config_to_toml
 from stdp_mnist.data import MNIST_FILES, DataError, _idx_bytes, read_idx
 from stdp_mnist.network import STREAM_TEST, CheckpointError, Network, load_network, new_network, save_network
-from stdp_mnist.rundir import CONFIG_FILE, LOCK_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_npz, run_dir_lock
+from stdp_mnist.predict import load_assignments
+from stdp_mnist.rundir import ASSIGNMENTS_FILE, CONFIG_FILE, LOCK_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_npz, run_dir_lock
+from script_loader import load_script
 from test_cli import CLI, TINY_TOML, error_line, invoke, make_data_dir, only_error_line
 from test_plots import tiny_run
 
@@ -276,7 +279,8 @@ def test_damaged_bytes_of_a_model_file_are_a_checkpoint_error(tmp_path, compress
     # Invert every third byte of the first 120 of every member (the .npy header, and
     # under deflate the compressed stream). numpy parses a damaged header with ast and
     # tokenize (SyntaxError, TokenError) and a damaged stream is a zlib.error: each must
-    # end as the one-line CheckpointError, and read_npz must raise one of NPZ_ERRORS.
+    # end as the one-line CheckpointError (a BenchmarkError for bench --trained), and
+    # read_npz must raise one of NPZ_ERRORS.
     cfg = Config().replace(network={"n_excitatory": 2})
     path = tmp_path / MODEL_FILE
     save_network(new_network(cfg), path, cfg.model_hash(), cfg.model_values())
@@ -288,7 +292,9 @@ def test_damaged_bytes_of_a_model_file_are_a_checkpoint_error(tmp_path, compress
     raw = path.read_bytes()
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
-    damaged = tmp_path / "damaged.npz"
+    damaged = tmp_path / "damaged" / MODEL_FILE
+    damaged.parent.mkdir()
+    examples_seen = load_script("snapshot_passes").examples_seen
     kinds = set()
     for member in members:
         start = member.header_offset + 30 + len(member.filename) + len(member.extra)
@@ -304,7 +310,26 @@ def test_damaged_bytes_of_a_model_file_are_a_checkpoint_error(tmp_path, compress
                 read_npz(damaged)
             except NPZ_ERRORS as exc:
                 kinds.add(type(exc))
+            try:
+                checkpoint_size(damaged)  # bench --trained
+            except BenchmarkError:
+                pass
+            assert examples_seen(damaged.parent) in (None, 0)  # scripts/snapshot_passes.py
     assert {tokenize.TokenError, zlib.error if compressed else ValueError} <= kinds  # both paths were hit
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_damaged_assignments_file_is_a_run_dir_error(tmp_path):
+    np.savez(tmp_path / ASSIGNMENTS_FILE, assignments=np.arange(4), class_rates=np.ones((4, 10)))
+    raw = (tmp_path / ASSIGNMENTS_FILE).read_bytes()
+    for offset in range(30, 160):  # the first member's name, .npy header and data
+        data = bytearray(raw)
+        data[offset] ^= 0xFF
+        (tmp_path / ASSIGNMENTS_FILE).write_bytes(bytes(data))
+        try:
+            load_assignments(tmp_path)
+        except RunDirError as exc:
+            assert "not a readable assignments file" in str(exc)
 
 
 FUZZ_CFG = Config().replace(network={"n_excitatory": 3, "max_delay_ms": 2.0},

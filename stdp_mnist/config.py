@@ -289,10 +289,14 @@ def physical_memory_bytes() -> int | None:
 def network_bytes(cfg: Config) -> int:
     """Memory a run of this config needs at its peak, roughly (bytes): per neuron, the
     784 inputs' weights, delays and STDP tables twice over (a checkpoint is written and
-    read beside the live network), its state, and the spike counts of one frozen call
-    per core."""
+    read beside the live network), its state, the spike counts of one frozen call per
+    core, and the evaluation's responses: uint16 counts of every labelled and test
+    image, and the labelled ones again as float32 features for the linear readout
+    (about 2.4 GB at 6,400 neurons)."""
     ring = max(1, math.ceil(cfg.network.max_delay_ms / cfg.simulation.dt_ms))
-    per_neuron = 2 * (784 * (4 + 1 + 1 + 4) + 8 * (10 + ring)) + 4 * (os.cpu_count() or 1) * cfg.evaluation.block_size
+    ev = cfg.evaluation
+    per_neuron = (2 * (784 * (4 + 1 + 1 + 4) + 8 * (10 + ring)) + 4 * (os.cpu_count() or 1) * ev.block_size
+                  + (2 + 4) * ev.n_assign + 2 * ev.n_test)
     return cfg.network.n_excitatory * per_neuron
 
 
@@ -313,8 +317,9 @@ def _check_work_bounds(cfg: Config) -> None:
     memory = physical_memory_bytes()
     needed = network_bytes(cfg)
     if memory is not None and needed > memory:
-        raise ConfigError(f"network.n_excitatory: {net.n_excitatory} neurons need about {needed / 2**30:.1f} GiB, "
-                          f"more than this machine's {memory / 2**30:.1f} GiB of memory")
+        raise ConfigError(f"network.n_excitatory: {net.n_excitatory} neurons need about {needed / 2**30:.1f} GiB "
+                          f"(training, and the responses to evaluation.n_assign + n_test images), more than this "
+                          f"machine's {memory / 2**30:.1f} GiB of memory")
 
 
 def _check_consistency(cfg: Config) -> None:

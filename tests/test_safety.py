@@ -182,6 +182,12 @@ def test_network_larger_than_memory_is_refused(monkeypatch):
     with pytest.raises(ConfigError, match="network.n_excitatory.*GiB"):
         Config().replace(network={"n_excitatory": 6400})
     Config().replace(network={"n_excitatory": 100})
+    # the evaluation's responses count too: 60,000 labelled images' counts and features
+    # of 6,400 neurons are about 2.3 GB, 10,000 images' about 0.5 GB
+    monkeypatch.setattr(config, "physical_memory_bytes", lambda: 2 << 30)
+    with pytest.raises(ConfigError, match="network.n_excitatory.*GiB"):
+        Config().replace(network={"n_excitatory": 6400}, evaluation={"n_assign": 60000, "n_test": 10000})
+    Config().replace(network={"n_excitatory": 6400}, evaluation={"n_assign": 10000, "n_test": 10000})
 
 
 def test_paper_configs_are_within_the_bounds():

@@ -29,6 +29,14 @@ from stdp_mnist.rundir import EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_jsonl,
 ACCURACY_KEYS = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
 
 
+def entry_speeds(history: list[dict]) -> list[tuple[int, float]]:
+    """(examples_seen, s per example) of each log entry after the first: the wall time
+    since the previous entry over the examples since it. The first entry has none (it
+    includes start-up and compilation)."""
+    return [(b["examples_seen"], (b["wall_s"] - a["wall_s"]) / (b["examples_seen"] - a["examples_seen"]))
+            for a, b in zip(history, history[1:]) if b["examples_seen"] > a["examples_seen"]]
+
+
 def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
     """Per finished pass: examples, wall s, median s per example, spikes per example,
     theta at the end.
@@ -36,34 +44,33 @@ def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
     ``history`` is metrics.jsonl: each entry covers the examples since the previous
     one (``spikes_per_example`` is their mean) and ``wall_s`` is cumulative. A pass is
     finished when an entry stands exactly at its end (training logs one there)."""
+    speeds = entry_speeds(history)
     rows = []
     start_seen, start_wall = 0, 0.0
-    spikes, speeds = 0.0, []
-    previous_seen, previous_wall = 0, 0.0
+    spikes = 0.0
+    previous_seen = 0
     for entry in history:
         seen, wall = entry["examples_seen"], entry["wall_s"]
         spikes += entry["spikes_per_example"] * (seen - previous_seen)
-        if seen > previous_seen:
-            speeds.append((wall - previous_wall) / (seen - previous_seen))
-        previous_seen, previous_wall = seen, wall
+        previous_seen = seen
         if seen % per_pass == 0 and seen > start_seen:
+            in_pass = [speed for at, speed in speeds if start_seen < at <= seen]
             rows.append({
                 "pass": seen // per_pass,
                 "examples": seen - start_seen,
                 "wall_s": wall - start_wall,
-                "median_s_per_example": statistics.median(speeds),
+                "median_s_per_example": statistics.median(in_pass) if in_pass else (wall - start_wall) / (seen - start_seen),
                 "spikes_per_example": spikes / (seen - start_seen),
                 "mean_theta_mv": entry["mean_theta_mv"],
             })
-            start_seen, start_wall, spikes, speeds = seen, wall, 0.0, []
+            start_seen, start_wall, spikes = seen, wall, 0.0
     return rows
 
 
 def current_speed(history: list[dict], per_pass: int) -> float | None:
     """Median s per example over the log entries of the pass in progress (None: none)."""
     pass_start = (history[-1]["examples_seen"] - 1) // per_pass * per_pass if history else 0
-    speeds = [(b["wall_s"] - a["wall_s"]) / (b["examples_seen"] - a["examples_seen"])
-              for a, b in zip(history, history[1:]) if a["examples_seen"] >= pass_start]
+    speeds = [speed for at, speed in entry_speeds(history) if at > pass_start]
     return statistics.median(speeds) if speeds else None
 
 

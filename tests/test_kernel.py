@@ -212,6 +212,37 @@ def test_total_synaptic_drive_of_one_conductance_pulse(integrator, tau_ms, expec
     assert total_ms == pytest.approx(expected_total, rel=1e-6)
 
 
+def test_excitatory_pass_steps_overshooting_neurons_by_backward_euler():
+    # the pass runs forward Euler for all and steps again, by membrane_step, exactly the
+    # neurons whose forward step would overshoot (dt/tau (1 + g_e + g_i) > 1, i.e.
+    # g_e + g_i > 199); each neuron must end as one membrane_step + decay + threshold
+    p = params()
+    g_e = np.array([0.0, 2.0, 150.0, 0.5, 300.0, 20.0])
+    g_i = np.array([0.0, 150.0, 60.0, 1000.0, 0.0, 0.0])
+    arrived = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.25], np.float32)
+    v0 = np.array([-65.0, -60.0, -60.0, -50.0, -60.0, -55.0])
+    exc = np.zeros((5, 6))
+    exc[V], exc[GE], exc[GI] = v0, g_e, g_i
+    theta = np.full(6, 10.0)
+    fired = np.zeros(6, np.uint8)
+    n_fired = kernel.update_excitatory(p, exc, np.full(6, -NEVER, np.int64), theta, 1.0, 0, fired, arrived, True)
+    ge_in = g_e + np.array([0, 0, 0, 0, 0, 0.25])
+    expected_v = [kernel.membrane_step(v0[j], ge_in[j], g_i[j], p.dt_tau_e, p.v_rest_e, p.e_exc_e, p.e_inh_e)
+                  for j in range(6)]
+    overshoot = p.dt_tau_e * (1 + ge_in + g_i) > 1
+    assert list(overshoot) == [False, False, True, True, True, False]
+    # by hand for neuron 3: (v + dt/tau (v_rest + g_e E_exc + g_i E_inh)) / (1 + dt/tau (1 + g_e + g_i))
+    assert expected_v[3] == pytest.approx((-50 + 0.005 * (-65 + 0.5 * 0 + 1000 * -100)) / (1 + 0.005 * 1001.5))
+    fires = np.array(expected_v) > p.v_thresh_e + 10.0
+    assert list(fires) == [False, False, True, False, True, True]  # two overshooting ones and a forward one
+    np.testing.assert_array_equal(exc[V], np.where(fires, p.v_reset_e, expected_v))
+    np.testing.assert_array_equal(fired, fires)
+    assert n_fired == 3
+    np.testing.assert_array_equal(exc[GE], ge_in * p.decay_ge_e)
+    np.testing.assert_array_equal(exc[GI], g_i * p.decay_gi_e)
+    assert not arrived.any()
+
+
 def test_synchronous_inhibition_burst_does_not_diverge():
     # 64 neurons driven to fire in the same step: 64 inhibitory spikes give every other
     # neuron g_i = 63 * 17, far past forward Euler's stability limit (dt/tau g_i < 2).

@@ -5,8 +5,10 @@
 One row per finished pass of RUN_DIR (from its metrics.jsonl): the training wall time
 of the pass as recorded (s), the median milliseconds per training example over the
 pass's log entries, spikes per training example (mean over the pass), mean theta (mV)
-at the pass end, and the accuracies of `RUN_DIR-passK` (the copies
-scripts/snapshot_passes.py makes) where that copy has been evaluated. Ends with the
+at the pass end, and from `RUN_DIR-passK` (the copies scripts/snapshot_passes.py
+makes) the neurons whose theta is below the self-firing line (they fire with no input,
+which frozen runs cannot stop: see network.count_self_firing) and, where that copy has
+been evaluated, its accuracies. Ends with the
 time the remaining passes need at the median speed of the last pass (the one in
 progress when none has finished). The recorded wall time counts any time the run was
 paused (kill -STOP) or shared its core; the median of the per-entry speeds is what a
@@ -21,10 +23,13 @@ import json
 import statistics
 from pathlib import Path
 
+import numpy as np
+
 from stdp_mnist.data import count_training_images
 from stdp_mnist.plots import plot_pass_curve
 from stdp_mnist.readout import PAPER_ACCURACY
-from stdp_mnist.rundir import EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_jsonl, read_run_config
+from stdp_mnist.network import count_self_firing, self_firing_theta_mv
+from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, NPZ_ERRORS, TRAIN_METRICS_FILE, read_jsonl, read_run_config
 
 ACCURACY_KEYS = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
 
@@ -82,9 +87,23 @@ def remaining_s(history: list[dict], rows: list[dict], per_pass: int, passes: in
     return (passes * per_pass - history[-1]["examples_seen"]) * s_per_example
 
 
+def pass_copy(run_dir: Path, k: int) -> Path:
+    return run_dir.with_name(f"{run_dir.name}-pass{k}")
+
+
+def pass_self_firing(run_dir: Path, k: int, cfg) -> int | None:
+    """Neurons of the copy of pass k whose theta is below the self-firing line (None
+    when there is no readable copy)."""
+    try:
+        with np.load(pass_copy(run_dir, k) / MODEL_FILE, allow_pickle=False) as model:
+            return count_self_firing(cfg, model["theta"])
+    except (*NPZ_ERRORS, KeyError):
+        return None
+
+
 def pass_accuracies(run_dir: Path, k: int) -> dict:
     """The evaluated accuracies of the copy of pass k ({} when not evaluated)."""
-    metrics = run_dir.with_name(f"{run_dir.name}-pass{k}") / EVAL_METRICS_FILE
+    metrics = pass_copy(run_dir, k) / EVAL_METRICS_FILE
     if not metrics.is_file():
         return {}
     values = json.loads(metrics.read_text())
@@ -105,12 +124,15 @@ def curve(run_dir: Path):
 
 def table(run_dir: Path) -> str:
     cfg, per_pass, history, rows, accuracies = curve(run_dir)
-    lines = ["| pass | wall s | median ms/example | spikes/example | theta mV | accuracy_all | accuracy_proportion"
-             " | accuracy_linear |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    line_mv = self_firing_theta_mv(cfg)
+    lines = [f"| pass | wall s | median ms/example | spikes/example | theta mV | theta < {line_mv:g} mV | accuracy_all "
+             "| accuracy_proportion | accuracy_linear |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row, acc in zip(rows, accuracies):
+        low = pass_self_firing(run_dir, row["pass"], cfg)
         cells = [f"{acc[key]:.4f}" if key in acc else "-" for key in ACCURACY_KEYS]
         lines.append(f"| {row['pass']} | {row['wall_s']:.0f} | {1000 * row['median_s_per_example']:.1f} | "
-                     f"{row['spikes_per_example']:.1f} | {row['mean_theta_mv']:.2f} | " + " | ".join(cells) + " |")
+                     f"{row['spikes_per_example']:.1f} | {row['mean_theta_mv']:.2f} | {'-' if low is None else low} | "
+                     + " | ".join(cells) + " |")
     seen = history[-1]["examples_seen"] if history else 0
     left = remaining_s(history, rows, per_pass, cfg.training.passes)
     lines.append("")

@@ -1,5 +1,6 @@
 """scripts/pass_curve.py: per-pass figures from a run's log, by hand-checkable cases."""
 
+import numpy as np
 import pytest
 from script_loader import load_script
 
@@ -40,3 +41,17 @@ def test_pass_accuracies_read_the_evaluated_copy_of_that_pass(tmp_path):
     (tmp_path / "big-pass2" / "metrics.json").write_text('{"accuracy_all": 0.9, "n_test": 10}')
     assert script.pass_accuracies(run, 2) == {"accuracy_all": 0.9}
     assert script.pass_accuracies(run, 1) == {}  # not copied or not evaluated
+
+
+def test_pass_self_firing_counts_theta_below_the_line_in_the_copy(tmp_path):
+    from stdp_mnist.config import Config
+
+    script = load_script("pass_curve")
+    run = tmp_path / "big"
+    (tmp_path / "big-pass1").mkdir(parents=True)
+    np.savez(tmp_path / "big-pass1" / "model.npz", theta=np.array([5.0, 6.99, 7.0, 20.0]))
+    assert script.pass_self_firing(run, 1, Config()) == 2  # below 7 mV, not at it
+    (tmp_path / "big-pass2").mkdir()
+    (tmp_path / "big-pass2" / "model.npz").write_bytes(b"PK\x03\x04 damaged")
+    assert script.pass_self_firing(run, 2, Config()) is None
+    assert script.pass_self_firing(run, 3, Config()) is None  # no copy

@@ -238,90 +238,47 @@ def normalise_columns(weights, target_sum):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def overshoots(g_e, g_i, dt_tau):
-    """Whether a forward Euler step of v would overshoot the potential the conductances
-    pull towards: dt/tau (1 + g_e + g_i) > 1."""
-    return dt_tau * (1.0 + g_e + g_i) > 1.0
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def forward_euler(v, g_e, g_i, dt_tau, v_rest, e_exc, e_inh):
-    """v (mV) after one forward Euler step of tau dv/dt = (v_rest - v) + g_e (E_exc - v)
-    + g_i (E_inh - v) (the reference's method)."""
-    return v + dt_tau * ((v_rest - v) + g_e * (e_exc - v) + g_i * (e_inh - v))
-
-
-@njit(cache=True, error_model="numpy", inline="always")
 def membrane_step(v, g_e, g_i, dt_tau, v_rest, e_exc, e_inh):
-    """v (mV) after one step: forward Euler, except where that step would overshoot
-    (``overshoots``): there by a backward (implicit) Euler step, which cannot. Forward
-    Euler diverges in that regime, which a large layer reaches when tens of inhibitory
-    neurons fire in the same step (17 each: 24 of them make g_i > 400). Written as
-    selects, so loops over it vectorise."""
-    forward = forward_euler(v, g_e, g_i, dt_tau, v_rest, e_exc, e_inh)
-    backward = (v + dt_tau * (v_rest + g_e * e_exc + g_i * e_inh)) / (1.0 + dt_tau * (1.0 + g_e + g_i))
-    return backward if overshoots(g_e, g_i, dt_tau) else forward
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def step_excitatory_neuron(p, ge, gi, s, threshold, v_new):
-    """The rest of one excitatory neuron's step once ``v_new`` is known: the clamp, the
-    conductances' decay and the threshold test. Returns (v, g_e, g_i, fired)."""
-    v_new = p.v_reset_e if s < p.clamp_steps_e else v_new
-    ge, gi = ge * p.decay_ge_e, gi * p.decay_gi_e
-    fire = (s >= p.block_steps_e) & (v_new > threshold)
-    return (p.v_reset_e if fire else v_new, ge if ge >= NEGLIGIBLE else 0.0, gi if gi >= NEGLIGIBLE else 0.0,
-            fire)
+    """v (mV) after one step of tau dv/dt = (v_rest - v) + g_e (E_exc - v) + g_i (E_inh - v)
+    by forward Euler (the reference's method), except where that step would overshoot
+    the potential the conductances pull towards, dt/tau (1 + g_e + g_i) > 1: there by a
+    backward (implicit) Euler step, which cannot. Forward Euler diverges in that regime,
+    which a large layer reaches when tens of inhibitory neurons fire in the same step
+    (17 each: 24 of them make g_i > 400). Written as selects, so loops over it vectorise."""
+    rate = dt_tau * (1.0 + g_e + g_i)
+    forward = v + dt_tau * ((v_rest - v) + g_e * (e_exc - v) + g_i * (e_inh - v))
+    backward = (v + dt_tau * (v_rest + g_e * e_exc + g_i * e_inh)) / (1.0 + rate)
+    return forward if rate <= 1.0 else backward
 
 
 @njit(cache=True, error_model="numpy")
 def update_excitatory(p, exc, last, theta, theta_scale, c, fired, arrived, with_arrivals):
-    """Step 1 for the excitatory population, ``c`` the step's global count. When
-    ``with_arrivals``, the pending conductance of the previous step (``arrived``, zeroed
-    here) first joins g_e. v integrates (clamped at v_reset while the steps since the
-    last spike, ``c - last``, are < clamp_steps_e); conductances decay; a neuron fires
-    when those steps are >= block_steps_e and v > v_thresh_e + theta (the threshold is
-    ``theta * theta_scale``: see simulate); then v = v_reset and ``fired[j] = 1``.
-    Returns the number that fired.
-
-    One branch-free pass by forward Euler, without the division of the backward step
-    (most of a vectorised pass's cost otherwise): a neuron whose step would overshoot
-    (``membrane_step``) is left as it was but for its arrivals, and a second pass, only
-    in the rare steps that have such neurons, steps exactly those by membrane_step. Its
-    decayed conductances cannot overshoot (decay only lowers them), so the second pass
-    finds exactly the neurons the first left. Only v, g_e, g_i and the one-byte ``fired``
-    are written, so the pass moves little memory."""
+    """Step 1 for the excitatory population in one branch-free pass, ``c`` the step's
+    global count. When ``with_arrivals``, the pending conductance of the previous step
+    (``arrived``, zeroed here) first joins g_e. v integrates (clamped at v_reset while the steps since the last spike,
+    ``c - last``, are < clamp_steps_e); conductances decay; a neuron fires when those
+    steps are >= block_steps_e and v > v_thresh_e + theta (the threshold is ``theta *
+    theta_scale``: see simulate); then v = v_reset and ``fired[j] = 1``. Only v, g_e, g_i
+    and the one-byte ``fired`` are written, so the pass moves little memory. Returns the
+    number that fired."""
     v, g_e, g_i = exc[V], exc[GE], exc[GI]
     n_fired = 0
-    n_left = 0
     for j in range(v.shape[0]):
         s = min(c - last[j], NEVER)
-        ge, gi, vj = g_e[j], g_i[j], v[j]
+        ge, gi = g_e[j], g_i[j]
         if with_arrivals:
             ge += arrived[j]
             arrived[j] = 0.0
-        left = overshoots(ge * p.drive_ge_e, gi * p.drive_gi_e, p.dt_tau_e)
-        v_new = forward_euler(vj, ge * p.drive_ge_e, gi * p.drive_gi_e, p.dt_tau_e, p.v_rest_e, p.e_exc_e,
-                              p.e_inh_e)
-        v_new, ge_new, gi_new, fire = step_excitatory_neuron(p, ge, gi, s, p.v_thresh_e + theta[j] * theta_scale, v_new)
-        v[j] = vj if left else v_new
-        g_e[j] = ge if left else ge_new
-        g_i[j] = gi if left else gi_new
-        fire = fire & (not left)
+        v_new = membrane_step(v[j], ge * p.drive_ge_e, gi * p.drive_gi_e, p.dt_tau_e, p.v_rest_e,
+                              p.e_exc_e, p.e_inh_e)
+        v_new = p.v_reset_e if s < p.clamp_steps_e else v_new
+        ge, gi = ge * p.decay_ge_e, gi * p.decay_gi_e
+        g_e[j] = ge if ge >= NEGLIGIBLE else 0.0
+        g_i[j] = gi if gi >= NEGLIGIBLE else 0.0
+        fire = (s >= p.block_steps_e) & (v_new > p.v_thresh_e + theta[j] * theta_scale)
+        v[j] = p.v_reset_e if fire else v_new
         fired[j] = fire
         n_fired += fire
-        n_left += left
-    if n_left > 0:
-        for j in range(v.shape[0]):
-            ge, gi = g_e[j], g_i[j]
-            if overshoots(ge * p.drive_ge_e, gi * p.drive_gi_e, p.dt_tau_e):
-                s = min(c - last[j], NEVER)
-                v_new = membrane_step(v[j], ge * p.drive_ge_e, gi * p.drive_gi_e, p.dt_tau_e, p.v_rest_e,
-                                      p.e_exc_e, p.e_inh_e)
-                v[j], g_e[j], g_i[j], fire = step_excitatory_neuron(p, ge, gi, s, p.v_thresh_e + theta[j] * theta_scale,
-                                                                    v_new)
-                fired[j] = fire
-                n_fired += fire
     return n_fired
 
 

@@ -213,9 +213,9 @@ def test_total_synaptic_drive_of_one_conductance_pulse(integrator, tau_ms, expec
 
 
 def test_excitatory_pass_steps_overshooting_neurons_by_backward_euler():
-    # the pass runs forward Euler for all and steps again, by membrane_step, exactly the
-    # neurons whose forward step would overshoot (dt/tau (1 + g_e + g_i) > 1, i.e.
-    # g_e + g_i > 199); each neuron must end as one membrane_step + decay + threshold
+    # a population where some neurons' forward step would overshoot (dt/tau (1 + g_e +
+    # g_i) > 1, i.e. g_e + g_i > 199) and others' not: each neuron must end as one
+    # membrane_step (backward Euler for the former) + decay + threshold test
     p = params()
     g_e = np.array([0.0, 2.0, 150.0, 0.5, 300.0, 20.0])
     g_i = np.array([0.0, 150.0, 60.0, 1000.0, 0.0, 0.0])

@@ -88,6 +88,7 @@ def remaining_s(history: list[dict], rows: list[dict], per_pass: int, passes: in
 
 
 def pass_copy(run_dir: Path, k: int) -> Path:
+    """Where scripts/snapshot_passes.py keeps the copy of pass k."""
     return run_dir.with_name(f"{run_dir.name}-pass{k}")
 
 

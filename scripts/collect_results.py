@@ -1,47 +1,180 @@
-"""Print a markdown table of every evaluated run under a directory (default: runs/).
+"""The accuracy table, generated from run records: one row per config, its seeds pooled.
 
-One row per run: config size, passes, examples trained, seed, accuracies (the
-voting ones and the supervised linear readout's; "-" for a run evaluated before the
-linear readout existed), training and evaluation wall time, beside the paper's
-figure. Usage:
-    python scripts/collect_results.py [RUNS_DIR]
+    python scripts/collect_results.py [--record RUNS_DIR] [--write]
+
+``--record RUNS_DIR`` first copies the record of every finished run under RUNS_DIR
+(default: runs/) into results/runs/NAME/: config.toml, metrics.json, metrics.jsonl,
+the code revision that trained it (``code_revision``, when the run has one) and its
+test predictions (predictions.npz: the test labels and each readout's prediction per
+image, uint8), so the table and the paired tests can be rerun from the repository
+alone. A run is finished when its training went through the config's whole schedule
+and it was evaluated; the copies kept at the end of each pass (NAME-passK) are a
+curve, not a row, and are never recorded here.
+
+The table (printed; with ``--write`` also written to results/table.md and into the
+marked blocks of README.md and results/README.md) has one row per config: runs named
+CONFIG or CONFIG-seedK whose configs differ only in the seed are pooled, and each
+accuracy is the mean over seeds, with the sample standard deviation where there are
+several. ``train h`` is the mean training wall time (hours, one core, the machines
+named in results/README.md). Under the table, each row's sample and code revisions.
 """
 
+from __future__ import annotations
+
+import argparse
 import json
+import re
+import shutil
+import statistics
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+
 from stdp_mnist.config import load_config
+from stdp_mnist.data import count_training_images, load_configured
 from stdp_mnist.readout import PAPER_ACCURACY
-from stdp_mnist.rundir import CONFIG_FILE, EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_jsonl
+from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_jsonl,
+                               read_npz)
+from stdp_mnist.training import total_examples
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDS = ROOT / "results" / "runs"
+TABLE = ROOT / "results" / "table.md"
+TABLE_HOMES = (ROOT / "README.md", ROOT / "results" / "README.md")
+START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
+PREDICTIONS_FILE = "predictions.npz"
+REVISION_FILE = "code_revision"
+READOUTS = ("all", "proportion", "linear")
+SEED_SUFFIX = re.compile(r"-seed\d+$")
+TEST_LABELS_IMAGES = 10000  # the MNIST test set
 
 
-
-def rows(runs_dir: Path):
-    for run in sorted(runs_dir.iterdir()):
-        metrics_path = run / EVAL_METRICS_FILE
-        if not metrics_path.is_file():
-            continue
-        cfg = load_config(run / CONFIG_FILE)
-        metrics = json.loads(metrics_path.read_text())
-        history = read_jsonl(run / TRAIN_METRICS_FILE)
-        train_s = history[-1]["wall_s"] if history else float("nan")
-        eval_s = metrics["assign_wall_s"] + metrics.get("linear_fit_wall_s", 0.0) + metrics["test_wall_s"]
-        linear = f"{metrics['accuracy_linear']:.4f}" if "accuracy_linear" in metrics else "-"
-        n = cfg.network.n_excitatory
-        paper = f"{PAPER_ACCURACY[n]:.3f}" if n in PAPER_ACCURACY and metrics["n_assign"] == 60000 else "-"
-        yield (f"| {run.name} | {n} | {cfg.training.passes} | {metrics['examples_trained']} | {cfg.run.seed} "
-               f"| {metrics['accuracy_all']:.4f} | {metrics['accuracy_proportion']:.4f} | {linear} | {paper} "
-               f"| {metrics['n_assign']} | {train_s / 60:.1f} | {eval_s / 60:.1f} |")
+def config_name(run_name: str) -> str:
+    """The config a run directory belongs to: its name without a trailing -seedK."""
+    return SEED_SUFFIX.sub("", run_name)
 
 
-def main() -> None:
-    runs_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "runs")
-    print("| run | neurons | passes | examples trained | seed | accuracy_all | accuracy_proportion "
-          "| accuracy_linear (supervised) | paper | labelled for assignment | train min | eval min |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for row in rows(runs_dir):
-        print(row)
+def is_finished(run: Path) -> bool:
+    """Evaluated, and trained through its config's whole schedule."""
+    metrics_path = run / EVAL_METRICS_FILE
+    if not (metrics_path.is_file() and (run / CONFIG_FILE).is_file()):
+        return False
+    cfg = load_config(run / CONFIG_FILE)
+    n_images = count_training_images(cfg)
+    return n_images is not None and json.loads(metrics_path.read_text())["examples_trained"] == total_examples(cfg, n_images)
+
+
+def record_run(run: Path, records: Path, test_labels: np.ndarray) -> Path:
+    """Copy a finished run's record (small files only) into ``records/NAME``."""
+    target = records / run.name
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (CONFIG_FILE, EVAL_METRICS_FILE, TRAIN_METRICS_FILE, REVISION_FILE):
+        if (run / name).is_file():
+            shutil.copyfile(run / name, target / name)
+    arrays = read_npz(run / ASSIGNMENTS_FILE)
+    predictions = {readout: arrays[f"predictions_{readout}"].astype(np.uint8) for readout in READOUTS}
+    np.savez_compressed(target / PREDICTIONS_FILE, labels=test_labels[:len(predictions["all"])].astype(np.uint8),
+                        **predictions)
+    return target
+
+
+def record_runs(runs_dir: Path, records: Path = RECORDS) -> list[Path]:
+    """Record every finished run under ``runs_dir``; returns the records written."""
+    finished = [run for run in sorted(runs_dir.iterdir()) if run.is_dir() and is_finished(run)]
+    if not finished:
+        return []
+    test_labels = load_configured(load_config(finished[0] / CONFIG_FILE)).test_labels
+    return [record_run(run, records, test_labels) for run in finished]
+
+
+def _without_seed(cfg) -> dict:
+    settings = asdict(cfg)
+    settings["run"].pop("seed")
+    return settings
+
+
+def grouped(records: Path = RECORDS) -> dict[str, list[Path]]:
+    """Recorded runs by config name; refuses a group whose configs differ beyond the seed."""
+    groups: dict[str, list[Path]] = {}
+    for run in sorted(records.iterdir()) if records.is_dir() else []:
+        if (run / EVAL_METRICS_FILE).is_file():
+            groups.setdefault(config_name(run.name), []).append(run)
+    for name, runs in groups.items():
+        first = _without_seed(load_config(runs[0] / CONFIG_FILE))
+        for run in runs[1:]:
+            if _without_seed(load_config(run / CONFIG_FILE)) != first:
+                raise SystemExit(f"error: {run} and {runs[0]} differ beyond the seed; name them apart")
+    return groups
+
+
+def mean_sd(values: list[float]) -> str:
+    """'0.8958' for one value, '0.8958 ± 0.0041' (sample sd) for several."""
+    if len(values) == 1:
+        return f"{values[0]:.4f}"
+    return f"{statistics.fmean(values):.4f} ± {statistics.stdev(values):.4f}"
+
+
+def config_row(name: str, runs: list[Path]) -> dict:
+    """One table row, plus the sample and revisions behind it."""
+    cfg = load_config(runs[0] / CONFIG_FILE)
+    metrics = [json.loads((run / EVAL_METRICS_FILE).read_text()) for run in runs]
+    hours = [read_jsonl(run / TRAIN_METRICS_FILE)[-1]["wall_s"] / 3600 for run in runs]
+    n = cfg.network.n_excitatory
+    full_protocol = metrics[0]["n_assign"] == 60000 and metrics[0]["n_test"] == TEST_LABELS_IMAGES
+    seeds = sorted(m["seed"] for m in metrics)
+    revisions = sorted({(run / REVISION_FILE).read_text().strip()[:7] if (run / REVISION_FILE).is_file()
+                        else "unrecorded" for run in runs})
+    return {
+        "config": name, "neurons": n, "passes": cfg.training.passes, "seeds": len(runs),
+        **{f"accuracy_{r}": mean_sd([m[f"accuracy_{r}"] for m in metrics]) for r in READOUTS},
+        "paper": f"{PAPER_ACCURACY[n]:.3f}" if n in PAPER_ACCURACY and full_protocol else "-",
+        "train h": f"{statistics.fmean(hours):.2f}",
+        "sample": (f"seeds {', '.join(map(str, seeds))}; {metrics[0]['n_assign']:,} labelled, "
+                   f"{metrics[0]['n_test']:,} test images; code {', '.join(revisions)}"),
+    }
+
+
+COLUMNS = ("config", "neurons", "passes", "seeds", "accuracy_all", "accuracy_proportion", "accuracy_linear",
+           "paper", "train h")
+
+
+def table(records: Path = RECORDS) -> str:
+    """The markdown table with its notes, rows ordered by size then name."""
+    rows = sorted((config_row(name, runs) for name, runs in grouped(records).items()),
+                  key=lambda row: (row["neurons"], row["config"]))
+    lines = ["| " + " | ".join(COLUMNS) + " |", "| " + " | ".join("---" for _ in COLUMNS) + " |"]
+    lines += ["| " + " | ".join(str(row[c]) for c in COLUMNS) + " |" for row in rows]
+    lines.append("")
+    lines += [f"- {row['config']}: {row['sample']}" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def with_table(text: str, generated: str, where: Path) -> str:
+    """``text`` with the block between the table markers replaced by ``generated``."""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        raise SystemExit(f"error: {where} has no {START} ... {END} block for the table")
+    return text[:start + len(START)] + "\n" + generated + text[end:]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--record", type=Path, metavar="RUNS_DIR", help="record finished runs from RUNS_DIR first")
+    parser.add_argument("--write", action="store_true", help="write results/table.md and the README blocks")
+    args = parser.parse_args(argv)
+    if args.record:
+        if not args.record.is_dir():
+            raise SystemExit(f"error: {args.record}: no such directory")
+        for record in record_runs(args.record):
+            print(f"recorded {record.relative_to(ROOT)}", file=sys.stderr)
+    generated = table()
+    print(generated, end="")
+    if args.write:
+        TABLE.write_text(generated)
+        for home in TABLE_HOMES:
+            home.write_text(with_table(home.read_text(), generated, home))
 
 
 if __name__ == "__main__":

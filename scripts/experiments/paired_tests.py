@@ -1,0 +1,124 @@
+"""Exact McNemar tests between readouts and networks on the same test images.
+
+    python scripts/experiments/paired_tests.py [--write]
+
+Reads the run records in results/runs/ (their predictions.npz, written by
+scripts/collect_results.py --record) and prints, as markdown:
+- per run, each pair of readouts of the same network ("all" voting against
+  "proportion" and against the supervised linear readout);
+- per seed, each config against the next larger one recorded with that seed
+  (same readout);
+- per config, its seeds against the paper's figure (each seed's accuracy with its
+  binomial standard error, and how many seeds lie above the paper).
+A McNemar test counts the test images that exactly one of the two gets right (b and c)
+and asks how likely so uneven a split is if both were equally good: a two-sided exact
+binomial test of b against b + c with p = 1/2 (scipy.stats.binomtest). A difference is
+called "level" unless p < 0.05. With ``--write`` the report goes to
+results/paired-tests.md too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import binomtest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, config_name, grouped  # noqa: E402
+
+from stdp_mnist.readout import PAPER_ACCURACY  # noqa: E402
+
+REPORT = ROOT / "results" / "paired-tests.md"
+SIGNIFICANCE = 0.05
+
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, int, float]:
+    """(images only A gets right, images only B gets right, exact two-sided p)."""
+    if correct_a.shape != correct_b.shape:
+        raise ValueError("the two predictions cover different images")
+    only_a = int(np.sum(correct_a & ~correct_b))
+    only_b = int(np.sum(~correct_a & correct_b))
+    p = binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
+    return only_a, only_b, float(p)
+
+
+def verdict(accuracy_a: float, accuracy_b: float, p: float) -> str:
+    """'level' unless significant; else which side is ahead."""
+    if p >= SIGNIFICANCE:
+        return "level"
+    return "first ahead" if accuracy_a > accuracy_b else "second ahead"
+
+
+def correct(run: Path) -> dict[str, np.ndarray]:
+    """Per readout, a boolean per test image: right or wrong."""
+    with np.load(run / PREDICTIONS_FILE) as data:
+        return {r: data[r] == data["labels"] for r in READOUTS}
+
+
+def seed_of(run: Path) -> int:
+    return json.loads((run / "metrics.json").read_text())["seed"]
+
+
+def row(label_a: str, label_b: str, a: np.ndarray, b: np.ndarray) -> str:
+    only_a, only_b, p = mcnemar(a, b)
+    acc_a, acc_b = a.mean(), b.mean()
+    return (f"| {label_a} | {label_b} | {acc_a:.4f} | {acc_b:.4f} | {100 * (acc_a - acc_b):+.2f} | {only_a} | {only_b} "
+            f"| {p:.2g} | {verdict(acc_a, acc_b, p)} |")
+
+
+HEADER = ("| first | second | first acc | second acc | difference (points) | only first right | only second right "
+          "| exact McNemar p | verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+
+
+def report(records: Path = RECORDS) -> str:
+    groups = grouped(records)
+    runs = [run for name in groups for run in groups[name]]
+    lines = ["## Readouts of the same network", "", HEADER]
+    for run in runs:
+        right = correct(run)
+        lines += [row(f"{run.name} all", f"{run.name} {other}", right["all"], right[other])
+                  for other in ("proportion", "linear")]
+    lines += ["", "## Each size against the next larger one, seed by seed", "", HEADER]
+    by_size = sorted(groups, key=lambda name: json.loads((groups[name][0] / "metrics.json").read_text())["n_excitatory"])
+    paper_sizes = [name for name in by_size if name.startswith("dc2015-")]
+    for smaller, larger in zip(paper_sizes, paper_sizes[1:]):
+        larger_by_seed = {seed_of(run): run for run in groups[larger]}
+        for run in groups[smaller]:
+            other = larger_by_seed.get(seed_of(run))
+            if other is None:
+                continue
+            a, b = correct(run), correct(other)
+            lines += [row(f"{run.name} {r}", f"{other.name} {r}", a[r], b[r]) for r in ("all", "linear")]
+    lines += ["", "## Against the paper, seed by seed", "",
+              "| config | paper | seeds | accuracy_all per seed (± binomial SE) | seeds above the paper |",
+              "| --- | --- | --- | --- | --- |"]
+    for name in paper_sizes:
+        metrics = [json.loads((run / "metrics.json").read_text()) for run in groups[name]]
+        n = metrics[0]["n_excitatory"]
+        if n not in PAPER_ACCURACY or metrics[0]["n_assign"] != 60000:
+            continue
+        per_seed = ", ".join(f"{m['accuracy_all']:.4f} ± {math.sqrt(m['accuracy_all'] * (1 - m['accuracy_all']) / m['n_test']):.4f}"
+                             for m in metrics)
+        above = sum(m["accuracy_all"] > PAPER_ACCURACY[n] for m in metrics)
+        lines.append(f"| {name} | {PAPER_ACCURACY[n]:.3f} | {len(metrics)} | {per_seed} | {above} of {len(metrics)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true", help="also write results/paired-tests.md")
+    args = parser.parse_args(argv)
+    text = ("# Paired tests on the same test images\n\nGenerated by `python scripts/experiments/paired_tests.py "
+            "--write` from the run records in results/runs/.\n\n" + report())
+    print(text, end="")
+    if args.write:
+        REPORT.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,7 @@ images (with the random streams of ``stdp-mnist evaluate``, so the first row
 reproduces the run's metrics.json, which is checked) and scores the 10,000 test
 images with neurons assigned from:
 
-  train-60000  all 60,000 training images: this project's protocol (SPEC.md);
+  train-60000  all 60,000 training images: this project's protocol (docs/MODEL.md, Protocol);
   train-10000  the first 10,000 training images;
   test-10000   the test images themselves. The reference's published evaluation
                script (Diehl&Cook_MNIST_evaluation.py) loads the same

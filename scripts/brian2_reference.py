@@ -1,6 +1,6 @@
 """Brian2 implementation of the Diehl & Cook (2015) network, for speed comparison only.
 
-Same model size and protocol as ``stdp_mnist`` (see SPEC.md): 784 Poisson inputs
+Same model size and protocol as ``stdp_mnist`` (see docs/MODEL.md): 784 Poisson inputs
 (rate pixel / 8 * intensity Hz), N conductance-based LIF excitatory neurons with an
 adaptive threshold, N inhibitory neurons, one-to-one exc -> inh (10.4) and
 all-but-self inh -> exc (17.0) lateral inhibition, all-to-all plastic input -> exc

@@ -1,7 +1,7 @@
 """Typed, validated experiment configuration: TOML in, frozen dataclasses out.
 
-Every parameter of the model (SPEC.md) is a field here with the reference value as
-its default. Units are in the names: ``_ms`` milliseconds, ``_mv`` millivolts,
+Every parameter of the model (docs/MODEL.md) is a field here with the reference value
+as its default. Units are in the names: ``_ms`` milliseconds, ``_mv`` millivolts,
 ``_hz`` hertz. A config file may set any subset; unknown sections or keys, wrong
 types and out-of-range values raise :class:`ConfigError` naming the key.
 """
@@ -434,7 +434,7 @@ def config_to_toml(cfg: Config) -> str:
 
 
 def config_reference() -> str:
-    """Markdown table of every key, its default and meaning (kept in the README)."""
+    """Markdown table of every key, its default and meaning (docs/reference/configuration.md)."""
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
     for name, cls in SECTIONS.items():
         for f in dataclasses.fields(cls):

@@ -1,7 +1,7 @@
 """A plain numpy reference of ``stdp_mnist.kernel.simulate`` (no numba), for tests.
 
-Written from SPEC.md and the step order stated in the kernel's module docstring, for
-clarity rather than speed: one Python iteration per time step, numpy across neurons.
+Written from docs/MODEL.md and the step order stated in the kernel's module docstring,
+for clarity rather than speed: one Python iteration per time step, numpy across neurons.
 It takes and updates exactly the same arrays as the kernel:
 
     simulate(p, ptr, idx, learn, synapses, state, counts) -> total

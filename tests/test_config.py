@@ -1,4 +1,5 @@
-"""Tests for stdp_mnist.config: SPEC defaults, shipped configs, validation, --set, TOML output."""
+"""Tests for stdp_mnist.config: the model's defaults (docs/MODEL.md), shipped configs,
+validation, --set, TOML output."""
 
 import dataclasses
 import tomllib

@@ -1,7 +1,7 @@
 """Unit tests of the compiled kernel (stdp_mnist.kernel) on tiny hand-built cases.
 
-Every expected value is computed in the test from the model's formulas (SPEC.md and
-the step order in kernel.py's docstring), never by running the kernel a second way.
+Every expected value is computed in the test from the model's formulas (docs/MODEL.md
+and the step order in kernel.py's docstring), never by running the kernel a second way.
 Step order within step t, as the tests rely on it:
   1. v_t = v_{t-1} + dt/tau * (...) with the conductances left by step t-1 (or v_reset
      while clamped); then g_e, g_i, theta, x_post decay; threshold test, reset;

@@ -77,3 +77,11 @@ def test_quoted_tables_are_the_generated_one():
         text = home.read_text()
         block = text[text.index(collect.START) + len(collect.START):text.index(collect.END)]
         assert block == "\n" + generated, f"{home.name}: rerun python scripts/collect_results.py --write"
+
+
+def test_readme_quotes_the_recorded_quick_run():
+    metrics = json.loads((collect.RECORDS / "quick-seed0" / "metrics.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    quoted = (f"{metrics['accuracy_all']:.4f} 'all', {metrics['accuracy_proportion']:.4f} 'proportion',\n"
+              f"{metrics['accuracy_linear']:.4f} linear (results/runs/quick-seed0")
+    assert quoted in readme

@@ -1,14 +1,23 @@
 """Unit tests of the compiled kernel (stdp_mnist.kernel) on tiny hand-built cases.
 
-Every expected value is computed in the test from the model's formulas (SPEC.md and
-the step order in kernel.py's docstring), never by running the kernel a second way.
-Step order within step t, as the tests rely on it:
-  1. v_t = v_{t-1} + dt/tau * (...) with the conductances left by step t-1 (or v_reset
-     while clamped); then g_e, g_i, theta, x_post decay; threshold test, reset;
-  2. input spikes of t go to the ring buffer at t + delay; slot t is added to g_e;
-     exc spike k -> inh k's g_e; inh spike k -> g_i of every exc j != k;
-  3. STDP: x_pre(t), depression of arrivals at t by nu_pre * x_post1, potentiation of
-     the columns of neurons that fired at t by nu_post * x_pre(t - d) * x_post2.
+Every expected value is computed in the test from the model's formulas and the step
+order below (kernel.py's module docstring tells it in full), never by running the
+kernel a second way. Step order within step t (kernel.simulate), as the tests rely on it:
+  1. neurons: the conductance arriving at t - 1 joins g_e; theta, x_post1 and x_post2
+     decay (learning only); v_t from v_{t-1} and those conductances by forward Euler
+     (backward Euler where forward would overshoot; v_reset while clamped); g_e and g_i
+     decay; threshold test against v_thresh + theta, reset, theta += theta_plus;
+  2. input spikes of t add their weight (as it is at emission) to the ring buffer at
+     t + delay and, when learning, are depressed at once by nu_pre times the x_post1
+     predicted for their arrival (at emission timing: x_post1 at t), corrected in 3 if
+     the neuron fires before the arrival; exc spike k -> inh k's g_e (direct
+     inhibition: g_i of every exc j != k); inh spike k -> g_i of every exc j != k;
+  3. STDP: x_pre decays and is set to 1 for the inputs firing at t; the column of each
+     neuron that fired at t is potentiated by nu_post * x_pre(t - d) * x_post2 (its
+     value before the spike), its pending depressions are corrected, and x_post1 =
+     x_post2 = 1.
+So a conductance emitted at t with delay 0 moves v from step t + 1 on, and a pre spike
+arriving in the step of a post spike is depressed by the x_post1 from before it.
 No MNIST is needed: spike trains are built by hand (helpers/kernel_harness.py).
 """
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from helpers.cli import invoke, only_error_line
-from helpers.runs import STATE, copy_run, snapshot, tiny_config
+from helpers.runs import STATE, assert_networks_equal, copy_run, snapshot, tiny_config
 from helpers.scripts import load_script
 from stdp_mnist import config, kernel
 from stdp_mnist.bench import BenchmarkError, checkpoint_size
@@ -222,7 +222,17 @@ def test_resume_with_a_changed_model_setting_names_the_key(evaluated_run, tmp_pa
 
 
 def test_checkpoint_without_model_values_still_loads(tmp_path):
-    """Checkpoints written before model_values existed (runs in flight) resume as before."""
+    """Checkpoints written before model_values existed (runs in flight) resume as before:
+    with no record of the settings, a changed one cannot be named and is not refused,
+    where the same checkpoint with the record is refused."""
     cfg = Config().replace(network={"n_excitatory": 4})
-    save_network(new_network(cfg), tmp_path / MODEL_FILE, cfg.model_hash())
-    load_network(tmp_path / MODEL_FILE, cfg.replace(stdp={"nu_post": 0.02}))
+    net = new_network(cfg)
+    old, recorded = tmp_path / "old.npz", tmp_path / "recorded.npz"
+    save_network(net, old, cfg.model_hash())
+    save_network(net, recorded, cfg.model_hash(), cfg.model_values())
+    with np.load(old) as arrays:
+        assert "model_values" not in arrays.files
+    changed = cfg.replace(stdp={"nu_post": 0.02})
+    assert_networks_equal(load_network(old, changed), net)
+    with pytest.raises(CheckpointError, match="stdp.nu_post"):
+        load_network(recorded, changed)

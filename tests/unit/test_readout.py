@@ -162,5 +162,19 @@ def test_accuracy():
     assert accuracy(labels, preds) == np.trace(confusion_matrix(labels, preds)) / len(labels)
 
 
-def test_n_classes():
+def test_ten_classes_even_when_the_labels_show_fewer():
+    """Every table has the ten digit classes, whichever labels were shown: a class never
+    shown has a column of zeros, and neurons assigned to it still vote for it."""
+    counts = np.array([[4, 0], [0, 3]])
+    labels = np.array([0, 2])  # classes 1 and 3-9 never shown
     assert readout.N_CLASSES == 10
+    sums = class_spike_sums(counts, labels)
+    assert sums.shape == (2, 10) and not sums[:, 3:].any()
+    rates = class_rates(sums, np.bincount(labels, minlength=10))
+    assert rates.shape == (2, 10)
+    assignments = np.array([9, 2])  # as if neuron 0 had been labelled by another run
+    assert readout.scores_all(counts, assignments).shape == (2, 10)
+    assert readout.scores_proportion(counts, assignments, rates).shape == (2, 10)
+    np.testing.assert_array_equal(predict_all(counts, assignments), [9, 2])
+    matrix = confusion_matrix(labels, predict_all(counts, assignments))
+    assert matrix.shape == (10, 10) and matrix[0, 9] == 1 and matrix[2, 2] == 1

@@ -8,7 +8,7 @@ the same images and the same starting network, so the speed-up is a ratio measur
 side by side. Real MNIST images, the paper protocol (350 ms presentation + 150 ms
 simulated rest at 0.5 ms steps, intensity boost on), after a compilation warm-up; from
 a fresh network, and from trained checkpoints given with ``--trained``. Where Brian2 is
-installed, ``scripts/brian2_reference.py`` times the same network beside ours.
+installed, ``scripts/benchmarks/brian2_reference.py`` times the same network beside ours.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class BenchmarkError(Exception):
 
 def best_and_median_s(run, rounds: int) -> tuple[float, float]:
     """Call ``run()`` once to compile and warm the caches, then time ``rounds`` calls:
-    (best, median) seconds. For the microbenchmarks under scripts/."""
+    (best, median) seconds. For the microbenchmarks under scripts/benchmarks/."""
     run()
     times = []
     for _ in range(rounds):
@@ -195,7 +195,7 @@ def _median_row(rows: list[dict]) -> dict:
 
 def _brian2_row(n: int, n_examples: int) -> dict | None:
     """Brian2's ms per example (1 core) for the same network, or None when Brian2 is absent."""
-    script = Path(__file__).resolve().parents[1] / "scripts" / "brian2_reference.py"
+    script = Path(__file__).resolve().parents[1] / "scripts" / "benchmarks" / "brian2_reference.py"
     try:
         import brian2  # noqa: F401
     except Exception:  # absent, or broken beside this numpy: skip the comparison

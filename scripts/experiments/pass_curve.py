@@ -1,0 +1,169 @@
+"""Print a long training run's per-pass curve as a markdown table.
+
+    python scripts/experiments/pass_curve.py RUN_DIR [--plot PNG]
+
+One row per finished pass of RUN_DIR (from its metrics.jsonl): the training wall time
+of the pass as recorded (s), the median milliseconds per training example over the
+pass's log entries, spikes per training example (mean over the pass), mean theta (mV)
+at the pass end, and from `RUN_DIR-passK` (the copies scripts/experiments/snapshot_passes.py
+makes) the neurons whose theta is below the self-firing line (they fire with no input,
+which frozen runs cannot stop: see network.count_self_firing) and, where that copy has
+been evaluated, its accuracies. Ends with the
+time the remaining passes need at the median speed of the last pass (the one in
+progress when none has finished). The recorded wall time counts any time the run was
+paused (kill -STOP) or shared its core; the median of the per-entry speeds is what a
+long stretch of unpaused training costs. ``--plot`` also draws the curve: accuracy per
+pass beside the paper's figure for the size, spikes and ms per training example.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from stdp_mnist.data import count_training_images
+from stdp_mnist.plots import plot_pass_curve
+from stdp_mnist.readout import PAPER_ACCURACY
+from stdp_mnist.network import count_self_firing, self_firing_theta_mv
+from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, NPZ_ERRORS, TRAIN_METRICS_FILE, read_jsonl, read_run_config
+
+ACCURACY_KEYS = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
+
+
+def entry_speeds(history: list[dict]) -> list[tuple[int, float]]:
+    """(examples_seen, s per example) of each log entry after the first: the wall time
+    since the previous entry over the examples since it. The first entry has none (it
+    includes start-up and compilation)."""
+    return [(b["examples_seen"], (b["wall_s"] - a["wall_s"]) / (b["examples_seen"] - a["examples_seen"]))
+            for a, b in zip(history, history[1:]) if b["examples_seen"] > a["examples_seen"]]
+
+
+def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
+    """Per finished pass: examples, wall s, median s per example, spikes per example,
+    theta at the end.
+
+    ``history`` is metrics.jsonl: each entry covers the examples since the previous
+    one (``spikes_per_example`` is their mean) and ``wall_s`` is cumulative. A pass is
+    finished when an entry stands exactly at its end (training logs one there)."""
+    speeds = entry_speeds(history)
+    rows = []
+    start_seen, start_wall = 0, 0.0
+    spikes = 0.0
+    previous_seen = 0
+    for entry in history:
+        seen, wall = entry["examples_seen"], entry["wall_s"]
+        spikes += entry["spikes_per_example"] * (seen - previous_seen)
+        previous_seen = seen
+        if seen % per_pass == 0 and seen > start_seen:
+            in_pass = [speed for at, speed in speeds if start_seen < at <= seen]
+            rows.append({
+                "pass": seen // per_pass,
+                "examples": seen - start_seen,
+                "wall_s": wall - start_wall,
+                "median_s_per_example": statistics.median(in_pass) if in_pass else (wall - start_wall) / (seen - start_seen),
+                "spikes_per_example": spikes / (seen - start_seen),
+                "mean_theta_mv": entry["mean_theta_mv"],
+            })
+            start_seen, start_wall, spikes = seen, wall, 0.0
+    return rows
+
+
+def current_speed(history: list[dict], per_pass: int) -> float | None:
+    """Median s per example over the log entries of the pass in progress (None: none)."""
+    pass_start = (history[-1]["examples_seen"] - 1) // per_pass * per_pass if history else 0
+    speeds = [speed for at, speed in entry_speeds(history) if at > pass_start]
+    return statistics.median(speeds) if speeds else None
+
+
+def remaining_s(history: list[dict], rows: list[dict], per_pass: int, passes: int) -> float | None:
+    """Seconds the passes not yet trained need at the last measured speed (None: no data)."""
+    s_per_example = rows[-1]["median_s_per_example"] if rows else current_speed(history, per_pass)
+    if s_per_example is None:
+        return None
+    return (passes * per_pass - history[-1]["examples_seen"]) * s_per_example
+
+
+def pass_copy(run_dir: Path, k: int) -> Path:
+    """Where scripts/experiments/snapshot_passes.py keeps the copy of pass k."""
+    return run_dir.with_name(f"{run_dir.name}-pass{k}")
+
+
+def pass_self_firing(run_dir: Path, k: int, cfg) -> int | None:
+    """Neurons of the copy of pass k whose theta is below the self-firing line (None
+    when there is no readable copy)."""
+    try:
+        with np.load(pass_copy(run_dir, k) / MODEL_FILE, allow_pickle=False) as model:
+            return count_self_firing(cfg, model["theta"])
+    except (*NPZ_ERRORS, KeyError):
+        return None
+
+
+def pass_accuracies(run_dir: Path, k: int) -> dict:
+    """The evaluated accuracies of the copy of pass k ({} when not evaluated)."""
+    metrics = pass_copy(run_dir, k) / EVAL_METRICS_FILE
+    if not metrics.is_file():
+        return {}
+    values = json.loads(metrics.read_text())
+    return {key: values[key] for key in ACCURACY_KEYS if key in values}
+
+
+def curve(run_dir: Path):
+    """(config, training images per pass, log history, finished-pass rows, each
+    finished pass's evaluated accuracies)."""
+    cfg = read_run_config(run_dir)
+    per_pass = count_training_images(cfg)
+    if per_pass is None:
+        raise SystemExit(f"{run_dir}: its training data is not found (run stdp-mnist download)")
+    history = read_jsonl(run_dir / TRAIN_METRICS_FILE)
+    rows = pass_rows(history, per_pass)
+    return cfg, per_pass, history, rows, [pass_accuracies(run_dir, row["pass"]) for row in rows]
+
+
+def table(run_dir: Path) -> str:
+    cfg, per_pass, history, rows, accuracies = curve(run_dir)
+    line_mv = self_firing_theta_mv(cfg)
+    lines = [f"| pass | wall s | median ms/example | spikes/example | theta mV | theta < {line_mv:g} mV | accuracy_all "
+             "| accuracy_proportion | accuracy_linear |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row, acc in zip(rows, accuracies):
+        low = pass_self_firing(run_dir, row["pass"], cfg)
+        cells = [f"{acc[key]:.4f}" if key in acc else "-" for key in ACCURACY_KEYS]
+        lines.append(f"| {row['pass']} | {row['wall_s']:.0f} | {1000 * row['median_s_per_example']:.1f} | "
+                     f"{row['spikes_per_example']:.1f} | {row['mean_theta_mv']:.2f} | {'-' if low is None else low} | "
+                     + " | ".join(cells) + " |")
+    seen = history[-1]["examples_seen"] if history else 0
+    left = remaining_s(history, rows, per_pass, cfg.training.passes)
+    lines.append("")
+    lines.append(f"{seen:,} of {cfg.training.passes * per_pass:,} examples trained"
+                 + (f"; the rest needs about {left / 3600:.1f} h at the last pass's median speed"
+                    if left is not None else ""))
+    return "\n".join(lines)
+
+
+def plot(run_dir: Path, path: Path) -> Path:
+    cfg, _, _, rows, accuracies = curve(run_dir)
+    if not rows:
+        raise SystemExit(f"{run_dir}: no finished pass to plot")
+    readouts = {key.removeprefix("accuracy_"): [acc.get(key, float("nan")) for acc in accuracies]
+                for key in ACCURACY_KEYS}
+    n = cfg.network.n_excitatory
+    return plot_pass_curve([row["pass"] for row in rows], readouts, [row["spikes_per_example"] for row in rows],
+                           [1000 * row["median_s_per_example"] for row in rows], path, PAPER_ACCURACY.get(n),
+                           f"{run_dir.name}: {n} neurons, per pass")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--plot", type=Path, metavar="PNG", help="also draw the per-pass curve into this file")
+    args = parser.parse_args(argv)
+    print(table(args.run_dir))
+    if args.plot:
+        print(f"figure: {plot(args.run_dir, args.plot)}")
+
+
+if __name__ == "__main__":
+    main()

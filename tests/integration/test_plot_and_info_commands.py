@@ -1,0 +1,71 @@
+"""`stdp-mnist plot` and `stdp-mnist info` on tiny synthetic runs, one evaluated and one
+only trained (no MNIST needed): which figures each draws and what info reports."""
+
+import json
+
+from helpers.cli import invoke, only_error_line
+from helpers.images import assert_png
+
+ALL_FIGURES = ("receptive_fields", "theta", "learning_curve", "assignments", "confusion_all",
+               "confusion_proportion", "example_test0")
+
+
+def test_plot_command_draws_every_figure(evaluated_run, tmp_path):
+    out = tmp_path / "figs"
+    result = invoke("plot", evaluated_run, "--out", out)
+    assert result.exit_code == 0, result.output
+    for name in ALL_FIGURES:
+        assert_png(out / f"{name}.png")
+        assert str(out / f"{name}.png") in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{name}.png" for name in ALL_FIGURES)
+
+
+def test_plot_command_default_dir_and_choice(evaluated_run):
+    result = invoke("plot", evaluated_run, "--what", "theta", "--what", "confusion", "--what", "example",
+                    "--example", "3")
+    assert result.exit_code == 0, result.output
+    figures = evaluated_run / "figures"
+    for name in ("theta", "confusion_all", "confusion_proportion", "example_test3"):
+        assert_png(figures / f"{name}.png")
+    assert not (figures / "receptive_fields.png").exists()
+
+
+def test_plot_command_on_unevaluated_run(trained_run, tmp_path):
+    out = tmp_path / "figs"
+    result = invoke("plot", trained_run, "--out", out)  # all: what the run has the files for
+    assert result.exit_code == 0, result.output
+    for name in ("receptive_fields", "theta", "learning_curve", "example_test0"):
+        assert_png(out / f"{name}.png")
+    assert not (out / "assignments.png").exists() and not (out / "confusion_all.png").exists()
+    assert "skipped assignments" in result.stderr and "evaluate" in result.stderr
+    only_error_line(invoke("plot", trained_run, "--what", "confusion", "--out", out), "evaluate")
+
+
+def test_plot_command_errors(tmp_path, evaluated_run):
+    only_error_line(invoke("plot", tmp_path / "nothing"), "nothing")
+    result = invoke("plot", evaluated_run, "--what", "scatter")
+    assert result.exit_code != 0 and "scatter" in result.output
+    only_error_line(invoke("plot", evaluated_run, "--what", "example", "--example", "99999",
+                           "--out", tmp_path / "f"), "99999")
+
+
+def test_info_command(evaluated_run, trained_run):
+    result = invoke("info", evaluated_run)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "6 excitatory neurons" in out and "12 / 12 examples" in out and "finished" in out
+    assert "network.n_excitatory=6" in out
+    last = json.loads((evaluated_run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert f"running accuracy {last['running_accuracy']:.3f}" in out
+    metrics = json.loads((evaluated_run / "metrics.json").read_text())
+    assert f"accuracy {metrics['accuracy_all']:.4f}" in out
+    for name in ("config.toml", "model.npz", "metrics.jsonl", "metrics.json", "assignments.npz"):
+        assert name in out
+    result = invoke("info", trained_run)
+    assert result.exit_code == 0 and "evaluation: none yet" in result.stdout
+
+
+def test_info_command_errors(tmp_path):
+    only_error_line(invoke("info", tmp_path / "nothing"), "nothing")
+    (tmp_path / "empty").mkdir()
+    only_error_line(invoke("info", tmp_path / "empty"), "config.toml")

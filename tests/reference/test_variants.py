@@ -1,0 +1,200 @@
+"""The model variants a config can select (stdp.rule = "paper", stdp.traces =
+"increment", network.inhibition = "direct", stdp.timing), each shown on a tiny
+hand-built case to change behaviour as documented. Expected values come from the
+formulas (kernel.py's docstring), as in test_kernel.py, with the same harness
+(helpers/kernel_harness.py). The compiled kernel is also checked against the numpy
+reference for every variant in test_reference_equivalence.py.
+"""
+
+import numpy as np
+import pytest
+
+from helpers.kernel_harness import P0, Tiny, assert_weight, f32_steps, pair_run, params
+from stdp_mnist import network
+from stdp_mnist.config import Config, ConfigError, load_config
+from stdp_mnist.kernel import GE, GI, NEVER, POST1, POST2, V
+
+# --------------------------------------------------------------- config -> kernel
+
+
+def test_defaults_select_the_reference_model():
+    p = network.kernel_params(Config())
+    assert p.potentiation_uses_post2 and not p.paper_rule and not p.trace_increment
+    assert not p.direct_inhibition
+    assert (p.x_tar, p.mu, p.w_direct_inhibition) == (0.4, 0.2, 17.0)
+
+
+def test_variant_keys_reach_the_kernel():
+    cfg = Config().replace(stdp={"rule": "paper", "traces": "increment", "x_tar": 0.3, "mu": 0.5},
+                           network={"inhibition": "direct", "w_direct_inhibition": 5.0})
+    p = network.kernel_params(cfg)
+    assert p.paper_rule and p.trace_increment and p.direct_inhibition
+    assert (p.x_tar, p.mu, p.w_direct_inhibition) == (0.3, 0.5, 5.0)
+    assert not p.potentiation_uses_post2
+    with pytest.raises(ConfigError, match="stdp.traces"):
+        Config().replace(stdp={"traces": "all"})
+    with pytest.raises(ConfigError, match="network.inhibition"):
+        Config().replace(network={"inhibition": "none"})
+
+
+# --------------------------------------------------------------- paper rule
+
+PAPER = dict(paper_rule=True, potentiation_uses_post2=False)
+
+
+def paper_dw(x_pre, w=0.5):
+    return P0.nu_post * (x_pre - P0.x_tar) * (P0.w_max - w) ** P0.mu
+
+
+def test_paper_rule_potentiates_above_x_tar():
+    a, b = 3, 10
+    w = pair_run(a, b, d_syn=0, d_stdp=0, post2_0=0.0, **PAPER)
+    # x_post2 is irrelevant (0 here: the reference rule would not change the weight)
+    x_pre = P0.decay_pre ** (b - a)
+    assert x_pre > P0.x_tar
+    assert_weight(w, f32_steps(0.5, paper_dw(x_pre)))
+    assert w > 0.5
+
+
+def test_paper_rule_depresses_below_x_tar():
+    a, b = 3, 45  # x_pre decayed 42 steps: exp(-21/20) = 0.35 < x_tar
+    w = pair_run(a, b, d_syn=0, d_stdp=0, **PAPER)
+    x_pre = P0.decay_pre ** (b - a)
+    assert x_pre < P0.x_tar
+    assert_weight(w, f32_steps(0.5, paper_dw(x_pre)))
+    assert w < 0.5
+
+
+@pytest.mark.parametrize("d", [0, 6])
+def test_paper_rule_has_no_depression_on_pre_spikes(d):
+    # post at 5, pre at 12 arriving at 12 + d: the pair rules depress at the arrival
+    # (x_post1 > 0); the paper rule does nothing then. Its only update is at the post
+    # spike, when x_pre of input 0 is still 0: dw = nu_post (0 - x_tar) (w_max - w)^mu.
+    w = pair_run(12, 5, d_syn=d, d_stdp=d, post1_0=0.7, **PAPER)
+    assert_weight(w, f32_steps(0.5, paper_dw(0.0)))
+
+
+def test_paper_rule_weight_dependence():
+    # mu = 1: the step shrinks linearly as w approaches w_max
+    a, b = 3, 10
+    x_pre = P0.decay_pre ** (b - a)
+    for w0 in (0.2, 0.9):
+        w = pair_run(a, b, d_syn=0, d_stdp=0, w0=w0, mu=1.0, **PAPER)
+        assert_weight(w, f32_steps(w0, P0.nu_post * (x_pre - P0.x_tar) * (1.0 - np.float64(np.float32(w0)))))
+
+
+# --------------------------------------------------------------- trace variants
+
+
+def two_pre_one_post(trace_increment):
+    """Input 0 fires at 2 and 5; input 1 (weight 100) makes the neuron fire at 10
+    (pair rule, so x_post2 plays no part). Returns (weight of synapse 0, net)."""
+    p = params(potentiation_uses_post2=False, trace_increment=trace_increment)
+    net = Tiny(p, n_in=2, n=1, weights=[0.5, 100.0])
+    counts = net.run(p, 11, {2: [0], 5: [0], 9: [1]}, learn=True)
+    assert counts[0] == 1 and net.since[0, 0] == 0
+    return net.weights[0, 0], net
+
+
+def test_set_traces_pair_with_the_nearest_pre_spike():
+    w, _ = two_pre_one_post(False)
+    assert_weight(w, f32_steps(0.5, P0.nu_post * P0.decay_pre ** 5))
+
+
+def test_incremented_traces_pair_with_every_pre_spike():
+    w, _ = two_pre_one_post(True)
+    assert_weight(w, f32_steps(0.5, P0.nu_post * (P0.decay_pre ** 5 + P0.decay_pre ** 8)))
+
+
+@pytest.mark.parametrize("increment", [False, True])
+def test_post_traces_set_or_incremented(increment):
+    # two post spikes, at 10 and 30: just after the second, x_post = 1 (set) or
+    # 1 + decay^20 (incremented)
+    p = params(potentiation_uses_post2=False, trace_increment=increment, w_max=1000.0)
+    net = Tiny(p, n_in=2, n=1, weights=[0.5, 100.0])
+    counts = net.run(p, 31, {9: [1], 29: [1]}, learn=True)
+    assert counts[0] == 2 and net.since[0, 0] == 0
+    extra = (1.0 if increment else 0.0)
+    assert net.exc[POST1, 0] == pytest.approx(1.0 + extra * P0.decay_post1 ** 20, rel=1e-12)
+    assert net.exc[POST2, 0] == pytest.approx(1.0 + extra * P0.decay_post2 ** 20, rel=1e-12)
+
+
+# --------------------------------------------------------------- direct inhibition
+
+
+def forced(direct, n=3, fire=(0,), w_direct=17.0):
+    """Neurons in ``fire`` are made to fire at step 10 by input 1 (weight 100); the
+    state just after step 10 is returned."""
+    p = params(direct_inhibition=direct, w_direct_inhibition=w_direct)
+    weights = np.zeros((2, n))
+    weights[1, list(fire)] = 100.0
+    net = Tiny(p, n_in=2, n=n, weights=weights)
+    counts = net.run(p, 11, {9: [1]})
+    assert list(np.nonzero(counts)[0]) == list(fire) and (net.since[0, list(fire)] == 0).all()
+    return net
+
+
+def test_direct_inhibition_hits_every_other_excitatory_neuron_in_the_same_step():
+    net = forced(True, fire=(0, 1))
+    # neuron 2 gets two spikes' worth, 0 and 1 one each (their own does not count)
+    np.testing.assert_array_equal(net.exc[GI], [17.0, 17.0, 34.0])
+    # the inhibitory population is not simulated: untouched since its start
+    assert (net.since[1] == NEVER).all() and (net.inh[GE] == 0).all()
+    np.testing.assert_array_equal(net.inh[V], P0.v_rest_i)
+
+
+def test_direct_inhibition_strength():
+    net = forced(True, fire=(0,), w_direct=3.5)
+    np.testing.assert_array_equal(net.exc[GI], [0.0, 3.5, 3.5])
+
+
+def test_population_inhibition_goes_through_the_inhibitory_neurons():
+    # the default: at the spike step, only the inhibitory partner is driven
+    net = forced(False, fire=(0,))
+    np.testing.assert_array_equal(net.exc[GI], 0.0)
+    assert net.inh[GE, 0] == P0.w_exc_to_inh
+
+
+def test_direct_inhibition_silences_the_others_over_a_presentation():
+    # 2 neurons with the same input: one fires first and, with strong direct
+    # inhibition, keeps the other below threshold; without inhibition both fire
+    def run(w_direct):
+        p = params(direct_inhibition=True, w_direct_inhibition=w_direct)
+        net = Tiny(p, n_in=1, n=2, weights=[[2.0, 1.9]])
+        return net.run(p, 200, {t: [0] for t in range(0, 200, 4)})
+    free, inhibited = run(0.0), run(200.0)
+    assert free.min() > 0
+    assert inhibited[0] > 0 and inhibited[1] < free[1]
+
+
+# ------------------------------------------------------ STDP timing on delayed synapses
+
+
+def test_stdp_delays_per_timing():
+    # 784 x 3 delays numbered by flat position (mod 20): synapse (i, j) holds (3 i + j) % 20
+    cfg = Config().replace(network={"n_excitatory": 3})
+    net = network.new_network(cfg)
+    net.delays[:] = (np.arange(784 * 3) % 20).reshape(784, 3).astype(np.uint8)
+    assert net.potentiation_delays(cfg) is net.delays
+    assert network.kernel_params(cfg).depress_at_arrival
+    emission = cfg.replace(stdp={"timing": "emission"})
+    assert not net.potentiation_delays(emission).any()
+    assert not network.kernel_params(emission).depress_at_arrival
+    dense = cfg.replace(stdp={"timing": "brian1-dense"})
+    potentiation = net.potentiation_delays(dense)
+    assert network.kernel_params(dense).depress_at_arrival  # depression keeps the synaptic delays
+    # Brian 1's dense lookup: synapse (i, j) reads flat position i + 3 j, i.e. delay (i + 3 j) % 20
+    for i, j in [(0, 0), (1, 0), (0, 1), (5, 2), (783, 2)]:
+        assert potentiation[i, j] == (i + 3 * j) % 20
+    # the kernel gets the synaptic delays for conductance and depression, and the
+    # potentiation delays beside them
+    synapses, state = net.kernel_state(dense)
+    assert synapses.weights is net.weights and synapses.delays is net.delays
+    np.testing.assert_array_equal(synapses.potentiation_delays, potentiation)
+    assert state.theta is net.theta and state.pending is net.pending and state.clock is net.clock
+
+
+def test_brian1_dense_timing_limited_to_784_neurons():
+    load_config(overrides=["stdp.timing=brian1-dense", "network.n_excitatory=784"])
+    with pytest.raises(ConfigError, match="n_excitatory <= 784"):
+        load_config(overrides=["stdp.timing=brian1-dense", "network.n_excitatory=785"])

@@ -1,0 +1,59 @@
+"""scripts/experiments/pass_curve.py: per-pass figures from a run's log, by
+hand-checkable cases."""
+
+import numpy as np
+import pytest
+
+from helpers.scripts import load_script
+
+
+def entry(seen, wall_s, spikes, theta=10.0):
+    return {"examples_seen": seen, "wall_s": wall_s, "spikes_per_example": spikes,
+            "mean_theta_mv": theta, "running_accuracy": None}
+
+
+def test_pass_rows_weight_spikes_by_examples_and_take_the_median_speed():
+    script = load_script("experiments/pass_curve")
+    history = [entry(50, 5.0, 10.0), entry(100, 10.0, 20.0, theta=11.0),  # pass 1: 0.1 s each
+               entry(125, 1012.5, 30.0), entry(150, 1015.0, 30.0), entry(175, 1017.5, 30.0),
+               entry(200, 1020.0, 30.0, theta=12.0)]  # pass 2: one entry paused for 1000 s
+    rows = script.pass_rows(history, per_pass=100)
+    assert [row["pass"] for row in rows] == [1, 2]
+    assert rows[0]["spikes_per_example"] == pytest.approx(15.0)
+    assert rows[0]["wall_s"] == pytest.approx(10.0) and rows[0]["mean_theta_mv"] == 11.0
+    assert rows[1]["examples"] == 100 and rows[1]["wall_s"] == pytest.approx(1010.0)
+    assert rows[1]["median_s_per_example"] == pytest.approx(0.1)  # the pause does not count
+    # 15 passes of 100: 1,300 examples left at 0.1 s each
+    assert script.remaining_s(history, rows, 100, 15) == pytest.approx(130.0)
+
+
+def test_remaining_time_before_the_first_pass_ends_uses_the_pass_in_progress():
+    script = load_script("experiments/pass_curve")
+    history = [entry(10, 1.0, 5.0), entry(20, 3.0, 5.0), entry(30, 5.0, 5.0)]
+    assert script.pass_rows(history, per_pass=100) == []
+    assert script.remaining_s(history, [], 100, 2) == pytest.approx(170 * 0.2)
+    assert script.remaining_s([], [], 100, 2) is None
+    assert script.remaining_s(history[:1], [], 100, 2) is None
+
+
+def test_pass_accuracies_read_the_evaluated_copy_of_that_pass(tmp_path):
+    script = load_script("experiments/pass_curve")
+    run = tmp_path / "big"
+    (tmp_path / "big-pass2").mkdir(parents=True)
+    (tmp_path / "big-pass2" / "metrics.json").write_text('{"accuracy_all": 0.9, "n_test": 10}')
+    assert script.pass_accuracies(run, 2) == {"accuracy_all": 0.9}
+    assert script.pass_accuracies(run, 1) == {}  # not copied or not evaluated
+
+
+def test_pass_self_firing_counts_theta_below_the_line_in_the_copy(tmp_path):
+    from stdp_mnist.config import Config
+
+    script = load_script("experiments/pass_curve")
+    run = tmp_path / "big"
+    (tmp_path / "big-pass1").mkdir(parents=True)
+    np.savez(tmp_path / "big-pass1" / "model.npz", theta=np.array([5.0, 6.99, 7.0, 20.0]))
+    assert script.pass_self_firing(run, 1, Config()) == 2  # below 7 mV, not at it
+    (tmp_path / "big-pass2").mkdir()
+    (tmp_path / "big-pass2" / "model.npz").write_bytes(b"PK\x03\x04 damaged")
+    assert script.pass_self_firing(run, 2, Config()) is None
+    assert script.pass_self_firing(run, 3, Config()) is None  # no copy

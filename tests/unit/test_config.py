@@ -1,0 +1,341 @@
+"""Tests for stdp_mnist.config: the model's defaults (docs/MODEL.md), shipped configs,
+validation, --set, TOML output."""
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO_ROOT
+from stdp_mnist.config import (SECTIONS, Config, ConfigError, apply_overrides, config_from_dict,
+                               config_reference, config_to_toml, load_config, parse_override)
+
+CONFIGS = REPO_ROOT / "configs"
+
+
+def write(tmp_path: Path, text: str, name: str = "c.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def all_keys():
+    return [(name, f.name) for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
+
+
+# --- defaults ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("network", "n_excitatory", 100),
+    ("network", "w_inh_to_exc", 17.0),
+    ("network", "w_exc_to_inh", 10.4),
+    ("network", "max_delay_ms", 10.0),
+    ("network", "weight_sum", 78.0),
+    ("network", "w_max", 1.0),
+    ("excitatory", "theta_plus_mv", 0.05),
+    ("excitatory", "tau_theta_ms", 1e7),
+    ("excitatory", "theta_init_mv", 20.0),
+    ("excitatory", "theta_offset_mv", 20.0),
+    ("excitatory", "tau_ms", 100.0),
+    ("excitatory", "v_rest_mv", -65.0),
+    ("excitatory", "v_thresh_mv", -52.0),
+    ("excitatory", "refractory_ms", 5.0),
+    ("excitatory", "e_inh_mv", -100.0),
+    ("excitatory", "v_init_offset_mv", -40.0),
+    ("inhibitory", "tau_ms", 10.0),
+    ("inhibitory", "v_reset_mv", -45.0),
+    ("inhibitory", "v_thresh_mv", -40.0),
+    ("inhibitory", "refractory_ms", 2.0),
+    ("inhibitory", "e_inh_mv", -85.0),
+    ("stdp", "nu_pre", 1e-4),
+    ("stdp", "nu_post", 0.01),
+    ("stdp", "tau_pre_ms", 20.0),
+    ("stdp", "tau_post1_ms", 20.0),
+    ("stdp", "tau_post2_ms", 40.0),
+    ("stdp", "rule", "reference"),
+    ("stdp", "timing", "arrival"),
+    ("simulation", "dt_ms", 0.5),
+    ("simulation", "present_ms", 350.0),
+    ("simulation", "rest_ms", 150.0),
+    ("simulation", "rest", "simulate"),
+    ("simulation", "integrator", "exact"),
+    ("input", "intensity", 2.0),
+    ("input", "min_spikes", 5),
+    ("input", "rate_per_pixel_hz", 0.125),
+    ("evaluation", "n_assign", 60000),
+    ("evaluation", "n_test", 10000),
+    ("evaluation", "boost", True),
+    ("training", "shuffle", False),
+])
+def test_defaults_are_the_spec_values(section, key, value):
+    got = getattr(getattr(Config(), section), key)
+    assert got == value and type(got) is type(value)
+
+
+def test_no_file_means_defaults():
+    assert load_config() == Config()
+    assert config_from_dict({}) == Config()
+
+
+def test_input_rate_gives_63_75_hz_at_most():
+    cfg = Config()
+    assert 255 * cfg.input.rate_per_pixel_hz * cfg.input.intensity == pytest.approx(63.75)
+
+
+# --- shipped configs ----------------------------------------------------------
+
+
+def test_configs_exist():
+    names = {p.name for p in CONFIGS.glob("*.toml")}
+    assert {"quick.toml", "dc2015-100.toml", "dc2015-400.toml", "dc2015-1600.toml",
+            "dc2015-6400.toml"} <= names
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads(path):
+    cfg = load_config(path)
+    assert isinstance(cfg, Config)
+
+
+def test_quick_config():
+    cfg = load_config(CONFIGS / "quick.toml")
+    assert cfg.network.n_excitatory == 100
+    assert 0 < cfg.training.max_examples <= 10000
+
+
+@pytest.mark.parametrize("n, passes", [(100, 1), (400, 3), (1600, 7), (6400, 15)])
+def test_paper_configs(n, passes):
+    cfg = load_config(CONFIGS / f"dc2015-{n}.toml")
+    assert cfg.network.n_excitatory == n
+    assert cfg.training.passes == passes
+    assert cfg.training.max_examples == 0  # all passes
+    assert cfg.evaluation.n_assign == 60000
+    assert cfg.evaluation.n_test == 10000
+    # everything else is the reference model
+    assert cfg.replace(network={"n_excitatory": 100}, training={"passes": 1}) == Config()
+
+
+# --- validation -------------------------------------------------------------
+
+
+def raises_naming(text: str, tmp_path: Path, *names: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    msg = str(info.value)
+    for name in names:
+        assert name in msg, msg
+    assert "\n" not in msg
+    return msg
+
+
+def test_unknown_section(tmp_path):
+    raises_naming("[netwrk]\nn_excitatory = 4\n", tmp_path, "netwrk")
+
+
+def test_unknown_key(tmp_path):
+    raises_naming("[network]\nn_exc = 4\n", tmp_path, "network.n_exc")
+
+
+def test_section_not_a_table(tmp_path):
+    raises_naming("network = 4\n", tmp_path, "network")
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[excitatory]\ntau_ms = "fast"\n', "excitatory.tau_ms"),  # string for float
+    ("[network]\nn_excitatory = 1.5\n", "network.n_excitatory"),  # float for int
+    ("[network]\nn_excitatory = 100.0\n", "network.n_excitatory"),  # integral float for int
+    ("[network]\nn_excitatory = true\n", "network.n_excitatory"),  # bool for int
+    ("[excitatory]\ntau_ms = true\n", "excitatory.tau_ms"),  # bool for float
+    ("[training]\nshuffle = 1\n", "training.shuffle"),  # int for bool
+    ("[stdp]\nrule = 1\n", "stdp.rule"),  # int for string
+    ("[data]\ndir = 3\n", "data.dir"),
+    ("[excitatory]\ntau_ms = inf\n", "excitatory.tau_ms"),
+    ("[excitatory]\ntau_ms = nan\n", "excitatory.tau_ms"),
+    ("[excitatory]\ntau_ms = [1.0]\n", "excitatory.tau_ms"),
+])
+def test_wrong_type(tmp_path, text, key):
+    raises_naming(text, tmp_path, key)
+
+
+def test_int_accepted_for_float(tmp_path):
+    cfg = load_config(write(tmp_path, "[excitatory]\ntau_ms = 50\n"))
+    assert cfg.excitatory.tau_ms == 50.0 and isinstance(cfg.excitatory.tau_ms, float)
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[excitatory]\ntau_ms = -1.0\n", "excitatory.tau_ms"),
+    ("[excitatory]\ntau_ms = 0.0\n", "excitatory.tau_ms"),
+    ("[stdp]\ntau_pre_ms = -20.0\n", "stdp.tau_pre_ms"),
+    ("[network]\nn_excitatory = 0\n", "network.n_excitatory"),
+    ("[network]\nn_excitatory = -5\n", "network.n_excitatory"),
+    ("[stdp]\nnu_pre = 1.5\n", "stdp.nu_pre"),
+    ("[stdp]\nnu_post = -0.01\n", "stdp.nu_post"),
+    ("[simulation]\ndt_ms = 400.0\n", "simulation.dt_ms"),  # larger than present_ms (350)
+    ("[simulation]\ndt_ms = 350.0\n", "simulation.dt_ms"),
+    ("[simulation]\npresent_ms = 0.25\n", "simulation.dt_ms"),
+    ("[stdp]\nrule = \"hebbian\"\n", "stdp.rule"),
+    ("[stdp]\ntiming = \"later\"\n", "stdp.timing"),
+    ("[simulation]\nrest = \"nap\"\n", "simulation.rest"),
+    ("[simulation]\nintegrator = \"rk4\"\n", "simulation.integrator"),
+    ("[run]\nseed = -1\n", "run.seed"),
+    ("[run]\ncheckpoint_every = 0\n", "run.checkpoint_every"),
+    ("[training]\npasses = 0\n", "training.passes"),
+    ("[evaluation]\nblock_size = 0\n", "evaluation.block_size"),
+    ("[excitatory]\nspike_block_ms = 1.0\n", "excitatory.spike_block_ms"),  # < refractory_ms
+    ("[network]\nmax_delay_ms = 200.0\n", "network.max_delay_ms"),  # > rest_ms with a simulated rest
+])
+def test_out_of_range(tmp_path, text, key):
+    raises_naming(text, tmp_path, key)
+
+
+def test_bad_choice_lists_the_choices(tmp_path):
+    msg = raises_naming('[stdp]\nrule = "hebbian"\n', tmp_path, "stdp.rule")
+    assert "reference" in msg and "pair" in msg
+
+
+def test_choices_accepted(tmp_path):
+    cfg = load_config(write(tmp_path, '[stdp]\nrule = "pair"\ntiming = "emission"\n'
+                                      '[simulation]\nrest = "reset"\nintegrator = "euler"\n'))
+    assert (cfg.stdp.rule, cfg.stdp.timing, cfg.simulation.rest, cfg.simulation.integrator) == (
+        "pair", "emission", "reset", "euler")
+
+
+def test_long_delay_allowed_with_exact_reset(tmp_path):
+    cfg = load_config(write(tmp_path, '[network]\nmax_delay_ms = 100.0\n[simulation]\nrest = "reset"\nrest_ms = 50.0\n'))
+    assert cfg.network.max_delay_ms == 100.0
+    with pytest.raises(ConfigError, match="network.max_delay_ms"):
+        load_config(write(tmp_path, '[network]\nmax_delay_ms = 200.0\n[simulation]\nrest = "reset"\n'))
+
+
+def test_invalid_toml_names_the_file(tmp_path):
+    path = write(tmp_path, "[network\nn_excitatory = 4\n", "broken.toml")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "broken.toml" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_missing_file_names_the_file(tmp_path):
+    with pytest.raises(ConfigError, match="nothere.toml"):
+        load_config(tmp_path / "nothere.toml")
+
+
+def test_error_from_file_names_file_and_key(tmp_path):
+    msg = raises_naming("[network]\nn_excitatory = 0\n", tmp_path, "c.toml", "network.n_excitatory")
+    assert "0" in msg
+
+
+def test_replace_validates():
+    with pytest.raises(ConfigError, match="network.n_excitatory"):
+        Config().replace(network={"n_excitatory": 0})
+    assert Config().replace(network={"n_excitatory": 7}).network.n_excitatory == 7
+
+
+def test_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Config().network.n_excitatory = 3  # type: ignore[misc]
+
+
+# --- --set overrides ----------------------------------------------------------
+
+
+def test_parse_override_typed_value():
+    assert parse_override("network.n_excitatory=400") == ("network", "n_excitatory", 400)
+    assert parse_override(" network.n_excitatory = 400 ") == ("network", "n_excitatory", 400)
+    assert parse_override("stdp.nu_pre=1e-3") == ("stdp", "nu_pre", 1e-3)
+    assert parse_override("training.shuffle=true") == ("training", "shuffle", True)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("stdp.rule=pair", "pair"),  # bare word read as a string
+    ('stdp.rule="pair"', "pair"),  # quoted TOML string
+    ("data.dir=/tmp/mnist data", "/tmp/mnist data"),
+    ("data.dir=C:\\mnist", "C:\\mnist"),
+    ("data.dir=a=b", "a=b"),  # only the first '=' splits
+])
+def test_parse_override_strings(text, value):
+    assert parse_override(text)[2] == value
+
+
+def test_override_applies():
+    cfg = load_config(None, ["network.n_excitatory=400", "stdp.rule=pair", "data.dir=/x/y"])
+    assert cfg.network.n_excitatory == 400 and cfg.stdp.rule == "pair" and cfg.data.dir == "/x/y"
+
+
+def test_override_beats_file(tmp_path):
+    path = write(tmp_path, "[network]\nn_excitatory = 4\n[training]\npasses = 2\n")
+    cfg = load_config(path, ["network.n_excitatory=9"])
+    assert cfg.network.n_excitatory == 9 and cfg.training.passes == 2
+
+
+def test_apply_overrides_does_not_mutate():
+    data = {"network": {"n_excitatory": 4}}
+    out = apply_overrides(data, ["network.n_excitatory=5"])
+    assert data == {"network": {"n_excitatory": 4}} and out["network"]["n_excitatory"] == 5
+
+
+@pytest.mark.parametrize("text", ["a=b", "network=4", "network.n_excitatory", "nodot", "=4",
+                                  ".n_excitatory=4", "network.=4", "a.b.c=1"])
+def test_malformed_override(text):
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [text])
+    assert "section.key=value" in str(info.value)
+
+
+def test_override_unknown_key_and_section():
+    with pytest.raises(ConfigError, match="network.n_exc"):
+        load_config(None, ["network.n_exc=4"])
+    with pytest.raises(ConfigError, match="netwrk"):
+        load_config(None, ["netwrk.n_excitatory=4"])
+
+
+@pytest.mark.parametrize("text, key", [
+    ("network.n_excitatory=abc", "network.n_excitatory"),
+    ("network.n_excitatory=1.5", "network.n_excitatory"),
+    ("stdp.nu_pre=1.5", "stdp.nu_pre"),
+    ("stdp.rule=hebbian", "stdp.rule"),
+])
+def test_override_value_validated(text, key):
+    with pytest.raises(ConfigError, match=key):
+        load_config(None, [text])
+
+
+# --- config_to_toml / config_reference -----------------------------------------
+
+
+def test_config_to_toml_round_trip_defaults(tmp_path):
+    text = config_to_toml(Config())
+    assert load_config(write(tmp_path, text)) == Config()
+    # every key is written
+    data = tomllib.loads(text)
+    assert {(s, k) for s, values in data.items() for k in values} == set(all_keys())
+
+
+def test_config_to_toml_round_trip_changed(tmp_path):
+    cfg = Config().replace(
+        run={"seed": 12345, "checkpoint_every": 7},
+        data={"dir": 'C:\\data\\"mnist" é\ttab'},
+        network={"n_excitatory": 3, "max_delay_ms": 0.0, "w_exc_to_inh": 0.1 + 0.2},
+        excitatory={"tau_theta_ms": 1e7, "theta_plus_mv": 1e-300, "spike_block_ms": 50.0},
+        stdp={"rule": "pair", "timing": "emission", "nu_pre": 1e-4},
+        simulation={"rest": "reset", "integrator": "euler", "dt_ms": 0.25},
+        training={"shuffle": True, "max_examples": 10, "passes": 3},
+        evaluation={"boost": False, "block_size": 3},
+    )
+    loaded = load_config(write(tmp_path, config_to_toml(cfg)))
+    assert loaded == cfg
+    assert loaded.network.w_exc_to_inh == 0.1 + 0.2  # floats bit-exact
+
+
+def test_config_reference_mentions_every_key():
+    ref = config_reference()
+    for section, key in all_keys():
+        assert f"`{section}.{key}`" in ref
+    assert len(ref.splitlines()) == len(all_keys()) + 2
+
+
+def test_model_hash_depends_on_shape_only():
+    base = Config()
+    assert base.model_hash() == base.replace(stdp={"rule": "pair"}, run={"seed": 5}).model_hash()
+    assert base.model_hash() != base.replace(network={"n_excitatory": 101}).model_hash()

@@ -18,7 +18,8 @@ from test_cli import make_data_dir
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, load_config
-from stdp_mnist.sweep import _shown, load_sweep, run_name, run_point, run_sweep
+from stdp_mnist.sweep import load_sweep, run_name, run_point, run_sweep
+from stdp_mnist.sweep.summary import shown
 from stdp_mnist.training import train
 
 TINY = """\
@@ -199,10 +200,10 @@ def test_sweep_through_a_dask_local_cluster(base, tmp_path):
 
 def test_summary_shows_paths_relative_to_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert _shown(tmp_path / "configs" / "quick.toml") == str(Path("configs") / "quick.toml")
-    assert _shown(Path("runs/sweeps/x")) == str(Path("runs/sweeps/x"))
+    assert shown(tmp_path / "configs" / "quick.toml") == str(Path("configs") / "quick.toml")
+    assert shown(Path("runs/sweeps/x")) == str(Path("runs/sweeps/x"))
     outside = tmp_path.parent / "elsewhere.toml"
-    assert _shown(outside) == str(outside)
+    assert shown(outside) == str(outside)
 
 
 # A task that runs like training: SIGTERM only sets a flag; the run then checkpoints and returns.
@@ -223,7 +224,7 @@ def train_until_signalled():
 ORPHANING_SWEEP = TRAIN_UNTIL_SIGNALLED + """
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from stdp_mnist.sweep import _init_worker
+from stdp_mnist.sweep.executors import _init_worker
 
 
 if __name__ == "__main__":

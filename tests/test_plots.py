@@ -11,7 +11,7 @@ from PIL import Image
 from stdp_mnist import evaluation, plots, training
 from stdp_mnist.config import Config
 from stdp_mnist.data import load_mnist
-from test_cli import invoke, make_data_dir, only_error_line
+from test_cli import error_line, invoke, make_data_dir, only_error_line
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ALL_FIGURES = ("receptive_fields", "theta", "learning_curve", "assignments", "confusion_all",
@@ -176,8 +176,8 @@ def test_plot_command_errors(tmp_path, evaluated_run):
     only_error_line(invoke("plot", tmp_path / "nothing"), "nothing")
     result = invoke("plot", evaluated_run, "--what", "scatter")
     assert result.exit_code != 0 and "scatter" in result.output
-    only_error_line(invoke("plot", evaluated_run, "--what", "example", "--example", "99999",
-                           "--out", tmp_path / "f"), "99999")
+    error_line(invoke("plot", evaluated_run, "--what", "example", "--example", "99999",
+                      "--out", tmp_path / "f"), "99999")
 
 
 def test_info_command(evaluated_run, trained_run):

@@ -22,7 +22,7 @@ from test_cli import invoke, only_error_line
 from test_plots import tiny_run
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_RUN = ROOT / "runs" / "quick-seed0"
+REAL_RUN = ROOT / "runs" / "quick"  # what the README's first command trains and evaluates
 
 
 def draw_one(size: int = 100) -> np.ndarray:
@@ -241,7 +241,8 @@ def _predict_one_and_zero(run: Path, digits) -> dict[str, int]:
 
 
 @pytest.mark.skipif(not (REAL_RUN / "assignments.npz").is_file(),
-                    reason="needs the trained quick run in runs/quick-seed0 (not in a fresh clone)")
+                    reason="needs runs/quick, made by the README's command (stdp-mnist train --config "
+                           "configs/quick.toml --run-dir runs/quick --evaluate)")
 def test_predict_with_the_real_quick_run(tmp_path, digits):
     run = tmp_path / "quick"
     shutil.copytree(REAL_RUN, run)

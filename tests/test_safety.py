@@ -120,7 +120,7 @@ def test_overwrite_that_fails_at_start_keeps_the_old_run(evaluated, tmp_path, mo
     cfg_path = config_file(tmp_path / "new.toml", tmp_path / "no-data")
     before = snapshot(evaluated)
     # the data cannot be loaded
-    only_error_line(invoke("train", "--config", cfg_path, "--run-dir", evaluated, "--overwrite"), "not found")
+    error_line(invoke("train", "--config", cfg_path, "--run-dir", evaluated, "--overwrite"), "not found")
     assert snapshot(evaluated) == before
     # the network cannot be allocated
     good = config_file(tmp_path / "good.toml", make_data_dir(tmp_path / "mnist"))
@@ -143,7 +143,7 @@ def test_overwrite_puts_the_old_run_back_when_the_new_config_cannot_be_written(e
     monkeypatch.setattr("stdp_mnist.rundir.write_atomic", disk_full)
     result = invoke("train", "--config", config_file(tmp_path / "new.toml", make_data_dir(tmp_path / "mnist")),
                     "--run-dir", run, "--overwrite")
-    only_error_line(result, "No space left", "previous run is kept")
+    error_line(result, "No space left", "previous run is kept")
     assert snapshot(run) == before
     assert [p.name for p in run.iterdir() if p.name.startswith(".")] == [LOCK_FILE]
 
@@ -300,7 +300,7 @@ def test_damaged_bytes_of_a_model_file_are_a_checkpoint_error(tmp_path, compress
         members = archive.infolist()
     damaged = tmp_path / "damaged" / MODEL_FILE
     damaged.parent.mkdir()
-    examples_seen = load_script("snapshot_passes").examples_seen
+    examples_seen = load_script("snapshot_passes").checkpoint_examples
     kinds = set()
     for member in members:
         start = member.header_offset + 30 + len(member.filename) + len(member.extra)
@@ -400,7 +400,7 @@ def test_train_on_a_gzip_bomb_is_one_line_and_writes_no_run(tmp_path):
     bomb = write_bomb(data_dir / f"{MNIST_FILES['train_images']}.gz")
     start = time.monotonic()
     result = invoke("train", "--config", config_file(tmp_path / "c.toml", data_dir), "--run-dir", tmp_path / "run")
-    only_error_line(result, bomb.name, "trailing bytes")
+    error_line(result, bomb.name, "trailing bytes")
     assert time.monotonic() - start < 5
     assert not (tmp_path / "run" / CONFIG_FILE).exists() and not (tmp_path / "run" / MODEL_FILE).exists()
 

@@ -31,14 +31,14 @@ from .model_file import ModelFileError, open_model
 from .network import CheckpointError, load_network
 from .predict import ImageError
 from .progress import StageProgress, plural
-from .report import evaluation_report, file_size, info, resume_command, training_time_line
+from .report import evaluation_report, file_size, info, resume_command, training_time
 from .rundir import (ASSIGNMENTS_FILE, EVAL_PARTIAL_DIR, MODEL_FILE, RunDirError, check_new_run_dir, read_run_config,
                      run_dir_lock, training_wall_s)
 from .shipped import description, find_config, not_found_message, shipped_configs, shipped_dir
 from .training import NumericalError, Progress, RunWriteError, TrainingInterrupted, train
 
-EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, BenchmarkError,
-                   ModelFileError, LinearReadoutError, OSError)
+EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, RunWriteError, ImageError,
+                   BenchmarkError, ModelFileError, LinearReadoutError, OSError)
 # The exit status of a command whose stdout was closed under it (a shell's for a tool killed by SIGPIPE).
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
@@ -242,10 +242,12 @@ def train_command(config_name, run_dir, overrides, resume, overwrite, then_evalu
     with run_dir_lock(Path(run_dir), "train", create=not resume):
         if resume:
             cfg = read_run_config(Path(run_dir))
-            load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
         else:
             check_new_run_dir(Path(run_dir), overwrite)  # again, now that no one else can write it
-        _say(f"training {plural(cfg.network.n_excitatory, 'neuron')} in {run_dir}{' (resumed)' if resume else ''}")
+        _say(f"training {plural(cfg.network.n_excitatory, 'neuron')} in {run_dir}"
+             + (", resumed from its checkpoint" if resume else ""))
+        if resume:
+            load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
         data = _load_data(cfg)
         try:
             _train(cfg, run_dir, data, bool(resume), overwrite)
@@ -284,7 +286,7 @@ def _train(cfg, run_dir: str, data, resume: bool, overwrite: bool) -> None:
             bar.close()
     seen = int(network.examples_seen[0])
     wall_s = training_wall_s(Path(run_dir))
-    took = f"; {training_time_line(wall_s)}" if wall_s is not None else ""
+    took = f"; training time {training_time(wall_s)}" if wall_s is not None else ""
     click.echo(f"trained {plural(seen, 'example')}{took}; model: {Path(run_dir) / MODEL_FILE}")
 
 

@@ -1,8 +1,8 @@
 """Summaries of a run, a model file and an evaluation, as lines of text: what
 ``stdp-mnist info`` and ``stdp-mnist evaluate`` print (the CLI only prints them).
 
-A summary reports what is there and does not fail on a file that is missing or
-unreadable: it says so in its line instead.
+A run's summary reports what its directory holds: a checkpoint, metrics or
+evaluation that is missing or unreadable is said in its line, not an error.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from .config import Config
 from .data import count_training_images
 from .model_file import open_model
 from .progress import plural
-from .rundir import (MODEL_FILE, checkpoint_examples, read_evaluation, read_jsonl, read_run_config, training_wall_s,
-                     TRAIN_METRICS_FILE)
+from .rundir import (MODEL_FILE, TRAIN_METRICS_FILE, checkpoint_examples, read_evaluation, read_jsonl, read_run_config,
+                     training_wall_s)
 from .training import total_examples
 
 
@@ -67,9 +67,9 @@ def evaluation_report(metrics: dict) -> list[str]:
     return lines
 
 
-def training_time_line(wall_s: float) -> str:
-    """The one way a run's training time is reported (rundir.training_wall_s)."""
-    return f"training time {wall_s:.1f} s (wall clock in the training loop, all sessions)"
+def training_time(wall_s: float) -> str:
+    """The one way a run's training time (rundir.training_wall_s) is shown, by info and train."""
+    return f"{wall_s:.1f} s (wall clock in the training loop, all sessions)"
 
 
 def model_file_info(path: Path) -> list[str]:
@@ -109,7 +109,7 @@ def _training_line(run: Path) -> str | None:
         return None
     last = history[-1]
     accuracy = last.get("running_accuracy")
-    return (f"training:   {training_time_line(training_wall_s(run))}; last metrics at {last['examples_seen']} "
+    return (f"training:   {training_time(training_wall_s(run))}; last metrics at {last['examples_seen']} "
             f"examples: {last['spikes_per_example']:.2f} spikes/example, {plural(last['boosts'], 'boost')}, "
             f"mean theta {last['mean_theta_mv']:.2f} mV"
             + (f", running accuracy {accuracy:.3f}" if accuracy is not None else ""))

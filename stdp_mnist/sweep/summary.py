@@ -15,7 +15,8 @@ from .sweep_file import Sweep, text
 SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG = "summary.csv", "summary.md", "summary.png"
 # The test accuracies of a run: the paper's two votings and the supervised linear readout.
 ACCURACIES = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
-COLUMNS = ["point", "seed", "status", *ACCURACIES, "examples_trained", "train_wall_s", "eval_wall_s", "run_dir", "error"]
+COLUMNS = ["point", "seed", "status", *ACCURACIES, "examples_trained", "train_wall_s", "eval_wall_s", "run_dir",
+           "error"]
 MD_COLUMNS = ["seed", "status", *ACCURACIES, "train_wall_s", "eval_wall_s"]
 
 

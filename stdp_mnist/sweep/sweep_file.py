@@ -173,7 +173,8 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), ou
     data = read_toml(path)
     unknown = set(data) - set(KNOWN_ENTRIES)
     if unknown:
-        raise ConfigError(f"{path}: unknown sweep entries {sorted(unknown)} (known: {', '.join(sorted(KNOWN_ENTRIES))})")
+        raise ConfigError(f"{path}: unknown sweep entries {sorted(unknown)} "
+                          f"(known: {', '.join(sorted(KNOWN_ENTRIES))})")
     if not isinstance(data.get("base"), str):
         raise ConfigError(f"{path}: base: expected the path of a config file (or a shipped config's name)")
     base = config_path(data["base"], relative_to=path.parent).resolve()

@@ -49,6 +49,7 @@ class StageProgress:
         self.done = start
         self.first: tuple[float, int] | None = None  # (time, done) at the first finished item
         self.logged_at: float | None = None  # when the last log line was due
+        self.logged_done = start  # and how far the stage was then
         self.began = clock()
 
     def update(self, done: int) -> None:
@@ -91,11 +92,12 @@ class StageProgress:
 
     def line_due(self) -> bool:
         """True when a log line is due: the first time asked, LOG_EVERY_S after the
-        last line, and at the end. Marks it as logged."""
+        last line, and once at the end. Marks it as logged."""
         now = self.clock()
-        due = self.logged_at is None or self.done >= self.total or now - self.logged_at >= self.LOG_EVERY_S
+        at_end = self.done >= self.total > self.logged_done
+        due = self.logged_at is None or at_end or now - self.logged_at >= self.LOG_EVERY_S
         if due:
-            self.logged_at = now
+            self.logged_at, self.logged_done = now, self.done
         return due
 
 

@@ -242,12 +242,11 @@ def train_command(config_name, run_dir, overrides, resume, overwrite, then_evalu
     with run_dir_lock(Path(run_dir), "train", create=not resume):
         if resume:
             cfg = read_run_config(Path(run_dir))
+            load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
         else:
             check_new_run_dir(Path(run_dir), overwrite)  # again, now that no one else can write it
         _say(f"training {plural(cfg.network.n_excitatory, 'neuron')} in {run_dir}"
              + (", resumed from its checkpoint" if resume else ""))
-        if resume:
-            load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
         data = _load_data(cfg)
         try:
             _train(cfg, run_dir, data, bool(resume), overwrite)

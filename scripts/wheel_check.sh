@@ -15,6 +15,7 @@ rm -rf build  # setuptools' build directory may hold files of an older tree
 mkdir "$tmp/elsewhere"
 cd "$tmp/elsewhere"
 "$tmp/venv/bin/stdp-mnist" configs
+"$tmp/venv/bin/python" -c "import stdp_mnist.sweep, stdp_mnist.report"  # the modules the commands import late
 "$tmp/venv/bin/stdp-mnist" train --config quick --run-dir r --set training.max_examples=300 \
     --set evaluation.n_assign=300 --set evaluation.n_test=300 --evaluate
 test -f r/metrics.json

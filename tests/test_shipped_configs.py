@@ -31,6 +31,14 @@ def test_the_shipped_configs_are_the_repository_configs_one_copy():
     assert "sweeps/seeds-100" in shipped_configs(sweeps=True)
 
 
+def test_pyproject_lists_every_package():
+    """The packages are listed by name (a mapped one cannot be found by setuptools'
+    find): a new subpackage must be added to the list, or a wheel goes without it."""
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "stdp_mnist").rglob("__init__.py")}
+    assert sorted(packages) == sorted(found | {"stdp_mnist.configs"})
+
+
 def test_pyproject_ships_every_config_file():
     """Every file under configs/ matches the package data of stdp_mnist.configs, the
     package that pyproject.toml maps onto configs/ (what goes into a wheel)."""

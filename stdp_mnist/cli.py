@@ -1,40 +1,46 @@
-"""Command line: ``stdp-mnist download | train | evaluate | plot | predict | info | export | bench | sweep``.
+"""Command line: ``stdp-mnist download | configs | train | evaluate | plot | predict | info | export | bench | sweep``.
 
-A thin shell over the library: it parses options, shows progress, and turns every
-expected failure into one line on stderr with a non-zero exit code.
+A thin shell over the library: it parses options, shows progress, prints the
+summaries the library builds (stdp_mnist.report), and turns every expected failure
+into one line on stderr with a non-zero exit code. A closed stdout (``| head``) ends
+a command quietly, with exit status 141 as for a tool killed by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import math
+import os
 import shlex
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 import click
 import numpy as np
 
 from .bench import BenchmarkError
-from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
-from .data import DataError, count_training_images, ensure_mnist, load_configured
+from .config import Config, ConfigError, apply_overrides, config_from_dict, config_path, load_config
+from .data import DataError, default_data_dir, ensure_mnist, load_configured
 from .evaluation import evaluate, evaluate_network, self_firing_warning
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
 from .linear import LinearReadoutError
 from .model_file import ModelFileError, open_model
 from .network import CheckpointError, load_network
 from .predict import ImageError
-from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError,
-                     check_new_run_dir, read_jsonl, read_run_config, run_dir_lock)
-from .training import NumericalError, Progress, TrainingInterrupted, total_examples, train
+from .progress import StageProgress, plural
+from .report import evaluation_report, file_size, info, resume_command, training_time
+from .rundir import (ASSIGNMENTS_FILE, EVAL_PARTIAL_DIR, MODEL_FILE, RunDirError, check_new_run_dir, read_run_config,
+                     run_dir_lock, training_wall_s)
+from .shipped import description, find_config, not_found_message, shipped_configs, shipped_dir
+from .training import NumericalError, Progress, RunWriteError, TrainingInterrupted, train
 
-EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, ImageError, BenchmarkError,
-                   ModelFileError, LinearReadoutError, OSError)
+EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, RunWriteError, ImageError,
+                   BenchmarkError, ModelFileError, LinearReadoutError, OSError)
+# The exit status of a command whose stdout was closed under it (a shell's for a tool killed by SIGPIPE).
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -49,6 +55,9 @@ def one_line_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except BrokenPipeError:  # `stdp-mnist info RUN | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            sys.exit(EXIT_BROKEN_PIPE)
         except (KeyboardInterrupt, _Interrupted):
             _fail("interrupted", 130)
         except MemoryError:
@@ -62,48 +71,58 @@ def one_line_errors(command):
     return wrapper
 
 
+def _say(message: str) -> None:
+    """A line on stderr saying what the command is doing (stdout keeps the results)."""
+    click.echo(message, err=True)
+
+
 class ProgressBar:
-    """click's progress bar (ETA from the rate so far) on stderr from ``start`` to
-    ``total``; when stderr is not a terminal (a log file), its line every LOG_EVERY_S
-    seconds and at the end instead."""
+    """One stage's progress on stderr from ``start`` to ``total`` (``unit``: what is
+    counted, singular), with the rate and ETA of StageProgress (measured only): click's
+    bar on a terminal, drawn from the first finished item on (before it, a notice may
+    say why nothing moves); when stderr is not a terminal (a log file), a line every
+    StageProgress.LOG_EVERY_S seconds and at the end instead."""
 
-    LOG_EVERY_S = 10.0
-
-    def __init__(self, label: str, start: int, total: int):
+    def __init__(self, label: str, start: int, total: int, unit: str):
         self.tty = sys.stderr.isatty()
-        self.bar = click.progressbar(length=max(1, total - start), label=label, file=sys.stderr, hidden=not self.tty,
-                                     show_percent=False, item_show_func=lambda text: text, width=24)
-        self.start, self.done = start, start
-        self.started = self.logged = time.monotonic()
+        self.label = label
+        self.meter = StageProgress(label, start, total, unit)
+        self.shown = start
+        self.bar = None
 
-    def rate(self, done: int) -> float:
-        """Steps per second from the bar's start to ``done`` now."""
-        return (done - self.start) / max(time.monotonic() - self.started, 1e-9)
-
-    def show(self, done: int, text: str) -> None:
-        """Move the bar to ``done`` and show ``text`` after it."""
-        if done == self.done and self.bar.finished:
+    def show(self, done: int, detail: str = "") -> None:
+        """Move the bar to ``done`` and show the counts, rate, ETA and ``detail`` after it."""
+        self.meter.update(done)
+        if not self.meter.started:
             return
-        self.bar.update(done - self.done, text)
-        self.done = done
-        if not self.tty and (time.monotonic() - self.logged >= self.LOG_EVERY_S or self.bar.finished):
-            self.logged = time.monotonic()
-            click.echo(self.bar.format_progress_line(), err=True)
+        text = self.meter.text(detail)
+        if not self.tty:
+            if self.meter.line_due():
+                _say(f"{self.label}: {text}")
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(1, self.meter.total - self.shown), label=f"{self.label:6s}",
+                                         file=sys.stderr, show_eta=False, show_percent=False,
+                                         item_show_func=lambda item: item, width=24)
+        self.bar.update(done - self.shown, text)
+        self.shown = done
 
     def close(self) -> None:
-        if self.tty:
+        if self.bar is not None:
             self.bar.render_finish()
+            self.bar = None
 
 
-COMPILING = "compiling the simulation kernel (first run only, about 15-30 s) ..."
+COMPILING = ("preparing the simulation kernel: numba compiles it on a first run (15-60 s) and loads it from "
+             "its cache later ...")
 
 
 @contextlib.contextmanager
 def _compile_notice(after_s: float = 2.0):
     """Say what a silent start is (numba compiling the kernel, or loading it from its
-    cache) when the first kernel call has not returned after ``after_s`` seconds; yields
-    the function that the first progress report calls to call the notice off."""
-    timer = threading.Timer(after_s, click.echo, args=(COMPILING,), kwargs={"err": True})
+    cache) when no item is finished after ``after_s`` seconds; yields the function that
+    the first finished item's report calls to call the notice off."""
+    timer = threading.Timer(after_s, _say, args=(COMPILING,))
     timer.daemon = True
     timer.start()
     try:
@@ -112,13 +131,10 @@ def _compile_notice(after_s: float = 2.0):
         timer.cancel()
 
 
-def resume_command(run_dir: str, then_evaluate: bool) -> str:
-    """The shell command that continues a run (its path quoted for the shell)."""
-    return f"stdp-mnist train --resume {shlex.quote(str(run_dir))}" + (" --evaluate" if then_evaluate else "")
-
-
 def _load_data(cfg):
-    return load_configured(cfg, log=lambda msg: click.echo(msg, err=True))
+    """The config's data, saying where it comes from (loading takes a few seconds)."""
+    _say(f"loading the data from {cfg.data.dir or default_data_dir()} ...")
+    return load_configured(cfg, log=_say)
 
 
 def _one_line(text: str) -> str:
@@ -153,10 +169,11 @@ def _write_figures_safely(run_dir: str, what: tuple[str, ...], data=None) -> boo
     """Draw a run's figures after training or evaluation. Nothing here can fail the
     command (the run is already saved): a failure is a warning line on stderr, and a
     signal (Ctrl-C) stops the drawing with a warning. Returns False when interrupted."""
+    from .figures import figures_dir, write_figures
+
+    _say(f"figures: drawing {', '.join(what)} into {figures_dir(run_dir)} ...")
     try:
         with _signals_interrupt():
-            from .figures import figures_dir, write_figures
-
             results = write_figures(run_dir, what, data=data, skip_missing=True, keep_going=True)
     except (_Interrupted, KeyboardInterrupt):
         click.echo(f"stdp-mnist: warning: figures interrupted (the run is saved); draw them with: "
@@ -190,9 +207,19 @@ def download(data_dir: str | None) -> None:
     click.echo(f"MNIST ready in {path}")
 
 
+def _named_config(name: str) -> Path:
+    """The config file a --config names (a file, or a shipped config's name), saying
+    which shipped file it is when it is one."""
+    path = config_path(name)
+    if path != Path(name):
+        _say(f"config: {name} is the shipped {path}")
+    return path
+
+
 @main.command("train")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="TOML config file (default: built-in defaults = the 100-neuron reference).")
+@click.option("--config", "config_name", default=None, metavar="FILE|NAME",
+              help="TOML config file, or the name of a shipped one (quick, dc2015-400, ...: see stdp-mnist configs) "
+                   "when no such file exists (default: built-in defaults = the 100-neuron reference).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None,
               help="Run directory (default: runs/<config name>).")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
@@ -202,15 +229,15 @@ def download(data_dir: str | None) -> None:
 @click.option("--overwrite", is_flag=True, help="Start again in a run directory that holds a run.")
 @click.option("--evaluate", "then_evaluate", is_flag=True, help="Evaluate the run when training ends.")
 @one_line_errors
-def train_command(config_path, run_dir, overrides, resume, overwrite, then_evaluate) -> None:
+def train_command(config_name, run_dir, overrides, resume, overwrite, then_evaluate) -> None:
     """Train a network; checkpoints go to the run directory (Ctrl-C saves and stops)."""
     if resume:
-        if config_path or overrides or overwrite:
+        if config_name or overrides or overwrite:
             raise ConfigError("--resume takes its config from the run directory; drop --config/--set/--overwrite")
         run_dir = resume
     else:
-        cfg = load_config(config_path, overrides)
-        run_dir = run_dir or str(Path("runs") / (Path(config_path).stem if config_path else "default"))
+        cfg = load_config(_named_config(config_name) if config_name else None, overrides)
+        run_dir = run_dir or str(Path("runs") / (Path(config_name).stem if config_name else "default"))
         check_new_run_dir(Path(run_dir), overwrite)
     with run_dir_lock(Path(run_dir), "train", create=not resume):
         if resume:
@@ -218,12 +245,18 @@ def train_command(config_path, run_dir, overrides, resume, overwrite, then_evalu
             load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
         else:
             check_new_run_dir(Path(run_dir), overwrite)  # again, now that no one else can write it
+        _say(f"training {plural(cfg.network.n_excitatory, 'neuron')} in {run_dir}"
+             + (", resumed from its checkpoint" if resume else ""))
         data = _load_data(cfg)
         try:
             _train(cfg, run_dir, data, bool(resume), overwrite)
         except TrainingInterrupted as exc:
             click.echo(f"\nstdp-mnist: {exc}; continue with: {resume_command(run_dir, then_evaluate)}", err=True)
             sys.exit(130)
+        except RunWriteError as exc:
+            then = (f"continue with: {resume_command(run_dir, then_evaluate)}" if exc.saved is not None
+                    else "start again with --overwrite")
+            _fail(f"{exc}; free some space, then {then}")
         drawn = _write_figures_safely(run_dir, AFTER_TRAINING)
         if then_evaluate:
             if not drawn:  # a Ctrl-C while drawing: the training is saved, stop before evaluating
@@ -233,21 +266,16 @@ def train_command(config_path, run_dir, overrides, resume, overwrite, then_evalu
 
 
 def _train(cfg, run_dir: str, data, resume: bool, overwrite: bool) -> None:
-    """Train with a progress bar that starts once the kernel is compiled."""
+    """Train with a progress bar whose rate starts after the first chunk (which may
+    compile the kernel); ends with the run's training time as info reports it."""
     bars: list[ProgressBar] = []
 
     def report(p: Progress) -> None:
-        if not bars:  # the first chunk (compiling the kernel on a first run) sets no rate
-            call_off_notice()
-            click.echo(f"training {cfg.network.n_excitatory} neurons in {run_dir}", err=True)
-            bars.append(ProgressBar("train", p.examples_seen, p.total))
-            return
-        accuracy = p.running_accuracy
-        shown = f", running acc {accuracy:.3f}" if accuracy is not None else ""
-        bars[0].show(p.examples_seen, f"{p.examples_seen}/{p.total} examples, {p.examples_per_s:.0f} ex/s, "
-                                      f"{p.spikes_per_example:.1f} spikes/ex, {p.boosts} boosts{shown}")
+        call_off_notice()
+        if not bars:
+            bars.append(ProgressBar("train", p.examples_seen, p.total, "example"))
+        bars[0].show(p.examples_seen, p.detail)
 
-    start = time.perf_counter()
     try:
         with _compile_notice() as call_off_notice:
             network = train(cfg, run_dir, data.train_images, resume=resume, overwrite=overwrite, progress=report,
@@ -256,8 +284,13 @@ def _train(cfg, run_dir: str, data, resume: bool, overwrite: bool) -> None:
         for bar in bars:
             bar.close()
     seen = int(network.examples_seen[0])
-    click.echo(f"trained {seen} examples ({time.perf_counter() - start:.1f} s this session); "
-               f"model: {Path(run_dir) / MODEL_FILE}")
+    wall_s = training_wall_s(Path(run_dir))
+    took = f"; training time {training_time(wall_s)}" if wall_s is not None else ""
+    click.echo(f"trained {plural(seen, 'example')}{took}; model: {Path(run_dir) / MODEL_FILE}")
+
+
+# What the evaluation's frozen stages show to the network.
+STAGE_IMAGES = {"assign": "labelled training image", "test": "test image"}
 
 
 def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
@@ -266,30 +299,30 @@ def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
     bars: dict[str, ProgressBar] = {}
 
     def report(stage: str, done: int, total: int) -> None:
-        call_off_notice()
         if stage == "linear":  # one step, no bar: say what the pause is
+            call_off_notice()
             if done == 0:
                 for earlier in bars.values():
                     earlier.close()
-                click.echo("linear: fitting the supervised readout to the labelled images' counts", err=True)
+                _say("linear: fitting the supervised readout to the labelled images' counts ...")
             return
         bar = bars.get(stage)
-        if bar is None:  # started at the first report, so that compiling sets no rate
+        if bar is None:  # the stage starts: say so at once, the bar follows its first finished image
             for earlier in bars.values():
                 earlier.close()
-            click.echo(f"{stage}: {total} images", err=True)
-            bars[stage] = ProgressBar(f"{stage:6s}", done, total)
-            return
-        bar.show(done, f"{done}/{total} images, {bar.rate(done):.0f} images/s")
+            _say(f"{stage}: {plural(total, STAGE_IMAGES[stage])}" + (f", {done:,} kept" if done else ""))
+            bar = bars[stage] = ProgressBar(stage, done, total, "image")
+        bar.show(done)
+        if bar.meter.started:
+            call_off_notice()
 
     interrupted = False
     try:
         with _compile_notice() as call_off_notice:
             if model is None:
-                metrics = evaluate(run_dir, data, report, cfg, log=lambda line: click.echo(line, err=True))
+                metrics = evaluate(run_dir, data, report, cfg, log=_say)
             else:
-                metrics, _, _ = evaluate_network(cfg, model.network, data, report,
-                                                 log=lambda line: click.echo(line, err=True))
+                metrics, _, _ = evaluate_network(cfg, model.network, data, report, log=_say)
     except (_Interrupted, KeyboardInterrupt):
         if model is not None:
             raise
@@ -300,17 +333,8 @@ def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
     if interrupted:
         _fail(f"interrupted; the finished responses are kept in {Path(run_dir) / EVAL_PARTIAL_DIR}, and the same "
               "evaluate continues from them", 130)
-    click.echo(f"accuracy (all):        {metrics['accuracy_all']:.4f}")
-    click.echo(f"accuracy (proportion): {metrics['accuracy_proportion']:.4f}")
-    capped = " (stopped at the iteration limit)" if metrics["linear_iterations"] >= metrics["linear_max_iterations"] else ""
-    click.echo(f"accuracy (linear):     {metrics['accuracy_linear']:.4f}   supervised readout: logistic regression "
-               f"on the labelled images' spike counts{capped}, not the paper's voting")
-    click.echo(f"test images: {metrics['n_test']}, labelled for assignment: {metrics['n_assign']}, "
-               f"unassigned neurons: {metrics['unassigned_neurons']}")
-    click.echo("confusion ('all' voting; rows = true class, columns = predicted):")
-    click.echo("      " + "".join(f"{c:>6d}" for c in range(10)))
-    for c, row in enumerate(metrics["confusion_all"]):
-        click.echo(f"{c:>6d}" + "".join(f"{v:>6d}" for v in row))
+    for line in evaluation_report(metrics):
+        click.echo(line)
     if model is None:
         click.echo(f"metrics: {Path(run_dir) / 'metrics.json'}")
         _write_figures_safely(run_dir, AFTER_EVALUATION, data)
@@ -383,31 +407,50 @@ def bench_command(sizes: str, scale: float, trained: tuple[str, ...], compare_re
 
 
 @main.command("sweep")
-@click.argument("sweep_file", type=click.Path(dir_okay=False))
+@click.argument("sweep_file", metavar="SWEEP_FILE|NAME")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override a config value in every point of the sweep (not a swept key, nor run.seed); "
+                   "repeatable. The runs then go to their own directory, OUT_KEY=VALUE.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Put the runs and summaries here (relative to the working directory), in place of the "
+                   "sweep file's out.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Runs at a time with the local executor (default: one per core).")
 @click.option("--executor", default="local", show_default=True, metavar="local|dask://HOST:PORT",
               help="Where runs execute: local worker processes, or a dask.distributed scheduler.")
 @one_line_errors
-def sweep_command(sweep_file: str, workers: int | None, executor: str) -> None:
+def sweep_command(sweep_file: str, overrides: tuple[str, ...], out_dir: str | None, workers: int | None,
+                  executor: str) -> None:
     """Train and evaluate every point x seed of a sweep file in parallel; finished runs
-    are skipped and partial ones resumed; writes summary.csv, summary.md, summary.png."""
+    are skipped and partial ones resumed; writes summary.csv, summary.md, summary.png.
+
+    SWEEP_FILE is a sweep file, or the name of a shipped one (seeds-100,
+    sweeps/variants-100, ...: see stdp-mnist configs) when no such file exists. Paths
+    inside a sweep file, base and out, are relative to the sweep file (base may also
+    name a shipped config, e.g. quick); without out, the runs go to
+    runs/sweeps/<sweep file name without .toml> under the working directory. --out
+    DIR, relative to the working directory, takes the place of either.
+
+    A quick trial of a sweep: --set training.max_examples=300 --set
+    evaluation.n_assign=300 --set evaluation.n_test=300 (its runs go to a directory
+    of their own, so they never mix with the full sweep's)."""
     from .sweep import load_sweep, run_sweep
 
     if executor != "local" and not executor.startswith("dask://"):
         raise ConfigError(f"--executor {executor!r}: expected local or dask://HOST:PORT")
     if workers is not None and executor != "local":
         raise ConfigError("--workers applies to the local executor; a dask cluster has its own workers")
-    sweep = load_sweep(sweep_file)
+    sweep = load_sweep(sweep_file, overrides, out_dir)
     total = len(sweep.runs)
-    click.echo(f"sweep {sweep.path.name}: {total} runs ({total // len(sweep.seeds)} points x "
-               f"{len(sweep.seeds)} seeds) in {sweep.out}", err=True)
+    click.echo(f"sweep {sweep.path.name}: {plural(total, 'run')} ({plural(total // len(sweep.seeds), 'point')} x "
+               f"{plural(len(sweep.seeds), 'seed')}) in {sweep.out}", err=True)
     finished = []
 
     def report(row: dict) -> None:
         finished.append(row)
-        accuracy = row["accuracy_all"]
+        accuracy, linear = row["accuracy_all"], row["accuracy_linear"]
         shown = f"accuracy {accuracy:.4f}" if accuracy is not None else row["error"]
+        shown += f" (linear readout {linear:.4f})" if linear is not None else ""
         click.echo(f"[{len(finished)}/{total}] {row['name']}: {row['status']}, {shown}", err=True)
 
     try:
@@ -419,7 +462,7 @@ def sweep_command(sweep_file: str, workers: int | None, executor: str) -> None:
         click.echo(str(path))
     failed = [row for row in rows if row["status"] in ("error", "missing")]
     if failed:
-        _fail(f"{len(failed)} of {total} runs failed (see {Path(sweep.out) / 'summary.md'}); "
+        _fail(f"{len(failed)} of {plural(total, 'run')} failed (see {Path(sweep.out) / 'summary.md'}); "
               f"run the same command again to retry them")
 
 
@@ -450,7 +493,7 @@ def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, examp
             click.echo(f"skipped {result.name}: {_one_line(result.skipped)}", err=True)
     if not any(result.paths for result in results):
         raise RunDirError(f"{run_dir}: no figure could be drawn")
-    click.echo(f"{sum(len(r.paths) for r in results)} figures in {out_dir or figures_dir(run_dir)}", err=True)
+    _say(f"{plural(sum(len(r.paths) for r in results), 'figure')} in {out_dir or figures_dir(run_dir)}")
 
 
 def _lock_if_writing_into(run_dir: str, out_dir: str | None, command: str):
@@ -521,7 +564,7 @@ def predict_command(run_dir: str, images: tuple[str, ...], readout: str | None, 
                                         f"({network.n_excitatory} neurons; frozen, from rest)")
                 click.echo(f"  figure: {figure}")
     if failed:
-        _fail(f"{failed} of {len(images)} images could not be read (see above)")
+        _fail(f"{failed} of {plural(len(images), 'image')} could not be read (see above)")
 
 
 def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -> None:
@@ -542,50 +585,12 @@ def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -
     if not result.spikes:
         note = "  (no spikes: the class is only a tie-break)"
     elif result.spikes < min_spikes:
-        note = f"  (warning: the network barely fired, {result.spikes} spikes: a guess)"
+        note = f"  (warning: the network barely fired, {plural(result.spikes, 'spike')}: a guess)"
     else:
         note = ""
     click.echo(f"{path}: {label}  confidence: {confidence}  spikes: {result.spikes}  boosts: {result.retries}  "
                f"({kind}){note}")
     click.echo(scores)
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _size(path: Path) -> str:
-    size = path.stat().st_size
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""
-
-
-def _visible(folder: Path) -> list[Path]:
-    """A folder's entries but hidden ones (the lock, temp files of unfinished writes)."""
-    return [path for path in folder.iterdir() if not path.name.startswith(".")]
-
-
-def _changed_settings(cfg: Config) -> str:
-    """The config values that differ from the defaults, or 'all defaults'."""
-    defaults = Config().to_dict()
-    changed = [f"{section}.{key}={value!r}" for section, values in cfg.to_dict().items()
-               for key, value in values.items() if defaults[section][key] != value]
-    return ", ".join(changed) if changed else "all defaults"
-
-
-def _evaluation_summary(metrics: dict) -> str:
-    """One line of an evaluation's accuracies (the linear readout's where it has one)."""
-    linear = metrics.get("accuracy_linear")
-    return (f"accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
-            f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion')"
-            + (f", {linear:.4f} (linear readout, supervised)" if linear is not None else "")
-            + f"; {metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled")
 
 
 @main.command("export")
@@ -599,76 +604,38 @@ def export_command(run_dir: str, file: str) -> None:
     from .model_file import export_model
 
     model = export_model(run_dir, file)
-    click.echo(f"model file: {file} ({_size(Path(file))}; {model.network.n_excitatory} neurons, "
-               f"{int(model.network.examples_seen[0])} examples trained)")
-
-
-def _info_model_file(path: Path) -> None:
-    model = open_model(path)
-    cfg = model.cfg
-    click.echo(f"model file: {path} ({_size(path)}), written by stdp-mnist {model.project_version}")
-    click.echo(f"network:    {cfg.network.n_excitatory} excitatory neurons, seed {cfg.run.seed}, "
-               f"{int(model.network.examples_seen[0])} examples trained")
-    click.echo(f"settings:   {_changed_settings(cfg)}")
-    click.echo(f"evaluation: {_evaluation_summary(model.metrics)}")
+    click.echo(f"model file: {file} ({file_size(Path(file))}; {plural(model.network.n_excitatory, 'neuron')}, "
+               f"{plural(int(model.network.examples_seen[0]), 'example')} trained)")
 
 
 @main.command("info")
 @click.argument("run_dir", type=click.Path())
 @one_line_errors
 def info_command(run_dir: str) -> None:
-    """Summarise a run: its config, training progress, last metrics, evaluation, files
-    (or a model file written by export: its network, settings and evaluation)."""
-    run = Path(run_dir)
-    if run.is_file():
-        _info_model_file(run)
+    """Summarise a run: its config, training progress and time, last metrics,
+    evaluation, files (or a model file written by export: its network, settings and
+    evaluation)."""
+    for line in info(run_dir):
+        click.echo(line)
+
+
+@main.command("configs")
+@click.argument("name", required=False)
+@one_line_errors
+def configs_command(name: str | None) -> None:
+    """List the configs that ship with stdp-mnist, one line each; with NAME, print that
+    config (to start your own: stdp-mnist configs quick > my.toml).
+
+    Give a name to --config (train) or to sweep in place of a file: a file of that
+    name is used when there is one, else the shipped config."""
+    if name is not None:
+        path = find_config(name) or find_config(name, sweep=True)
+        if path is None:
+            raise ConfigError(not_found_message(name))
+        click.echo(path.read_text(), nl=False)
         return
-    cfg = read_run_config(run)
-    n_images = count_training_images(cfg)
-    total = total_examples(cfg, n_images) if n_images is not None else None
-    images = f"{n_images}" if n_images is not None else "? (training data not found)"
-    click.echo(f"run:        {run}")
-    click.echo(f"network:    {cfg.network.n_excitatory} excitatory neurons, seed {cfg.run.seed}")
-    click.echo(f"schedule:   {total if total is not None else '?'} training examples ({cfg.training.passes} pass(es) "
-               f"over {images} images{', max ' + str(cfg.training.max_examples) if cfg.training.max_examples else ''}"
-               f"{', shuffled' if cfg.training.shuffle else ''}); checkpoint every {cfg.run.checkpoint_every}, "
-               f"metrics every {cfg.run.metrics_every}")
-    click.echo(f"settings:   {_changed_settings(cfg)}")
-    model = run / MODEL_FILE
-    seen = None
-    if model.is_file():
-        try:
-            with np.load(model, allow_pickle=False) as arrays:
-                seen = int(arrays["examples_seen"][0])
-        except Exception:  # noqa: BLE001 - info reports, it does not fail
-            click.echo(f"progress:   {model} is not readable")
-    if seen is not None and total is None:
-        click.echo(f"progress:   {seen} examples trained")
-    elif seen is not None:
-        status = "finished" if seen >= total else "stopped; continue with: " + resume_command(run_dir, False)
-        click.echo(f"progress:   {seen} / {total} examples ({100 * seen / max(1, total):.1f}%), {status}")
-    elif not model.is_file():
-        click.echo("progress:   no model yet (not trained)")
-    history = read_jsonl(run / TRAIN_METRICS_FILE)
-    if history:
-        last = history[-1]
-        accuracy = last.get("running_accuracy")
-        click.echo(f"training:   {last['wall_s']:.1f} s wall; last metrics at {last['examples_seen']} examples: "
-                   f"{last['spikes_per_example']:.2f} spikes/example, {last['boosts']} boosts, "
-                   f"mean theta {last['mean_theta_mv']:.2f} mV"
-                   + (f", running accuracy {accuracy:.3f}" if accuracy is not None else ""))
-    metrics = _read_json(run / EVAL_METRICS_FILE)
-    if metrics:
-        stale = ""
-        if seen is not None and metrics.get("examples_trained") != seen:
-            stale = f" (STALE: evaluated after {metrics.get('examples_trained')} examples)"
-        click.echo(f"evaluation: {_evaluation_summary(metrics)}{stale}")
-    else:
-        click.echo(f"evaluation: none yet (stdp-mnist evaluate {shlex.quote(run_dir)})")
-    click.echo("files:")
-    for path in sorted(_visible(run)):
-        if path.is_file():
-            click.echo(f"  {path.name:<18s} {_size(path):>9s}")
-        elif path.is_dir():
-            inner = sorted(p for p in _visible(path) if p.is_file())
-            click.echo(f"  {path.name + '/':<18s} {len(inner)} files: {', '.join(p.name for p in inner)}")
+    click.echo(f"shipped configs (in {shipped_dir()}):")
+    for kind, sweeps in (("train --config NAME", False), ("sweep NAME", True)):
+        click.echo(f"  for stdp-mnist {kind}:")
+        for config, path in shipped_configs(sweeps=sweeps).items():
+            click.echo(f"    {config:<24s} {description(path)}")

@@ -9,6 +9,7 @@ types and out-of-range values raise :class:`ConfigError` naming the key.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import math
@@ -17,6 +18,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .shipped import find_config, not_found_message
 
 # Feature transforms of the spike counts for the linear readout (stdp_mnist.linear).
 LINEAR_TRANSFORMS = ("counts", "sqrt", "log1p", "share")
@@ -250,6 +253,26 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
     return value
 
 
+def _suggestion(word: str, known: list[str], prefix: str = "") -> str:
+    """' (did you mean X?)' for the known word nearest to a mistyped one (one it begins,
+    else difflib's closest), or ''; ``prefix`` goes before the word shown."""
+    close = [name for name in known if word and name.startswith(word)][:1]
+    close = close or difflib.get_close_matches(word, known, n=1, cutoff=0.5)
+    return f" (did you mean {prefix}{close[0]}?)" if close else ""
+
+
+def unknown_key(key: str) -> str | None:
+    """Why ``section.key`` is not a config key (with the nearest known one), or None
+    when it is one."""
+    section, _, name = key.partition(".")
+    if section not in SECTIONS:
+        return f"unknown section {section!r}{_suggestion(section, list(SECTIONS))}"
+    names = [f.name for f in dataclasses.fields(SECTIONS[section])]
+    if name not in names:
+        return f"unknown key {key}{_suggestion(name, names, f'{section}.')}"
+    return None
+
+
 def _build_section(name: str, values: Any) -> Any:
     cls = SECTIONS[name]
     if not isinstance(values, dict):
@@ -259,7 +282,7 @@ def _build_section(name: str, values: Any) -> Any:
     for key, value in values.items():
         full = f"{name}.{key}"
         if key not in fields:
-            raise ConfigError(f"{full}: unknown key (known: {', '.join(fields)})")
+            raise ConfigError(f"{full}: unknown key{_suggestion(key, list(fields), f'{name}.')} (known: {', '.join(fields)})")
         f = fields[key]
         value = _coerce(full, value, f.default)
         check, choices = f.metadata["check"], f.metadata["choices"]
@@ -353,7 +376,8 @@ def config_from_dict(data: dict[str, Any]) -> Config:
     sections = {}
     for name, values in data.items():
         if name not in SECTIONS:
-            raise ConfigError(f"[{name}]: unknown section (known: {', '.join(SECTIONS)})")
+            raise ConfigError(f"[{name}]: unknown section{_suggestion(name, list(SECTIONS))} "
+                              f"(known: {', '.join(SECTIONS)})")
         sections[name] = _build_section(name, values)
     cfg = Config(**sections)
     _check_consistency(cfg)
@@ -382,10 +406,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
     merged = {name: dict(values) if isinstance(values, dict) else values for name, values in data.items()}
     for text in overrides:
         section, key, value = parse_override(text)
-        if section not in SECTIONS:
-            raise ConfigError(f"--set {text!r}: unknown section {section!r}")
-        if key not in {f.name for f in dataclasses.fields(SECTIONS[section])}:
-            raise ConfigError(f"--set {text!r}: unknown key {section}.{key}")
+        problem = unknown_key(f"{section}.{key}")
+        if problem:
+            raise ConfigError(f"--set {text!r}: {problem}")
         merged.setdefault(section, {})[key] = value
     return merged
 
@@ -406,9 +429,21 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
 
 
+def config_path(text: str | Path, sweep: bool = False, relative_to: Path | None = None) -> Path:
+    """The config file that ``text`` names: a file (relative to the directory
+    ``relative_to`` when given), or else a shipped config's name (``quick``,
+    ``quick.toml``, ``dc2015-400``; a sweep file when ``sweep``). A name that is
+    neither is a ConfigError listing the shipped names."""
+    path = find_config(text, sweep, relative_to)
+    if path is None:
+        raise ConfigError(not_found_message(text, sweep))
+    return path
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """Load a TOML config (or the defaults when path is None) and apply overrides."""
-    data = read_toml(path) if path is not None else {}
+    """Load a TOML config (a file, or a shipped config's name such as ``quick``; the
+    defaults when path is None) and apply overrides."""
+    data = read_toml(config_path(path)) if path is not None else {}
     try:
         return config_from_dict(apply_overrides(data, overrides))
     except ConfigError as exc:

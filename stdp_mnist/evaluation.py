@@ -28,6 +28,7 @@ from .data import Mnist
 from .network import (STREAM_ASSIGN, STREAM_TEST, Network, count_self_firing, kernel_params, load_network, random_seed,
                       self_firing_theta_mv, steps)
 from .atomic import atomic_open
+from .progress import LOGGER, LoggedStages
 from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS,
                      read_npz, read_run_config, write_atomic)
 
@@ -182,6 +183,7 @@ def stage_responses(cfg: Config, network: Network, images: np.ndarray, stream: i
     counts = np.empty((len(images), network.n_excitatory), count_dtype(cfg))
     retries = np.empty(len(images), np.int64)
     done = store.load(stage, counts, retries, cfg.evaluation.block_size) if store else 0
+    notify(stage, done, len(images))  # the stage starts (its first kernel call may compile first)
     for first, chunk_counts, chunk_retries in frozen_counts(cfg, network, images, stream, start=done,
                                                             progress=lambda k: notify(stage, k, len(images))):
         end = first + len(chunk_counts)
@@ -208,19 +210,21 @@ def self_firing_warning(cfg: Config, theta: np.ndarray) -> str | None:
 
 
 def evaluate_network(cfg: Config, network: Network, data: Mnist, progress: EvalProgress | None = None,
-                     store: ResponseStore | None = None, log: Callable[[str], None] = lambda _: None,
+                     store: ResponseStore | None = None, log: Callable[[str], None] = LOGGER.warning,
                      ) -> tuple[dict, dict[str, np.ndarray], linear.LinearReadout]:
     """Assign and test a trained network; returns (metrics, assignment arrays, the
     linear readout fitted on the labelled images' counts). With a ``store``, frozen
     responses are kept there as they come and taken from there when already kept.
-    ``log`` hears a warning when self-firing neurons make the frozen runs unreliable."""
+    ``progress`` hears each stage's start and progress ("assign", "linear", "test");
+    without it they go to the "stdp_mnist" logger (stdp_mnist.progress). ``log`` hears
+    a warning when self-firing neurons make the frozen runs unreliable."""
     warning = self_firing_warning(cfg, network.theta)
     if warning:
         log(warning)
     ev = cfg.evaluation
     n_assign = min(ev.n_assign, len(data.train_images))
     n_test = min(ev.n_test, len(data.test_images))
-    notify = progress or (lambda *_: None)
+    notify = progress or LoggedStages({"assign": "image", "test": "image"})
 
     t0 = time.perf_counter()
     labels = data.train_labels[:n_assign]
@@ -297,12 +301,13 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist, progress: EvalP
 
 
 def evaluate(run_dir: str | Path, data: Mnist, progress: EvalProgress | None = None,
-             cfg: Config | None = None, log: Callable[[str], None] = lambda _: None) -> dict:
+             cfg: Config | None = None, log: Callable[[str], None] = LOGGER.warning) -> dict:
     """Evaluate a trained run directory (with its own config unless ``cfg`` is given,
     e.g. with other evaluation settings); writes metrics.json, assignments.npz and the
-    linear readout (linear.npz) there. The frozen responses are kept in
-    ``evaluate-partial/`` as they come, so an interrupted evaluation continues from
-    them; the directory is removed once the evaluation is written."""
+    linear readout (linear.npz) there. ``progress`` and ``log`` as in
+    ``evaluate_network`` (the "stdp_mnist" logger without them). The frozen responses
+    are kept in ``evaluate-partial/`` as they come, so an interrupted evaluation
+    continues from them; the directory is removed once the evaluation is written."""
     run_dir = Path(run_dir)
     cfg = cfg or read_run_config(run_dir)
     network = load_network(run_dir / MODEL_FILE, cfg)

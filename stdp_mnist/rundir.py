@@ -204,3 +204,32 @@ def read_jsonl(path: Path) -> list[dict]:
         except json.JSONDecodeError:
             break
     return records
+
+
+def read_evaluation(run_dir: Path) -> dict:
+    """The run's evaluation results (metrics.json), or {} when it has none or the file
+    is unreadable (a summary reports what is there; it does not fail)."""
+    try:
+        metrics = json.loads((Path(run_dir) / EVAL_METRICS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def training_wall_s(run_dir: Path) -> float | None:
+    """The run's training time: wall-clock seconds in the training loop summed over
+    every session (each session's kernel compilation included; loading data, drawing
+    figures and evaluating not), as its last metrics.jsonl line records it; None
+    before the first line."""
+    history = read_jsonl(Path(run_dir) / TRAIN_METRICS_FILE)
+    return history[-1].get("wall_s") if history else None
+
+
+def checkpoint_examples(run_dir: Path) -> int | None:
+    """The training examples of the run's checkpoint (model.npz), read without loading
+    the network; None when there is no readable checkpoint."""
+    try:
+        with np.load(Path(run_dir) / MODEL_FILE, allow_pickle=False) as arrays:
+            return int(arrays["examples_seen"][0])
+    except (*NPZ_ERRORS, KeyError, IndexError, TypeError):
+        return None

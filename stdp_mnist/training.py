@@ -30,6 +30,7 @@ from . import kernel, readout
 from .config import Config
 from .network import (STREAM_ORDER, CheckpointError, Network, kernel_params, load_network, new_network, random_seed,
                       save_network)
+from .progress import LOGGER, LoggedStages, plural
 from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, create_run_dir, read_jsonl, write_atomic
 
 # Aim for kernel calls of about this long, so progress and Ctrl-C stay responsive.
@@ -48,6 +49,18 @@ class NumericalError(Exception):
     """Weights or theta left their valid range; the last good checkpoint is kept."""
 
 
+class RunWriteError(Exception):
+    """Writing the checkpoint or a metrics line failed (a full disk, say); training
+    stopped there, and the last checkpoint written (``saved``, its examples; None
+    when there is none yet) is intact: the writes are atomic."""
+
+    def __init__(self, path: Path, error: OSError, saved: int | None):
+        kept = (f"the checkpoint of {plural(saved, 'example')} before it is intact" if saved is not None
+                else "no checkpoint was written yet")
+        super().__init__(f"{path}: {error.strerror or error} while writing it; training stopped, {kept}")
+        self.path, self.saved = path, saved
+
+
 @dataclass
 class Progress:
     """What the training loop reports after each chunk."""
@@ -64,6 +77,13 @@ class Progress:
     def running_accuracy(self) -> float | None:
         """The latest window's running accuracy estimate, if there is one yet."""
         return self.metrics.get("running_accuracy") if self.metrics else None
+
+    @property
+    def detail(self) -> str:
+        """The latest chunk's spikes and boosts, and the running accuracy once there is one."""
+        accuracy = self.running_accuracy
+        return (f"{self.spikes_per_example:.1f} spikes/ex, {plural(self.boosts, 'boost')}"
+                + (f", running acc {accuracy:.3f}" if accuracy is not None else ""))
 
 
 class MetricsWindow:
@@ -158,6 +178,26 @@ def _metrics_history(path: Path, examples_seen: int) -> list[dict]:
     return kept
 
 
+def _logged_training() -> Callable[[Progress], None]:
+    """The progress callback of a train() call given none: the "stdp_mnist" logger."""
+    logged = LoggedStages({"train": "example"})
+
+    def report(p: Progress) -> None:
+        logged("train", p.examples_seen, p.total, p.detail)
+
+    return report
+
+
+@contextmanager
+def _naming_write_errors(path: Path, saved: int | None):
+    """Turn an OSError while writing ``path`` into a RunWriteError naming it and the
+    checkpoint that is intact."""
+    try:
+        yield
+    except OSError as exc:
+        raise RunWriteError(path, exc, saved) from exc
+
+
 def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = False,
           overwrite: bool = False, progress: Callable[[Progress], None] | None = None,
           labels: np.ndarray | None = None) -> Network:
@@ -166,8 +206,10 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
     A fresh run creates the run directory (refusing one that holds a run unless
     ``overwrite``) and starts from ``new_network``; ``resume`` continues from the
     run's model.npz. ``labels`` (K), optional and never used for learning, give the
-    metrics lines their running accuracy. Raises TrainingInterrupted (after
-    checkpointing) on SIGINT/SIGTERM.
+    metrics lines their running accuracy. ``progress`` hears every chunk; without it
+    progress goes to the "stdp_mnist" logger (stdp_mnist.progress). Raises
+    TrainingInterrupted (after checkpointing) on SIGINT/SIGTERM, and RunWriteError when
+    the checkpoint or metrics cannot be written.
     """
     run_dir = Path(run_dir)
     if labels is not None and len(labels) != len(images):
@@ -189,10 +231,18 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
     synapses, state = network.kernel_state(cfg)
     every, metrics_every = cfg.run.checkpoint_every, cfg.run.metrics_every
     n = network.n_excitatory
+    saved = int(network.examples_seen[0]) if resume else None  # the examples of the checkpoint on disk
+    if progress is None:
+        progress = _logged_training()
+    LOGGER.info("train: %s in %s, examples %d to %d (the first kernel call compiles the kernel on a first run)",
+                plural(n, "neuron"), run_dir, int(network.examples_seen[0]), total)
 
     def checkpoint() -> None:
+        nonlocal saved
         _check_numbers(network, cfg)
-        save_network(network, model_path, cfg.model_hash(), cfg.model_values())
+        with _naming_write_errors(model_path, saved):
+            save_network(network, model_path, cfg.model_hash(), cfg.model_values())
+        saved = int(network.examples_seen[0])
 
     def record(seen: int, window: MetricsWindow) -> dict:
         accuracy = window.running_accuracy()
@@ -204,7 +254,8 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
             "mean_theta_mv": float(network.theta.mean()),
             "running_accuracy": None if accuracy is None else round(accuracy, 6),
         }
-        append_jsonl(metrics_path, record)
+        with _naming_write_errors(metrics_path, saved):
+            append_jsonl(metrics_path, record)
         return record
 
     start = time.perf_counter()
@@ -230,10 +281,9 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
             if end % metrics_every == 0 or end == total:
                 latest = record(end, window)
                 window = window.next_window()
-            if progress is not None:
-                elapsed = time.perf_counter() - start
-                progress(Progress(end, total, elapsed, len(batch) / max(took, 1e-9),
-                                  int(counts.sum()) / len(batch), int(retries.sum()), latest))
+            elapsed = time.perf_counter() - start
+            progress(Progress(end, total, elapsed, len(batch) / max(took, 1e-9),
+                              int(counts.sum()) / len(batch), int(retries.sum()), latest))
             # Checked after the progress callback, so a signal arriving during it is saved too.
             interrupted = stop.is_set()
             if interrupted and window.examples:

@@ -30,19 +30,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from stdp_mnist.data import count_training_images
-from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, NPZ_ERRORS, read_run_config
-
-
-def examples_seen(run_dir: Path) -> int | None:
-    """The checkpoint's examples_seen, or None while there is no readable checkpoint."""
-    try:
-        with np.load(run_dir / MODEL_FILE, allow_pickle=False) as data:
-            return int(data["examples_seen"][0])
-    except (*NPZ_ERRORS, KeyError, IndexError):
-        return None
+from stdp_mnist.rundir import EVAL_METRICS_FILE, RunDirError, checkpoint_examples, read_run_config
 
 
 def log_line(line: str) -> None:
@@ -53,7 +42,7 @@ def log_line(line: str) -> None:
 def snapshot_due(run_dir: Path, per_pass: int, next_pass: int, log=log_line) -> int:
     """Copy the run if its checkpoint is at the end of pass ``next_pass``; returns the
     pass to wait for next (the same one while the checkpoint has not reached it)."""
-    seen = examples_seen(run_dir)
+    seen = checkpoint_examples(run_dir)
     if seen is None or seen < next_pass * per_pass:
         return next_pass
     if seen == next_pass * per_pass:
@@ -61,7 +50,7 @@ def snapshot_due(run_dir: Path, per_pass: int, next_pass: int, log=log_line) -> 
         partial = target.with_name(target.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         shutil.copytree(run_dir, partial)
-        if examples_seen(partial) == seen:  # a checkpoint written during the copy: retry
+        if checkpoint_examples(partial) == seen:  # a checkpoint written during the copy: retry
             partial.rename(target)
             log(f"pass {next_pass}: {target}")
             return next_pass + 1
@@ -128,11 +117,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--every-s", type=float, default=3.0, help="seconds between looks at the checkpoint")
     parser.add_argument("--evaluate", action="store_true", help="evaluate each pass copy, one at a time, niced")
     args = parser.parse_args(argv)
-    cfg = read_run_config(args.run_dir)
+    try:
+        cfg = read_run_config(args.run_dir)
+    except RunDirError as exc:  # e.g. started before `stdp-mnist train` has written the run's config
+        raise SystemExit(f"snapshot_passes: error: {exc}; start it once the run exists") from None
     per_pass = count_training_images(cfg)
     if per_pass is None:
         raise SystemExit(f"{args.run_dir}: its training data is not found (run stdp-mnist download)")
-    seen = examples_seen(args.run_dir) or 0
+    seen = checkpoint_examples(args.run_dir) or 0
     next_pass = max(1, -(-seen // per_pass))  # the first pass end not yet behind the checkpoint
     evaluations = PassEvaluations(args.run_dir, cfg.training.passes) if args.evaluate else None
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as Ctrl-C does

@@ -1,5 +1,5 @@
 """Hand-drawn digits read by networks trained on real MNIST: the quick run of
-runs/quick-seed0 when this checkout has one, and (slow) 100 neurons trained on 6,000
+runs/quick (the README's quick run) when this checkout has one, and (slow) 100 neurons trained on 6,000
 images here."""
 
 import shutil
@@ -13,7 +13,7 @@ from stdp_mnist import evaluation, training
 from stdp_mnist.config import Config
 from stdp_mnist.data import load_mnist
 
-REAL_RUN = REPO_ROOT / "runs" / "quick-seed0"
+REAL_RUN = REPO_ROOT / "runs" / "quick"  # what the README's first command trains and evaluates
 
 
 def predict_one_and_zero(run: Path, digits) -> dict[str, int]:
@@ -24,7 +24,8 @@ def predict_one_and_zero(run: Path, digits) -> dict[str, int]:
 
 
 @pytest.mark.skipif(not (REAL_RUN / "assignments.npz").is_file(),
-                    reason="needs the trained quick run in runs/quick-seed0 (not in a fresh clone)")
+                    reason="needs runs/quick, made by the README's command (stdp-mnist train --config "
+                           "configs/quick.toml --run-dir runs/quick --evaluate)")
 def test_predict_with_the_real_quick_run(tmp_path, digits):
     run = tmp_path / "quick"
     shutil.copytree(REAL_RUN, run)

@@ -38,6 +38,33 @@ block_size = 10
 """
 
 # The arrays of a saved network, in the order of its fields.
+# A sweep base config: three neurons, eight training examples; "{data}" is the MNIST-format data dir.
+TINY_SWEEP_BASE = """\
+[data]
+dir = "{data}"
+verify = false
+
+[network]
+n_excitatory = 3
+max_delay_ms = 2.0
+
+[simulation]
+present_ms = 20.0
+rest_ms = 5.0
+
+[training]
+max_examples = 8
+
+[run]
+checkpoint_every = 4
+metrics_every = 4
+
+[evaluation]
+n_assign = 20
+n_test = 10
+block_size = 10
+"""
+
 STATE = [f.name for f in dataclasses.fields(network.Network)]
 
 

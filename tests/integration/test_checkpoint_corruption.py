@@ -98,7 +98,7 @@ def test_damaged_bytes_of_a_model_file_are_a_checkpoint_error(tmp_path, compress
         members = archive.infolist()
     damaged = tmp_path / "damaged" / MODEL_FILE
     damaged.parent.mkdir()
-    examples_seen = load_script("experiments/snapshot_passes").examples_seen
+    examples_seen = load_script("experiments/snapshot_passes").checkpoint_examples
     kinds = set()
     for member in members:
         start = member.header_offset + 30 + len(member.filename) + len(member.extra)

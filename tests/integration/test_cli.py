@@ -85,7 +85,7 @@ def test_truncated_idx_file(tmp_path, data_dir, no_md5, config_file, name):
     path.write_bytes(path.read_bytes()[:-7])
     result = invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
                     "--set", f"data.dir={data_dir}")
-    only_error_line(result, MNIST_FILES[name], "truncated")
+    error_line(result, MNIST_FILES[name], "truncated")  # after the lines saying what train is doing
 
 
 def test_synthetic_data_refused_by_md5_check(tmp_path, data_dir, config_file):
@@ -94,7 +94,7 @@ def test_synthetic_data_refused_by_md5_check(tmp_path, data_dir, config_file):
     before = {p.name: p.read_bytes() for p in data_dir.iterdir()}
     result = invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
                     "--set", f"data.dir={data_dir}")
-    only_error_line(result, MNIST_FILES["train_images"], "MD5")
+    error_line(result, MNIST_FILES["train_images"], "MD5")
     assert {p.name: p.read_bytes() for p in data_dir.iterdir()} == before
 
 
@@ -135,8 +135,9 @@ def test_subprocess_truncated_idx_one_line(tmp_path):
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stdp-mnist: error:"), proc.stderr
-    assert MNIST_FILES["train_images"] in lines[0]
+    errors = [line for line in lines if line.startswith("stdp-mnist: error:")]
+    assert errors == lines[-1:], proc.stderr  # one error line, the last, after the lines saying what train does
+    assert MNIST_FILES["train_images"] in lines[-1]
 
 
 # --- end to end ---------------------------------------------------------------------

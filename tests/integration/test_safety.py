@@ -107,7 +107,7 @@ class TestDataFiles:
         start = time.monotonic()
         config_path = write_config(tmp_path / "c.toml", data_dir)
         result = invoke("train", "--config", config_path, "--run-dir", tmp_path / "run")
-        only_error_line(result, bomb.name, "trailing bytes")
+        error_line(result, bomb.name, "trailing bytes")
         assert time.monotonic() - start < 5
         assert not (tmp_path / "run" / CONFIG_FILE).exists() and not (tmp_path / "run" / MODEL_FILE).exists()
 
@@ -131,7 +131,7 @@ class TestRunDirectories:
         cfg_path = write_config(tmp_path / "new.toml", tmp_path / "no-data")
         before = snapshot(evaluated_run)
         # the data cannot be loaded
-        only_error_line(invoke("train", "--config", cfg_path, "--run-dir", evaluated_run, "--overwrite"), "not found")
+        error_line(invoke("train", "--config", cfg_path, "--run-dir", evaluated_run, "--overwrite"), "not found")
         assert snapshot(evaluated_run) == before
         # the network cannot be allocated
         good = write_config(tmp_path / "good.toml", make_data_dir(tmp_path / "mnist"))
@@ -224,7 +224,7 @@ class TestDisk:
         monkeypatch.setattr("stdp_mnist.rundir.write_atomic", disk_full)
         result = invoke("train", "--config", write_config(tmp_path / "new.toml", make_data_dir(tmp_path / "mnist")),
                         "--run-dir", run, "--overwrite")
-        only_error_line(result, "No space left", "previous run is kept")
+        error_line(result, "No space left", "previous run is kept")
         assert snapshot(run) == before
         assert [p.name for p in run.iterdir() if p.name.startswith(".")] == [LOCK_FILE]
 

@@ -15,38 +15,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from helpers.runs import make_data_dir
+from helpers.runs import TINY_SWEEP_BASE as TINY, make_data_dir
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, load_config
-from stdp_mnist.sweep import _shown, load_sweep, run_name, run_point, run_sweep
+from stdp_mnist.sweep import load_sweep, run_name, run_point, run_sweep
+from stdp_mnist.sweep.summary import shown
 from stdp_mnist.training import train
 
-TINY = """\
-[data]
-dir = "{data}"
-verify = false
-
-[network]
-n_excitatory = 3
-max_delay_ms = 2.0
-
-[simulation]
-present_ms = 20.0
-rest_ms = 5.0
-
-[training]
-max_examples = 8
-
-[run]
-checkpoint_every = 4
-metrics_every = 4
-
-[evaluation]
-n_assign = 20
-n_test = 10
-block_size = 10
-"""
 
 
 @pytest.fixture
@@ -200,10 +176,10 @@ def test_sweep_through_a_dask_local_cluster(base, tmp_path):
 
 def test_summary_shows_paths_relative_to_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert _shown(tmp_path / "configs" / "quick.toml") == str(Path("configs") / "quick.toml")
-    assert _shown(Path("runs/sweeps/x")) == str(Path("runs/sweeps/x"))
+    assert shown(tmp_path / "configs" / "quick.toml") == str(Path("configs") / "quick.toml")
+    assert shown(Path("runs/sweeps/x")) == str(Path("runs/sweeps/x"))
     outside = tmp_path.parent / "elsewhere.toml"
-    assert _shown(outside) == str(outside)
+    assert shown(outside) == str(outside)
 
 
 # A task that runs like training: SIGTERM only sets a flag; the run then checkpoints and returns.
@@ -224,7 +200,7 @@ def train_until_signalled():
 ORPHANING_SWEEP = TRAIN_UNTIL_SIGNALLED + """
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from stdp_mnist.sweep import _init_worker
+from stdp_mnist.sweep.executors import _init_worker
 
 
 if __name__ == "__main__":

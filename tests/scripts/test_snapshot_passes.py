@@ -7,6 +7,8 @@ import numpy as np
 
 from helpers.scripts import load_script
 
+from stdp_mnist.rundir import checkpoint_examples
+
 
 def checkpoint(run, seen):
     np.savez(run / "model.npz", examples_seen=np.array([seen], np.int64))
@@ -24,7 +26,7 @@ def test_copies_at_pass_ends_and_reports_a_missed_one(tmp_path):
     checkpoint(run, 100)
     assert script.snapshot_due(run, 100, 1, log.append) == 2  # the end of pass 1
     copy = tmp_path / "run-pass1"
-    assert script.examples_seen(copy) == 100 and (copy / "config.toml").is_file()
+    assert checkpoint_examples(copy) == 100 and (copy / "config.toml").is_file()
     assert not (tmp_path / "run-pass1.partial").exists()
     checkpoint(run, 250)  # pass 2 ended while nobody looked
     assert script.snapshot_due(run, 100, 2, log.append) == 3

@@ -1,0 +1,165 @@
+"""Summaries of a run, a model file and an evaluation, as lines of text: what
+``stdp-mnist info`` and ``stdp-mnist evaluate`` print (the CLI only prints them).
+
+A run's summary reports what its directory holds: a checkpoint, metrics or
+evaluation that is missing or unreadable is said in its line, not an error.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from .config import Config
+from .data import count_training_images
+from .model_file import open_model
+from .progress import plural
+from .rundir import (MODEL_FILE, TRAIN_METRICS_FILE, checkpoint_examples, read_evaluation, read_jsonl, read_run_config,
+                     training_wall_s)
+from .training import total_examples
+
+
+def resume_command(run_dir: str | Path, then_evaluate: bool = False) -> str:
+    """The shell command that continues a run (its path quoted for the shell)."""
+    return f"stdp-mnist train --resume {shlex.quote(str(run_dir))}" + (" --evaluate" if then_evaluate else "")
+
+
+def file_size(path: Path) -> str:
+    """A file's size in B, KB, MB or GB."""
+    size = float(path.stat().st_size)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def changed_settings(cfg: Config) -> str:
+    """The config values that differ from the defaults, or 'all defaults'."""
+    defaults = Config().to_dict()
+    changed = [f"{section}.{key}={value!r}" for section, values in cfg.to_dict().items()
+               for key, value in values.items() if defaults[section][key] != value]
+    return ", ".join(changed) if changed else "all defaults"
+
+
+def evaluation_line(metrics: dict) -> str:
+    """One line of an evaluation's accuracies (the linear readout's where it has one)."""
+    linear = metrics.get("accuracy_linear")
+    return (f"accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
+            f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion')"
+            + (f", {linear:.4f} (linear readout, supervised)" if linear is not None else "")
+            + f"; {metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled")
+
+
+def evaluation_report(metrics: dict) -> list[str]:
+    """An evaluation's results in full: the three accuracies, the image counts and the
+    'all' voting confusion matrix."""
+    capped = " (stopped at the iteration limit)" if metrics["linear_iterations"] >= metrics["linear_max_iterations"] else ""
+    lines = [f"accuracy (all):        {metrics['accuracy_all']:.4f}",
+             f"accuracy (proportion): {metrics['accuracy_proportion']:.4f}",
+             f"accuracy (linear):     {metrics['accuracy_linear']:.4f}   supervised readout: logistic regression "
+             f"on the labelled images' spike counts{capped}, not the paper's voting",
+             f"test images: {metrics['n_test']}, labelled for assignment: {metrics['n_assign']}, "
+             f"unassigned neurons: {metrics['unassigned_neurons']}",
+             "confusion ('all' voting; rows = true class, columns = predicted):",
+             "      " + "".join(f"{c:>6d}" for c in range(10))]
+    lines += [f"{c:>6d}" + "".join(f"{v:>6d}" for v in row) for c, row in enumerate(metrics["confusion_all"])]
+    return lines
+
+
+def training_time(wall_s: float) -> str:
+    """The one way a run's training time (rundir.training_wall_s) is shown, by info and train."""
+    return f"{wall_s:.1f} s (wall clock in the training loop, all sessions)"
+
+
+def model_file_info(path: Path) -> list[str]:
+    """``info`` of a model file written by export: its network, settings and evaluation."""
+    model = open_model(path)
+    cfg = model.cfg
+    return [f"model file: {path} ({file_size(path)}), written by stdp-mnist {model.project_version}",
+            f"network:    {plural(cfg.network.n_excitatory, 'excitatory neuron')}, seed {cfg.run.seed}, "
+            f"{plural(int(model.network.examples_seen[0]), 'example')} trained",
+            f"settings:   {changed_settings(cfg)}",
+            f"evaluation: {evaluation_line(model.metrics)}"]
+
+
+def _schedule_line(cfg: Config, total: int | None, n_images: int | None) -> str:
+    images = f"{n_images}" if n_images is not None else "? (training data not found)"
+    limits = (f", max {cfg.training.max_examples}" if cfg.training.max_examples else "") + (
+        ", shuffled" if cfg.training.shuffle else "")
+    return (f"schedule:   {total if total is not None else '?'} training examples "
+            f"({plural(cfg.training.passes, 'pass', 'passes')} over {images} images{limits}); "
+            f"checkpoint every {cfg.run.checkpoint_every}, metrics every {cfg.run.metrics_every}")
+
+
+def _progress_line(run: Path, seen: int | None, total: int | None) -> str:
+    if not (run / MODEL_FILE).is_file():
+        return "progress:   no model yet (not trained)"
+    if seen is None:
+        return f"progress:   {run / MODEL_FILE} is not readable"
+    if total is None:
+        return f"progress:   {plural(seen, 'example')} trained"
+    status = "finished" if seen >= total else "stopped; continue with: " + resume_command(run)
+    return f"progress:   {seen} / {total} examples ({100 * seen / max(1, total):.1f}%), {status}"
+
+
+def _training_line(run: Path) -> str | None:
+    history = read_jsonl(run / TRAIN_METRICS_FILE)
+    if not history:
+        return None
+    last = history[-1]
+    accuracy = last.get("running_accuracy")
+    return (f"training:   {training_time(training_wall_s(run))}; last metrics at {last['examples_seen']} "
+            f"examples: {last['spikes_per_example']:.2f} spikes/example, {plural(last['boosts'], 'boost')}, "
+            f"mean theta {last['mean_theta_mv']:.2f} mV"
+            + (f", running accuracy {accuracy:.3f}" if accuracy is not None else ""))
+
+
+def _evaluation_status(run: Path, seen: int | None) -> str:
+    metrics = read_evaluation(run)
+    if not metrics:
+        return f"evaluation: none yet (stdp-mnist evaluate {shlex.quote(str(run))})"
+    stale = ""
+    if seen is not None and metrics.get("examples_trained") != seen:
+        stale = f" (STALE: evaluated after {metrics.get('examples_trained')} examples)"
+    return f"evaluation: {evaluation_line(metrics)}{stale}"
+
+
+def _visible(folder: Path) -> list[Path]:
+    """A folder's entries but hidden ones (the lock, temp files of unfinished writes)."""
+    return sorted(path for path in folder.iterdir() if not path.name.startswith("."))
+
+
+def _file_lines(run: Path) -> list[str]:
+    lines = ["files:"]
+    for path in _visible(run):
+        if path.is_file():
+            lines.append(f"  {path.name:<18s} {file_size(path):>9s}")
+        elif path.is_dir():
+            inner = [p for p in _visible(path) if p.is_file()]
+            lines.append(f"  {path.name + '/':<18s} {plural(len(inner), 'file')}: {', '.join(p.name for p in inner)}")
+    return lines
+
+
+def run_info(run: Path) -> list[str]:
+    """``info`` of a run directory: config, schedule, training progress, the last
+    metrics line, the evaluation and the files."""
+    cfg = read_run_config(run)
+    n_images = count_training_images(cfg)
+    total = total_examples(cfg, n_images) if n_images is not None else None
+    seen = checkpoint_examples(run)
+    lines = [f"run:        {run}",
+             f"network:    {plural(cfg.network.n_excitatory, 'excitatory neuron')}, seed {cfg.run.seed}",
+             _schedule_line(cfg, total, n_images),
+             f"settings:   {changed_settings(cfg)}",
+             _progress_line(run, seen, total)]
+    training = _training_line(run)
+    if training:
+        lines.append(training)
+    return lines + [_evaluation_status(run, seen)] + _file_lines(run)
+
+
+def info(path: str | Path) -> list[str]:
+    """``info`` of a run directory or of a model file written by export."""
+    path = Path(path)
+    return model_file_info(path) if path.is_file() else run_info(path)

@@ -1,41 +1,42 @@
 """The compiled simulation: one example (presentation + rest) of the Diehl & Cook network.
 
-Everything that runs here is numba-compiled and takes plain arrays and scalars, grouped
-in named tuples: ``KernelParams`` (scalars), ``Synapses`` (the 784 x N tables) and
+The simulation is numba-compiled and takes plain arrays and scalars, grouped in named
+tuples: ``KernelParams`` (scalars), ``Synapses`` (the 784 x N tables) and
 ``State`` (what carries from step to step). ``STATE_TABLE`` declares every array of a
 network once (name, dtype, shape, the values it may hold); ``State`` is made from it,
 and the network module creates, saves, loads and checks networks by it. Units: mV,
-ms, Hz; conductances are dimensionless (in units of the leak conductance). This
-module imports only numpy and numba.
+ms, Hz; conductances are dimensionless (in units of the leak conductance). Besides
+the standard library, this module imports only numpy and numba.
 
 ``simulate`` runs one call (a presentation and its rest) as named phases:
 ``enter_call`` (the call's scratch, and the lazy forms of theta, the post traces and
-the last spikes), then per time step ``t`` (global step ``c``; the same order as the
-numpy reference in tests/):
+the last spikes), then per time step ``t`` (global step ``c``; the numpy reference in
+tests/ keeps the same order, but raises theta in step 1, which nothing in between reads):
 
 1. ``update_neurons``, one pass over the excitatory and one over the inhibitory
    population: the conductance that arrived at ``c - 1`` joins g_e; theta and the post
    traces decay (learning only, through their common factors); v by forward Euler
    from the previous step's conductances (implicit where Euler would overshoot: see
    ``membrane_step``; or clamped at v_reset while refractory); conductances decay;
-   threshold test, reset, theta += theta_plus;
-2. ``propagate``: input spikes of step ``t`` go out. One pass over each spiking input's
-   row adds its weight (at emission) to the ring buffer of pending conductance at ``c +
-   delay`` and, when learning, applies the synapse's depression at once: ``nu_pre``
-   times the x_post1 the synapse will see when the spike *arrives* at ``c + delay``
-   (the reference's arrival-timed rule), predicted as ``x_post1(c) *
-   decay_post1^delay``. The prediction is exact unless the neuron fires before the
-   arrival; when it does (step 3), its pending arrivals are corrected by ``nu_pre *
-   jump * decay_post1^(arrival - c)``, where ``jump`` is what the spike adds to
-   x_post1. Excitatory spikes drive their inhibitory partner, and inhibitory spikes
-   every other excitatory neuron. Under direct inhibition (``p.direct_inhibition``)
-   the inhibitory population is not simulated: each excitatory spike adds
-   ``w_direct_inhibition`` to g_i of every other excitatory neuron here instead;
+   threshold test, reset;
+2. ``emit_inputs`` and ``propagate_spikes``: input spikes of step ``t`` go out. One
+   pass over each spiking input's row adds its weight (at emission) to the ring
+   buffer of pending conductance at ``c + delay`` and, when learning, applies the
+   synapse's depression at once: ``nu_pre`` times the x_post1 the synapse will see
+   when the spike *arrives* at ``c + delay`` (the reference's arrival-timed rule),
+   predicted as ``x_post1(c) * decay_post1^delay``. The prediction is exact unless the
+   neuron fires before the arrival; when it does (step 3), its pending arrivals are
+   corrected by ``nu_pre * jump * decay_post1^(arrival - c)``, where ``jump`` is what
+   the spike adds to x_post1. Excitatory spikes drive their inhibitory partner, and
+   inhibitory spikes every other excitatory neuron. Under direct inhibition
+   (``p.direct_inhibition``) the inhibitory population is not simulated: each
+   excitatory spike adds ``w_direct_inhibition`` to g_i of every other excitatory
+   neuron here instead;
 3. ``plasticity`` (learning only): x_pre decays and is set to 1 for inputs firing at
-   ``t``; for each excitatory spike, its column is potentiated by ``nu_post * x_pre(c -
-   potentiation_delay) * x_post2`` (x_post2 before this spike), its pending
-   depressions are corrected (above), and x_post1 = x_post2 = 1. Every updated weight
-   is clipped to [0, w_max];
+   ``t``; for each excitatory spike, theta += theta_plus, its column is potentiated by
+   ``nu_post * x_pre(c - potentiation_delay) * x_post2`` (x_post2 before this spike),
+   its pending depressions are corrected (above), and x_post1 = x_post2 = 1. Every
+   updated weight is clipped to [0, w_max];
 
 and last ``leave_call``: the last step's arrivals join g_e, the lazy forms are turned
 back into plain values, and under ``p.exact_reset`` the state is reset to rest.
@@ -89,8 +90,9 @@ NEGLIGIBLE = 1e-300
 # input spikes (the reference's), the same without the x_post2 factor, or the paper's
 # weight-dependent rule without depression.
 RULE_REFERENCE, RULE_PAIR, RULE_PAPER = 0, 1, 2
-# Entries of a call's lazy factors (``CallScratch.scales``).
+# Entries of a call's lazy factors (``CallScratch.scales``) and of its counters.
 THETA_SCALE, POST1_SCALE, POST2_SCALE = 0, 1, 2
+N_INH_ACTIVE, N_TRACED, LAST_EMISSION = 0, 1, 2
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -264,18 +266,9 @@ class Synapses(NamedTuple):
     potentiation_delays: np.ndarray  # uint8, steps back at which potentiation reads x_pre
 
 
-# What the kernel carries from one step (and one example) to the next: the STATE_TABLE
-# rows marked in_state, as named arrays in the table's order.
 State = collections.namedtuple("State", [spec.name for spec in STATE_TABLE if spec.in_state], module=__name__)
-
-
-class NeuronList(NamedTuple):
-    """A set of neurons as an unordered list: ``items[:size[0]]``, with ``listed[j]``
-    telling whether neuron j is in it."""
-
-    items: np.ndarray  # int64 (N,)
-    listed: np.ndarray  # bool (N,)
-    size: np.ndarray  # int64 (1,)
+State.__doc__ = ("What the kernel carries from one step (and one example) to the next: the arrays of the "
+                 "STATE_TABLE rows marked in_state, in the table's order.")
 
 
 class CallScratch(NamedTuple):
@@ -284,18 +277,23 @@ class CallScratch(NamedTuple):
     Per-neuron quantities that only decay are kept lazily during a call, so that a step
     writes as little memory as it can: theta, x_post1 and x_post2 as the stored values
     times a common factor (``scales``, decayed once per step instead of every neuron's
-    value), and the steps since the last spike as the step of that spike."""
+    value), and the steps since the last spike as the step of that spike. Two sets of
+    neurons are unordered lists (``items[:count]``, the count in ``counters``, and
+    ``listed[j]`` telling whether neuron j is in), each with a spare slot (add_to_list)."""
 
     last_spike: np.ndarray  # int64 (2, N): global step of each neuron's last spike, rows EXCITATORY, INHIBITORY
     scales: np.ndarray  # float64 (3,): the common factors, entries THETA_SCALE, POST1_SCALE, POST2_SCALE
+    counters: np.ndarray  # int64 (3,): entries N_INH_ACTIVE, N_TRACED, LAST_EMISSION
     fired_flags: np.ndarray  # uint8 (N,): the excitatory neurons that fired this step
     fired_e: np.ndarray  # int64 (N,): the same as a list (the first n_fired_e entries)
     fired_i: np.ndarray  # int64 (N,): the inhibitory neurons that fired this step
-    inh_active: NeuronList  # inhibitory neurons that are not at rest for good (see update_inhibitory)
-    traced: NeuronList  # excitatory neurons whose x_post1 can still depress a weight (see enter_call)
+    inh_active: np.ndarray  # int64 (N + 1,): list of the inhibitory neurons not at rest for good (update_inhibitory)
+    inh_listed: np.ndarray  # bool (N,)
+    traced: np.ndarray  # int64 (N + 1,): list of the excitatory neurons whose x_post1 can still depress (enter_call)
+    traced_listed: np.ndarray  # bool (N,)
     ahead: np.ndarray  # float64 (ring,): depression per unit of x_post1 by steps to arrival
     ahead_now: np.ndarray  # float64 (ring,): ``ahead`` times this step's x_post1 factor
-    last_emission: np.ndarray  # int64 (1,): global step of the latest input spike (pending may hold its input)
+
 
 @njit(cache=True, error_model="numpy")
 def next_uniform(rng):
@@ -394,7 +392,7 @@ def membrane_step(v, g_e, g_i, dt_tau, v_rest, e_exc, e_inh):
     return forward if rate <= 1.0 else backward
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def update_excitatory(p, exc, last_spike, theta, theta_scale, c, fired, arrived, with_arrivals):
     """Step 1 for the excitatory population in one branch-free pass, ``c`` the step's
     global count and ``last_spike`` each neuron's last spike step. When ``with_arrivals``,
@@ -426,21 +424,20 @@ def update_excitatory(p, exc, last_spike, theta, theta_scale, c, fired, arrived,
     return n_fired
 
 
-@njit(cache=True, error_model="numpy")
-def update_inhibitory(p, inh, last_spike, c, active, fired):
+@njit(cache=True, error_model="numpy", inline="always")
+def update_inhibitory(p, inh, last_spike, c, active, n_active, is_active, fired):
     """Step 1 for the inhibitory population (fixed threshold; v clamped at v_reset and no
-    spike for refractory_steps_i after a spike), for the neurons of the list ``active``
-    only. A neuron leaves the list once a step leaves it exactly as it was (no
-    conductance, v at its floating-point fixed point, not refractory): every later step
-    would too, until its excitatory partner fires and puts it back. Sets the last spike
-    step of the neurons that fire and lists them in ``fired``; returns their number."""
+    spike for refractory_steps_i after a spike), for the ``n_active`` neurons listed in
+    ``active`` only. A neuron leaves the list once a step leaves it exactly as it was
+    (no conductance, v at its floating-point fixed point, not refractory): every later
+    step would too, until its excitatory partner fires and puts it back. Sets the last
+    spike step of the neurons that fire and lists them in ``fired``; returns (number
+    fired, new n_active)."""
     v, g_e, g_i = inh[V], inh[GE], inh[GI]
-    items, listed = active.items, active.listed
-    n_active = active.size[0]
     n_fired = 0
     q = 0
     while q < n_active:
-        j = items[q]
+        j = active[q]
         s = min(c - last_spike[j], NEVER)
         ge, gi, vj = g_e[j], g_i[j], v[j]
         refractory = s < p.refractory_steps_i
@@ -459,15 +456,14 @@ def update_inhibitory(p, inh, last_spike, c, active, fired):
             v[j] = v_new
             if ge == 0.0 and gi == 0.0 and v_new == vj and not refractory:
                 n_active -= 1  # at rest for good: swap the last listed neuron in
-                items[q] = items[n_active]
-                listed[j] = False
+                active[q] = active[n_active]
+                is_active[j] = False
                 continue
         q += 1
-    active.size[0] = n_active
-    return n_fired
+    return n_fired, n_active
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def collect_fired(flags, fired):
     """Write the indices of the neurons whose flag is set into ``fired``."""
     q = 0
@@ -477,16 +473,18 @@ def collect_fired(flags, fired):
             q += 1
 
 
-@njit(cache=True, error_model="numpy")
-def add_to_list(neurons, j):
-    """Put neuron j on the NeuronList ``neurons`` unless it is there already."""
-    if not neurons.listed[j]:
-        neurons.listed[j] = True
-        neurons.items[neurons.size[0]] = j
-        neurons.size[0] += 1
+@njit(cache=True, error_model="numpy", inline="always")
+def add_to_list(j, items, listed, n_items):
+    """Append neuron j to the ``n_items`` listed in ``items`` unless ``listed[j]`` says it
+    is there already; returns the new count. Without a branch: ``items`` has a spare
+    slot, so j can be written after the list whether or not it is counted."""
+    items[n_items] = j
+    n_items += not listed[j]
+    listed[j] = True
+    return n_items
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def inhibit_all_but(g_i, weight, fired, n_fired):
     """Lateral inhibition: each of the ``n_fired`` neurons in ``fired`` adds ``weight``
     to g_i of every excitatory neuron but its own partner (the same index)."""
@@ -512,7 +510,7 @@ def depression_per_step_ahead(p, ring):
     return factors
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def emit(w_row, delay_row, pending, slot, depress, post1, ahead, w_max, traced, n_traced):
     """One input spike: every synapse of the input's row adds its weight to the pending
     conductance of its arrival step and, when ``depress``, is depressed by
@@ -523,29 +521,21 @@ def emit(w_row, delay_row, pending, slot, depress, post1, ahead, w_max, traced, 
     is exact as long as no weight of the row exceeds w_max (a depression of zero would
     still clip it), so a row with such a weight is depressed whole."""
     ring = pending.shape[0]
-    if not depress:
-        for j in range(w_row.shape[0]):
-            r = slot + delay_row[j]  # (slot + delay) mod ring without an integer division
-            r = r - ring if r >= ring else r
-            pending[r, j] += w_row[j]
-        return
     row_max = 0.0
     for j in range(w_row.shape[0]):
         w = w_row[j]
-        r = slot + delay_row[j]
+        r = slot + delay_row[j]  # (slot + delay) mod ring without an integer division
         r = r - ring if r >= ring else r
         pending[r, j] += w
         row_max = max(row_max, w)
-    if row_max > w_max:
-        for j in range(w_row.shape[0]):
-            w_row[j] = min(max(np.float64(w_row[j]) - ahead[delay_row[j]] * post1[j], 0.0), w_max)
-    else:
-        for q in range(n_traced):
-            j = traced[q]
-            w_row[j] = min(max(np.float64(w_row[j]) - ahead[delay_row[j]] * post1[j], 0.0), w_max)
+    whole_row = row_max > w_max
+    n_depressed = (w_row.shape[0] if whole_row else n_traced) if depress else 0
+    for q in range(n_depressed):
+        j = q if whole_row else traced[q]
+        w_row[j] = min(max(np.float64(w_row[j]) - ahead[delay_row[j]] * post1[j], 0.0), w_max)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def correct_pending_depression(weights, delays, ptr, idx, n_present, t, ring, j, jump, ahead, w_max):
     """Neuron ``j`` fires at step ``t``, raising x_post1 by ``jump``: every input spike of
     this presentation emitted at or before ``t`` that reaches j after ``t`` was depressed
@@ -560,7 +550,7 @@ def correct_pending_depression(weights, delays, ptr, idx, n_present, t, ring, j,
                 weights[i, j] = min(max(w - ahead[ahead_steps] * jump, 0.0), w_max)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def potentiate(p, weights, potentiation_delays, x_pre_hist, slot, j, post2):
     """Potentiation of neuron j's input column at its spike, x_pre read one potentiation
     delay back: by ``p.rule``, the reference rule (times x_post2 before the spike), the
@@ -576,6 +566,19 @@ def potentiate(p, weights, potentiation_delays, x_pre_hist, slot, j, post2):
         else:
             dw = scale * x_pre_hist[r, i]
         weights[i, j] = min(max(w + dw, 0.0), p.w_max)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def update_input_traces(p, ptr, idx, t, x_pre_hist, slot, prev_slot):
+    """x_pre of step t: row ``slot`` becomes row ``prev_slot`` decayed, with the inputs
+    firing at step t (none after the presentation) set to 1 (or raised by 1 under
+    trace_increment)."""
+    x_now, x_prev = x_pre_hist[slot], x_pre_hist[prev_slot]
+    for i in range(x_now.shape[0]):
+        x = x_prev[i] * p.decay_pre
+        x_now[i] = x if x >= NEGLIGIBLE else 0.0
+    for q in range(ptr[min(t, p.n_present)], ptr[min(t + 1, p.n_present)]):
+        x_now[idx[q]] = x_now[idx[q]] + 1.0 if p.trace_increment else 1.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -594,12 +597,24 @@ def reset_to_rest(p, learn, state):
             state.theta[j] *= p.rest_theta_decay
 
 
+# The phases of simulate. Those of every step, and all they call, are compiled into
+# simulate (inline="always"). numba counts references to each array a compiled function
+# receives or takes out of a tuple, with atomic operations, and LLVM removes that
+# counting again only where no call, and no reference released on one branch alone,
+# lies between. Phases left as calls put it into every step for some 25 arrays: 600 ns
+# a step instead of 80 at 10 neurons, 1,700 instead of 950 at 400 (frozen, no input).
+# Hence also the helpers' shapes: each uses every array it takes on all of its paths
+# (add_to_list and emit without a branch around an array, propagate_spikes' n_direct).
+
+
 @njit(cache=True, error_model="numpy")
 def enter_call(p, learn, state):
-    """The CallScratch of a call starting at ``state.clock[0]``: each neuron's last spike
-    as a global step, the common factors at 1, every inhibitory neuron listed as active
-    (none under direct inhibition), and, when the call depresses, the neurons whose
-    x_post1 can still change a weight listed as traced."""
+    """Enter a call: returns its CallScratch, with the lazy forms of the state in place.
+
+    Each neuron's last spike as a global step (``state.since`` is left as it is), the
+    common factors at 1, every inhibitory neuron listed as active (none under direct
+    inhibition), and, when the call depresses, the neurons whose x_post1 can still
+    change a weight listed as traced."""
     n = state.theta.shape[0]
     ring = state.pending.shape[0]
     c0 = state.clock[0]
@@ -607,8 +622,9 @@ def enter_call(p, learn, state):
     for j in range(n):
         last_spike[EXCITATORY, j] = c0 - state.since[EXCITATORY, j] - 1
         last_spike[INHIBITORY, j] = c0 - state.since[INHIBITORY, j] - 1
-    inh_active = NeuronList(np.arange(n), np.ones(n, np.bool_), np.array([0 if p.direct_inhibition else n]))
-    traced = NeuronList(np.empty(n, np.int64), np.zeros(n, np.bool_), np.zeros(1, np.int64))
+    # pending may hold input emitted in the previous call's last steps
+    counters = np.array([0 if p.direct_inhibition else n, 0, c0 - 1])
+    traced, traced_listed = np.empty(n + 1, np.int64), np.zeros(n, np.bool_)
     if learn and p.rule != RULE_PAPER:
         # Below negligible_post1, nu_pre * x_post1 is under half the smallest float32
         # step, so subtracting it leaves every float32 weight as it is. Traces only
@@ -617,135 +633,142 @@ def enter_call(p, learn, state):
         negligible_post1 = 5e-46 / p.nu_pre if p.nu_pre > 0.0 else np.inf
         for j in range(n):
             if state.exc[POST1, j] >= negligible_post1:
-                add_to_list(traced, j)
-    # pending may hold input emitted in the previous call's last steps
-    last_emission = np.array([c0 - 1])
-    return CallScratch(last_spike, np.ones(3), np.zeros(n, np.uint8), np.empty(n, np.int64), np.empty(n, np.int64),
-                       inh_active, traced, depression_per_step_ahead(p, ring), np.empty(ring), last_emission)
+                counters[N_TRACED] = add_to_list(j, traced, traced_listed, counters[N_TRACED])
+    return CallScratch(last_spike, np.ones(3), counters, np.zeros(n, np.uint8), np.empty(n, np.int64),
+                       np.empty(n, np.int64), np.arange(n + 1), np.ones(n, np.bool_), traced, traced_listed,
+                       depression_per_step_ahead(p, ring), np.empty(ring))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def decay_scales(p, scales):
-    """One learning step's decay of theta, x_post1 and x_post2, applied to their common factors."""
+    """Decay theta, x_post1 and x_post2 by one learning step, through their common factors."""
     scales[THETA_SCALE] *= p.decay_theta
     scales[POST1_SCALE] *= p.decay_post1
     scales[POST2_SCALE] *= p.decay_post2
 
 
-@njit(cache=True, error_model="numpy")
-def update_neurons(p, learn, state, scratch, c, arrival_slot):
-    """Step 1 for both populations at global step ``c`` (``arrival_slot``: the pending
-    row of step c - 1); the excitatory spikes are listed in ``scratch.fired_e``, their
-    last spike set to c and, when learning, theta raised by theta_plus. Returns the
-    (excitatory, inhibitory) spike counts."""
-    ring = state.pending.shape[0]
-    last_e = scratch.last_spike[EXCITATORY]
+@njit(cache=True, error_model="numpy", inline="always")
+def update_neurons(p, c, arrival_slot, state, scratch):
+    """Step 1: both populations advance to global step ``c``; returns their spike counts.
+
+    ``arrival_slot`` is the pending row of step c - 1. The excitatory spikes are listed
+    in ``scratch.fired_e`` and the inhibitory ones in ``scratch.fired_i``, and each
+    neuron that fired has c as its last spike."""
+    counters, last_e = scratch.counters, scratch.last_spike[EXCITATORY]
+    with_arrivals = c - 1 - counters[LAST_EMISSION] < state.pending.shape[0]
     n_fired_e = update_excitatory(p, state.exc, last_e, state.theta, scratch.scales[THETA_SCALE], c,
-                                  scratch.fired_flags, state.pending[arrival_slot],
-                                  c - 1 - scratch.last_emission[0] < ring)
-    n_fired_i = update_inhibitory(p, state.inh, scratch.last_spike[INHIBITORY], c, scratch.inh_active,
-                                  scratch.fired_i)
+                                  scratch.fired_flags, state.pending[arrival_slot], with_arrivals)
+    n_fired_i, counters[N_INH_ACTIVE] = update_inhibitory(
+        p, state.inh, scratch.last_spike[INHIBITORY], c, scratch.inh_active, counters[N_INH_ACTIVE],
+        scratch.inh_listed, scratch.fired_i)
     if n_fired_e > 0:
         collect_fired(scratch.fired_flags, scratch.fired_e)
         for q in range(n_fired_e):
-            j = scratch.fired_e[q]
-            last_e[j] = c
-            if learn:
-                state.theta[j] += p.theta_plus / scratch.scales[THETA_SCALE]
+            last_e[scratch.fired_e[q]] = c
     return n_fired_e, n_fired_i
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def emit_inputs(p, ptr, idx, t, c, slot, depress, syn, state, scratch):
-    """Step 2 for the inputs firing at step t (global step ``c``, ring row ``slot``):
-    their weights into the pending ring, and when ``depress`` the depression predicted
-    for each synapse's arrival."""
-    scratch.last_emission[0] = c
-    ahead_now = scratch.ahead_now
+    """Step 2 for the inputs: those firing at step t send their weights into the ring.
+
+    ``c`` is the global step and ``slot`` its ring row; when ``depress``, each synapse
+    is depressed at once by what its arrival would bring (see emit)."""
+    scratch.counters[LAST_EMISSION] = c
+    ahead, ahead_now, post1_scale = scratch.ahead, scratch.ahead_now, scratch.scales[POST1_SCALE]
     for k in range(ahead_now.shape[0]):
-        ahead_now[k] = scratch.ahead[k] * scratch.scales[POST1_SCALE]
-    post1 = state.exc[POST1]
+        ahead_now[k] = ahead[k] * post1_scale
+    weights, delays, pending, post1 = syn.weights, syn.delays, state.pending, state.exc[POST1]
+    traced, n_traced = scratch.traced, scratch.counters[N_TRACED]
     for q in range(ptr[t], ptr[t + 1]):
         i = idx[q]
-        emit(syn.weights[i], syn.delays[i], state.pending, slot, depress, post1, ahead_now, p.w_max,
-             scratch.traced.items, scratch.traced.size[0])
+        emit(weights[i], delays[i], pending, slot, depress, post1, ahead_now, p.w_max, traced, n_traced)
 
 
-@njit(cache=True, error_model="numpy")
-def propagate(p, ptr, idx, t, c, slot, depress, syn, state, scratch, n_fired_e, n_fired_i):
-    """Step 2: the input spikes of step t (see emit_inputs); excitatory spikes to their
-    inhibitory partners (under direct inhibition, to every other excitatory neuron);
-    inhibitory spikes to every other excitatory neuron."""
-    if t < p.n_present and ptr[t + 1] > ptr[t]:
-        emit_inputs(p, ptr, idx, t, c, slot, depress, syn, state, scratch)
-    if p.direct_inhibition:
-        inhibit_all_but(state.exc[GI], p.w_direct_inhibition, scratch.fired_e, n_fired_e)
-    else:
-        for q in range(n_fired_e):
-            j = scratch.fired_e[q]
-            state.inh[GE, j] += p.w_exc_to_inh
-            add_to_list(scratch.inh_active, j)
-    inhibit_all_but(state.exc[GI], p.w_inh_to_exc, scratch.fired_i, n_fired_i)
+@njit(cache=True, error_model="numpy", inline="always")
+def excite_partners(p, g_e_inh, fired, n_fired, inh_active, inh_listed, counters):
+    """Excitatory spikes excite their inhibitory partners, which become active again.
+
+    Each of the ``n_fired`` neurons in ``fired`` adds w_exc_to_inh to its partner's g_e."""
+    n_active = counters[N_INH_ACTIVE]
+    for q in range(n_fired):
+        j = fired[q]
+        g_e_inh[j] += p.w_exc_to_inh
+        n_active = add_to_list(j, inh_active, inh_listed, n_active)
+    counters[N_INH_ACTIVE] = n_active
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def propagate_spikes(p, state, scratch, n_fired_e, n_fired_i):
+    """Step 2 for the neurons: this step's spikes reach their targets' conductances.
+
+    Excitatory spikes go to their inhibitory partners (under direct inhibition, to
+    every other excitatory neuron), inhibitory spikes to every other excitatory neuron."""
+    g_i = state.exc[GI]
+    n_direct = n_fired_e if p.direct_inhibition else 0  # excitatory spikes that inhibit directly
+    inhibit_all_but(g_i, p.w_direct_inhibition, scratch.fired_e, n_direct)
+    excite_partners(p, state.inh[GE], scratch.fired_e, n_fired_e - n_direct, scratch.inh_active,
+                    scratch.inh_listed, scratch.counters)
+    inhibit_all_but(g_i, p.w_inh_to_exc, scratch.fired_i, n_fired_i)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def count_spikes(counts, fired, n_fired):
-    """Add the ``n_fired`` neurons listed in ``fired`` to ``counts``; returns n_fired."""
+    """Count the ``n_fired`` neurons listed in ``fired`` in ``counts``; returns n_fired."""
     for q in range(n_fired):
         counts[fired[q]] += 1
     return n_fired
 
 
-@njit(cache=True, error_model="numpy")
-def update_input_traces(p, ptr, idx, t, x_pre_hist, slot, prev_slot):
-    """Step 3's x_pre: row ``slot`` becomes row ``prev_slot`` decayed, with the inputs
-    firing at presentation step t set to 1 (or raised by 1 under trace_increment)."""
-    x_now, x_prev = x_pre_hist[slot], x_pre_hist[prev_slot]
-    for i in range(x_now.shape[0]):
-        x = x_prev[i] * p.decay_pre
-        x_now[i] = x if x >= NEGLIGIBLE else 0.0
-    if t < p.n_present:
-        for q in range(ptr[t], ptr[t + 1]):
-            x_now[idx[q]] = x_now[idx[q]] + 1.0 if p.trace_increment else 1.0
+@njit(cache=True, error_model="numpy", inline="always")
+def fold_post_scales(exc, scales):
+    """Keep 1 / factor of the post traces finite: fold both factors in once one is tiny.
 
-
-@njit(cache=True, error_model="numpy")
-def plasticity(p, ptr, idx, t, slot, prev_slot, correct, syn, state, scratch, n_fired_e):
-    """Step 3 (learning): the input traces of step t; each excitatory spike potentiates
-    its column, corrects its pending depressions (when ``correct``) and sets its post
-    traces; the post factors are folded into the traces before 1 / factor can overflow."""
-    update_input_traces(p, ptr, idx, t, state.x_pre_hist, slot, prev_slot)
-    scales = scratch.scales
-    post1, post2 = state.exc[POST1], state.exc[POST2]
-    for q in range(n_fired_e):
-        j = scratch.fired_e[q]
-        potentiate(p, syn.weights, syn.potentiation_delays, state.x_pre_hist, slot, j,
-                   post2[j] * scales[POST2_SCALE])
-        new_post1 = post1[j] + 1.0 / scales[POST1_SCALE] if p.trace_increment else 1.0 / scales[POST1_SCALE]
-        if correct:
-            correct_pending_depression(syn.weights, syn.delays, ptr, idx, p.n_present, t, state.pending.shape[0], j,
-                                       (new_post1 - post1[j]) * scales[POST1_SCALE], scratch.ahead, p.w_max)
-        post1[j] = new_post1
-        post2[j] = post2[j] + 1.0 / scales[POST2_SCALE] if p.trace_increment else 1.0 / scales[POST2_SCALE]
-        add_to_list(scratch.traced, j)
-    if scales[POST1_SCALE] < 1e-100 or scales[POST2_SCALE] < 1e-100:  # keep 1 / scale finite on long rests
-        for j in range(post1.shape[0]):
-            post1[j] *= scales[POST1_SCALE]
-            post2[j] *= scales[POST2_SCALE]
+    Once either is below 1e-100, both are multiplied into the traces and set to 1."""
+    if scales[POST1_SCALE] < 1e-100 or scales[POST2_SCALE] < 1e-100:
+        for j in range(exc.shape[1]):
+            exc[POST1, j] *= scales[POST1_SCALE]
+            exc[POST2, j] *= scales[POST2_SCALE]
         scales[POST1_SCALE] = scales[POST2_SCALE] = 1.0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def plasticity(p, ptr, idx, t, slot, prev_slot, correct, syn, state, scratch, n_fired_e):
+    """Step 3 (learning): the traces of step t, and what each excitatory spike learns.
+
+    The input traces of step t; each excitatory spike raises theta by theta_plus,
+    potentiates its column, corrects its pending depressions (when ``correct``) and
+    sets its post traces; then fold_post_scales."""
+    weights, x_pre_hist, theta, exc = syn.weights, state.x_pre_hist, state.theta, state.exc
+    scales, counters, fired_e = scratch.scales, scratch.counters, scratch.fired_e
+    update_input_traces(p, ptr, idx, t, x_pre_hist, slot, prev_slot)
+    n_correctable = p.n_present if correct else 0  # presentation steps whose spikes may need a correction
+    for q in range(n_fired_e):
+        j = fired_e[q]
+        theta[j] += p.theta_plus / scales[THETA_SCALE]
+        potentiate(p, weights, syn.potentiation_delays, x_pre_hist, slot, j, exc[POST2, j] * scales[POST2_SCALE])
+        post1 = exc[POST1, j] + 1.0 / scales[POST1_SCALE] if p.trace_increment else 1.0 / scales[POST1_SCALE]
+        correct_pending_depression(weights, syn.delays, ptr, idx, n_correctable, t, state.pending.shape[0], j,
+                                   (post1 - exc[POST1, j]) * scales[POST1_SCALE], scratch.ahead, p.w_max)
+        exc[POST1, j] = post1
+        exc[POST2, j] = exc[POST2, j] + 1.0 / scales[POST2_SCALE] if p.trace_increment else 1.0 / scales[POST2_SCALE]
+        counters[N_TRACED] = add_to_list(j, scratch.traced, scratch.traced_listed, counters[N_TRACED])
+    fold_post_scales(exc, scales)
 
 
 @njit(cache=True, error_model="numpy")
 def leave_call(p, learn, state, scratch, n_steps):
-    """End a call of ``n_steps`` steps: the last step's arrivals join g_e (no conductance
-    is left in its slot between calls), the clock advances, the lazy forms become plain
-    values (steps since the last spike, saturating at NEVER; theta and the post traces
-    times their factors), and under ``p.exact_reset`` the state is reset to rest."""
+    """Leave a call of ``n_steps`` steps: the state in its plain form again, clock advanced.
+
+    The last step's arrivals join g_e (no conductance is left in its slot between
+    calls); ``state.since`` gets the steps since each last spike (saturating at NEVER);
+    theta and the post traces are multiplied by their factors; and under
+    ``p.exact_reset`` the state is reset to rest."""
     exc, pending, since = state.exc, state.pending, state.since
     n, ring = state.theta.shape[0], pending.shape[0]
     c_end = state.clock[0] + n_steps
     state.clock[0] = c_end
-    if n_steps > 0 and c_end - 1 - scratch.last_emission[0] < ring:
+    if n_steps > 0 and c_end - 1 - scratch.counters[LAST_EMISSION] < ring:
         last = (c_end - 1) % ring
         for j in range(n):
             exc[GE, j] += pending[last, j]
@@ -765,30 +788,34 @@ def leave_call(p, learn, state, scratch, n_steps):
 
 @njit(cache=True, error_model="numpy")
 def simulate(p, ptr, idx, learn, syn, state, counts):
-    """Run one presentation (``p.n_present`` steps of the spike train ``ptr, idx``) and
-    the rest after it (``p.n_rest`` steps), updating ``syn.weights`` and ``state`` in
-    place, phase by phase as the module docstring describes. ``learn`` turns on STDP
-    and theta adaptation. Adds the excitatory spikes of the presentation to ``counts``;
-    returns their sum."""
+    """Run one presentation and its rest, phase by phase; returns the presentation's spikes.
+
+    ``p.n_present`` steps of the spike train ``ptr, idx``, then ``p.n_rest`` steps,
+    updating ``syn.weights`` and ``state`` in place as the module docstring describes.
+    ``learn`` turns on STDP and theta adaptation. The excitatory spikes of the
+    presentation are added to ``counts``."""
     scratch = enter_call(p, learn, state)
     depress = learn and p.rule != RULE_PAPER  # the paper rule has no depression
     correct = depress and p.depress_at_arrival
     ring = state.pending.shape[0]
     c0 = state.clock[0]
     n_steps = p.n_present + p.n_rest
+    fired_e, scales = scratch.fired_e, scratch.scales
     total = 0
     for t in range(n_steps):
         c = c0 + t
         slot = c % ring
-        prev_slot = slot - 1 if slot > 0 else ring - 1
+        arrival_slot = slot - 1 if slot > 0 else ring - 1
         if learn:
-            decay_scales(p, scratch.scales)
-        n_fired_e, n_fired_i = update_neurons(p, learn, state, scratch, c, prev_slot)
-        propagate(p, ptr, idx, t, c, slot, depress, syn, state, scratch, n_fired_e, n_fired_i)
+            decay_scales(p, scales)
+        n_fired_e, n_fired_i = update_neurons(p, c, arrival_slot, state, scratch)
+        if t < p.n_present and ptr[t + 1] > ptr[t]:
+            emit_inputs(p, ptr, idx, t, c, slot, depress, syn, state, scratch)
+        propagate_spikes(p, state, scratch, n_fired_e, n_fired_i)
         if t < p.n_present:
-            total += count_spikes(counts, scratch.fired_e, n_fired_e)
+            total += count_spikes(counts, fired_e, n_fired_e)
         if learn:
-            plasticity(p, ptr, idx, t, slot, prev_slot, correct, syn, state, scratch, n_fired_e)
+            plasticity(p, ptr, idx, t, slot, arrival_slot, correct, syn, state, scratch, n_fired_e)
     leave_call(p, learn, state, scratch, n_steps)
     return total
 

@@ -180,8 +180,9 @@ def read_model_file(path: str | Path) -> Model:
         readout = linear.from_arrays(stored, cfg.network.n_excitatory, str(path))
     except linear.LinearReadoutError as exc:
         raise ModelFileError(str(exc)) from None
+    trained = np.array([int(arrays["examples_trained"])], np.int64)
     network = dataclasses.replace(new_network(cfg), weights=arrays["weights"], theta=arrays["theta"],
-                                  delays=arrays["delays"], examples_seen=np.array([int(arrays["examples_trained"])], np.int64))
+                                  delays=arrays["delays"], examples_seen=trained)
     return Model(path=path, cfg=cfg, network=network, assignments=arrays["assignments"],
                  class_rates=arrays["class_rates"], linear=readout, metrics=metrics, is_file=True,
                  project_version=_text(path, arrays, "project_version"))

@@ -196,7 +196,8 @@ def new_network(cfg: Config) -> Network:
     n = cfg.network.n_excitatory
     gen = np.random.default_rng(random_seed(cfg.run.seed, STREAM_INIT))
     net = cfg.network
-    weights = (net.w_init_scale * (gen.random((N_INPUTS, n)) + net.w_init_offset)).astype(kernel.STATE_ARRAYS["weights"].dtype)
+    weights = net.w_init_scale * (gen.random((N_INPUTS, n)) + net.w_init_offset)
+    weights = weights.astype(kernel.STATE_ARRAYS["weights"].dtype)  # before the clip, as every network so far
     np.clip(weights, 0.0, net.w_max, out=weights)
     ring = delay_steps(cfg)
     delays = np.minimum(gen.random((N_INPUTS, n)) * (net.max_delay_ms / cfg.simulation.dt_ms), ring - 1)

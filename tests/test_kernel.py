@@ -5,15 +5,15 @@ order in kernel.py's docstring, never by running the kernel a second way. Step o
 within step t, as the tests rely on it:
   1. the conductance arriving at t - 1 joins g_e; when learning, theta, x_post1 and
      x_post2 decay; v_t = v_{t-1} + dt/tau * (...) with these conductances (or v_reset
-     while clamped); g_e, g_i decay; threshold test, reset, theta += theta_plus;
+     while clamped); g_e, g_i decay; threshold test, reset;
   2. input spikes of t add their weight to the ring buffer at t + delay (it joins g_e
      at the start of step t + delay + 1) and, when learning, are depressed at once by
      nu_pre * x_post1(t) * decay_post1^delay (x_post1 as predicted for the arrival);
      exc spike k -> inh k's g_e; inh spike k -> g_i of every exc j != k;
-  3. STDP: x_pre(t); the column of each neuron that fired at t potentiated by
-     nu_post * x_pre(t - d) * x_post2 (x_post2 before the spike), its depressions of
-     spikes still on their way corrected for the spike's jump in x_post1; then
-     x_post1 = x_post2 = 1.
+  3. learning: x_pre(t); each neuron that fired at t: theta += theta_plus, its column
+     potentiated by nu_post * x_pre(t - d) * x_post2 (x_post2 before the spike), its
+     depressions of spikes still on their way corrected for the spike's jump in
+     x_post1; then x_post1 = x_post2 = 1.
 No MNIST is needed: spike trains are built by hand.
 """
 

@@ -72,7 +72,8 @@ def test_an_older_float64_pending_ring_is_converted_and_resumes_exactly(tmp_path
 def test_no_other_older_dtype_is_accepted(tmp_path):
     path = tmp_path / MODEL_FILE
     with np.load(OLD / "checkpoint_2_examples.npz") as data:
-        np.savez(path, **{**{name: data[name] for name in data.files}, "x_pre_hist": data["x_pre_hist"].astype(np.float32)})
+        arrays = {name: data[name] for name in data.files}
+    np.savez(path, **{**arrays, "x_pre_hist": arrays["x_pre_hist"].astype(np.float32)})
     with pytest.raises(CheckpointError, match="x_pre_hist has type float32, expected float64"):
         load_network(path, CFG)
 

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import collections
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -185,10 +186,10 @@ STATE_TABLE = (
 STATE_ARRAYS = {spec.name: spec for spec in STATE_TABLE}
 
 
-def table_problem(specs, arrays: dict[str, np.ndarray], sizes: Sizes | None) -> str | None:
-    """The first thing wrong with ``arrays`` by ``specs`` (an ArraySpec sequence): an
-    array missing, of another shape or dtype, or with a value out of bounds; None when
-    all are right. ``sizes`` may be None where no spec names a size."""
+def table_problem(specs: Iterable[ArraySpec], arrays: dict[str, np.ndarray], sizes: Sizes | None) -> str | None:
+    """The first thing wrong with ``arrays`` by ``specs``: an array missing, of another
+    shape or dtype, or with a value out of bounds; None when all are right. ``sizes``
+    may be None where no spec names a size."""
     for spec in specs:
         if spec.name not in arrays:
             return f"no {spec.name!r} array (incomplete, or not a stdp-mnist file)"

@@ -33,9 +33,6 @@ MAX_SCALE = 100.0  # times the default number of timed examples
 
 # Examples timed per size: enough to average over boosts, few enough to stay quick.
 EXAMPLES = {100: 400, 400: 200, 1600: 60, 6400: 16}
-# Arrays of a checkpoint that make up a network's learned and dynamic state.
-CHECKPOINT_ARRAYS = ("weights", "theta", "delays", "exc", "inh", "since", "pending", "x_pre_hist",
-                     "clock", "rng")
 
 
 class BenchmarkError(Exception):
@@ -65,7 +62,10 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
 
     Runs in a child process against whichever ``stdp_mnist`` is first on sys.path, so it
     uses only what every revision of the package has (absolute imports, the kernel
-    called with ``*network.kernel_state(cfg)``, the checkpoint read as plain arrays)."""
+    called with ``*network.kernel_state(cfg)``, the checkpoint read as plain arrays
+    into the fields of ``Network``)."""
+    import dataclasses
+
     import numba
 
     from stdp_mnist import kernel
@@ -79,8 +79,8 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
     network = new_network(cfg)
     if model is not None:
         with np.load(model, allow_pickle=False) as data:
-            for name in CHECKPOINT_ARRAYS:
-                getattr(network, name)[...] = data[name]
+            for field in dataclasses.fields(network):
+                getattr(network, field.name)[...] = data[field.name]
     params = kernel_params(cfg)
     state = network.kernel_state(cfg)
 
@@ -124,20 +124,26 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
 
 
 def checkpoint_size(path: str | Path) -> int:
-    """Excitatory neurons of a model.npz (or of a run directory's), checked readable."""
-    from .rundir import NPZ_ERRORS  # here: the benchmark's child loads this file outside the package
+    """Excitatory neurons of a model.npz (or of a run directory's), every array checked
+    by the network state table in the sizes the file's weights and pending ring give."""
+    # imported here: the benchmark's child loads this file outside the package
+    from .kernel import STATE_TABLE, Sizes, table_problem
+    from .network import N_INPUTS
+    from .rundir import NPZ_ERRORS
 
     path = _model_file(path)
     try:
         with np.load(path, allow_pickle=False) as data:  # every array read: damage shows here
-            arrays = {name: data[name] for name in CHECKPOINT_ARRAYS if name in data.files}
+            arrays = {spec.name: data[spec.name] for spec in STATE_TABLE if spec.name in data.files}
     except NPZ_ERRORS as err:
         raise BenchmarkError(f"--trained {path}: not a readable model file ({type(err).__name__})") from None
-    missing = [name for name in CHECKPOINT_ARRAYS if name not in arrays]
-    shape = arrays["weights"].shape if "weights" in arrays else ()
-    if missing or len(shape) != 2 or shape[0] != 784 or shape[1] < 1:
+    weights, pending = arrays.get("weights", np.empty(0)), arrays.get("pending", np.empty(0))
+    if weights.ndim != 2 or pending.ndim != 2 or weights.shape[1] < 1:
         raise BenchmarkError(f"--trained {path}: not a stdp-mnist model file")
-    return int(shape[1])
+    problem = table_problem(STATE_TABLE, arrays, Sizes(n=weights.shape[1], inputs=N_INPUTS, ring=pending.shape[0]))
+    if problem:
+        raise BenchmarkError(f"--trained {path}: {problem}")
+    return weights.shape[1]
 
 
 def package_root() -> Path:

@@ -1,35 +1,45 @@
 """The compiled simulation: one example (presentation + rest) of the Diehl & Cook network.
 
-Everything here is numba-compiled and takes plain arrays and scalars, grouped in three
-named tuples: ``KernelParams`` (scalars), ``Synapses`` (the 784 x N tables) and
-``State`` (what carries from step to step). Units: mV, ms, Hz; conductances are
-dimensionless (in units of the leak conductance). This module imports only numpy and
-numba.
+The simulation is numba-compiled and takes plain arrays and scalars, grouped in named
+tuples: ``KernelParams`` (scalars), ``Synapses`` (the 784 x N tables) and
+``State`` (what carries from step to step). ``STATE_TABLE`` declares every array of a
+network once (name, dtype, shape, the values it may hold); ``State`` is made from it,
+and the network module creates, saves, loads and checks networks by it. Units: mV,
+ms, Hz; conductances are dimensionless (in units of the leak conductance). Besides
+the standard library, this module imports only numpy and numba.
 
-Order of work within one time step ``t`` (the same in the numpy reference in tests/):
+``simulate`` runs one call (a presentation and its rest) as named phases:
+``enter_call`` (the call's scratch, and the lazy forms of theta, the post traces and
+the last spikes), then per time step ``t`` (global step ``c``; the numpy reference in
+tests/ keeps the same order, but raises theta in step 1, which nothing in between reads):
 
-1. neurons, in one pass over the excitatory and one over the inhibitory population:
-   the conductance that arrived at ``t - 1`` joins g_e; theta and the post traces
-   decay (learning only); v by forward Euler from the previous step's conductances
-   (implicit where Euler would overshoot: see ``membrane_step``; or clamped at v_reset
-   while refractory); conductances decay; threshold test, reset, theta += theta_plus;
-2. input spikes of step ``t`` are drawn. One pass over each spiking input's row adds
-   its weight (at emission) to the ring buffer of pending conductance at ``t + delay``
-   and, when learning, applies the synapse's depression at once: ``nu_pre`` times the
-   x_post1 the synapse will see when the spike *arrives* at ``t + delay`` (the
-   reference's arrival-timed rule), predicted as ``x_post1(t) * decay_post1^delay``.
-   The prediction is exact unless the neuron fires before the arrival; when it does
-   (step 3), its pending arrivals are corrected by ``nu_pre * jump * decay_post1^(arrival
-   - t)``, where ``jump`` is what the spike adds to x_post1. Excitatory spikes drive
-   their inhibitory partner, and inhibitory spikes every other excitatory neuron. Under
-   direct inhibition (``p.direct_inhibition``) the inhibitory population is not
-   simulated: each excitatory spike adds ``w_direct_inhibition`` to g_i of every other
-   excitatory neuron here instead;
-3. STDP (learning only): x_pre decays and is set to 1 for inputs firing at ``t``; for
-   each excitatory spike, its column is potentiated by ``nu_post * x_pre(t -
-   potentiation_delay) * x_post2`` (x_post2 before this spike), its pending
-   depressions are corrected (above), and x_post1 = x_post2 = 1. Every updated weight
-   is clipped to [0, w_max].
+1. ``update_neurons``, one pass over the excitatory and one over the inhibitory
+   population: the conductance that arrived at ``c - 1`` joins g_e; theta and the post
+   traces decay (learning only, through their common factors); v by forward Euler
+   from the previous step's conductances (implicit where Euler would overshoot: see
+   ``membrane_step``; or clamped at v_reset while refractory); conductances decay;
+   threshold test, reset;
+2. ``emit_inputs`` and ``propagate_spikes``: input spikes of step ``t`` go out. One
+   pass over each spiking input's row adds its weight (at emission) to the ring
+   buffer of pending conductance at ``c + delay`` and, when learning, applies the
+   synapse's depression at once: ``nu_pre`` times the x_post1 the synapse will see
+   when the spike *arrives* at ``c + delay`` (the reference's arrival-timed rule),
+   predicted as ``x_post1(c) * decay_post1^delay``. The prediction is exact unless the
+   neuron fires before the arrival; when it does (step 3), its pending arrivals are
+   corrected by ``nu_pre * jump * decay_post1^(arrival - c)``, where ``jump`` is what
+   the spike adds to x_post1. Excitatory spikes drive their inhibitory partner, and
+   inhibitory spikes every other excitatory neuron. Under direct inhibition
+   (``p.direct_inhibition``) the inhibitory population is not simulated: each
+   excitatory spike adds ``w_direct_inhibition`` to g_i of every other excitatory
+   neuron here instead;
+3. ``plasticity`` (learning only): x_pre decays and is set to 1 for inputs firing at
+   ``t``; for each excitatory spike, theta += theta_plus, its column is potentiated by
+   ``nu_post * x_pre(c - potentiation_delay) * x_post2`` (x_post2 before this spike),
+   its pending depressions are corrected (above), and x_post1 = x_post2 = 1. Every
+   updated weight is clipped to [0, w_max];
+
+and last ``leave_call``: the last step's arrivals join g_e, the lazy forms are turned
+back into plain values, and under ``p.exact_reset`` the state is reset to rest.
 
 Against depression applied at arrival, this differs only in floating-point order, in
 that a weight's clip to [0, w_max] sees the depression earlier, and in that a second
@@ -37,38 +47,156 @@ spike of the same input within the delay delivers the already depressed weight.
 Arrivals after the end of a call (an exact reset instead of a rest) keep the
 prediction, as a rest without excitatory spikes would give them.
 
-Variants (loop-invariant flags of ``KernelParams``): emission timing
-(``not p.depress_at_arrival``) depresses by x_post1 at emission; the pair rule drops
-the x_post2 factor; the paper rule (``p.paper_rule``) has no depression at all and
-potentiates by ``nu_post * (x_pre(t - delay) - x_tar) * max(w_max - w, 0)^mu`` (which
-is negative, i.e. depression, where x_pre < x_tar); with ``p.trace_increment`` every
-trace is incremented by 1 at a spike (all-to-all pairing) instead of set to 1
-(nearest-spike pairing).
+Variants (loop-invariant fields of ``KernelParams``): emission timing (``not
+p.depress_at_arrival``) depresses by x_post1 at emission; ``p.rule`` selects the
+reference rule (``RULE_REFERENCE``), the pair rule (``RULE_PAIR``: no x_post2 factor)
+or the paper rule (``RULE_PAPER``: no depression at all, and potentiation by
+``nu_post * (x_pre(c - delay) - x_tar) * max(w_max - w, 0)^mu``, which is negative, i.e.
+depression, where x_pre < x_tar); with ``p.trace_increment`` every trace is incremented
+by 1 at a spike (all-to-all pairing) instead of set to 1 (nearest-spike pairing).
 """
 
 from __future__ import annotations
 
+import collections
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
-# Rows of the excitatory state array ``exc`` (shape 5 x N).
+# Rows of the excitatory state array ``exc`` (shape EXC_ROWS x N).
 V, GE, GI, POST1, POST2 = 0, 1, 2, 3, 4
-# Rows of the inhibitory state array ``inh`` (shape 3 x N) are V, GE, GI as above.
+EXC_ROWS = 5
+# Rows of the inhibitory state array ``inh`` (shape INH_ROWS x N) are V, GE, GI as above.
+INH_ROWS = 3
+# Rows of ``since`` (and of a call's last-spike steps): the two populations.
+EXCITATORY, INHIBITORY = 0, 1
 # Steps since the last spike saturate here ("never fired").
 NEVER = 1 << 30
+# No state variable (mV, conductances, traces) comes near this in any run; beyond it
+# the kernel's arithmetic would overflow.
+MAX_STATE = 1e6
+# The global step count may grow this far (int64 with room for any run's remaining steps).
+MAX_CLOCK = 1 << 62
 # A trace or conductance below this moves nothing: an input trace times any learning
 # rate is far below half the smallest float32 weight step, and a conductance times
 # (E - v) far below half a float64 step of v (mV). The kernel keeps such values as zero,
 # which changes no result and spares the slow subnormal arithmetic they would decay
 # into (a decay factor above 1/2 leaves the smallest subnormal where it is, forever).
 NEGLIGIBLE = 1e-300
+# The STDP rules (KernelParams.rule): potentiation times x_post2 with depression at
+# input spikes (the reference's), the same without the x_post2 factor, or the paper's
+# weight-dependent rule without depression.
+RULE_REFERENCE, RULE_PAIR, RULE_PAPER = 0, 1, 2
+# Entries of a call's lazy factors (``CallScratch.scales``) and of its counters.
+THETA_SCALE, POST1_SCALE, POST2_SCALE = 0, 1, 2
+N_INH_ACTIVE, N_TRACED, LAST_EMISSION = 0, 1, 2
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+
+
+class Sizes(NamedTuple):
+    """The sizes and limits a network's array shapes and value bounds are written in."""
+
+    n: int  # excitatory neurons (and inhibitory ones: one partner each)
+    inputs: int  # input channels (784 pixels)
+    ring: int  # steps of the delay ring: delays are 0 .. ring - 1
+    max_weight: float = math.inf  # the largest input weight a network may hold
+
+    @property
+    def max_delay(self) -> int:
+        return self.ring - 1
+
+
+def _resolve(size_or_name, sizes: Sizes):
+    """A number as it is, a name as that field (or property) of ``sizes``."""
+    return getattr(sizes, size_or_name) if isinstance(size_or_name, str) else size_or_name
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """One stored array: dtype, shape and the values it may hold. Shape entries and
+    bounds are numbers or names of ``Sizes`` fields; a bound of None is no bound."""
+
+    name: str
+    dtype: type  # a numpy scalar type
+    shape: tuple[int | str, ...]
+    low: float | str | None
+    high: float | str | None
+    doc: str = ""
+    in_state: bool = False  # one of the kernel's State arrays
+    older_dtypes: tuple[type, ...] = ()  # also accepted on loading (files of earlier versions), then converted
+
+    def shape_for(self, sizes: Sizes) -> tuple[int, ...]:
+        return tuple(_resolve(d, sizes) for d in self.shape)
+
+    def layout_problem(self, shape: tuple[int, ...], dtype: np.dtype, sizes: Sizes) -> str | None:
+        """What is wrong with an array of this shape and dtype here, or None."""
+        expected = self.shape_for(sizes)
+        if tuple(shape) != expected:
+            return f"{self.name} has shape {tuple(shape)}, expected {expected}"
+        if dtype != np.dtype(self.dtype) and dtype not in [np.dtype(t) for t in self.older_dtypes]:
+            return f"{self.name} has type {dtype}, expected {np.dtype(self.dtype)}"
+        return None
+
+    def value_problem(self, value: np.ndarray, sizes: Sizes) -> str | None:
+        """What is wrong with the values of an array of the right layout, or None."""
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            return f"{self.name} holds non-finite values"
+        low, high = _resolve(self.low, sizes), _resolve(self.high, sizes)
+        if value.size and ((low is not None and value.min() < low) or (high is not None and value.max() > high)):
+            return f"{self.name} out of range [{low}, {high}]: {value.min()} .. {value.max()}"
+        return None
+
+    def problem(self, value: np.ndarray, sizes: Sizes) -> str | None:
+        """What is wrong with an array (layout, then values), or None."""
+        return self.layout_problem(value.shape, value.dtype, sizes) or self.value_problem(value, sizes)
+
+    def stored(self, value: np.ndarray) -> np.ndarray:
+        """The array in this spec's dtype (converting one of an older dtype)."""
+        return value.astype(self.dtype, copy=False)
+
+
+# Every array of a network, in the order of ``Network``'s fields and of ``State``.
+STATE_TABLE = (
+    ArraySpec("weights", np.float32, ("inputs", "n"), 0.0, "max_weight", "input -> excitatory weights, plastic"),
+    ArraySpec("theta", np.float64, ("n",), 0.0, MAX_STATE, "adaptive threshold (mV)", in_state=True),
+    ArraySpec("delays", np.uint8, ("inputs", "n"), 0, "max_delay", "input -> excitatory conductance delay (steps)"),
+    ArraySpec("exc", np.float64, (EXC_ROWS, "n"), -MAX_STATE, MAX_STATE,
+              "excitatory rows V (mV), GE, GI, POST1, POST2 (x_post1, x_post2)", in_state=True),
+    ArraySpec("inh", np.float64, (INH_ROWS, "n"), -MAX_STATE, MAX_STATE, "inhibitory rows V (mV), GE, GI",
+              in_state=True),
+    ArraySpec("since", np.int64, (2, "n"), 0, NEVER,
+              "steps since the last spike (saturating at NEVER), rows EXCITATORY, INHIBITORY", in_state=True),
+    ArraySpec("pending", np.float32, ("ring", "n"), -MAX_STATE, MAX_STATE,
+              "ring of delayed conductance: what arrives at global step c is row c % ring", in_state=True,
+              older_dtypes=(np.float64,)),
+    ArraySpec("x_pre_hist", np.float64, ("ring", "inputs"), -MAX_STATE, MAX_STATE,
+              "input traces of the last ring steps: step c's in row c % ring", in_state=True),
+    ArraySpec("clock", np.int64, (1,), 0, MAX_CLOCK, "global step count, indexing the rings", in_state=True),
+    ArraySpec("rng", np.uint64, (1,), None, None, "state of the training spike-train stream (splitmix64)"),
+    ArraySpec("examples_seen", np.int64, (1,), 0, None, "training examples finished"),
+)
+STATE_ARRAYS = {spec.name: spec for spec in STATE_TABLE}
+
+
+def table_problem(specs: Iterable[ArraySpec], arrays: dict[str, np.ndarray], sizes: Sizes | None) -> str | None:
+    """The first thing wrong with ``arrays`` by ``specs``: an array missing, of another
+    shape or dtype, or with a value out of bounds; None when all are right. ``sizes``
+    may be None where no spec names a size."""
+    for spec in specs:
+        if spec.name not in arrays:
+            return f"no {spec.name!r} array (incomplete, or not a stdp-mnist file)"
+        problem = spec.problem(arrays[spec.name], sizes)
+        if problem:
+            return problem
+    return None
 
 
 class KernelParams(NamedTuple):
@@ -122,8 +250,7 @@ class KernelParams(NamedTuple):
     decay_pre: float
     decay_post1: float
     decay_post2: float
-    potentiation_uses_post2: bool  # reference rule (True) or plain pair rule (False)
-    paper_rule: bool  # the paper's rule: no depression, dw = nu_post (x_pre - x_tar)(w_max - w)^mu
+    rule: int  # RULE_REFERENCE, RULE_PAIR or RULE_PAPER
     x_tar: float
     mu: float
     trace_increment: bool  # traces += 1 at a spike (all-to-all) instead of = 1 (nearest spike)
@@ -140,16 +267,33 @@ class Synapses(NamedTuple):
     potentiation_delays: np.ndarray  # uint8, steps back at which potentiation reads x_pre
 
 
-class State(NamedTuple):
-    """What the kernel carries from one step (and one example) to the next."""
+State = collections.namedtuple("State", [spec.name for spec in STATE_TABLE if spec.in_state], module=__name__)
+State.__doc__ = ("What the kernel carries from one step (and one example) to the next: the arrays of the "
+                 "STATE_TABLE rows marked in_state, in the table's order.")
 
-    theta: np.ndarray  # float64 (N,), adaptive threshold, mV
-    exc: np.ndarray  # float64 (5, N): v (mV), g_e, g_i, x_post1, x_post2
-    inh: np.ndarray  # float64 (3, N): v (mV), g_e, g_i
-    since: np.ndarray  # int64 (2, N): steps since the last spike, excitatory and inhibitory
-    pending: np.ndarray  # float32 (ring, N): conductance arriving at step c is row c % ring
-    x_pre_hist: np.ndarray  # float64 (ring, 784): input traces of the last ring steps
-    clock: np.ndarray  # int64 (1,): global step count indexing the rings
+
+class CallScratch(NamedTuple):
+    """The working arrays of one ``simulate`` call, made by ``enter_call``.
+
+    Per-neuron quantities that only decay are kept lazily during a call, so that a step
+    writes as little memory as it can: theta, x_post1 and x_post2 as the stored values
+    times a common factor (``scales``, decayed once per step instead of every neuron's
+    value), and the steps since the last spike as the step of that spike. Two sets of
+    neurons are unordered lists (``items[:count]``, the count in ``counters``, and
+    ``listed[j]`` telling whether neuron j is in), each with a spare slot (add_to_list)."""
+
+    last_spike: np.ndarray  # int64 (2, N): global step of each neuron's last spike, rows EXCITATORY, INHIBITORY
+    scales: np.ndarray  # float64 (3,): the common factors, entries THETA_SCALE, POST1_SCALE, POST2_SCALE
+    counters: np.ndarray  # int64 (3,): entries N_INH_ACTIVE, N_TRACED, LAST_EMISSION
+    fired_flags: np.ndarray  # uint8 (N,): the excitatory neurons that fired this step
+    fired_e: np.ndarray  # int64 (N,): the same as a list (the first n_fired_e entries)
+    fired_i: np.ndarray  # int64 (N,): the inhibitory neurons that fired this step
+    inh_active: np.ndarray  # int64 (N + 1,): list of the inhibitory neurons not at rest for good (update_inhibitory)
+    inh_listed: np.ndarray  # bool (N,)
+    traced: np.ndarray  # int64 (N + 1,): list of the excitatory neurons whose x_post1 can still depress (enter_call)
+    traced_listed: np.ndarray  # bool (N,)
+    ahead: np.ndarray  # float64 (ring,): depression per unit of x_post1 by steps to arrival
+    ahead_now: np.ndarray  # float64 (ring,): ``ahead`` times this step's x_post1 factor
 
 
 @njit(cache=True, error_model="numpy")
@@ -235,8 +379,6 @@ def normalise_columns(weights, target_sum):
             weights[i, j] = weights[i, j] * sums[j]
 
 
-
-
 @njit(cache=True, error_model="numpy", inline="always")
 def membrane_step(v, g_e, g_i, dt_tau, v_rest, e_exc, e_inh):
     """v (mV) after one step of tau dv/dt = (v_rest - v) + g_e (E_exc - v) + g_i (E_inh - v)
@@ -251,20 +393,21 @@ def membrane_step(v, g_e, g_i, dt_tau, v_rest, e_exc, e_inh):
     return forward if rate <= 1.0 else backward
 
 
-@njit(cache=True, error_model="numpy")
-def update_excitatory(p, exc, last, theta, theta_scale, c, fired, arrived, with_arrivals):
+@njit(cache=True, error_model="numpy", inline="always")
+def update_excitatory(p, exc, last_spike, theta, theta_scale, c, fired, arrived, with_arrivals):
     """Step 1 for the excitatory population in one branch-free pass, ``c`` the step's
-    global count. When ``with_arrivals``, the pending conductance of the previous step
-    (``arrived``, zeroed here) first joins g_e. v integrates (clamped at v_reset while the steps since the last spike,
-    ``c - last``, are < clamp_steps_e); conductances decay; a neuron fires when those
-    steps are >= block_steps_e and v > v_thresh_e + theta (the threshold is ``theta *
-    theta_scale``: see simulate); then v = v_reset and ``fired[j] = 1``. Only v, g_e, g_i
-    and the one-byte ``fired`` are written, so the pass moves little memory. Returns the
-    number that fired."""
+    global count and ``last_spike`` each neuron's last spike step. When ``with_arrivals``,
+    the pending conductance of the previous step (``arrived``, zeroed here) first joins
+    g_e. v integrates (clamped at v_reset while the steps since the last spike are <
+    clamp_steps_e); conductances decay; a neuron fires when those steps are >=
+    block_steps_e and v > v_thresh_e + theta (the threshold is ``theta * theta_scale``:
+    see CallScratch); then v = v_reset and ``fired[j] = 1``. Only v, g_e, g_i and the
+    one-byte ``fired`` are written, so the pass moves little memory. Returns the number
+    that fired."""
     v, g_e, g_i = exc[V], exc[GE], exc[GI]
     n_fired = 0
     for j in range(v.shape[0]):
-        s = min(c - last[j], NEVER)
+        s = min(c - last_spike[j], NEVER)
         ge, gi = g_e[j], g_i[j]
         if with_arrivals:
             ge += arrived[j]
@@ -282,20 +425,21 @@ def update_excitatory(p, exc, last, theta, theta_scale, c, fired, arrived, with_
     return n_fired
 
 
-@njit(cache=True, error_model="numpy")
-def update_inhibitory(p, inh, last, c, active, n_active, is_active, fired):
+@njit(cache=True, error_model="numpy", inline="always")
+def update_inhibitory(p, inh, last_spike, c, active, n_active, is_active, fired):
     """Step 1 for the inhibitory population (fixed threshold; v clamped at v_reset and no
     spike for refractory_steps_i after a spike), for the ``n_active`` neurons listed in
     ``active`` only. A neuron leaves the list once a step leaves it exactly as it was
     (no conductance, v at its floating-point fixed point, not refractory): every later
-    step would too, until its excitatory partner fires and puts it back. Writes the
-    neurons that fired to ``fired``; returns (number fired, new n_active)."""
+    step would too, until its excitatory partner fires and puts it back. Sets the last
+    spike step of the neurons that fire and lists them in ``fired``; returns (number
+    fired, new n_active)."""
     v, g_e, g_i = inh[V], inh[GE], inh[GI]
     n_fired = 0
     q = 0
     while q < n_active:
         j = active[q]
-        s = min(c - last[j], NEVER)
+        s = min(c - last_spike[j], NEVER)
         ge, gi, vj = g_e[j], g_i[j], v[j]
         refractory = s < p.refractory_steps_i
         v_new = membrane_step(vj, ge * p.drive_ge_i, gi * p.drive_gi_i, p.dt_tau_i, p.v_rest_i,
@@ -306,7 +450,7 @@ def update_inhibitory(p, inh, last, c, active, n_active, is_active, fired):
         g_i[j] = gi_next if gi_next >= NEGLIGIBLE else 0.0
         if (not refractory) and v_new > p.v_thresh_i:
             v[j] = p.v_reset_i
-            last[j] = c
+            last_spike[j] = c
             fired[n_fired] = j
             n_fired += 1
         else:
@@ -320,7 +464,7 @@ def update_inhibitory(p, inh, last, c, active, n_active, is_active, fired):
     return n_fired, n_active
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def collect_fired(flags, fired):
     """Write the indices of the neurons whose flag is set into ``fired``."""
     q = 0
@@ -330,18 +474,18 @@ def collect_fired(flags, fired):
             q += 1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def add_to_list(j, items, listed, n_items):
     """Append neuron j to the ``n_items`` listed in ``items`` unless ``listed[j]`` says it
-    is there already; returns the new count."""
-    if not listed[j]:
-        listed[j] = True
-        items[n_items] = j
-        n_items += 1
+    is there already; returns the new count. Without a branch: ``items`` has a spare
+    slot, so j can be written after the list whether or not it is counted."""
+    items[n_items] = j
+    n_items += not listed[j]
+    listed[j] = True
     return n_items
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def inhibit_all_but(g_i, weight, fired, n_fired):
     """Lateral inhibition: each of the ``n_fired`` neurons in ``fired`` adds ``weight``
     to g_i of every excitatory neuron but its own partner (the same index)."""
@@ -367,40 +511,32 @@ def depression_per_step_ahead(p, ring):
     return factors
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def emit(w_row, delay_row, pending, slot, depress, post1, ahead, w_max, traced, n_traced):
     """One input spike: every synapse of the input's row adds its weight to the pending
     conductance of its arrival step and, when ``depress``, is depressed by
     ``ahead[delay] * x_post1`` (the arrival-time depression predicted at emission).
 
     Only the ``n_traced`` neurons listed in ``traced`` can have an x_post1 whose
-    depression changes a float32 weight (see simulate); the others are skipped, which
+    depression changes a float32 weight (see enter_call); the others are skipped, which
     is exact as long as no weight of the row exceeds w_max (a depression of zero would
     still clip it), so a row with such a weight is depressed whole."""
     ring = pending.shape[0]
-    if not depress:
-        for j in range(w_row.shape[0]):
-            r = slot + delay_row[j]  # (slot + delay) mod ring without an integer division
-            r = r - ring if r >= ring else r
-            pending[r, j] += w_row[j]
-        return
     row_max = 0.0
     for j in range(w_row.shape[0]):
         w = w_row[j]
-        r = slot + delay_row[j]
+        r = slot + delay_row[j]  # (slot + delay) mod ring without an integer division
         r = r - ring if r >= ring else r
         pending[r, j] += w
         row_max = max(row_max, w)
-    if row_max > w_max:
-        for j in range(w_row.shape[0]):
-            w_row[j] = min(max(np.float64(w_row[j]) - ahead[delay_row[j]] * post1[j], 0.0), w_max)
-    else:
-        for q in range(n_traced):
-            j = traced[q]
-            w_row[j] = min(max(np.float64(w_row[j]) - ahead[delay_row[j]] * post1[j], 0.0), w_max)
+    whole_row = row_max > w_max
+    n_depressed = (w_row.shape[0] if whole_row else n_traced) if depress else 0
+    for q in range(n_depressed):
+        j = q if whole_row else traced[q]
+        w_row[j] = min(max(np.float64(w_row[j]) - ahead[delay_row[j]] * post1[j], 0.0), w_max)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def correct_pending_depression(weights, delays, ptr, idx, n_present, t, ring, j, jump, ahead, w_max):
     """Neuron ``j`` fires at step ``t``, raising x_post1 by ``jump``: every input spike of
     this presentation emitted at or before ``t`` that reaches j after ``t`` was depressed
@@ -415,27 +551,41 @@ def correct_pending_depression(weights, delays, ptr, idx, n_present, t, ring, j,
                 weights[i, j] = min(max(w - ahead[ahead_steps] * jump, 0.0), w_max)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def potentiate(p, weights, potentiation_delays, x_pre_hist, slot, j, post2):
     """Potentiation of neuron j's input column at its spike, x_pre read one potentiation
-    delay back: the reference rule (times x_post2 before the spike, or 1 for the pair
-    rule) or the paper rule's nu_post (x_pre - x_tar) max(w_max - w, 0)^mu."""
+    delay back: by ``p.rule``, the reference rule (times x_post2 before the spike), the
+    pair rule (times 1) or the paper rule's nu_post (x_pre - x_tar) max(w_max - w, 0)^mu."""
     ring = x_pre_hist.shape[0]
-    scale = p.nu_post * (post2 if p.potentiation_uses_post2 else 1.0)
+    scale = p.nu_post * (post2 if p.rule == RULE_REFERENCE else 1.0)
     for i in range(weights.shape[0]):
         r = slot - potentiation_delays[i, j]  # (c - delay) mod ring
         r = r + ring if r < 0 else r
         w = np.float64(weights[i, j])
-        if p.paper_rule:
+        if p.rule == RULE_PAPER:
             dw = p.nu_post * (x_pre_hist[r, i] - p.x_tar) * max(p.w_max - w, 0.0) ** p.mu
         else:
             dw = scale * x_pre_hist[r, i]
         weights[i, j] = min(max(w + dw, 0.0), p.w_max)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def update_input_traces(p, ptr, idx, t, x_pre_hist, slot, prev_slot):
+    """x_pre of step t: row ``slot`` becomes row ``prev_slot`` decayed, with the inputs
+    firing at step t (none after the presentation) set to 1 (or raised by 1 under
+    trace_increment)."""
+    x_now, x_prev = x_pre_hist[slot], x_pre_hist[prev_slot]
+    for i in range(x_now.shape[0]):
+        x = x_prev[i] * p.decay_pre
+        x_now[i] = x if x >= NEGLIGIBLE else 0.0
+    for q in range(ptr[min(t, p.n_present)], ptr[min(t + 1, p.n_present)]):
+        x_now[idx[q]] = x_now[idx[q]] + 1.0 if p.trace_increment else 1.0
+
+
 @njit(cache=True, error_model="numpy")
-def reset_to_rest(p, state):
-    """Exact reset: v = v_rest, conductances, traces and pending input zero (theta kept)."""
+def reset_to_rest(p, learn, state):
+    """Exact reset: v = v_rest, conductances, traces and pending input zero, "never
+    fired"; theta decays by the rest's factor when learning (and is otherwise kept)."""
     state.exc[V, :] = p.v_rest_e
     state.exc[GE:, :] = 0.0
     state.inh[V, :] = p.v_rest_i
@@ -443,146 +593,231 @@ def reset_to_rest(p, state):
     state.since[:, :] = NEVER
     state.pending[:, :] = 0.0
     state.x_pre_hist[:, :] = 0.0
+    if learn:
+        for j in range(state.theta.shape[0]):
+            state.theta[j] *= p.rest_theta_decay
+
+
+# The phases of simulate. Those of every step, and all they call, are compiled into
+# simulate (inline="always"). numba counts references to each array a compiled function
+# receives or takes out of a tuple, with atomic operations, and LLVM removes that
+# counting again only where no call, and no reference released on one branch alone,
+# lies between. Phases left as calls put it into every step for some 25 arrays: 600 ns
+# a step instead of 80 at 10 neurons, 1,700 instead of 950 at 400 (frozen, no input).
+# Hence also the helpers' shapes: each uses every array it takes on all of its paths
+# (add_to_list and emit without a branch around an array, propagate_spikes' n_direct).
 
 
 @njit(cache=True, error_model="numpy")
-def simulate(p, ptr, idx, learn, syn, state, counts):
-    """Run one presentation (``p.n_present`` steps of the spike train ``ptr, idx``) and
-    the rest after it (``p.n_rest`` steps), updating ``syn.weights`` and ``state`` in place.
+def enter_call(p, learn, state):
+    """Enter a call: returns its CallScratch, with the lazy forms of the state in place.
 
-    ``learn`` turns on STDP and theta adaptation. ``state.clock[0]`` is the global step
-    count indexing the ring buffers. Adds the excitatory spikes of the presentation to
-    ``counts``; returns their sum. Between calls no conductance is left in the slot of
-    the last step: it has joined g_e.
-
-    Within the call, per-neuron quantities that only decay are kept lazily so that a
-    step writes as little memory as it can: theta, x_post1 and x_post2 as values times
-    a common factor (``*_scale``, decayed once per step instead of every neuron), and
-    the steps since the last spike as the step of that spike (``since`` holds
-    ``c - since - 1`` during the call). Both are converted back before returning.
-    """
-    weights, delays = syn.weights, syn.delays
-    theta, exc, inh, since, pending, x_pre_hist, clock = state
-    n_in, n = weights.shape
-    ring = pending.shape[0]
-    n_steps = p.n_present + p.n_rest
-    post1, post2 = exc[POST1], exc[POST2]
-    last_e, last_i = since[0], since[1]
-    c0 = clock[0]
-    for j in range(n):  # steps since the last spike -> step of the last spike
-        last_e[j] = c0 - last_e[j] - 1
-        last_i[j] = c0 - last_i[j] - 1
-    theta_scale = post1_scale = post2_scale = 1.0
-    fired_flags = np.zeros(n, np.uint8)
-    fired_e = np.empty(n, np.int64)
-    fired_i = np.empty(n, np.int64)
-    inh_active = np.arange(n)  # every inhibitory neuron until it shows it is at rest
-    inh_is_active = np.ones(n, np.bool_)
-    n_inh_active = 0 if p.direct_inhibition else n
-    ahead = depression_per_step_ahead(p, ring)
-    ahead_now = np.empty(ring, np.float64)
-    depress = learn and not p.paper_rule  # the paper rule has no depression
-    correct = depress and p.depress_at_arrival
-    # Neurons whose x_post1 can still depress: below negligible_post1, nu_pre * x_post1
-    # is under half the smallest float32 step, so subtracting it leaves every float32
-    # weight as it is. Traces only decay, so the list made now holds for the call, with
-    # the neurons that fire during it added as they fire.
-    negligible_post1 = 5e-46 / p.nu_pre if p.nu_pre > 0.0 else np.inf
-    traced = np.empty(n, np.int64)
-    is_traced = np.zeros(n, np.bool_)
-    n_traced = 0
-    if depress:
+    Each neuron's last spike as a global step (``state.since`` is left as it is), the
+    common factors at 1, every inhibitory neuron listed as active (none under direct
+    inhibition), and, when the call depresses, the neurons whose x_post1 can still
+    change a weight listed as traced."""
+    n = state.theta.shape[0]
+    ring = state.pending.shape[0]
+    c0 = state.clock[0]
+    last_spike = np.empty((2, n), np.int64)
+    for j in range(n):
+        last_spike[EXCITATORY, j] = c0 - state.since[EXCITATORY, j] - 1
+        last_spike[INHIBITORY, j] = c0 - state.since[INHIBITORY, j] - 1
+    # pending may hold input emitted in the previous call's last steps
+    counters = np.array([0 if p.direct_inhibition else n, 0, c0 - 1])
+    traced, traced_listed = np.empty(n + 1, np.int64), np.zeros(n, np.bool_)
+    if learn and p.rule != RULE_PAPER:
+        # Below negligible_post1, nu_pre * x_post1 is under half the smallest float32
+        # step, so subtracting it leaves every float32 weight as it is. Traces only
+        # decay, so the list made now holds for the call, with the neurons that fire
+        # during it added as they fire.
+        negligible_post1 = 5e-46 / p.nu_pre if p.nu_pre > 0.0 else np.inf
         for j in range(n):
-            if post1[j] >= negligible_post1:
-                n_traced = add_to_list(j, traced, is_traced, n_traced)
-    last_emission = c0 - 1  # pending may hold input of the previous call's last steps
-    total = 0
-    for t in range(n_steps):
-        c = c0 + t
-        slot = c % ring
-        prev = slot - 1 if slot > 0 else ring - 1
-        # 1. neurons (the previous step's arrivals join g_e), one pass each
-        if learn:
-            theta_scale *= p.decay_theta
-            post1_scale *= p.decay_post1
-            post2_scale *= p.decay_post2
-        n_fired_e = update_excitatory(p, exc, last_e, theta, theta_scale, c, fired_flags, pending[prev],
-                                      c - 1 - last_emission < ring)
-        n_fired_i, n_inh_active = update_inhibitory(p, inh, last_i, c, inh_active, n_inh_active,
-                                                    inh_is_active, fired_i)
-        if n_fired_e > 0:
-            collect_fired(fired_flags, fired_e)
-            for q in range(n_fired_e):
-                j = fired_e[q]
-                last_e[j] = c
-                if learn:
-                    theta[j] += p.theta_plus / theta_scale
-        # 2. spike propagation, with depression predicted at emission
-        if t < p.n_present and ptr[t + 1] > ptr[t]:
-            last_emission = c
-            for k in range(ring):
-                ahead_now[k] = ahead[k] * post1_scale
-            for q in range(ptr[t], ptr[t + 1]):
-                i = idx[q]
-                emit(weights[i], delays[i], pending, slot, depress, post1, ahead_now, p.w_max,
-                     traced, n_traced)
-        if p.direct_inhibition:
-            inhibit_all_but(exc[GI], p.w_direct_inhibition, fired_e, n_fired_e)
-        else:
-            for q in range(n_fired_e):
-                j = fired_e[q]
-                inh[GE, j] += p.w_exc_to_inh
-                n_inh_active = add_to_list(j, inh_active, inh_is_active, n_inh_active)
-        inhibit_all_but(exc[GI], p.w_inh_to_exc, fired_i, n_fired_i)
-        if t < p.n_present:
-            for q in range(n_fired_e):
-                counts[fired_e[q]] += 1
-            total += n_fired_e
-        # 3. plasticity
-        if learn:
-            x_now, x_prev = x_pre_hist[slot], x_pre_hist[prev]
-            for i in range(n_in):
-                x = x_prev[i] * p.decay_pre
-                x_now[i] = x if x >= NEGLIGIBLE else 0.0
-            if t < p.n_present:
-                for q in range(ptr[t], ptr[t + 1]):
-                    x_now[idx[q]] = x_now[idx[q]] + 1.0 if p.trace_increment else 1.0
-            for q in range(n_fired_e):
-                j = fired_e[q]
-                potentiate(p, weights, syn.potentiation_delays, x_pre_hist, slot, j,
-                           post2[j] * post2_scale)
-                new_post1 = post1[j] + 1.0 / post1_scale if p.trace_increment else 1.0 / post1_scale
-                if correct:
-                    correct_pending_depression(weights, delays, ptr, idx, p.n_present, t, ring, j,
-                                               (new_post1 - post1[j]) * post1_scale, ahead, p.w_max)
-                post1[j] = new_post1
-                post2[j] = post2[j] + 1.0 / post2_scale if p.trace_increment else 1.0 / post2_scale
-                n_traced = add_to_list(j, traced, is_traced, n_traced)
-            if post1_scale < 1e-100 or post2_scale < 1e-100:  # keep 1 / scale finite on long rests
-                for j in range(n):
-                    post1[j] *= post1_scale
-                    post2[j] *= post2_scale
-                post1_scale = post2_scale = 1.0
-    c_end = c0 + n_steps
-    clock[0] = c_end
-    if n_steps > 0 and c_end - 1 - last_emission < ring:  # the last step's arrivals join g_e
+            if state.exc[POST1, j] >= negligible_post1:
+                counters[N_TRACED] = add_to_list(j, traced, traced_listed, counters[N_TRACED])
+    return CallScratch(last_spike, np.ones(3), counters, np.zeros(n, np.uint8), np.empty(n, np.int64),
+                       np.empty(n, np.int64), np.arange(n + 1), np.ones(n, np.bool_), traced, traced_listed,
+                       depression_per_step_ahead(p, ring), np.empty(ring))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def decay_scales(p, scales):
+    """Decay theta, x_post1 and x_post2 by one learning step, through their common factors."""
+    scales[THETA_SCALE] *= p.decay_theta
+    scales[POST1_SCALE] *= p.decay_post1
+    scales[POST2_SCALE] *= p.decay_post2
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def update_neurons(p, c, arrival_slot, state, scratch):
+    """Step 1: both populations advance to global step ``c``; returns their spike counts.
+
+    ``arrival_slot`` is the pending row of step c - 1. The excitatory spikes are listed
+    in ``scratch.fired_e`` and the inhibitory ones in ``scratch.fired_i``, and each
+    neuron that fired has c as its last spike."""
+    counters, last_e = scratch.counters, scratch.last_spike[EXCITATORY]
+    with_arrivals = c - 1 - counters[LAST_EMISSION] < state.pending.shape[0]
+    n_fired_e = update_excitatory(p, state.exc, last_e, state.theta, scratch.scales[THETA_SCALE], c,
+                                  scratch.fired_flags, state.pending[arrival_slot], with_arrivals)
+    n_fired_i, counters[N_INH_ACTIVE] = update_inhibitory(
+        p, state.inh, scratch.last_spike[INHIBITORY], c, scratch.inh_active, counters[N_INH_ACTIVE],
+        scratch.inh_listed, scratch.fired_i)
+    if n_fired_e > 0:
+        collect_fired(scratch.fired_flags, scratch.fired_e)
+        for q in range(n_fired_e):
+            last_e[scratch.fired_e[q]] = c
+    return n_fired_e, n_fired_i
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def emit_inputs(p, ptr, idx, t, c, slot, depress, syn, state, scratch):
+    """Step 2 for the inputs: those firing at step t send their weights into the ring.
+
+    ``c`` is the global step and ``slot`` its ring row; when ``depress``, each synapse
+    is depressed at once by what its arrival would bring (see emit)."""
+    scratch.counters[LAST_EMISSION] = c
+    ahead, ahead_now, post1_scale = scratch.ahead, scratch.ahead_now, scratch.scales[POST1_SCALE]
+    for k in range(ahead_now.shape[0]):
+        ahead_now[k] = ahead[k] * post1_scale
+    weights, delays, pending, post1 = syn.weights, syn.delays, state.pending, state.exc[POST1]
+    traced, n_traced = scratch.traced, scratch.counters[N_TRACED]
+    for q in range(ptr[t], ptr[t + 1]):
+        i = idx[q]
+        emit(weights[i], delays[i], pending, slot, depress, post1, ahead_now, p.w_max, traced, n_traced)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def excite_partners(p, g_e_inh, fired, n_fired, inh_active, inh_listed, counters):
+    """Excitatory spikes excite their inhibitory partners, which become active again.
+
+    Each of the ``n_fired`` neurons in ``fired`` adds w_exc_to_inh to its partner's g_e."""
+    n_active = counters[N_INH_ACTIVE]
+    for q in range(n_fired):
+        j = fired[q]
+        g_e_inh[j] += p.w_exc_to_inh
+        n_active = add_to_list(j, inh_active, inh_listed, n_active)
+    counters[N_INH_ACTIVE] = n_active
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def propagate_spikes(p, state, scratch, n_fired_e, n_fired_i):
+    """Step 2 for the neurons: this step's spikes reach their targets' conductances.
+
+    Excitatory spikes go to their inhibitory partners (under direct inhibition, to
+    every other excitatory neuron), inhibitory spikes to every other excitatory neuron."""
+    g_i = state.exc[GI]
+    n_direct = n_fired_e if p.direct_inhibition else 0  # excitatory spikes that inhibit directly
+    inhibit_all_but(g_i, p.w_direct_inhibition, scratch.fired_e, n_direct)
+    excite_partners(p, state.inh[GE], scratch.fired_e, n_fired_e - n_direct, scratch.inh_active,
+                    scratch.inh_listed, scratch.counters)
+    inhibit_all_but(g_i, p.w_inh_to_exc, scratch.fired_i, n_fired_i)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def count_spikes(counts, fired, n_fired):
+    """Count the ``n_fired`` neurons listed in ``fired`` in ``counts``; returns n_fired."""
+    for q in range(n_fired):
+        counts[fired[q]] += 1
+    return n_fired
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def fold_post_scales(exc, scales):
+    """Keep 1 / factor of the post traces finite: fold both factors in once one is tiny.
+
+    Once either is below 1e-100, both are multiplied into the traces and set to 1."""
+    if scales[POST1_SCALE] < 1e-100 or scales[POST2_SCALE] < 1e-100:
+        for j in range(exc.shape[1]):
+            exc[POST1, j] *= scales[POST1_SCALE]
+            exc[POST2, j] *= scales[POST2_SCALE]
+        scales[POST1_SCALE] = scales[POST2_SCALE] = 1.0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def plasticity(p, ptr, idx, t, slot, prev_slot, correct, syn, state, scratch, n_fired_e):
+    """Step 3 (learning): the traces of step t, and what each excitatory spike learns.
+
+    The input traces of step t; each excitatory spike raises theta by theta_plus,
+    potentiates its column, corrects its pending depressions (when ``correct``) and
+    sets its post traces; then fold_post_scales."""
+    weights, x_pre_hist, theta, exc = syn.weights, state.x_pre_hist, state.theta, state.exc
+    scales, counters, fired_e = scratch.scales, scratch.counters, scratch.fired_e
+    update_input_traces(p, ptr, idx, t, x_pre_hist, slot, prev_slot)
+    n_correctable = p.n_present if correct else 0  # presentation steps whose spikes may need a correction
+    for q in range(n_fired_e):
+        j = fired_e[q]
+        theta[j] += p.theta_plus / scales[THETA_SCALE]
+        potentiate(p, weights, syn.potentiation_delays, x_pre_hist, slot, j, exc[POST2, j] * scales[POST2_SCALE])
+        post1 = exc[POST1, j] + 1.0 / scales[POST1_SCALE] if p.trace_increment else 1.0 / scales[POST1_SCALE]
+        correct_pending_depression(weights, syn.delays, ptr, idx, n_correctable, t, state.pending.shape[0], j,
+                                   (post1 - exc[POST1, j]) * scales[POST1_SCALE], scratch.ahead, p.w_max)
+        exc[POST1, j] = post1
+        exc[POST2, j] = exc[POST2, j] + 1.0 / scales[POST2_SCALE] if p.trace_increment else 1.0 / scales[POST2_SCALE]
+        counters[N_TRACED] = add_to_list(j, scratch.traced, scratch.traced_listed, counters[N_TRACED])
+    fold_post_scales(exc, scales)
+
+
+@njit(cache=True, error_model="numpy")
+def leave_call(p, learn, state, scratch, n_steps):
+    """Leave a call of ``n_steps`` steps: the state in its plain form again, clock advanced.
+
+    The last step's arrivals join g_e (no conductance is left in its slot between
+    calls); ``state.since`` gets the steps since each last spike (saturating at NEVER);
+    theta and the post traces are multiplied by their factors; and under
+    ``p.exact_reset`` the state is reset to rest."""
+    exc, pending, since = state.exc, state.pending, state.since
+    n, ring = state.theta.shape[0], pending.shape[0]
+    c_end = state.clock[0] + n_steps
+    state.clock[0] = c_end
+    if n_steps > 0 and c_end - 1 - scratch.counters[LAST_EMISSION] < ring:
         last = (c_end - 1) % ring
         for j in range(n):
             exc[GE, j] += pending[last, j]
             pending[last, j] = 0.0
-    for j in range(n):  # back to plain values and steps since the last spike
-        last_e[j] = min(c_end - 1 - last_e[j], NEVER)
-        last_i[j] = min(c_end - 1 - last_i[j], NEVER)
+    for j in range(n):
+        since[EXCITATORY, j] = min(c_end - 1 - scratch.last_spike[EXCITATORY, j], NEVER)
+        since[INHIBITORY, j] = min(c_end - 1 - scratch.last_spike[INHIBITORY, j], NEVER)
     if learn:
+        scales = scratch.scales
         for j in range(n):
-            theta[j] *= theta_scale
-            post1[j] *= post1_scale
-            post2[j] *= post2_scale
+            state.theta[j] *= scales[THETA_SCALE]
+            exc[POST1, j] *= scales[POST1_SCALE]
+            exc[POST2, j] *= scales[POST2_SCALE]
     if p.exact_reset:
-        reset_to_rest(p, state)
+        reset_to_rest(p, learn, state)
+
+
+@njit(cache=True, error_model="numpy")
+def simulate(p, ptr, idx, learn, syn, state, counts):
+    """Run one presentation and its rest, phase by phase; returns the presentation's spikes.
+
+    ``p.n_present`` steps of the spike train ``ptr, idx``, then ``p.n_rest`` steps,
+    updating ``syn.weights`` and ``state`` in place as the module docstring describes.
+    ``learn`` turns on STDP and theta adaptation. The excitatory spikes of the
+    presentation are added to ``counts``."""
+    scratch = enter_call(p, learn, state)
+    depress = learn and p.rule != RULE_PAPER  # the paper rule has no depression
+    correct = depress and p.depress_at_arrival
+    ring = state.pending.shape[0]
+    c0 = state.clock[0]
+    n_steps = p.n_present + p.n_rest
+    fired_e, scales = scratch.fired_e, scratch.scales
+    total = 0
+    for t in range(n_steps):
+        c = c0 + t
+        slot = c % ring
+        arrival_slot = slot - 1 if slot > 0 else ring - 1
         if learn:
-            for j in range(n):
-                theta[j] *= p.rest_theta_decay
+            decay_scales(p, scales)
+        n_fired_e, n_fired_i = update_neurons(p, c, arrival_slot, state, scratch)
+        if t < p.n_present and ptr[t + 1] > ptr[t]:
+            emit_inputs(p, ptr, idx, t, c, slot, depress, syn, state, scratch)
+        propagate_spikes(p, state, scratch, n_fired_e, n_fired_i)
+        if t < p.n_present:
+            total += count_spikes(counts, fired_e, n_fired_e)
+        if learn:
+            plasticity(p, ptr, idx, t, slot, arrival_slot, correct, syn, state, scratch, n_fired_e)
+    leave_call(p, learn, state, scratch, n_steps)
     return total
 
 
@@ -615,19 +850,24 @@ def train_examples(p, images, rng, syn, state, counts, retries):
         retries[k] = present_example(p, images[k], True, rng, syn, state, counts[k])
 
 
+# The dtypes of the State arrays, from STATE_TABLE (numba reads them as constants).
+_EXC_DTYPE, _INH_DTYPE, _SINCE_DTYPE, _PENDING_DTYPE, _X_PRE_DTYPE, _CLOCK_DTYPE = (
+    STATE_ARRAYS[name].dtype for name in ("exc", "inh", "since", "pending", "x_pre_hist", "clock"))
+
+
 @njit(cache=True, error_model="numpy")
 def init_state(p, theta, n_inputs, ring, v_offset):
     """A State at rest around ``theta`` (kept, not copied), with every membrane potential
-    at v_rest + v_offset (mV)."""
+    at v_rest + v_offset (mV), in the shapes and dtypes of STATE_TABLE."""
     n = theta.shape[0]
-    exc = np.zeros((5, n), np.float64)
-    inh = np.zeros((3, n), np.float64)
+    exc = np.zeros((EXC_ROWS, n), _EXC_DTYPE)
+    inh = np.zeros((INH_ROWS, n), _INH_DTYPE)
     exc[V, :] = p.v_rest_e + v_offset
     inh[V, :] = p.v_rest_i + v_offset
-    since = np.full((2, n), NEVER, np.int64)
-    pending = np.zeros((ring, n), np.float32)
-    x_pre_hist = np.zeros((ring, n_inputs), np.float64)
-    clock = np.zeros(1, np.int64)
+    since = np.full((2, n), NEVER, _SINCE_DTYPE)
+    pending = np.zeros((ring, n), _PENDING_DTYPE)
+    x_pre_hist = np.zeros((ring, n_inputs), _X_PRE_DTYPE)
+    clock = np.zeros(1, _CLOCK_DTYPE)
     return State(theta, exc, inh, since, pending, x_pre_hist, clock)
 
 

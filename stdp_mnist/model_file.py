@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import linear
+from . import kernel, linear
 from .atomic import atomic_open
 from .config import Config, ConfigError, config_from_dict, config_to_toml
-from .network import N_INPUTS, Network, delay_steps, load_network, new_network
+from .network import Network, load_network, network_sizes, new_network
 from .predict import load_assignments
 from .readout import N_CLASSES, UNASSIGNED
 from .rundir import EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_npz, read_run_config
@@ -31,6 +31,15 @@ from .rundir import EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS, RunD
 FORMAT = "stdp-mnist-model"
 FORMAT_VERSION = 1
 LINEAR_PREFIX = "linear_"
+FORMAT_VERSION_ARRAY = kernel.ArraySpec("format_version", np.int64, (), None, None)
+# The arrays of a model file (beside its text entries and the linear readout): the
+# network's, as the network state table declares them, and the file's own.
+MODEL_ARRAYS = (
+    *(kernel.STATE_ARRAYS[name] for name in ("weights", "theta", "delays")),
+    kernel.ArraySpec("examples_trained", np.int64, (), 0, None),
+    kernel.ArraySpec("assignments", np.int64, ("n",), UNASSIGNED, N_CLASSES - 1),
+    kernel.ArraySpec("class_rates", np.float64, ("n", N_CLASSES), 0.0, None),
+)
 
 
 class ModelFileError(Exception):
@@ -123,19 +132,12 @@ def export_model(run_dir: str | Path, path: str | Path) -> Model:
     return read_model_file(path)
 
 
-def _check(path: Path, arrays: dict, name: str, dtype, shape: tuple[int, ...],
-           low: float | None = None, high: float | None = None) -> np.ndarray:
-    """One stored array, checked for dtype, shape, finiteness and range [low, high]."""
-    if name not in arrays:
-        raise ModelFileError(f"{path}: no {name!r} array (not a complete stdp-mnist model file)")
-    value = arrays[name]
-    if value.dtype != np.dtype(dtype) or value.shape != shape:
-        raise ModelFileError(f"{path}: {name} is {value.dtype} {value.shape}, expected {np.dtype(dtype)} {shape}")
-    if value.dtype.kind == "f" and not np.isfinite(value).all():
-        raise ModelFileError(f"{path}: {name} holds non-finite values")
-    if value.size and ((low is not None and value.min() < low) or (high is not None and value.max() > high)):
-        raise ModelFileError(f"{path}: {name} out of range [{low}, {high}]: {value.min()} .. {value.max()}")
-    return value
+def _check(path: Path, arrays: dict, specs, sizes: kernel.Sizes | None) -> None:
+    """Refuse a file whose arrays ``specs`` are missing, of another shape or dtype, or
+    hold values out of their bounds."""
+    problem = kernel.table_problem(specs, arrays, sizes)
+    if problem:
+        raise ModelFileError(f"{path}: {problem}")
 
 
 def _text(path: Path, arrays: dict, name: str) -> str:
@@ -158,9 +160,10 @@ def read_model_file(path: str | Path) -> Model:
         raise ModelFileError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
     if _text(path, arrays, "format") != FORMAT:
         raise ModelFileError(f"{path}: not a stdp-mnist model file")
-    version = _check(path, arrays, "format_version", np.int64, ())
-    if int(version) != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model file format {int(version)}; this stdp-mnist reads format {FORMAT_VERSION}")
+    _check(path, arrays, [FORMAT_VERSION_ARRAY], None)
+    if int(arrays["format_version"]) != FORMAT_VERSION:
+        raise ModelFileError(f"{path}: model file format {int(arrays['format_version'])}; "
+                             f"this stdp-mnist reads format {FORMAT_VERSION}")
     try:
         cfg = config_from_dict(tomllib.loads(_text(path, arrays, "config_toml")))
     except (tomllib.TOMLDecodeError, ConfigError) as exc:
@@ -171,19 +174,15 @@ def read_model_file(path: str | Path) -> Model:
         metrics = None
     if not isinstance(metrics, dict):
         raise ModelFileError(f"{path}: its metrics are not a JSON object")
-    n = cfg.network.n_excitatory
-    weights = _check(path, arrays, "weights", np.float32, (N_INPUTS, n), 0.0)
-    theta = _check(path, arrays, "theta", np.float64, (n,), 0.0)
-    delays = _check(path, arrays, "delays", np.uint8, (N_INPUTS, n), 0, delay_steps(cfg) - 1)
-    trained = _check(path, arrays, "examples_trained", np.int64, (), 0)
-    assignments = _check(path, arrays, "assignments", np.int64, (n,), UNASSIGNED, N_CLASSES - 1)
-    rates = _check(path, arrays, "class_rates", np.float64, (n, N_CLASSES), 0.0)
+    _check(path, arrays, MODEL_ARRAYS, network_sizes(cfg))
     stored = {name[len(LINEAR_PREFIX):]: value for name, value in arrays.items() if name.startswith(LINEAR_PREFIX)}
     try:
-        readout = linear.from_arrays(stored, n, str(path))
+        readout = linear.from_arrays(stored, cfg.network.n_excitatory, str(path))
     except linear.LinearReadoutError as exc:
         raise ModelFileError(str(exc)) from None
-    network = dataclasses.replace(new_network(cfg), weights=weights, theta=theta, delays=delays,
-                                  examples_seen=np.array([int(trained)], np.int64))
-    return Model(path=path, cfg=cfg, network=network, assignments=assignments, class_rates=rates, linear=readout,
-                 metrics=metrics, is_file=True, project_version=_text(path, arrays, "project_version"))
+    trained = np.array([int(arrays["examples_trained"])], np.int64)
+    network = dataclasses.replace(new_network(cfg), weights=arrays["weights"], theta=arrays["theta"],
+                                  delays=arrays["delays"], examples_seen=trained)
+    return Model(path=path, cfg=cfg, network=network, assignments=arrays["assignments"],
+                 class_rates=arrays["class_rates"], linear=readout, metrics=metrics, is_file=True,
+                 project_version=_text(path, arrays, "project_version"))

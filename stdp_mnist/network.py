@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import zipfile
-from dataclasses import dataclass, fields
+from dataclasses import make_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from .config import Config
 from .rundir import NPZ_ERRORS
 
 N_INPUTS = 784
+# The kernel's code of each config value of stdp.rule.
+STDP_RULES = {"reference": kernel.RULE_REFERENCE, "pair": kernel.RULE_PAIR, "paper": kernel.RULE_PAPER}
 # Tags that keep the random streams of different purposes apart (see random_seed).
 STREAM_INIT, STREAM_TRAIN, STREAM_ORDER, STREAM_ASSIGN, STREAM_TEST, STREAM_PREDICT = range(6)
 
@@ -109,8 +111,7 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
         decay_pre=math.exp(-dt / stdp.tau_pre_ms),
         decay_post1=math.exp(-dt / stdp.tau_post1_ms),
         decay_post2=math.exp(-dt / stdp.tau_post2_ms),
-        potentiation_uses_post2=stdp.rule == "reference",
-        paper_rule=stdp.rule == "paper",
+        rule=STDP_RULES[stdp.rule],
         x_tar=stdp.x_tar,
         mu=stdp.mu,
         trace_increment=stdp.traces == "increment",
@@ -137,21 +138,16 @@ def count_self_firing(cfg: Config, theta: np.ndarray) -> int:
     return int(np.count_nonzero(theta < self_firing_theta_mv(cfg)))
 
 
-@dataclass
-class Network:
-    """Everything that defines a (partly) trained network and where its training stands."""
+def network_sizes(cfg: Config) -> kernel.Sizes:
+    """The sizes and limits kernel.STATE_TABLE writes a network of this config in. The
+    weights' limit: normalisation may lift a weight above w_max until its next STDP
+    update clips it, but never above the column total."""
+    return kernel.Sizes(n=cfg.network.n_excitatory, inputs=N_INPUTS, ring=delay_steps(cfg),
+                        max_weight=max(cfg.network.w_max, cfg.network.weight_sum))
 
-    weights: np.ndarray  # float32 (784, N), input -> excitatory
-    theta: np.ndarray  # float64 (N,), adaptive threshold, mV
-    delays: np.ndarray  # uint8 (784, N), input -> excitatory delay in steps
-    exc: np.ndarray  # float64 (5, N): v (mV), g_e, g_i, x_post1, x_post2
-    inh: np.ndarray  # float64 (3, N): v (mV), g_e, g_i
-    since: np.ndarray  # int64 (2, N): steps since the last spike, excitatory and inhibitory
-    pending: np.ndarray  # float32 (delay steps, N): ring buffer of delayed conductance
-    x_pre_hist: np.ndarray  # float64 (delay steps, 784): recent input traces
-    clock: np.ndarray  # int64 (1,): global step count
-    rng: np.ndarray  # uint64 (1,): state of the training spike-train stream
-    examples_seen: np.ndarray  # int64 (1,): training examples finished
+
+class NetworkMethods:
+    """What a Network does besides holding its arrays."""
 
     @property
     def n_excitatory(self) -> int:
@@ -176,9 +172,22 @@ class Network:
         """The synapse tables and the dynamic state of kernel.train_examples, as views
         of this network's arrays (the kernel updates them in place)."""
         synapses = kernel.Synapses(self.weights, self.delays, self.potentiation_delays(cfg))
-        state = kernel.State(self.theta, self.exc, self.inh, self.since, self.pending,
-                             self.x_pre_hist, self.clock)
-        return synapses, state
+        return synapses, kernel.State(*(getattr(self, name) for name in kernel.State._fields))
+
+
+Network = make_dataclass(
+    "Network", [(spec.name, np.ndarray) for spec in kernel.STATE_TABLE], bases=(NetworkMethods,),
+    namespace={"__module__": __name__, "__doc__": (
+        "Everything that defines a (partly) trained network and where its training stands: "
+        "one array per row of kernel.STATE_TABLE (the learnable weights and theta, the fixed "
+        "delays, the kernel's dynamic State, the training stream's state and the examples "
+        "trained), each as that row declares it.")})
+
+
+def _network_of(arrays: dict[str, np.ndarray]) -> Network:
+    """A Network of one array per STATE_TABLE name, each in the table's dtype (an array
+    of an older dtype converted)."""
+    return Network(**{spec.name: spec.stored(arrays[spec.name]) for spec in kernel.STATE_TABLE})
 
 
 def new_network(cfg: Config) -> Network:
@@ -187,45 +196,25 @@ def new_network(cfg: Config) -> Network:
     n = cfg.network.n_excitatory
     gen = np.random.default_rng(random_seed(cfg.run.seed, STREAM_INIT))
     net = cfg.network
-    weights = (net.w_init_scale * (gen.random((N_INPUTS, n)) + net.w_init_offset)).astype(np.float32)
+    weights = net.w_init_scale * (gen.random((N_INPUTS, n)) + net.w_init_offset)
+    weights = weights.astype(kernel.STATE_ARRAYS["weights"].dtype)  # before the clip, as every network so far
     np.clip(weights, 0.0, net.w_max, out=weights)
     ring = delay_steps(cfg)
     delays = np.minimum(gen.random((N_INPUTS, n)) * (net.max_delay_ms / cfg.simulation.dt_ms), ring - 1)
-    delays = delays.astype(np.uint8)
-    theta = np.full(n, cfg.excitatory.theta_init_mv, np.float64)
+    theta = np.full(n, cfg.excitatory.theta_init_mv, kernel.STATE_ARRAYS["theta"].dtype)
     state = kernel.init_state(kernel_params(cfg), theta, N_INPUTS, ring, cfg.excitatory.v_init_offset_mv)
-    return Network(
-        weights=weights,
-        theta=theta,
-        delays=delays,
-        exc=state.exc, inh=state.inh, since=state.since, pending=state.pending,
-        x_pre_hist=state.x_pre_hist, clock=state.clock,
-        rng=np.array([random_seed(cfg.run.seed, STREAM_TRAIN)], np.uint64),
-        examples_seen=np.zeros(1, np.int64),
-    )
+    return _network_of({**state._asdict(), "weights": weights, "delays": delays,
+                        "rng": np.array([random_seed(cfg.run.seed, STREAM_TRAIN)]), "examples_seen": np.zeros(1)})
 
 
 def save_network(network: Network, path: str | Path, model_hash: str, model_values: dict | None = None) -> None:
     """Write the network to ``path`` atomically: a temp file beside it, fsync, rename.
     ``model_values`` (Config.model_values) lets a later load name a changed setting."""
     path = Path(path)
-    arrays = {f.name: getattr(network, f.name) for f in fields(Network)}
+    arrays = {spec.name: getattr(network, spec.name) for spec in kernel.STATE_TABLE}
     extra = {} if model_values is None else {"model_values": np.array(json.dumps(model_values, sort_keys=True))}
     with atomic_open(path) as fh:
         np.savez(fh, model_hash=np.array(model_hash), **extra, **arrays)
-
-
-# The dtype of every array of a saved network (the kernel's argument types).
-DTYPES = {"weights": np.float32, "theta": np.float64, "delays": np.uint8, "exc": np.float64, "inh": np.float64,
-          "since": np.int64, "pending": np.float32, "x_pre_hist": np.float64, "clock": np.int64,
-          "rng": np.uint64, "examples_seen": np.int64}
-# Types that checkpoints of earlier versions hold, converted on loading.
-OLDER_DTYPES = {("pending", np.dtype(np.float64))}
-# No state variable (mV, conductances, traces) comes near this in any run; beyond it
-# the kernel's arithmetic would overflow.
-MAX_STATE = 1e6
-# The global step count may grow this far (int64 with room for any run's remaining steps).
-MAX_CLOCK = 1 << 62
 
 
 def _array_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
@@ -248,35 +237,40 @@ def load_network(path: str | Path, cfg: Config) -> Network:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no model file (was the run trained?)")
-    expected = new_network_shapes(cfg)
+    sizes = network_sizes(cfg)
     try:
         headers = _array_headers(path)
-        missing = [name for name in ("model_hash", *expected) if name not in headers]
-        if missing:
-            raise CheckpointError(f"{path}: not a model file of this program (no {', '.join(missing)})")
-        for name in ("model_hash", "model_values"):
-            if name in headers and (headers[name][0] != () or headers[name][1].kind != "U"):
-                raise CheckpointError(f"{path}: not a model file of this program ({name} is not a string)")
+        _check_entries(path, headers)
         with np.load(path, allow_pickle=False) as data:
             if str(data["model_hash"]) != cfg.model_hash():
                 raise CheckpointError(f"{path}: model does not match the config (n_excitatory="
                                       f"{cfg.network.n_excitatory}; file has {headers['weights'][0][-1]} neurons)")
             if "model_values" in headers:
                 _check_model_values(path, json.loads(str(data["model_values"])), cfg)
-            for name, shape in expected.items():
-                if headers[name][0] != shape:
-                    raise CheckpointError(f"{path}: {name} has shape {headers[name][0]}, config expects {shape}")
-                if headers[name][1] != np.dtype(DTYPES[name]) and (name, headers[name][1]) not in OLDER_DTYPES:
-                    raise CheckpointError(f"{path}: {name} has type {headers[name][1]}, "
-                                          f"expected {np.dtype(DTYPES[name])}")
-            arrays = {name: data[name] for name in expected}
+            for spec in kernel.STATE_TABLE:
+                problem = spec.layout_problem(*headers[spec.name], sizes)
+                if problem:
+                    raise CheckpointError(f"{path}: {problem}")
+            arrays = {spec.name: data[spec.name] for spec in kernel.STATE_TABLE}
     except CheckpointError:
         raise
     except (*NPZ_ERRORS, KeyError, IndexError, RecursionError, MemoryError):
         raise CheckpointError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
-    _check_values(path, arrays, cfg)
-    arrays["pending"] = arrays["pending"].astype(np.float32)  # a float64 ring: an older checkpoint
-    return Network(**arrays)
+    problem = kernel.table_problem(kernel.STATE_TABLE, arrays, sizes)
+    if problem:
+        raise CheckpointError(f"{path}: {problem}; the file is damaged or not from this program")
+    return _network_of(arrays)
+
+
+def _check_entries(path: Path, headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+    """Refuse a file without every array of a network and its model hash, or whose hash
+    or model settings are not strings."""
+    missing = [name for name in ("model_hash", *kernel.STATE_ARRAYS) if name not in headers]
+    if missing:
+        raise CheckpointError(f"{path}: not a model file of this program (no {', '.join(missing)})")
+    for name in ("model_hash", "model_values"):
+        if name in headers and (headers[name][0] != () or headers[name][1].kind != "U"):
+            raise CheckpointError(f"{path}: not a model file of this program ({name} is not a string)")
 
 
 def _check_model_values(path: Path, stored: Any, cfg: Config) -> None:
@@ -291,36 +285,3 @@ def _check_model_values(path: Path, stored: Any, cfg: Config) -> None:
             raise CheckpointError(f"{path}: {key} is {value!r} in the run's config.toml but the model was trained "
                                   f"with {trained!r}; put it back, or start a new run: "
                                   "stdp-mnist train --config FILE --run-dir NEW_DIR")
-
-
-def _check_values(path: Path, arrays: dict[str, np.ndarray], cfg: Config) -> None:
-    """Refuse values the kernel must never see: non-finite or absurd floats, weights outside
-    [0, max(w_max, weight_sum)], delays outside the ring, negative or overflowing counters."""
-    def bad(name: str, what: str) -> CheckpointError:
-        return CheckpointError(f"{path}: {name} {what}; the file is damaged or not from this program")
-
-    for name in ("weights", "theta", "exc", "inh", "pending", "x_pre_hist"):
-        if not (np.abs(arrays[name]) <= MAX_STATE).all():  # False for NaN too
-            raise bad(name, f"holds NaN, infinite values or values beyond +-{MAX_STATE:g}")
-    upper = max(cfg.network.w_max, cfg.network.weight_sum)
-    if arrays["weights"].size and (arrays["weights"].min() < 0 or arrays["weights"].max() > upper):
-        raise bad("weights", f"leave [0, {upper}]")
-    ring = arrays["pending"].shape[0]
-    if arrays["delays"].size and int(arrays["delays"].max()) >= ring:
-        raise bad("delays", f"reach {int(arrays['delays'].max())} steps, beyond the {ring}-step delay ring")
-    if arrays["since"].min() < 0 or arrays["since"].max() > kernel.NEVER:
-        raise bad("since", f"leaves [0, {kernel.NEVER}]")
-    if not 0 <= int(arrays["clock"][0]) <= MAX_CLOCK:
-        raise bad("clock", f"leaves [0, {MAX_CLOCK}]")
-    if int(arrays["examples_seen"][0]) < 0:
-        raise bad("examples_seen", "is negative")
-
-
-def new_network_shapes(cfg: Config) -> dict[str, tuple[int, ...]]:
-    """Array shapes a network of this config has."""
-    n, ring = cfg.network.n_excitatory, delay_steps(cfg)
-    return {
-        "weights": (N_INPUTS, n), "theta": (n,), "delays": (N_INPUTS, n), "exc": (5, n),
-        "inh": (3, n), "since": (2, n), "pending": (ring, n), "x_pre_hist": (ring, N_INPUTS),
-        "clock": (1,), "rng": (1,), "examples_seen": (1,),
-    }

@@ -51,7 +51,7 @@ Variants (fields of the kernel params):
 * ``direct_inhibition``: step 1b is skipped (the inhibitory state stays as it is) and
   in step 2, instead of the excitatory -> inhibitory -> excitatory path, excitatory
   spike k adds w_direct_inhibition to every excitatory j != k's g_i;
-* ``paper_rule``: no depression; for each excitatory spike j,
+* ``rule == RULE_PAPER``: no depression; for each excitatory spike j,
   w[:, j] += nu_post * (x_pre(t - stdp_delay) - x_tar) * max(w_max - w[:, j], 0)^mu;
 * ``trace_increment``: x_pre, x_post1 and x_post2 grow by 1 at a spike instead of
   being set to 1.
@@ -66,6 +66,7 @@ import numpy as np
 
 V, GE, GI, POST1, POST2 = 0, 1, 2, 3, 4
 NEVER = 1 << 30
+RULE_REFERENCE, RULE_PAIR, RULE_PAPER = 0, 1, 2  # KernelParams.rule
 
 
 def _spikes_matrix(ptr, idx, n_present, n_in):
@@ -99,7 +100,7 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
         for d in range(1, ring):
             decay_per_delay[d] = decay_per_delay[d - 1] * p.decay_post1
     spiked = _spikes_matrix(ptr, idx, p.n_present, n_in)
-    depress = learn and not p.paper_rule
+    depress = learn and p.rule != RULE_PAPER
     total = 0
 
     for t in range(p.n_present + p.n_rest):
@@ -167,10 +168,10 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
             for j in np.nonzero(fire_e)[0]:
                 x_pre = x_pre_hist[(c - stdp_delay[:, j]) % ring, rows]
                 w = weights[:, j].astype(np.float64)
-                if p.paper_rule:
+                if p.rule == RULE_PAPER:
                     col = w + p.nu_post * (x_pre - p.x_tar) * np.maximum(p.w_max - w, 0.0) ** p.mu
                 else:
-                    post2 = exc[POST2, j] if p.potentiation_uses_post2 else 1.0
+                    post2 = exc[POST2, j] if p.rule == RULE_REFERENCE else 1.0
                     col = w + (p.nu_post * post2) * x_pre
                 weights[:, j] = np.minimum(np.maximum(col, 0.0), p.w_max).astype(np.float32)
                 jump = 1.0 if p.trace_increment else 1.0 - exc[POST1, j]

@@ -1,23 +1,19 @@
 """Unit tests of the compiled kernel (stdp_mnist.kernel) on tiny hand-built cases.
 
-Every expected value is computed in the test from the model's formulas (docs/MODEL.md)
-and the step order below (kernel.py's module docstring tells it in full), never by
-running the kernel a second way. Step order within step t (kernel.simulate), as the tests rely on it:
-  1. neurons: the conductance arriving at t - 1 joins g_e; theta, x_post1 and x_post2
-     decay (learning only); v_t from v_{t-1} and those conductances by forward Euler
-     (backward Euler where forward would overshoot; v_reset while clamped); g_e and g_i
-     decay; threshold test against v_thresh + theta, reset, theta += theta_plus;
-  2. input spikes of t add their weight (as it is at emission) to the ring buffer at
-     t + delay and, when learning, are depressed at once by nu_pre times the x_post1
-     predicted for their arrival (at emission timing: x_post1 at t), corrected in 3 if
-     the neuron fires before the arrival; exc spike k -> inh k's g_e (direct
-     inhibition: g_i of every exc j != k); inh spike k -> g_i of every exc j != k;
-  3. STDP: x_pre decays and is set to 1 for the inputs firing at t; the column of each
-     neuron that fired at t is potentiated by nu_post * x_pre(t - d) * x_post2 (its
-     value before the spike), its pending depressions are corrected, and x_post1 =
-     x_post2 = 1.
-So a conductance emitted at t with delay 0 moves v from step t + 1 on, and a pre spike
-arriving in the step of a post spike is depressed by the x_post1 from before it.
+Every expected value is computed in the test from the model's formulas (docs/MODEL.md) and the
+step order in kernel.py's docstring, never by running the kernel a second way. Step order
+within step t, as the tests rely on it:
+  1. the conductance arriving at t - 1 joins g_e; when learning, theta, x_post1 and
+     x_post2 decay; v_t = v_{t-1} + dt/tau * (...) with these conductances (or v_reset
+     while clamped); g_e, g_i decay; threshold test, reset;
+  2. input spikes of t add their weight to the ring buffer at t + delay (it joins g_e
+     at the start of step t + delay + 1) and, when learning, are depressed at once by
+     nu_pre * x_post1(t) * decay_post1^delay (x_post1 as predicted for the arrival);
+     exc spike k -> inh k's g_e; inh spike k -> g_i of every exc j != k;
+  3. learning: x_pre(t); each neuron that fired at t: theta += theta_plus, its column
+     potentiated by nu_post * x_pre(t - d) * x_post2 (x_post2 before the spike), its
+     depressions of spikes still on their way corrected for the spike's jump in
+     x_post1; then x_post1 = x_post2 = 1.
 No MNIST is needed: spike trains are built by hand (helpers/kernel_harness.py).
 """
 
@@ -252,7 +248,7 @@ def test_depression_arriving_after_the_presentation(exact_reset):
 
 def test_pre_then_post_pair_rule():
     a, b = 3, 10
-    w = pair_run(a, b, d_syn=0, d_stdp=0, post2_0=0.8, potentiation_uses_post2=False)
+    w = pair_run(a, b, d_syn=0, d_stdp=0, post2_0=0.8, rule=kernel.RULE_PAIR)
     # pair rule: dw = nu_post * x_pre, no x_post2 factor
     assert_weight(w, f32_steps(0.5, P0.nu_post * P0.decay_pre ** (b - a)))
 
@@ -299,9 +295,9 @@ def test_simultaneous_pre_and_post_depression_first():
 
 def test_clipping_to_zero_and_w_max():
     # upper: pair rule, pre and post together, dw = +nu_post = 0.01 from 0.995 -> 1.0
-    assert pair_run(10, 10, 0, 0, w0=0.995, potentiation_uses_post2=False) == np.float32(1.0)
+    assert pair_run(10, 10, 0, 0, w0=0.995, rule=kernel.RULE_PAIR) == np.float32(1.0)
     # a lower w_max clips there
-    assert pair_run(10, 10, 0, 0, w0=0.495, w_max=0.5, potentiation_uses_post2=False) \
+    assert pair_run(10, 10, 0, 0, w0=0.495, w_max=0.5, rule=kernel.RULE_PAIR) \
         == np.float32(0.5)
     # lower: post at 5, pre at 6: dw = -nu_pre * decay_post1 ~ -9.75e-5 from 5e-5 -> 0
     assert pair_run(6, 5, 0, 0, w0=5e-5) == np.float32(0.0)

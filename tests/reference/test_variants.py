@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from helpers.kernel_harness import P0, Tiny, assert_weight, f32_steps, pair_run, params
-from stdp_mnist import network
+from stdp_mnist import kernel, network
 from stdp_mnist.config import Config, ConfigError, load_config
 from stdp_mnist.kernel import GE, GI, NEVER, POST1, POST2, V
 
@@ -19,7 +19,7 @@ from stdp_mnist.kernel import GE, GI, NEVER, POST1, POST2, V
 
 def test_defaults_select_the_reference_model():
     p = network.kernel_params(Config())
-    assert p.potentiation_uses_post2 and not p.paper_rule and not p.trace_increment
+    assert p.rule == kernel.RULE_REFERENCE and not p.trace_increment
     assert not p.direct_inhibition
     assert (p.x_tar, p.mu, p.w_direct_inhibition) == (0.4, 0.2, 17.0)
 
@@ -28,9 +28,8 @@ def test_variant_keys_reach_the_kernel():
     cfg = Config().replace(stdp={"rule": "paper", "traces": "increment", "x_tar": 0.3, "mu": 0.5},
                            network={"inhibition": "direct", "w_direct_inhibition": 5.0})
     p = network.kernel_params(cfg)
-    assert p.paper_rule and p.trace_increment and p.direct_inhibition
+    assert p.rule == kernel.RULE_PAPER and p.trace_increment and p.direct_inhibition
     assert (p.x_tar, p.mu, p.w_direct_inhibition) == (0.3, 0.5, 5.0)
-    assert not p.potentiation_uses_post2
     with pytest.raises(ConfigError, match="stdp.traces"):
         Config().replace(stdp={"traces": "all"})
     with pytest.raises(ConfigError, match="network.inhibition"):
@@ -39,7 +38,7 @@ def test_variant_keys_reach_the_kernel():
 
 # --------------------------------------------------------------- paper rule
 
-PAPER = dict(paper_rule=True, potentiation_uses_post2=False)
+PAPER = dict(rule=kernel.RULE_PAPER)
 
 
 def paper_dw(x_pre, w=0.5):
@@ -89,7 +88,7 @@ def test_paper_rule_weight_dependence():
 def two_pre_one_post(trace_increment):
     """Input 0 fires at 2 and 5; input 1 (weight 100) makes the neuron fire at 10
     (pair rule, so x_post2 plays no part). Returns (weight of synapse 0, net)."""
-    p = params(potentiation_uses_post2=False, trace_increment=trace_increment)
+    p = params(rule=kernel.RULE_PAIR, trace_increment=trace_increment)
     net = Tiny(p, n_in=2, n=1, weights=[0.5, 100.0])
     counts = net.run(p, 11, {2: [0], 5: [0], 9: [1]}, learn=True)
     assert counts[0] == 1 and net.since[0, 0] == 0
@@ -110,7 +109,7 @@ def test_incremented_traces_pair_with_every_pre_spike():
 def test_post_traces_set_or_incremented(increment):
     # two post spikes, at 10 and 30: just after the second, x_post = 1 (set) or
     # 1 + decay^20 (incremented)
-    p = params(potentiation_uses_post2=False, trace_increment=increment, w_max=1000.0)
+    p = params(rule=kernel.RULE_PAIR, trace_increment=increment, w_max=1000.0)
     net = Tiny(p, n_in=2, n=1, weights=[0.5, 100.0])
     counts = net.run(p, 31, {9: [1], 29: [1]}, learn=True)
     assert counts[0] == 2 and net.since[0, 0] == 0

@@ -18,7 +18,7 @@ import baselines  # noqa: E402
 
 
 class FakeReadout:
-    """Predicts from column 0 of the features, shifted by a class offset chosen per fit."""
+    """Predicts column 0 of the features plus a class offset."""
 
     def __init__(self, offset):
         self.offset, self.iterations = offset, 7
@@ -27,32 +27,36 @@ class FakeReadout:
         return (x[:, 0].astype(np.int64) + self.offset) % N_CLASSES
 
 
-def test_selection_uses_only_the_validation_split_then_refits_on_every_training_row(monkeypatch):
+def test_selection_takes_the_best_validation_score_and_refits_it_on_every_training_row(monkeypatch):
     labels = np.arange(30) % N_CLASSES
     train_x = labels[:, None].astype(np.float64)
     test_x = np.arange(12)[:, None] % N_CLASSES
-    test_y = (test_x[:, 0] + 1) % N_CLASSES  # only a readout with offset 1 is right on the test rows
-    fits = []
-
-    def fake_fit(x, y, transform, c):
-        fits.append((len(x), transform, c))
-        # right on the validation rows (offset 0) only for sqrt with C 0.1; offset 1 on every other
-        return FakeReadout(0 if (transform, c) == ("sqrt", 0.1) else 1)
-
-    monkeypatch.setattr(baselines.linear, "fit", fake_fit)
-    row = baselines.select_and_test(train_x, labels, test_x, test_y, n_validate=10, log=lambda _: None)
-    grid = [(20, t, c) for t in baselines.TRANSFORMS for c in baselines.GRID_C]
-    assert fits == grid + [(30, "sqrt", 0.1)]  # every choice on the first 20 rows, the winner on all 30
-    assert (row["transform"], row["c"], row["validation"]) == ("sqrt", 0.1, 1.0)
-    assert row["linear"] == 0.0  # the chosen readout is wrong on every test row: the test set chose nothing
-    assert row["best_per_transform"] == {"none": 0.0, "sqrt": 1.0, "log1p": 0.0}
+    scores = {(t, c): 0.5 for t in baselines.TRANSFORMS for c in baselines.GRID_C}
+    scores["sqrt", 0.1] = scores["log1p", 0.01] = 0.9  # a tie: the earlier transform wins
+    seen, fits = [], []
+    monkeypatch.setattr(baselines, "validation_scores", lambda x, y, n, log: seen.append((len(x), n)) or scores)
+    monkeypatch.setattr(baselines.linear, "fit",
+                        lambda x, y, transform, c: fits.append((len(x), transform, c)) or FakeReadout(1))
+    row = baselines.select_and_test(train_x, labels, test_x, (test_x[:, 0] + 1) % N_CLASSES, 10, lambda _: None)
+    assert seen == [(30, 10)] and fits == [(30, "sqrt", 0.1)]  # chosen on the split, refitted on all 30 rows
+    assert (row["transform"], row["c"], row["validation"]) == ("sqrt", 0.1, 0.9)
+    assert row["linear"] == 1.0 and row["iterations"] == 7
+    assert row["best_per_transform"] == {"none": 0.5, "sqrt": 0.9, "log1p": 0.9}
+    scores["counts", 0.0001] = 0.9
+    assert baselines.select_and_test(train_x, labels, test_x, test_x[:, 0], 10, lambda _: None)["c"] == 0.0001
 
 
-def test_selection_breaks_ties_towards_the_first_transform_and_the_smallest_c(monkeypatch):
-    monkeypatch.setattr(baselines.linear, "fit", lambda x, y, transform, c: FakeReadout(0))
-    labels = np.arange(20) % N_CLASSES
-    row = baselines.select_and_test(labels[:, None], labels, labels[:, None], labels, 5, log=lambda _: None)
-    assert (row["transform"], row["c"]) == ("counts", min(baselines.GRID_C)) and row["linear"] == 1.0
+def test_validation_scores_are_those_of_separate_package_fits_on_the_split(monkeypatch):
+    gen = np.random.default_rng(0)
+    labels = gen.integers(0, 3, 160)
+    counts = gen.poisson(1.0 + 3.0 * np.eye(3)[labels] @ gen.random((3, 12)))  # 12 features, class-dependent
+    monkeypatch.setattr(baselines, "GRID_C", (1e-3, 1.0, 10.0))
+    scores = baselines.validation_scores(counts, labels, 40, lambda _: None)
+    assert sorted(scores) == sorted((t, c) for t in baselines.TRANSFORMS for c in baselines.GRID_C)
+    for (transform, c), score in scores.items():
+        separate = linear.fit(counts[:120], labels[:120], transform, c)
+        assert score == pytest.approx(np.mean(separate.predict(counts[120:]) == labels[120:]), abs=1 / 40)
+    assert max(scores.values()) > 0.6  # the features carry the class
 
 
 def test_the_grid_reaches_well_below_the_package_default():

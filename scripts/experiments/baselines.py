@@ -38,6 +38,7 @@ import os
 import shlex
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -64,25 +65,45 @@ def log_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def validation_scores(train_x: np.ndarray, train_y: np.ndarray, n_validate: int,
+                      log: Log = log_stderr) -> dict[tuple[str, float], float]:
+    """Validation accuracy of every (transform, C): the readout of stdp_mnist.linear.fit
+    (transform, per-feature standardisation, lbfgs logistic regression) fitted on all
+    training rows but the last ``n_validate`` and scored on those. The features are
+    standardised once per transform, and each C starts from the previous, smaller C's
+    solution (warm start): the same optima as separate fits, in far fewer iterations."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    fit_rows, check_rows = slice(0, len(train_x) - n_validate), slice(len(train_x) - n_validate, None)
+    scores = {}
+    for transform in TRANSFORMS:
+        mean, scale = linear.feature_moments(train_x[fit_rows], transform)
+        fit_features = linear.standardised(train_x[fit_rows], transform, mean, scale)
+        check_features = linear.standardised(train_x[check_rows], transform, mean, scale)
+        model = LogisticRegression(max_iter=linear.MAX_ITER, warm_start=True)
+        for c in sorted(GRID_C):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # the iterations are logged
+                model.set_params(C=c).fit(fit_features, train_y[fit_rows])
+            scores[transform, c] = readout.accuracy(train_y[check_rows], model.predict(check_features))
+            log(f"  {TRANSFORM_NAMES[transform]}, C {c:g}: validation {scores[transform, c]:.4f} "
+                f"({int(np.max(model.n_iter_))} iterations)")
+    return scores
+
+
 def select_and_test(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
                     n_validate: int, log: Log = log_stderr) -> dict:
-    """Choose the transform and C on the validation split (fit on all training rows but
-    the last ``n_validate``, score on those), refit the choice on every training row and
-    score it on the test rows. Ties go to the earlier transform, then the smaller C."""
-    fit_rows, check_rows = slice(0, len(train_x) - n_validate), slice(len(train_x) - n_validate, None)
+    """Choose the transform and C with the best validation score (ties: the earlier
+    transform, then the smaller C), refit that choice with stdp_mnist.linear.fit on
+    every training row and score it on the test rows, once."""
     t0 = time.perf_counter()
-    validation = {}
-    for transform in TRANSFORMS:
-        for c in GRID_C:
-            fitted = linear.fit(train_x[fit_rows], train_y[fit_rows], transform, c)
-            validation[transform, c] = readout.accuracy(train_y[check_rows], fitted.predict(train_x[check_rows]))
-            log(f"  {TRANSFORM_NAMES[transform]}, C {c:g}: validation {validation[transform, c]:.4f} "
-                f"({fitted.iterations} iterations)")
-    transform, c = max(validation, key=validation.get)
+    scores = validation_scores(train_x, train_y, n_validate, log)
+    transform, c = max(sorted(scores, key=lambda key: (TRANSFORMS.index(key[0]), key[1])), key=scores.get)
     final = linear.fit(train_x, train_y, transform, c)
     return {"linear": readout.accuracy(test_y, final.predict(test_x)), "transform": transform, "c": c,
-            "validation": validation[transform, c], "iterations": final.iterations,
-            "best_per_transform": {TRANSFORM_NAMES[t]: max(v for (u, _), v in validation.items() if u == t)
+            "validation": scores[transform, c], "iterations": final.iterations,
+            "best_per_transform": {TRANSFORM_NAMES[t]: max(v for (u, _), v in scores.items() if u == t)
                                    for t in TRANSFORMS},
             "fit_s": time.perf_counter() - t0}
 

@@ -1,0 +1,115 @@
+"""scripts/experiments/self_firing.py: the theta of each copy, the paired test, and the
+whole experiment on a tiny network with thetas forced below the self-firing line."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stdp_mnist.config import Config
+from stdp_mnist.network import load_network, save_network, self_firing_theta_mv
+from stdp_mnist.rundir import CONFIG_FILE, MODEL_FILE, read_npz, read_run_config
+from test_plots import tiny_run
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "experiments"))
+import self_firing  # noqa: E402
+
+FORCED = [1, 4]  # the neurons pushed below the line
+
+
+def test_copies_lift_or_silence_exactly_the_neurons_below_the_line():
+    cfg = Config()
+    assert self_firing_theta_mv(cfg) == 7.0
+    theta = np.array([0.5, 6.999, 7.0, 30.0])
+    np.testing.assert_array_equal(self_firing.variant_theta(cfg, theta, "original"), theta)
+    np.testing.assert_array_equal(self_firing.variant_theta(cfg, theta, "lifted"), [7.0, 7.0, 7.0, 30.0])
+    # threshold -72 mV + theta lies 100 mV above the highest potential (E_exc = 0 mV)
+    assert self_firing.silenced_theta_mv(cfg) == 172.0
+    np.testing.assert_array_equal(self_firing.variant_theta(cfg, theta, "silenced"), [172.0, 172.0, 7.0, 30.0])
+
+
+def test_mcnemar_counts_the_discordant_images_and_tests_them_exactly():
+    truth = np.array([0, 1, 2, 3, 4, 5])
+    first = np.array([0, 1, 2, 3, 9, 9])
+    second = np.array([9, 9, 9, 3, 9, 9])
+    only_first, only_second, p = self_firing.mcnemar_p(truth, first, second)
+    assert (only_first, only_second) == (3, 0) and p == pytest.approx(2 * 0.5 ** 3)  # 0.25
+    assert self_firing.mcnemar_p(truth, first, first) == (0, 0, 1.0)
+    assert self_firing.mcnemar_p(truth, second, first)[2] == pytest.approx(0.25)
+
+
+@pytest.fixture(scope="module")
+def forced_run(tmp_path_factory):
+    """A tiny trained run (6 neurons) whose neurons FORCED have theta 0 mV, below the 7 mV line."""
+    run = tiny_run(tmp_path_factory.mktemp("self-firing"), evaluated=False)
+    cfg = read_run_config(run)
+    network = load_network(run / MODEL_FILE, cfg)
+    network.theta[FORCED] = 0.0
+    save_network(network, run / MODEL_FILE, cfg.model_hash(), cfg.model_values())
+    return run
+
+
+def test_the_experiment_on_a_tiny_network_with_forced_self_firing_neurons(forced_run, tmp_path):
+    source_model = (forced_run / MODEL_FILE).read_bytes()
+    out, report = tmp_path / "copies", tmp_path / "self-firing.md"
+    argv = [str(forced_run), "--out", str(out), "--report", str(report), "--set", "evaluation.n_test=15"]
+    self_firing.main(argv)
+    assert (forced_run / MODEL_FILE).read_bytes() == source_model  # the run itself is never written
+    cfg = read_run_config(forced_run)
+    theta = {name: load_network(out / name / MODEL_FILE, cfg).theta for name in self_firing.VARIANTS}
+    np.testing.assert_array_equal(theta["original"], load_network(forced_run / MODEL_FILE, cfg).theta)
+    np.testing.assert_array_equal(theta["lifted"][FORCED], [7.0, 7.0])
+    np.testing.assert_array_equal(theta["silenced"][FORCED], [172.0, 172.0])
+    for name in ("lifted", "silenced"):  # only the forced neurons changed
+        np.testing.assert_array_equal(np.delete(theta[name], FORCED), np.delete(theta["original"], FORCED))
+    metrics = {name: json.loads((out / name / "metrics.json").read_text()) for name in self_firing.VARIANTS}
+    assert [metrics[name]["self_firing_neurons"] for name in self_firing.VARIANTS] == [2, 0, 0]
+    assert all(m["n_test"] == 15 for m in metrics.values())  # the --set override reached every copy
+    silenced_rates = read_npz(out / "silenced" / "assignments.npz")["class_rates"]
+    assert (silenced_rates[FORCED] == 0).all()  # silenced neurons never fired in the assignment run
+    assert metrics["original"]["test_spikes_per_example"] > metrics["silenced"]["test_spikes_per_example"]
+    page = report.read_text()
+    assert "**2 of 6 neurons are below the line**" in page
+    assert "self_firing.py " + str(forced_run) in page
+    assert page.count("| lifted | ") == 4 and page.count("| silenced | ") == 4  # results row + three tests
+    for name in self_firing.VARIANTS:
+        assert f"| {name} | {metrics[name]['self_firing_neurons']} | {metrics[name]['accuracy_all']:.4f} |" in page
+
+
+def test_a_rerun_reuses_the_finished_evaluations(forced_run, tmp_path, monkeypatch):
+    argv = [str(forced_run), "--out", str(tmp_path / "copies"), "--set", "evaluation.n_test=10"]
+    self_firing.main(argv)
+    first = (tmp_path / "copies" / "self-firing.md").read_text()
+    monkeypatch.setattr(self_firing, "evaluate_network", lambda *a, **k: pytest.fail("evaluated again"))
+    self_firing.main(argv)
+    assert (tmp_path / "copies" / "self-firing.md").read_text() == first
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--set", "network.n_excitatory=4"], "only evaluation.* and data.* keys"),
+    (["--set", "evaluation.n_test=-1"], "evaluation.n_test"),
+])
+def test_bad_overrides_are_one_line_errors(forced_run, tmp_path, capsys, extra, message):
+    with pytest.raises(SystemExit) as exit_info:
+        self_firing.main([str(forced_run), "--out", str(tmp_path / "copies"), *extra])
+    assert exit_info.value.code != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_a_missing_run_or_an_output_inside_the_run_is_a_one_line_error(forced_run, tmp_path, capsys):
+    bad_model = tmp_path / "bad"
+    shutil.copytree(forced_run, bad_model)
+    (bad_model / MODEL_FILE).write_bytes(b"not a model")
+    for argv, message in (([str(tmp_path / "none"), "--out", str(tmp_path / "c")], "no such run directory"),
+                          ([str(forced_run), "--out", str(forced_run / "copies")], "outside the run directory"),
+                          ([str(bad_model), "--out", str(tmp_path / "c")], "not a readable model file")):
+        with pytest.raises(SystemExit) as exit_info:
+            self_firing.main(argv)
+        assert exit_info.value.code != 0
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+    assert not (forced_run / "copies").exists() and (forced_run / CONFIG_FILE).is_file()

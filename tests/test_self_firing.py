@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "exp
 import self_firing  # noqa: E402
 
 FORCED = [1, 4]  # the neurons pushed below the line
+COPIES = ("original", "lifted", "silenced")
 
 
 def test_copies_lift_or_silence_exactly_the_neurons_below_the_line():
@@ -29,6 +30,19 @@ def test_copies_lift_or_silence_exactly_the_neurons_below_the_line():
     # threshold -72 mV + theta lies 100 mV above the highest potential (E_exc = 0 mV)
     assert self_firing.silenced_theta_mv(cfg) == 172.0
     np.testing.assert_array_equal(self_firing.variant_theta(cfg, theta, "silenced"), [172.0, 172.0, 7.0, 30.0])
+    # with a margin of 1 mV the neurons below 8 mV are treated
+    np.testing.assert_array_equal(self_firing.variant_theta(cfg, theta, "lifted", 1.0), [8.0, 8.0, 8.0, 30.0])
+    np.testing.assert_array_equal(self_firing.variant_theta(cfg, theta, "silenced", 1.0), [172.0, 172.0, 172.0, 30.0])
+
+
+def test_copies_are_the_original_then_both_treatments_per_margin():
+    assert self_firing.copies([0.0, 0.5]) == [("original", "original", 0.0), ("lifted", "lifted", 0.0),
+                                              ("silenced", "silenced", 0.0), ("lifted-margin0.5mV", "lifted", 0.5),
+                                              ("silenced-margin0.5mV", "silenced", 0.5)]
+    assert self_firing.parse_margins("0, 1.5") == [0.0, 1.5]
+    for bad in ("", "x", "-1", "1,1", "nan"):
+        with pytest.raises(self_firing.ConfigError):
+            self_firing.parse_margins(bad)
 
 
 def test_mcnemar_counts_the_discordant_images_and_tests_them_exactly():
@@ -59,14 +73,14 @@ def test_the_experiment_on_a_tiny_network_with_forced_self_firing_neurons(forced
     self_firing.main(argv)
     assert (forced_run / MODEL_FILE).read_bytes() == source_model  # the run itself is never written
     cfg = read_run_config(forced_run)
-    theta = {name: load_network(out / name / MODEL_FILE, cfg).theta for name in self_firing.VARIANTS}
+    theta = {name: load_network(out / name / MODEL_FILE, cfg).theta for name in COPIES}
     np.testing.assert_array_equal(theta["original"], load_network(forced_run / MODEL_FILE, cfg).theta)
     np.testing.assert_array_equal(theta["lifted"][FORCED], [7.0, 7.0])
     np.testing.assert_array_equal(theta["silenced"][FORCED], [172.0, 172.0])
     for name in ("lifted", "silenced"):  # only the forced neurons changed
         np.testing.assert_array_equal(np.delete(theta[name], FORCED), np.delete(theta["original"], FORCED))
-    metrics = {name: json.loads((out / name / "metrics.json").read_text()) for name in self_firing.VARIANTS}
-    assert [metrics[name]["self_firing_neurons"] for name in self_firing.VARIANTS] == [2, 0, 0]
+    metrics = {name: json.loads((out / name / "metrics.json").read_text()) for name in COPIES}
+    assert [metrics[name]["self_firing_neurons"] for name in COPIES] == [2, 0, 0]
     assert all(m["n_test"] == 15 for m in metrics.values())  # the --set override reached every copy
     silenced_rates = read_npz(out / "silenced" / "assignments.npz")["class_rates"]
     assert (silenced_rates[FORCED] == 0).all()  # silenced neurons never fired in the assignment run
@@ -75,14 +89,19 @@ def test_the_experiment_on_a_tiny_network_with_forced_self_firing_neurons(forced
     assert "**2 of 6 neurons are below the line**" in page
     assert "self_firing.py " + str(forced_run) in page
     assert page.count("| lifted | ") == 4 and page.count("| silenced | ") == 4  # results row + three tests
-    for name in self_firing.VARIANTS:
-        assert f"| {name} | {metrics[name]['self_firing_neurons']} | {metrics[name]['accuracy_all']:.4f} |" in page
+    for name, changed in zip(COPIES, (0, 2, 2)):
+        assert (f"| {name} | {changed} | {metrics[name]['self_firing_neurons']} | "
+                f"{metrics[name]['accuracy_all']:.4f} |") in page
+    busiest_share = float(page.split("| original | ")[1].split(" | ")[7].split()[0])
+    assert busiest_share > 0.3  # a forced neuron fires with no input and takes a large share
 
 
 def test_a_rerun_reuses_the_finished_evaluations(forced_run, tmp_path, monkeypatch):
-    argv = [str(forced_run), "--out", str(tmp_path / "copies"), "--set", "evaluation.n_test=10"]
+    argv = [str(forced_run), "--out", str(tmp_path / "copies"), "--margins", "0,100", "--set", "evaluation.n_test=10"]
     self_firing.main(argv)
     first = (tmp_path / "copies" / "self-firing.md").read_text()
+    silent = first.split("| silenced-margin100mV | ")[1].split(" | ")
+    assert silent[:2] == ["6", "0"] and silent[5:7] == ["0.00", "0"]  # 100 mV silences all: no spike, no winner
     monkeypatch.setattr(self_firing, "evaluate_network", lambda *a, **k: pytest.fail("evaluated again"))
     self_firing.main(argv)
     assert (tmp_path / "copies" / "self-firing.md").read_text() == first

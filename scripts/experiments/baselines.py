@@ -383,6 +383,10 @@ def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: i
     for row in rows:
         if row.get("run"):
             lines.append(f"- Trained layer of N = {row['n']}: `{row['run']}`; {evaluation_match(row, n_train)}.")
+    untrained_only = sorted({row["n"] for row in rows if row["n"]} - {row["n"] for row in rows if row.get("run")})
+    if untrained_only:
+        lines.append(f"- No trained run was given (--runs) for N = {', '.join(map(str, untrained_only))}: no trained "
+                     "row there.")
     return "\n".join(lines) + "\n"
 
 

@@ -364,8 +364,9 @@ def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: i
         "",
         "Notes:",
         "",
-        f"- Sample: {n_test:,} test images for every accuracy; the standard error of one accuracy near 0.9 is "
-        f"{se:.4f} (binomial), and two rows are scored on the same images (paired).",
+        f"- Sample: {n_test:,} test images for every accuracy; the binomial standard error of one accuracy near "
+        f"0.9 is {se:.4f}. All rows are scored on the same images, so a difference between two rows is known "
+        "better than two independent errors suggest (no paired test is made here).",
         f"- Random projection: W (784 x N) with independent Gaussian entries of mean 0 and variance 1/784 (numpy "
         f"default_rng seed {seed}), features max(0, pixels / 255 @ W). k-means: scikit-learn KMeans, k-means++ "
         f"start, one initialisation, random_state {seed}, on pixels / 255.",

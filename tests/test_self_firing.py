@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stdp_mnist import evaluation
 from stdp_mnist.config import Config
 from stdp_mnist.network import load_network, save_network, self_firing_theta_mv
 from stdp_mnist.rundir import CONFIG_FILE, MODEL_FILE, read_npz, read_run_config
@@ -105,6 +106,18 @@ def test_a_rerun_reuses_the_finished_evaluations(forced_run, tmp_path, monkeypat
     monkeypatch.setattr(self_firing, "evaluate_network", lambda *a, **k: pytest.fail("evaluated again"))
     self_firing.main(argv)
     assert (tmp_path / "copies" / "self-firing.md").read_text() == first
+
+
+def test_a_damaged_metrics_file_is_evaluated_again_from_the_kept_responses(forced_run, tmp_path, monkeypatch):
+    argv = [str(forced_run), "--out", str(tmp_path / "copies"), "--set", "evaluation.n_test=10"]
+    self_firing.main(argv)
+    first = (tmp_path / "copies" / "self-firing.md").read_text()
+    (tmp_path / "copies" / "lifted" / "metrics.json").write_text("{ torn")
+    evaluated, real = [], self_firing.evaluate_network
+    monkeypatch.setattr(self_firing, "evaluate_network", lambda *a, **k: evaluated.append(1) or real(*a, **k))
+    monkeypatch.setattr(evaluation.kernel, "frozen_responses", lambda *a, **k: pytest.fail("simulated again"))
+    self_firing.main(argv)
+    assert evaluated == [1] and (tmp_path / "copies" / "self-firing.md").read_text() == first
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -7,8 +7,8 @@ A neuron whose theta is below the self-firing line (v_rest - v_thresh + theta_of
 7 mV with the paper's values) has its threshold under its resting and reset potential,
 so it fires with no input at all; with theta frozen nothing stops it, and its inhibitory
 partner silences the rest of the layer. To test whether such neurons are what spoils a
-network's evaluation, this script evaluates three copies of RUN_DIR (never written) in
-DIR, each a run directory (config.toml, model.npz) that `stdp-mnist evaluate` accepts:
+network's evaluation, this script evaluates copies of RUN_DIR (never written) in DIR,
+each a run directory (config.toml, model.npz) that `stdp-mnist evaluate` accepts:
 
 - original: the model as it is;
 - lifted: every theta below the line raised to exactly the line (threshold at rest);
@@ -49,8 +49,8 @@ from stdp_mnist.config import Config, ConfigError, apply_overrides, config_from_
 from stdp_mnist.data import Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, count_dtype, evaluate_network
 from stdp_mnist.network import count_self_firing, load_network, save_network, self_firing_theta_mv
-from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, MODEL_FILE, read_npz,
-                               RunDirError, read_run_config, run_dir_lock, write_atomic)
+from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, MODEL_FILE, RunDirError, read_npz,
+                               read_run_config, run_dir_lock, write_atomic)
 
 from baselines import distinct_winners
 
@@ -122,7 +122,7 @@ def prepare_copy(run_dir: Path, copy_dir: Path, cfg: Config, variant: str, margi
               "variant": variant, "margin_mv": margin_mv}
     stamp = copy_dir / "source.json"
     write_atomic(copy_dir / CONFIG_FILE, config_to_toml(cfg))
-    if stamp.is_file() and json.loads(stamp.read_text()) == source and (copy_dir / MODEL_FILE).is_file():
+    if read_json(stamp) == source and (copy_dir / MODEL_FILE).is_file():
         return
     if variant == "original":
         shutil.copyfile(run_dir / MODEL_FILE, copy_dir / MODEL_FILE)
@@ -131,6 +131,16 @@ def prepare_copy(run_dir: Path, copy_dir: Path, cfg: Config, variant: str, margi
         network.theta = variant_theta(cfg, network.theta, variant, margin_mv)
         save_network(network, copy_dir / MODEL_FILE, cfg.model_hash(), cfg.model_values())
     write_atomic(stamp, json.dumps(source, indent=1) + "\n")
+
+
+def read_json(path: Path) -> dict:
+    """A JSON object written by this script, or {} when the file is missing or unreadable
+    (then what it described is made again)."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def file_sha256(path: Path) -> str:
@@ -151,7 +161,7 @@ def evaluate_copy(copy_dir: Path, cfg: Config, data: Mnist, log: Log = log_stder
     metrics_path = copy_dir / EVAL_METRICS_FILE
     settings = {"responses_key": key, "linear_c": cfg.evaluation.linear_c,
                 "linear_transform": cfg.evaluation.linear_transform}
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    metrics = read_json(metrics_path)
     if all(metrics.get(name) == value for name, value in settings.items()) and (copy_dir / ASSIGNMENTS_FILE).is_file():
         arrays = read_npz(copy_dir / ASSIGNMENTS_FILE)
     else:

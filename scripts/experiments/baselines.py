@@ -1,0 +1,434 @@
+"""What does STDP add? Fair baselines beside the spiking layers, size by size.
+
+    python scripts/experiments/baselines.py --sizes 100,400 \\
+        --runs 100=runs/dc2015-100-seed0,400=runs/dc2015-400-seed0 \\
+        --cache runs/baselines-cache --out results/baselines.md
+
+For every size N it compares, on the same images, feature sets read out two ways:
+
+- linear: a logistic regression (stdp_mnist.linear.fit: transform, per-feature
+  standardisation, lbfgs) whose transform (none / sqrt / log1p) and C (GRID_C) are
+  chosen on one validation split of the training images (fitted on all but the last
+  --n-validate, scored on those), then refitted on all training images and scored
+  once on the test images;
+- voting: the paper's 'all' voting for the spiking layers (neurons assigned to classes
+  from all training images' responses, as `stdp-mnist evaluate` does), nearest-centroid
+  labels for k-means.
+
+Feature sets: the raw pixels (one row, independent of N); a random projection of the
+pixels to N features through a ReLU (no spiking layer); the untrained spiking layer (the
+config's freshly initialised network, each neuron's input weights normalised to
+network.weight_sum as before every training presentation, theta frozen at
+theta_init_mv); the trained spiking layer of a finished run (--runs); and k-means with N
+centroids on the pixels. The spiking layers' responses are the frozen runs of
+`stdp-mnist evaluate` (same streams: the trained layer's voting equals its evaluation's
+accuracy_all), kept under --cache as the package's resumable response chunks, so an
+interrupted or repeated run does not simulate them again; finished rows are kept there
+too (delete the cache to recompute). Settings and data come from the trained run of
+each size, or the defaults (the paper's values) where none is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import shlex
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import numba
+import numpy as np
+import sklearn
+
+from stdp_mnist import kernel, linear, readout
+from stdp_mnist.cli import one_line_errors
+from stdp_mnist.config import Config, ConfigError
+from stdp_mnist.data import Mnist, load_configured
+from stdp_mnist.evaluation import ResponseStore, stage_responses
+from stdp_mnist.network import STREAM_ASSIGN, STREAM_TEST, Network, load_network, new_network
+from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, read_run_config, write_atomic
+
+GRID_C = tuple(10.0 ** k for k in range(-4, 3))  # 1e-4 .. 1e2, one per decade
+TRANSFORMS = ("counts", "sqrt", "log1p")  # "counts" is the identity: the features as they are
+TRANSFORM_NAMES = {"counts": "none", "sqrt": "sqrt", "log1p": "log1p"}
+ROWS_FILE = "rows.json"
+Log = Callable[[str], None]
+
+
+def log_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def validation_scores(train_x: np.ndarray, train_y: np.ndarray, n_validate: int,
+                      log: Log = log_stderr) -> dict[tuple[str, float], float]:
+    """Validation accuracy of every (transform, C): the readout of stdp_mnist.linear.fit
+    (transform, per-feature standardisation, lbfgs logistic regression) fitted on all
+    training rows but the last ``n_validate`` and scored on those. The features are
+    standardised once per transform, and each C starts from the previous, smaller C's
+    solution (warm start): the same optima as separate fits, to lbfgs's tolerance, in
+    far fewer iterations. (Where the penalty's gradient, |w| / (C * rows), falls below
+    that tolerance, around C = 10 for 50,000 rows, the previous solution already counts
+    as converged: those fits take 0 iterations and score as the C before them.)"""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    fit_rows, check_rows = slice(0, len(train_x) - n_validate), slice(len(train_x) - n_validate, None)
+    scores = {}
+    for transform in TRANSFORMS:
+        mean, scale = linear.feature_moments(train_x[fit_rows], transform)
+        fit_features = linear.standardised(train_x[fit_rows], transform, mean, scale)
+        check_features = linear.standardised(train_x[check_rows], transform, mean, scale)
+        model = LogisticRegression(max_iter=linear.MAX_ITER, warm_start=True)
+        for c in sorted(GRID_C):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # the iterations are logged
+                model.set_params(C=c).fit(fit_features, train_y[fit_rows])
+            scores[transform, c] = readout.accuracy(train_y[check_rows], model.predict(check_features))
+            log(f"  {TRANSFORM_NAMES[transform]}, C {c:g}: validation {scores[transform, c]:.4f} "
+                f"({int(np.max(model.n_iter_))} iterations)")
+    return scores
+
+
+def select_and_test(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
+                    n_validate: int, log: Log = log_stderr) -> dict:
+    """Choose the transform and C with the best validation score (ties: the earlier
+    transform, then the smaller C), refit that choice with stdp_mnist.linear.fit on
+    every training row and score it on the test rows, once."""
+    t0 = time.perf_counter()
+    scores = validation_scores(train_x, train_y, n_validate, log)
+    transform, c = max(sorted(scores, key=lambda key: (TRANSFORMS.index(key[0]), key[1])), key=scores.get)
+    final = linear.fit(train_x, train_y, transform, c)
+    return {"linear": readout.accuracy(test_y, final.predict(test_x)), "transform": transform, "c": c,
+            "validation": scores[transform, c], "iterations": final.iterations,
+            "best_per_transform": {TRANSFORM_NAMES[t]: max(v for (u, _), v in scores.items() if u == t)
+                                   for t in TRANSFORMS},
+            "fit_s": time.perf_counter() - t0}
+
+
+def random_projection(pixels: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """ReLU(pixels / 255 @ W) as float32 (K x n), W (784 x n) Gaussian with mean 0 and
+    variance 1/784, drawn from ``seed``: random features with no spiking layer."""
+    weights = np.random.default_rng(seed).standard_normal((pixels.shape[1], n)) / np.sqrt(pixels.shape[1])
+    return np.maximum(pixels.astype(np.float32) / 255.0 @ weights.astype(np.float32), 0.0)
+
+
+def kmeans_voting(train_pixels: np.ndarray, train_labels: np.ndarray, test_pixels: np.ndarray,
+                  test_labels: np.ndarray, n: int, seed: int) -> dict:
+    """k-means (scikit-learn, k-means++ start, one init) with ``n`` centroids on the
+    training pixels; each centroid takes its training images' majority label, and a
+    test image the label of its nearest centroid."""
+    from sklearn.cluster import KMeans
+
+    t0 = time.perf_counter()
+    model = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(train_pixels.astype(np.float32) / 255.0)
+    votes = np.zeros((n, readout.N_CLASSES), np.int64)
+    np.add.at(votes, (model.labels_, train_labels.astype(np.int64)), 1)
+    centroid_labels = votes.argmax(axis=1)
+    predicted = centroid_labels[model.predict(test_pixels.astype(np.float32) / 255.0)]
+    return {"voting": readout.accuracy(test_labels, predicted), "fit_s": time.perf_counter() - t0}
+
+
+def distinct_winners(counts: np.ndarray) -> int:
+    """How many neurons are the most active one (the first on ties) for at least one
+    example; examples without any spike have no winner."""
+    active = counts.max(axis=1) > 0
+    return int(np.unique(counts[active].argmax(axis=1)).size)
+
+
+def network_key(cfg: Config, network: Network) -> str:
+    """sha256 of what a layer's frozen responses depend on: its weights, theta and
+    delays, the data, the seed and the model's and frozen runs' settings (not the
+    training schedule nor the readouts', so that a trained run's config and the
+    defaults name the same untrained layer)."""
+    settings = cfg.to_dict()
+    del settings["training"]
+    settings["run"] = {"seed": cfg.run.seed}
+    settings["evaluation"] = {"block_size": cfg.evaluation.block_size, "boost": cfg.evaluation.boost}
+    digest = hashlib.sha256()
+    for array in (network.weights, network.theta, network.delays):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def untrained_network(cfg: Config) -> Network:
+    """The config's freshly initialised network (a trained run's own starting point),
+    each neuron's input weights normalised to network.weight_sum as training does
+    before every presentation; theta stays at theta_init_mv."""
+    network = new_network(cfg)
+    kernel.normalise_columns(network.weights, cfg.network.weight_sum)
+    return network
+
+
+def layer_responses(cfg: Config, network: Network, data: Mnist, store_dir: Path,
+                    log: Log = log_stderr) -> tuple[np.ndarray, np.ndarray]:
+    """Frozen spike counts of every training and test image (the assignment and test
+    streams of `stdp-mnist evaluate`), kept in and taken from ``store_dir``."""
+    store = ResponseStore(store_dir, network_key(cfg, network), log)
+    reported = {}
+
+    def notify(stage: str, done: int, total: int) -> None:
+        if done == total or time.monotonic() - reported.get(stage, 0.0) > 60:
+            reported[stage] = time.monotonic()
+            log(f"  {stage}: {done:,}/{total:,} images")
+
+    train_counts, _ = stage_responses(cfg, network, data.train_images, STREAM_ASSIGN, "assign", notify, store)
+    test_counts, _ = stage_responses(cfg, network, data.test_images, STREAM_TEST, "test", notify, store)
+    return train_counts, test_counts
+
+
+def spiking_row(name: str, cfg: Config, network: Network, data: Mnist, store_dir: Path, n_validate: int,
+                log: Log = log_stderr) -> dict:
+    """A spiking layer's row: 'all' voting (assigned from every training image), the
+    selected linear readout, test spikes per example and distinct winners."""
+    t0 = time.perf_counter()
+    train_counts, test_counts = layer_responses(cfg, network, data, store_dir, log)
+    features_s = time.perf_counter() - t0
+    sums = readout.class_spike_sums(train_counts, data.train_labels)
+    rates = readout.class_rates(sums, np.bincount(data.train_labels, minlength=readout.N_CLASSES))
+    assignments = readout.assign_classes(rates)
+    voting = readout.accuracy(data.test_labels, readout.predict_all(test_counts, assignments))
+    log(f"{name}: 'all' voting {voting:.4f}; choosing the linear readout")
+    row = select_and_test(train_counts, data.train_labels, test_counts, data.test_labels, n_validate, log)
+    return {**row, "voting": voting, "features_s": features_s,
+            "spikes_per_example": float(test_counts.sum(dtype=np.int64)) / len(test_counts),
+            "winners": distinct_winners(test_counts)}
+
+
+class RowCache:
+    """Finished rows kept in ``directory``/rows.json by a key naming everything they
+    depend on, so that a rerun (another size added) refits nothing already done."""
+
+    def __init__(self, directory: Path):
+        self.path = Path(directory) / ROWS_FILE
+        try:
+            self.rows = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        except (OSError, ValueError):
+            self.rows = {}
+        if not isinstance(self.rows, dict):
+            self.rows = {}
+
+    def get(self, key: str, compute: Callable[[], dict]) -> dict:
+        if key not in self.rows:
+            self.rows[key] = json.loads(json.dumps(compute()))  # as it will read back
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, json.dumps(self.rows, indent=1, sort_keys=True) + "\n")
+        return self.rows[key]
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--sizes {text!r}: expected whole numbers separated by commas") from None
+    if not sizes or min(sizes) < 1:
+        raise ConfigError(f"--sizes {text!r}: expected one or more positive sizes")
+    return sizes
+
+
+def parse_runs(text: str) -> dict[int, Path]:
+    """``100=runs/a,400=runs/b`` as {100: Path("runs/a"), 400: Path("runs/b")}."""
+    runs = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        size, _, path = part.partition("=")
+        if not size.strip().isdigit() or not path.strip():
+            raise ConfigError(f"--runs {part!r}: expected SIZE=RUN_DIR")
+        runs[int(size)] = Path(path.strip())
+    return runs
+
+
+def run_config(size: int, run_dir: Path | None) -> Config:
+    """The trained run's config (checked to have ``size`` neurons), or the defaults at that size."""
+    if run_dir is None:
+        return Config().replace(network={"n_excitatory": size})
+    cfg = read_run_config(run_dir)
+    if cfg.network.n_excitatory != size:
+        raise ConfigError(f"--runs: {run_dir} has {cfg.network.n_excitatory} neurons, not {size}")
+    return cfg
+
+
+def measure(sizes: list[int], runs: dict[int, Path], cache: Path, n_validate: int, seed: int,
+            log: Log = log_stderr) -> tuple[list[dict], Mnist]:
+    """Every row of the table, in order: raw pixels, then per size the random
+    projection, the untrained and trained layers and k-means."""
+    configs = {n: run_config(n, runs.get(n)) for n in sizes}
+    data_settings = {json.dumps(cfg.to_dict()["data"], sort_keys=True) for cfg in configs.values()}
+    if len(data_settings) > 1:
+        raise ConfigError("--runs: the runs read different data ([data] of their config.toml)")
+    data = load_configured(next(iter(configs.values())))
+    if not 0 < n_validate < len(data.train_images):
+        raise ConfigError(f"--n-validate {n_validate}: must be between 1 and {len(data.train_images) - 1}")
+    train_pixels, test_pixels = data.train_images, data.test_images
+    rows_cache = RowCache(cache)
+    protocol = f"{n_validate}|{GRID_C}|{TRANSFORMS}|{len(train_pixels)}|{len(test_pixels)}"
+
+    def row(name: str, n: int | None, key: str, compute: Callable[[], dict]) -> dict:
+        log(f"{name}, N = {n or 784} ...")
+        return {"name": name, "n": n, **rows_cache.get(f"{name}|{n}|{key}|{protocol}", compute)}
+
+    rows = [row("raw pixels", None, "pixels", lambda: select_and_test(
+        train_pixels, data.train_labels, test_pixels, data.test_labels, n_validate, log))]
+    for n in sizes:
+        cfg = configs[n]
+
+        def projection() -> dict:
+            t0 = time.perf_counter()
+            train_x, test_x = random_projection(train_pixels, n, seed), random_projection(test_pixels, n, seed)
+            features_s = time.perf_counter() - t0
+            return {**select_and_test(train_x, data.train_labels, test_x, data.test_labels, n_validate, log),
+                    "features_s": features_s}
+
+        rows.append(row("random projection + ReLU", n, f"gauss-seed{seed}", projection))
+        fresh = untrained_network(cfg)
+        rows.append(row("untrained spiking layer", n, network_key(cfg, fresh), lambda: spiking_row(
+            "untrained", cfg, fresh, data, cache / f"untrained-{n}", n_validate, log)))
+        if n in runs:
+            trained = load_network(runs[n] / MODEL_FILE, cfg)
+            rows.append({**row("trained spiking layer", n, network_key(cfg, trained), lambda: spiking_row(
+                "trained", cfg, trained, data, cache / f"trained-{n}", n_validate, log)),
+                "run": str(runs[n]), "run_metrics": evaluated_accuracy(runs[n])})
+        rows.append(row("k-means", n, f"seed{seed}", lambda: kmeans_voting(
+            train_pixels, data.train_labels, test_pixels, data.test_labels, n, seed)))
+    return rows, data
+
+
+def evaluated_accuracy(run_dir: Path) -> tuple[float, int] | None:
+    """The run's own evaluation's accuracy_all and its number of labelled images (None
+    when it has no readable evaluation)."""
+    try:
+        metrics = json.loads((run_dir / EVAL_METRICS_FILE).read_text())
+        return float(metrics["accuracy_all"]), int(metrics["n_assign"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def blas_threads() -> int:
+    """The BLAS library's thread count (what OPENBLAS_NUM_THREADS or OMP_NUM_THREADS set)."""
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+
+
+def fmt(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: int) -> str:
+    """The markdown page: how it was made, the protocol, the table and its notes."""
+    n_train, n_test = len(data.train_images), len(data.test_images)
+    lines = [
+        "# Baselines: what does STDP add?",
+        "",
+        f"Made by `{command}` (niceness {os.getpriority(os.PRIO_PROCESS, 0)}, {numba.get_num_threads()} numba "
+        f"thread(s), {blas_threads()} BLAS thread(s), scikit-learn {sklearn.__version__}) on "
+        f"{datetime.date.today().isoformat()}.",
+        "",
+        f"Every accuracy is on the {n_test:,} test images, which serve only for the final number. The linear "
+        f"readout's transform and C are chosen per row on one validation split: fitted on training images "
+        f"0-{n_train - n_validate - 1:,}, scored on {n_train - n_validate:,}-{n_train - 1:,}; transforms "
+        f"none / sqrt / log1p, each followed by per-feature standardisation; C = "
+        f"{', '.join(f'{c:g}' for c in GRID_C)}. The choice is then refitted on all {n_train:,} training "
+        "images. Voting: the paper's 'all' voting for the spiking layers (neurons assigned to classes from "
+        f"all {n_train:,} training images' responses); for k-means, each centroid takes its training images' "
+        "majority label and a test image its nearest centroid's. Spikes per example and distinct winners "
+        f"(neurons that are the most active one for at least one image) are over the {n_test:,} test images.",
+        "",
+        f"| feature set | N | voting accuracy ({n_test:,} test images) | linear accuracy ({n_test:,} test images) "
+        f"| chosen transform, C (accuracy on the {n_validate:,} validation images) | spikes/example ({n_test:,} test "
+        f"images) | distinct winners ({n_test:,} test images) | features s | fit s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        chosen = (f"{TRANSFORM_NAMES[row['transform']]}, {row['c']:g} ({row['validation']:.4f})"
+                  if "transform" in row else "-")
+        lines.append(
+            f"| {row['name']} | {row['n'] or 784} | {fmt(row.get('voting'))} | {fmt(row.get('linear'))} | {chosen} "
+            f"| {fmt(row.get('spikes_per_example'), 2)} | {row.get('winners', '-')} "
+            f"| {fmt(row.get('features_s'), 0)} | {fmt(row.get('fit_s'), 0)} |")
+    lines += ["", f"Best accuracy of each transform over C on the {n_validate:,} validation images, to show how much "
+              "the choice matters:", "",
+              "| feature set | N | none | sqrt | log1p |", "| --- | --- | --- | --- | --- |"]
+    for row in rows:
+        if "best_per_transform" in row:
+            best = row["best_per_transform"]
+            lines.append(f"| {row['name']} | {row['n'] or 784} | "
+                         + " | ".join(f"{best[TRANSFORM_NAMES[t]]:.4f}" for t in TRANSFORMS) + " |")
+    se = np.sqrt(0.9 * 0.1 / n_test)
+    lines += [
+        "",
+        "Notes:",
+        "",
+        f"- Sample: {n_test:,} test images for every accuracy; the binomial standard error of one accuracy near "
+        f"0.9 is {se:.4f}. All rows are scored on the same images, so a difference between two rows is known "
+        "better than two independent errors suggest (no paired test is made here).",
+        f"- Random projection: W (784 x N) with independent Gaussian entries of mean 0 and variance 1/784 (numpy "
+        f"default_rng seed {seed}), features max(0, pixels / 255 @ W). k-means: scikit-learn KMeans, k-means++ "
+        f"start, one initialisation, random_state {seed}, on pixels / 255.",
+        "- Untrained spiking layer: the config's freshly initialised network (for a size with a trained run, "
+        "that run's own starting weights and delays), each neuron's input weights normalised to "
+        "network.weight_sum as training does before every presentation, theta frozen at its initial value.",
+        "- Large C: where the penalty's gradient, |w| / (C x training images), falls below lbfgs's tolerance "
+        "(scikit-learn's default, 1e-4), a larger C changes nothing the solver can resolve; each C of the grid "
+        "starts from the previous one's solution, so such C score as the C before them (the logs show 0 "
+        "iterations) and the tie goes to the smaller C.",
+        "- features s: seconds to compute the features in the process that first computed the row (frozen runs "
+        "of the spiking layers, on the numba threads above); fit s: the linear selection and final fit, or the "
+        "k-means fit. Both on a shared machine.",
+    ]
+    for row in rows:
+        if row.get("run"):
+            lines.append(f"- Trained layer of N = {row['n']}: `{row['run']}`; {evaluation_match(row, n_train)}.")
+    untrained_only = sorted({row["n"] for row in rows if row["n"]} - {row["n"] for row in rows if row.get("run")})
+    if untrained_only:
+        lines.append(f"- No trained run was given (--runs) for N = {', '.join(map(str, untrained_only))}: no trained "
+                     "row there.")
+    return "\n".join(lines) + "\n"
+
+
+def evaluation_match(row: dict, n_train: int) -> str:
+    """Whether the trained layer's voting here equals its run's own evaluation."""
+    if row["run_metrics"] is None:
+        return "the run has no evaluation to compare with"
+    accuracy, n_assign = row["run_metrics"]
+    if n_assign != n_train:
+        return f"its evaluation assigned neurons from {n_assign:,} images, not {n_train:,}: not comparable"
+    verdict = "identical" if abs(accuracy - row["voting"]) < 5e-5 else "DIFFERENT"
+    return f"its own evaluation's accuracy_all is {accuracy:.4f} ({verdict})"
+
+
+@one_line_errors
+def run(args: argparse.Namespace, command: str) -> None:
+    sizes, runs = parse_sizes(args.sizes), parse_runs(args.runs)
+    unused = sorted(set(runs) - set(sizes))
+    if unused:
+        raise ConfigError(f"--runs names sizes not in --sizes: {', '.join(map(str, unused))}")
+    rows, data = measure(sizes, runs, args.cache, args.n_validate, args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out, report(rows, data, command, args.n_validate, args.seed))
+    log_stderr(f"written: {args.out}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,400", help="layer sizes N, comma-separated (default 100,400)")
+    parser.add_argument("--runs", default="", metavar="N=RUN_DIR,...",
+                        help="the finished run that supplies the trained layer of each size")
+    parser.add_argument("--cache", type=Path, default=Path("runs/baselines-cache"),
+                        help="where frozen responses and finished rows are kept (default runs/baselines-cache)")
+    parser.add_argument("--out", type=Path, default=Path("results/baselines.md"), help="the markdown report")
+    parser.add_argument("--n-validate", type=int, default=10_000,
+                        help="the last this many training images form the validation split (default 10000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random projection and k-means")
+    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    run(args, shlex.join(["python", "scripts/experiments/baselines.py", *words]))
+
+
+if __name__ == "__main__":
+    main()

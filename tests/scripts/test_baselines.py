@@ -1,0 +1,148 @@
+"""scripts/experiments/baselines.py: the selection protocol, the baseline features, and a
+whole report on a tiny synthetic run (its trained layer's voting must equal its own
+evaluation's, and a rerun must take everything from the cache)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stdp_mnist import linear
+from stdp_mnist.readout import N_CLASSES
+from helpers.runs import tiny_run
+from helpers.scripts import load_script
+
+baselines = load_script("experiments/baselines")
+
+
+class FakeReadout:
+    """Predicts column 0 of the features plus a class offset."""
+
+    def __init__(self, offset):
+        self.offset, self.iterations = offset, 7
+
+    def predict(self, x):
+        return (x[:, 0].astype(np.int64) + self.offset) % N_CLASSES
+
+
+def test_selection_takes_the_best_validation_score_and_refits_it_on_every_training_row(monkeypatch):
+    labels = np.arange(30) % N_CLASSES
+    train_x = labels[:, None].astype(np.float64)
+    test_x = np.arange(12)[:, None] % N_CLASSES
+    scores = {(t, c): 0.5 for t in baselines.TRANSFORMS for c in baselines.GRID_C}
+    scores["sqrt", 0.1] = scores["log1p", 0.01] = 0.9  # a tie: the earlier transform wins
+    seen, fits = [], []
+    monkeypatch.setattr(baselines, "validation_scores", lambda x, y, n, log: seen.append((len(x), n)) or scores)
+    monkeypatch.setattr(baselines.linear, "fit",
+                        lambda x, y, transform, c: fits.append((len(x), transform, c)) or FakeReadout(1))
+    row = baselines.select_and_test(train_x, labels, test_x, (test_x[:, 0] + 1) % N_CLASSES, 10, lambda _: None)
+    assert seen == [(30, 10)] and fits == [(30, "sqrt", 0.1)]  # chosen on the split, refitted on all 30 rows
+    assert (row["transform"], row["c"], row["validation"]) == ("sqrt", 0.1, 0.9)
+    assert row["linear"] == 1.0 and row["iterations"] == 7
+    assert row["best_per_transform"] == {"none": 0.5, "sqrt": 0.9, "log1p": 0.9}
+    scores["counts", 0.0001] = 0.9
+    assert baselines.select_and_test(train_x, labels, test_x, test_x[:, 0], 10, lambda _: None)["c"] == 0.0001
+
+
+def test_validation_scores_are_those_of_separate_package_fits_on_the_split(monkeypatch):
+    gen = np.random.default_rng(0)
+    labels = gen.integers(0, 3, 160)
+    counts = gen.poisson(1.0 + 3.0 * np.eye(3)[labels] @ gen.random((3, 12)))  # 12 features, class-dependent
+    monkeypatch.setattr(baselines, "GRID_C", (1e-3, 1.0, 10.0))
+    scores = baselines.validation_scores(counts, labels, 40, lambda _: None)
+    assert sorted(scores) == sorted((t, c) for t in baselines.TRANSFORMS for c in baselines.GRID_C)
+    for (transform, c), score in scores.items():
+        separate = linear.fit(counts[:120], labels[:120], transform, c)
+        assert score == pytest.approx(np.mean(separate.predict(counts[120:]) == labels[120:]), abs=1 / 40)
+    assert max(scores.values()) > 0.6  # the features carry the class
+
+
+def test_the_grid_reaches_well_below_the_package_default():
+    assert min(baselines.GRID_C) == pytest.approx(1e-4) and max(baselines.GRID_C) == pytest.approx(100.0)
+    assert set(baselines.TRANSFORMS) <= set(linear.TRANSFORMS)
+
+
+def test_random_projection_is_a_seeded_rectified_gaussian_projection():
+    pixels = np.random.default_rng(1).integers(0, 256, (5, 784)).astype(np.uint8)
+    features = baselines.random_projection(pixels, 7, seed=3)
+    weights = np.random.default_rng(3).standard_normal((784, 7)) / 28.0
+    np.testing.assert_allclose(features, np.maximum(pixels / 255.0 @ weights, 0.0), rtol=1e-4, atol=1e-5)
+    assert features.dtype == np.float32 and (features == 0).any() and (features > 0).any()
+    np.testing.assert_array_equal(features, baselines.random_projection(pixels, 7, seed=3))
+    assert not np.array_equal(features, baselines.random_projection(pixels, 7, seed=4))
+
+
+def test_kmeans_voting_labels_centroids_by_majority():
+    gen = np.random.default_rng(0)
+    centres = gen.integers(0, 256, (3, 784))
+    cluster = np.repeat([0, 1, 2], 20)
+    train = np.clip(centres[cluster] + gen.normal(0, 3, (60, 784)), 0, 255).astype(np.uint8)
+    train_labels = np.array([2, 5, 7])[cluster]
+    train_labels[0] = 9  # one stray label does not outvote 19
+    test = np.clip(centres[[2, 0, 1]] + gen.normal(0, 3, (3, 784)), 0, 255).astype(np.uint8)
+    result = baselines.kmeans_voting(train, train_labels, test, np.array([7, 2, 5]), n=3, seed=0)
+    assert result["voting"] == 1.0
+    assert baselines.kmeans_voting(train, train_labels, test, np.array([7, 2, 9]), n=3, seed=0)["voting"] == 2 / 3
+
+
+def test_distinct_winners_counts_each_most_active_neuron_once():
+    counts = np.array([[0, 3, 1, 0],
+                       [0, 3, 3, 0],  # a tie: the first
+                       [5, 0, 0, 0],
+                       [0, 0, 0, 0],  # no spike: no winner
+                       [0, 4, 0, 0]])
+    assert baselines.distinct_winners(counts) == 2
+    assert baselines.distinct_winners(np.zeros((3, 4), np.uint16)) == 0
+
+
+@pytest.mark.parametrize("text, message", [("100=", "SIZE=RUN_DIR"), ("a=runs/x", "SIZE=RUN_DIR"),
+                                           ("runs/x", "SIZE=RUN_DIR")])
+def test_bad_runs_are_one_line_errors(text, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        baselines.main(["--sizes", "100", "--runs", text])
+    assert exit_info.value.code != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_a_run_of_another_size_and_a_missing_run_are_one_line_errors(tmp_path, capsys):
+    run = tiny_run(tmp_path, evaluated=False)
+    for argv, message in ((["--sizes", "5", "--runs", f"5={run}"], "has 6 neurons, not 5"),
+                          (["--sizes", "6", "--runs", f"6={tmp_path / 'none'}"], "no such run directory"),
+                          (["--sizes", "6", "--runs", f"7={run}"], "not in --sizes"),
+                          (["--sizes", "6,x"], "whole numbers")):
+        with pytest.raises(SystemExit) as exit_info:
+            baselines.main([*argv, "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "out.md")])
+        assert exit_info.value.code != 0
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out.md").exists()
+
+
+def test_report_on_a_tiny_run_matches_its_evaluation_and_reruns_from_the_cache(tmp_path, monkeypatch):
+    run = tiny_run(tmp_path, evaluated=True)
+    monkeypatch.setattr(baselines, "GRID_C", (0.01, 1.0))  # a short grid keeps the test quick
+    argv = ["--sizes", "6", "--runs", f"6={run}", "--cache", str(tmp_path / "cache"), "--out",
+            str(tmp_path / "out.md"), "--n-validate", "10"]
+    baselines.main(argv)
+    page = (tmp_path / "out.md").read_text()
+    assert "python scripts/experiments/baselines.py --sizes 6" in page
+    rows = [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]
+    names = [line.split(" | ")[0][2:] for line in rows[1:6]]
+    assert names == ["raw pixels", "random projection + ReLU", "untrained spiking layer", "trained spiking layer",
+                     "k-means"]
+    evaluated = json.loads((run / "metrics.json").read_text())["accuracy_all"]
+    trained = rows[4].split(" | ")
+    assert trained[2] == f"{evaluated:.4f}"  # 'all' voting: the run's own evaluation, bit for bit
+    assert f"accuracy_all is {evaluated:.4f} (identical)" in page
+    assert int(trained[6]) >= 1 and float(trained[5]) > 0  # distinct winners, spikes per example
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("a rerun simulated again")
+
+    monkeypatch.setattr(baselines, "stage_responses", no_simulation)
+    monkeypatch.setattr(baselines, "select_and_test", no_simulation)
+    (tmp_path / "out.md").unlink()
+    baselines.main(argv)
+    assert (tmp_path / "out.md").read_text().split("\n", 3)[3] == page.split("\n", 3)[3]

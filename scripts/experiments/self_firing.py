@@ -264,7 +264,8 @@ def report(run_dir: Path, cfg: Config, theta: np.ndarray, margins: list[float], 
         for readout_name in READOUTS:
             key = f"predictions_{readout_name}"
             only_original, only_copy, p = mcnemar_p(truth, original[key], results[name][1][key])
-            lines.append(f"| {name} | {readout_name} | {only_original:,} | {only_copy:,} | {p:.3g} |")
+            shown = f"{p:.3g}" if p > 0 else "< 1e-300"  # binomtest underflows to 0 there
+            lines.append(f"| {name} | {readout_name} | {only_original:,} | {only_copy:,} | {shown} |")
     return "\n".join(lines) + "\n"
 
 

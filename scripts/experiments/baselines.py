@@ -51,6 +51,7 @@ from stdp_mnist.cli import one_line_errors
 from stdp_mnist.config import Config, ConfigError
 from stdp_mnist.data import Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, stage_responses
+from stdp_mnist.model_file import _read_metrics as read_json  # a JSON object, or {} when unreadable
 from stdp_mnist.network import STREAM_ASSIGN, STREAM_TEST, Network, load_network, new_network
 from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, read_run_config, write_atomic
 
@@ -207,12 +208,7 @@ class RowCache:
 
     def __init__(self, directory: Path):
         self.path = Path(directory) / ROWS_FILE
-        try:
-            self.rows = json.loads(self.path.read_text()) if self.path.is_file() else {}
-        except (OSError, ValueError):
-            self.rows = {}
-        if not isinstance(self.rows, dict):
-            self.rows = {}
+        self.rows = read_json(self.path)
 
     def get(self, key: str, compute: Callable[[], dict]) -> dict:
         if key not in self.rows:
@@ -301,10 +297,10 @@ def measure(sizes: list[int], runs: dict[int, Path], cache: Path, n_validate: in
 def evaluated_accuracy(run_dir: Path) -> tuple[float, int] | None:
     """The run's own evaluation's accuracy_all and its number of labelled images (None
     when it has no readable evaluation)."""
+    metrics = read_json(run_dir / EVAL_METRICS_FILE)
     try:
-        metrics = json.loads((run_dir / EVAL_METRICS_FILE).read_text())
         return float(metrics["accuracy_all"]), int(metrics["n_assign"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
 
 

@@ -48,6 +48,7 @@ from stdp_mnist.cli import one_line_errors
 from stdp_mnist.config import Config, ConfigError, apply_overrides, config_from_dict, config_to_toml
 from stdp_mnist.data import Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, count_dtype, evaluate_network
+from stdp_mnist.model_file import _read_metrics as read_json  # a JSON object, or {} when unreadable
 from stdp_mnist.network import count_self_firing, load_network, save_network, self_firing_theta_mv
 from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, MODEL_FILE, RunDirError, read_npz,
                                read_run_config, run_dir_lock, write_atomic)
@@ -131,16 +132,6 @@ def prepare_copy(run_dir: Path, copy_dir: Path, cfg: Config, variant: str, margi
         network.theta = variant_theta(cfg, network.theta, variant, margin_mv)
         save_network(network, copy_dir / MODEL_FILE, cfg.model_hash(), cfg.model_values())
     write_atomic(stamp, json.dumps(source, indent=1) + "\n")
-
-
-def read_json(path: Path) -> dict:
-    """A JSON object written by this script, or {} when the file is missing or unreadable
-    (then what it described is made again)."""
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def file_sha256(path: Path) -> str:
@@ -264,7 +255,8 @@ def report(run_dir: Path, cfg: Config, theta: np.ndarray, margins: list[float], 
         for readout_name in READOUTS:
             key = f"predictions_{readout_name}"
             only_original, only_copy, p = mcnemar_p(truth, original[key], results[name][1][key])
-            lines.append(f"| {name} | {readout_name} | {only_original:,} | {only_copy:,} | {p:.3g} |")
+            shown = f"{p:.3g}" if p > 0 else "< 1e-300"  # binomtest underflows to 0 there
+            lines.append(f"| {name} | {readout_name} | {only_original:,} | {only_copy:,} | {shown} |")
     return "\n".join(lines) + "\n"
 
 

@@ -35,8 +35,8 @@ import numpy as np
 from stdp_mnist.config import load_config
 from stdp_mnist.data import count_training_images, load_configured
 from stdp_mnist.readout import PAPER_ACCURACY
-from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_jsonl,
-                               read_npz)
+from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_npz,
+                               training_wall_s)
 from stdp_mnist.training import total_examples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ PREDICTIONS_FILE = "predictions.npz"
 REVISION_FILE = "code_revision"
 READOUTS = ("all", "proportion", "linear")
 SEED_SUFFIX = re.compile(r"-seed\d+$")
-TEST_LABELS_IMAGES = 10000  # the MNIST test set
+MNIST_TEST_IMAGES = 10000
 
 
 def config_name(run_name: str) -> str:
@@ -56,14 +56,18 @@ def config_name(run_name: str) -> str:
     return SEED_SUFFIX.sub("", run_name)
 
 
+def run_metrics(run: Path) -> dict:
+    """A run's (or record's) evaluation results, metrics.json."""
+    return json.loads((run / EVAL_METRICS_FILE).read_text())
+
+
 def is_finished(run: Path) -> bool:
     """Evaluated, and trained through its config's whole schedule."""
-    metrics_path = run / EVAL_METRICS_FILE
-    if not (metrics_path.is_file() and (run / CONFIG_FILE).is_file()):
+    if not ((run / EVAL_METRICS_FILE).is_file() and (run / CONFIG_FILE).is_file()):
         return False
     cfg = load_config(run / CONFIG_FILE)
     n_images = count_training_images(cfg)
-    return n_images is not None and json.loads(metrics_path.read_text())["examples_trained"] == total_examples(cfg, n_images)
+    return n_images is not None and run_metrics(run)["examples_trained"] == total_examples(cfg, n_images)
 
 
 def record_run(run: Path, records: Path, test_labels: np.ndarray) -> Path:
@@ -119,10 +123,10 @@ def mean_sd(values: list[float]) -> str:
 def config_row(name: str, runs: list[Path]) -> dict:
     """One table row, plus the sample and revisions behind it."""
     cfg = load_config(runs[0] / CONFIG_FILE)
-    metrics = [json.loads((run / EVAL_METRICS_FILE).read_text()) for run in runs]
-    hours = [read_jsonl(run / TRAIN_METRICS_FILE)[-1]["wall_s"] / 3600 for run in runs]
+    metrics = [run_metrics(run) for run in runs]
+    hours = [training_wall_s(run) / 3600 for run in runs]
     n = cfg.network.n_excitatory
-    full_protocol = metrics[0]["n_assign"] == 60000 and metrics[0]["n_test"] == TEST_LABELS_IMAGES
+    full_protocol = metrics[0]["n_assign"] == 60000 and metrics[0]["n_test"] == MNIST_TEST_IMAGES
     seeds = sorted(m["seed"] for m in metrics)
     revisions = sorted({(run / REVISION_FILE).read_text().strip()[:7] if (run / REVISION_FILE).is_file()
                         else "unrecorded" for run in runs})

@@ -20,7 +20,6 @@ results/paired-tests.md too.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -29,7 +28,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, config_name, grouped  # noqa: E402
+from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, grouped, run_metrics  # noqa: E402
 
 from stdp_mnist.readout import PAPER_ACCURACY  # noqa: E402
 
@@ -61,7 +60,7 @@ def correct(run: Path) -> dict[str, np.ndarray]:
 
 
 def seed_of(run: Path) -> int:
-    return json.loads((run / "metrics.json").read_text())["seed"]
+    return run_metrics(run)["seed"]
 
 
 def row(label_a: str, label_b: str, a: np.ndarray, b: np.ndarray) -> str:
@@ -84,7 +83,7 @@ def report(records: Path = RECORDS) -> str:
         lines += [row(f"{run.name} all", f"{run.name} {other}", right["all"], right[other])
                   for other in ("proportion", "linear")]
     lines += ["", "## Each size against the next larger one, seed by seed", "", HEADER]
-    by_size = sorted(groups, key=lambda name: json.loads((groups[name][0] / "metrics.json").read_text())["n_excitatory"])
+    by_size = sorted(groups, key=lambda name: run_metrics(groups[name][0])["n_excitatory"])
     paper_sizes = [name for name in by_size if name.startswith("dc2015-")]
     for smaller, larger in zip(paper_sizes, paper_sizes[1:]):
         larger_by_seed = {seed_of(run): run for run in groups[larger]}
@@ -98,7 +97,7 @@ def report(records: Path = RECORDS) -> str:
               "| config | paper | seeds | accuracy_all per seed (± binomial SE) | seeds above the paper |",
               "| --- | --- | --- | --- | --- |"]
     for name in paper_sizes:
-        metrics = [json.loads((run / "metrics.json").read_text()) for run in groups[name]]
+        metrics = [run_metrics(run) for run in groups[name]]
         n = metrics[0]["n_excitatory"]
         if n not in PAPER_ACCURACY or metrics[0]["n_assign"] != 60000:
             continue

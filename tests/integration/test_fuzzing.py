@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import stdp_mnist.bench as bench
@@ -145,12 +145,13 @@ def test_fuzzed_checkpoint_values_are_refused_or_safe(tmp_path, name, position, 
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=30), st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**6)))
+@example("1", 1.0)  # always include one valid call, so the recorder's signature is exercised
 def test_fuzzed_bench_arguments_end_in_one_line_or_run(sizes, scale):
     """Whatever --sizes and --scale: a one-line error, click's usage error, or a benchmark
     of sane sizes (the benchmark itself is replaced by a recorder)."""
     ran = []
     real = bench.run_benchmark
-    bench.run_benchmark = lambda size_list, scale, log: ran.append(size_list) or []
+    bench.run_benchmark = lambda size_list, scale, log, **options: ran.append(size_list) or []
     try:
         result = invoke("bench", "--sizes", sizes, "--scale", str(scale), "--output", os.devnull)
     finally:

@@ -65,12 +65,12 @@ def frozen_counts(cfg: Config, network: Network, images: np.ndarray, stream: int
                   progress: Callable[[int], None] | None = None,
                   start: int = 0) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Yield (first example index, spike counts K x N, retries K) of frozen runs over
-    ``images`` from example ``start`` (a multiple of the block size) on, a few blocks
+    ``images`` from example ``start`` (a multiple of the block size, or the end) on, a few blocks
     per kernel call (one per core by default); ``progress(k)`` hears every
     POLL_SECONDS how many of ``images`` are done."""
     params = kernel_params(cfg, frozen=True)
     size = cfg.evaluation.block_size
-    if start % size:
+    if start % size and start != len(images):
         raise ValueError(f"frozen runs start at a block boundary, not at example {start}")
     per_call = (blocks_per_call or numba.get_num_threads()) * size
     for first in range(start, len(images), per_call):

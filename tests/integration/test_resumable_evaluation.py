@@ -67,6 +67,21 @@ def test_interrupted_evaluation_continues_to_the_same_metrics(trained, tmp_path,
     assert not partial.exists()  # removed once the evaluation is written
 
 
+def test_a_stage_kept_whole_with_a_partial_last_block_is_not_recomputed(trained, tmp_path, one_block_per_call):
+    """25 labelled images in blocks of 10: all of "assign" kept (its last chunk 5 images)
+    when "test" is interrupted; the next run takes the whole stage from the store."""
+    cfg = load_config(trained / CONFIG_FILE).replace(evaluation={"n_assign": 25})
+    whole, halted = (shutil.copytree(trained, tmp_path / name) for name in ("whole", "halted"))
+    data = data_of(trained)
+    evaluation.evaluate(whole, data, cfg=cfg)
+    with pytest.raises(KeyboardInterrupt):
+        evaluation.evaluate(halted, data, cfg=cfg, progress=interrupt_at("test", 10))
+    assign_done = []
+    evaluation.evaluate(halted, data, cfg=cfg, progress=lambda s, done, total: s == "assign" and assign_done.append(done))
+    assert assign_done == [25]  # the whole stage came from the store
+    assert results(halted) == results(whole)
+
+
 def test_responses_of_another_model_are_discarded(trained, tmp_path, one_block_per_call):
     run = shutil.copytree(trained, tmp_path / "run")
     data = data_of(run)

@@ -28,8 +28,8 @@ import numpy as np
 
 from . import kernel, readout
 from .config import Config
-from .network import (STREAM_ORDER, CheckpointError, Network, kernel_params, load_network, new_network, random_seed,
-                      save_network)
+from .network import (STREAM_ORDER, CheckpointError, Network, kernel_params, load_network, new_network, network_sizes,
+                      random_seed, save_network)
 from .progress import LOGGER, LoggedStages, plural
 from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, create_run_dir, read_jsonl, write_atomic
 
@@ -157,14 +157,13 @@ def _stop_flag():
 
 
 def _check_numbers(network: Network, cfg: Config) -> None:
-    w = network.weights
-    if not (np.isfinite(w).all() and np.isfinite(network.theta).all()):
-        raise NumericalError("weights or theta became NaN or infinite; last checkpoint kept")
-    # Normalisation may lift a weight above w_max until its next STDP update clips it,
-    # but never above the column total.
-    upper = max(cfg.network.w_max, cfg.network.weight_sum)
-    if w.min() < 0 or w.max() > upper:
-        raise NumericalError(f"weights left [0, {upper}]; last checkpoint kept")
+    """The learnt arrays (weights, theta) still within kernel.STATE_TABLE's bounds (finite;
+    the weights in [0, network_sizes' max_weight]) before a checkpoint replaces the last one."""
+    sizes = network_sizes(cfg)
+    for name in ("weights", "theta"):
+        problem = kernel.STATE_ARRAYS[name].value_problem(getattr(network, name), sizes)
+        if problem:
+            raise NumericalError(f"{problem}; last checkpoint kept")
 
 
 def _metrics_history(path: Path, examples_seen: int) -> list[dict]:

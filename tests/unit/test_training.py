@@ -248,7 +248,12 @@ def test_resume_without_model_is_checkpoint_error(tmp_path, images):
         training.train(tiny_config(), tmp_path / "empty", images, resume=True)
 
 
-def test_nan_weights_stop_training_and_keep_the_last_good_checkpoint(bar_config, monkeypatch, tmp_path):
+@pytest.mark.parametrize("poison, message", [
+    (np.nan, "weights holds non-finite values; last checkpoint kept"),
+    (-1.0, r"weights out of range \[0.0, 78.0\]: -1.0 \.\. .*; last checkpoint kept"),
+])
+def test_bad_weights_stop_training_and_keep_the_last_good_checkpoint(bar_config, monkeypatch, tmp_path, poison,
+                                                                      message):
     cfg = bar_config.cfg
     images = load_mnist(cfg.data.dir, fetch=False).train_images
     real = training.kernel.train_examples
@@ -259,10 +264,10 @@ def test_nan_weights_stop_training_and_keep_the_last_good_checkpoint(bar_config,
         weights = synapses.weights
         calls["examples"] += len(batch)
         if calls["examples"] > 100:  # after the first checkpoints, poison the weights
-            weights[0, 0] = np.nan
+            weights[0, 0] = poison
 
     monkeypatch.setattr(training.kernel, "train_examples", corrupting)
-    with pytest.raises(training.NumericalError, match="NaN"):
+    with pytest.raises(training.NumericalError, match=message):
         training.train(cfg, tmp_path / "run", images)
     good = load_network(tmp_path / "run" / "model.npz", cfg)
     assert np.isfinite(good.weights).all()

@@ -26,7 +26,8 @@ from .config import Config, ConfigError, config_from_dict, config_to_toml
 from .network import Network, load_network, network_sizes, new_network
 from .predict import load_assignments
 from .readout import N_CLASSES, UNASSIGNED
-from .rundir import EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_npz, read_run_config
+from .rundir import (EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_evaluation, read_npz,
+                     read_run_config)
 
 FORMAT = "stdp-mnist-model"
 FORMAT_VERSION = 1
@@ -71,14 +72,6 @@ def project_version() -> str:
         return "unknown"
 
 
-def _read_metrics(path: Path) -> dict:
-    try:
-        metrics = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return metrics if isinstance(metrics, dict) else {}
-
-
 def open_run_dir(run_dir: Path) -> Model:
     """A run directory as a Model (its evaluation's files where they exist)."""
     cfg = read_run_config(run_dir)
@@ -92,7 +85,7 @@ def open_run_dir(run_dir: Path) -> Model:
     if assignments is not None and (run_dir / LINEAR_FILE).is_file():
         readout = linear.load(run_dir / LINEAR_FILE, network.n_excitatory)
     return Model(path=run_dir, cfg=cfg, network=network, assignments=assignments, class_rates=rates,
-                 linear=readout, metrics=_read_metrics(run_dir / EVAL_METRICS_FILE), is_file=False)
+                 linear=readout, metrics=read_evaluation(run_dir), is_file=False)
 
 
 def open_model(path: str | Path) -> Model:

@@ -84,3 +84,11 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
 def accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
     """Fraction of correct predictions."""
     return float(np.mean(labels == predictions)) if len(labels) else 0.0
+
+
+def distinct_winners(counts: np.ndarray) -> int:
+    """How many neurons are the most active one (the first on ties) for at least one
+    example of ``counts`` (examples x N); examples without any spike have no winner. A
+    few winners for many examples means a few neurons answer everything."""
+    active = counts.max(axis=1) > 0
+    return int(np.unique(counts[active].argmax(axis=1)).size)

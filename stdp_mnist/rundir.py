@@ -206,14 +206,20 @@ def read_jsonl(path: Path) -> list[dict]:
     return records
 
 
+def read_json_object(path: Path) -> dict:
+    """The JSON object in ``path``, or {} when the file is missing, unreadable or holds
+    anything else (for files a reader reports on or recomputes, never fails on)."""
+    try:
+        value = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def read_evaluation(run_dir: Path) -> dict:
     """The run's evaluation results (metrics.json), or {} when it has none or the file
     is unreadable (a summary reports what is there; it does not fail)."""
-    try:
-        metrics = json.loads((Path(run_dir) / EVAL_METRICS_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    return metrics if isinstance(metrics, dict) else {}
+    return read_json_object(Path(run_dir) / EVAL_METRICS_FILE)
 
 
 def training_wall_s(run_dir: Path) -> float | None:

@@ -51,9 +51,8 @@ from stdp_mnist.cli import one_line_errors
 from stdp_mnist.config import Config, ConfigError
 from stdp_mnist.data import Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, stage_responses
-from stdp_mnist.model_file import _read_metrics as read_json  # a JSON object, or {} when unreadable
 from stdp_mnist.network import STREAM_ASSIGN, STREAM_TEST, Network, load_network, new_network
-from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, read_run_config, write_atomic
+from stdp_mnist.rundir import MODEL_FILE, read_evaluation, read_json_object, read_run_config, write_atomic
 
 GRID_C = tuple(10.0 ** k for k in range(-4, 3))  # 1e-4 .. 1e2, one per decade
 TRANSFORMS = ("counts", "sqrt", "log1p")  # "counts" is the identity: the features as they are
@@ -135,13 +134,6 @@ def kmeans_voting(train_pixels: np.ndarray, train_labels: np.ndarray, test_pixel
     return {"voting": readout.accuracy(test_labels, predicted), "fit_s": time.perf_counter() - t0}
 
 
-def distinct_winners(counts: np.ndarray) -> int:
-    """How many neurons are the most active one (the first on ties) for at least one
-    example; examples without any spike have no winner."""
-    active = counts.max(axis=1) > 0
-    return int(np.unique(counts[active].argmax(axis=1)).size)
-
-
 def network_key(cfg: Config, network: Network) -> str:
     """sha256 of what a layer's frozen responses depend on: its weights, theta and
     delays, the data, the seed and the model's and frozen runs' settings (not the
@@ -199,7 +191,7 @@ def spiking_row(name: str, cfg: Config, network: Network, data: Mnist, store_dir
     row = select_and_test(train_counts, data.train_labels, test_counts, data.test_labels, n_validate, log)
     return {**row, "voting": voting, "features_s": features_s,
             "spikes_per_example": float(test_counts.sum(dtype=np.int64)) / len(test_counts),
-            "winners": distinct_winners(test_counts)}
+            "winners": readout.distinct_winners(test_counts)}
 
 
 class RowCache:
@@ -208,7 +200,7 @@ class RowCache:
 
     def __init__(self, directory: Path):
         self.path = Path(directory) / ROWS_FILE
-        self.rows = read_json(self.path)
+        self.rows = read_json_object(self.path)
 
     def get(self, key: str, compute: Callable[[], dict]) -> dict:
         if key not in self.rows:
@@ -297,7 +289,7 @@ def measure(sizes: list[int], runs: dict[int, Path], cache: Path, n_validate: in
 def evaluated_accuracy(run_dir: Path) -> tuple[float, int] | None:
     """The run's own evaluation's accuracy_all and its number of labelled images (None
     when it has no readable evaluation)."""
-    metrics = read_json(run_dir / EVAL_METRICS_FILE)
+    metrics = read_evaluation(run_dir)
     try:
         return float(metrics["accuracy_all"]), int(metrics["n_assign"])
     except (KeyError, TypeError, ValueError):

@@ -48,12 +48,10 @@ from stdp_mnist.cli import one_line_errors
 from stdp_mnist.config import Config, ConfigError, apply_overrides, config_from_dict, config_to_toml
 from stdp_mnist.data import Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, count_dtype, evaluate_network
-from stdp_mnist.model_file import _read_metrics as read_json  # a JSON object, or {} when unreadable
 from stdp_mnist.network import count_self_firing, load_network, save_network, self_firing_theta_mv
-from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, MODEL_FILE, RunDirError, read_npz,
-                               read_run_config, run_dir_lock, write_atomic)
-
-from baselines import distinct_winners
+from stdp_mnist.readout import distinct_winners
+from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, MODEL_FILE, RunDirError,
+                               read_json_object, read_npz, read_run_config, run_dir_lock, write_atomic)
 
 SILENCE_MARGIN_MV = 100.0
 TREATMENTS = ("lifted", "silenced")
@@ -123,7 +121,7 @@ def prepare_copy(run_dir: Path, copy_dir: Path, cfg: Config, variant: str, margi
               "variant": variant, "margin_mv": margin_mv}
     stamp = copy_dir / "source.json"
     write_atomic(copy_dir / CONFIG_FILE, config_to_toml(cfg))
-    if read_json(stamp) == source and (copy_dir / MODEL_FILE).is_file():
+    if read_json_object(stamp) == source and (copy_dir / MODEL_FILE).is_file():
         return
     if variant == "original":
         shutil.copyfile(run_dir / MODEL_FILE, copy_dir / MODEL_FILE)
@@ -152,7 +150,7 @@ def evaluate_copy(copy_dir: Path, cfg: Config, data: Mnist, log: Log = log_stder
     metrics_path = copy_dir / EVAL_METRICS_FILE
     settings = {"responses_key": key, "linear_c": cfg.evaluation.linear_c,
                 "linear_transform": cfg.evaluation.linear_transform}
-    metrics = read_json(metrics_path)
+    metrics = read_json_object(metrics_path)
     if all(metrics.get(name) == value for name, value in settings.items()) and (copy_dir / ASSIGNMENTS_FILE).is_file():
         arrays = read_npz(copy_dir / ASSIGNMENTS_FILE)
     else:

@@ -86,16 +86,6 @@ def test_kmeans_voting_labels_centroids_by_majority():
     assert baselines.kmeans_voting(train, train_labels, test, np.array([7, 2, 9]), n=3, seed=0)["voting"] == 2 / 3
 
 
-def test_distinct_winners_counts_each_most_active_neuron_once():
-    counts = np.array([[0, 3, 1, 0],
-                       [0, 3, 3, 0],  # a tie: the first
-                       [5, 0, 0, 0],
-                       [0, 0, 0, 0],  # no spike: no winner
-                       [0, 4, 0, 0]])
-    assert baselines.distinct_winners(counts) == 2
-    assert baselines.distinct_winners(np.zeros((3, 4), np.uint16)) == 0
-
-
 @pytest.mark.parametrize("text, message", [("100=", "SIZE=RUN_DIR"), ("a=runs/x", "SIZE=RUN_DIR"),
                                            ("runs/x", "SIZE=RUN_DIR")])
 def test_bad_runs_are_one_line_errors(text, message, capsys):

@@ -178,3 +178,13 @@ def test_ten_classes_even_when_the_labels_show_fewer():
     np.testing.assert_array_equal(predict_all(counts, assignments), [9, 2])
     matrix = confusion_matrix(labels, predict_all(counts, assignments))
     assert matrix.shape == (10, 10) and matrix[0, 9] == 1 and matrix[2, 2] == 1
+
+
+def test_distinct_winners_counts_each_most_active_neuron_once():
+    counts = np.array([[0, 3, 1, 0],
+                       [0, 3, 3, 0],  # a tie: the first
+                       [5, 0, 0, 0],
+                       [0, 0, 0, 0],  # no spike: no winner
+                       [0, 4, 0, 0]])
+    assert readout.distinct_winners(counts) == 2
+    assert readout.distinct_winners(np.zeros((3, 4), np.uint16)) == 0

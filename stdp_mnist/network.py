@@ -129,13 +129,13 @@ def self_firing_theta_mv(cfg: Config) -> float:
     return exc.v_rest_mv - exc.v_thresh_mv + exc.theta_offset_mv
 
 
-def count_self_firing(cfg: Config, theta: np.ndarray) -> int:
-    """How many neurons have theta below self_firing_theta_mv. Training keeps them in
-    check (each spike raises theta by theta_plus, so a free one climbs back over the
-    line within a few tens of spikes); with theta frozen, as in the paper's test, one
-    that escapes inhibition fires at its maximum rate for good and its inhibition
-    silences the rest of the layer."""
-    return int(np.count_nonzero(theta < self_firing_theta_mv(cfg)))
+def count_self_firing(cfg: Config, theta: np.ndarray, margin_mv: float = 0.0) -> int:
+    """How many neurons have theta below self_firing_theta_mv (+ ``margin_mv``). Training
+    keeps them in check (each spike raises theta by theta_plus, so a free one climbs back
+    over the line within a few tens of spikes); with theta frozen, as in the paper's
+    test, one that escapes inhibition fires at its maximum rate for good and its
+    inhibition silences the rest of the layer."""
+    return int(np.count_nonzero(theta < self_firing_theta_mv(cfg) + margin_mv))
 
 
 def network_sizes(cfg: Config) -> kernel.Sizes:

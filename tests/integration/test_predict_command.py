@@ -66,12 +66,13 @@ def test_self_firing_neurons_are_warned_of_and_counted(evaluated_run, digits, tm
     cfg = read_run_config(run)
     net = load_network(run / MODEL_FILE, cfg)
     net.theta[[1, 4]] = [6.9, 0.0]
+    net.theta[[0, 2, 3, 5]] = [7.0, 8.99, 9.0, 12.0]  # 7 to 9 mV: 2 just above the line
     save_network(net, run / MODEL_FILE, cfg.model_hash(), cfg.model_values())
     for command in (("evaluate", run), ("predict", run, digits[0])):
         result = invoke(*command)
         assert result.exit_code == 0, result.output
         warnings = [line for line in result.stderr.splitlines() if "fire with no input" in line]
         assert len(warnings) == 1 and warnings[0].startswith("stdp-mnist: warning: 2 of 6 neurons"), result.stderr
-        assert "below 7 mV" in warnings[0]
+        assert "below 7 mV and fire with no input (2 more are within 2 mV above that)" in warnings[0]
     assert json.loads((run / "metrics.json").read_text())["self_firing_neurons"] == 2
     assert json.loads((evaluated_run / "metrics.json").read_text())["self_firing_neurons"] == 0

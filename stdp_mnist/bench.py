@@ -233,11 +233,12 @@ def machine_description() -> str:
             f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}")
 
 
-def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, brian2_sizes=(100, 400), log=print,
-                  trained: tuple[str, ...] = (), compare: str | None = None, rounds: int = 1) -> list[dict]:
+def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, log=print, trained: tuple[str, ...] = (),
+                  compare: str | None = None, rounds: int = 1) -> list[dict]:
     """Measure every size (fresh network) and every trained checkpoint in child
     processes, ``rounds`` times each (alternating with revision ``compare`` when given);
-    return one row per case with median timings (and ``compare``'s under "baseline")."""
+    return one row per case with median timings (and ``compare``'s under "baseline"),
+    and for each fresh size Brian2's timing of the same network where it is installed."""
     cases = [(n, None) for n in sizes] + [(checkpoint_size(path), str(_model_file(path).resolve())) for path in trained]
     with (revision_package(compare) if compare else nullcontext()) as baseline_root:
         rows = []
@@ -254,7 +255,8 @@ def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, brian2_sizes=(100, 40
             if theirs:
                 row["baseline"] = _median_row(theirs)
                 row["baseline_rev"] = compare
-            if n in brian2_sizes and model is None:
+            if model is None:
+                log(f"N={n} fresh: timing Brian2 on {max(3, k // 40)} examples where it is installed ...")
                 row["brian2"] = _brian2_row(n, max(3, k // 40)) or "not installed"
             rows.append(row)
     return rows

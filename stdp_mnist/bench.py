@@ -119,8 +119,22 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
     frozen_run(test[:2], 1)
     row["frozen_1core_ms"] = 1000 * frozen_run(test[:n_examples], 1) / n_examples
     row["frozen_all_ms"] = 1000 * frozen_run(test[:n_examples], threads) / n_examples
-    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row["peak_rss_mb"] = peak_rss_mb()
     return row
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MB): Linux's VmHWM, which belongs to the
+    process's own address space. getrusage's ru_maxrss is the fallback elsewhere; on
+    Linux it also counts the parent's memory at the fork that started the process, so a
+    child of a large benchmark process would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def checkpoint_size(path: str | Path) -> int:

@@ -217,19 +217,21 @@ def _brian2_row(n: int, n_examples: int) -> dict | None:
     """Brian2's ms per example (1 core) for the same network, or None when Brian2 is absent."""
     script = Path(__file__).resolve().parents[1] / "scripts" / "benchmarks" / "brian2_reference.py"
     try:
-        import brian2  # noqa: F401
+        import brian2
     except Exception:  # absent, or broken beside this numpy: skip the comparison
         return None
     if not script.is_file():
         return None
     sys.path.insert(0, str(script.parent))
-    from brian2_reference import brian2_ms_per_example
+    from brian2_reference import LAST_RUN_INFO, brian2_ms_per_example
 
     from .data import load_mnist
 
     images = load_mnist().train_images[2:2 + n_examples]
     return {"train_ms": brian2_ms_per_example(n, images, learn=True),
-            "frozen_ms": brian2_ms_per_example(n, images, learn=False)}
+            "frozen_ms": brian2_ms_per_example(n, images, learn=False),
+            "examples": n_examples,
+            "about": f"Brian2 {brian2.__version__}, {LAST_RUN_INFO['codegen_target']} target"}
 
 
 def machine_description() -> str:
@@ -315,9 +317,21 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def brian2_note(rows: list[dict]) -> str:
+    """How the Brian2 column was measured (empty when it was not)."""
+    measured = [r for r in rows if isinstance(r.get("brian2"), dict)]
+    if not measured:
+        return ""
+    examples = ", ".join(f"{r['brian2']['examples']} examples at N = {r['n']}" for r in measured)
+    return (f"\n\nBrian2 column: {measured[0]['brian2']['about']} (scripts/benchmarks/brian2_reference.py: the "
+            "same network built once and run example by example, as the public Brian2 ports do), in the "
+            f"benchmark's own process after one untimed warm-up example: {examples}; "
+            "ratio = Brian2's time / ours.")
+
+
 def write_report(rows: list[dict], path: Path, command: str) -> str:
     """Write the table with the machine, versions and command to ``path``; return the table."""
-    table = format_table(rows)
+    table = format_table(rows) + brian2_note(rows)
     text = (f"# Benchmark\n\nCommand: `{command}`\n\nMachine: {machine_description()}\n\n"
             f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}\n\n"
             "Paper protocol on real MNIST images: 350 ms presentation + 150 ms simulated rest at "

@@ -23,7 +23,7 @@ def test_quick_config_scores_what_the_readme_says(tmp_path):
     assert metrics["n_test"] == 10000 and metrics["n_assign"] == 10000
     assert sum(map(sum, metrics["confusion_all"])) == 10000
     # The README's command must score exactly what the README says (seed 0's record, which
-    # the README quotes): the same seed gives the same numbers on any machine.
+    # the README quotes), which the same seed must reproduce exactly.
     recorded = json.loads((REPO_ROOT / "results" / "runs" / "quick-seed0" / "metrics.json").read_text())
     for key in ("accuracy_all", "accuracy_proportion", "accuracy_linear"):
         assert metrics[key] == recorded[key], key

@@ -8,7 +8,8 @@ the same images and the same starting network, so the speed-up is a ratio measur
 side by side. Real MNIST images, the paper protocol (350 ms presentation + 150 ms
 simulated rest at 0.5 ms steps, intensity boost on), after a compilation warm-up; from
 a fresh network, and from trained checkpoints given with ``--trained``. Where Brian2 is
-installed, ``scripts/benchmarks/brian2_reference.py`` times the same network beside ours.
+installed, ``scripts/benchmarks/brian2_reference.py`` times the same network beside ours
+(Brian2's Cython runtime and its C++ standalone device).
 """
 
 from __future__ import annotations
@@ -213,25 +214,28 @@ def _median_row(rows: list[dict]) -> dict:
     return row
 
 
-def _brian2_row(n: int, n_examples: int) -> dict | None:
-    """Brian2's ms per example (1 core) for the same network, or None when Brian2 is absent."""
-    script = Path(__file__).resolve().parents[1] / "scripts" / "benchmarks" / "brian2_reference.py"
-    try:
-        import brian2
-    except Exception:  # absent, or broken beside this numpy: skip the comparison
-        return None
-    if not script.is_file():
-        return None
-    sys.path.insert(0, str(script.parent))
-    from brian2_reference import LAST_RUN_INFO, brian2_ms_per_example
+BRIAN2_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmarks" / "brian2_reference.py"
+BRIAN2_MODES = ("runtime", "standalone")  # brian2_reference.py's Cython runtime and C++ standalone
 
-    from .data import load_mnist
 
-    images = load_mnist().train_images[2:2 + n_examples]
-    return {"train_ms": brian2_ms_per_example(n, images, learn=True),
-            "frozen_ms": brian2_ms_per_example(n, images, learn=False),
-            "examples": n_examples,
-            "about": f"Brian2 {brian2.__version__}, {LAST_RUN_INFO['codegen_target']} target"}
+def brian2_timings(n: int, n_examples: int) -> dict[str, dict | str] | str:
+    """Brian2's ms per example (1 core) for the same network in each of BRIAN2_MODES,
+    each measured by brian2_reference.py in a process of its own (so that neither its
+    memory nor its device settings reach anything else): {mode: {"train_ms",
+    "frozen_ms", "target", "version"}, or why that mode failed}; "not installed" when
+    Brian2 or the script is absent."""
+    if importlib.util.find_spec("brian2") is None or not BRIAN2_SCRIPT.is_file():
+        return "not installed"
+    timings: dict[str, dict | str] = {}
+    for mode in BRIAN2_MODES:
+        cmd = [sys.executable, str(BRIAN2_SCRIPT), "--n", str(n), "--examples", str(n_examples), "--first", "2",
+               "--mode", mode, "--json"]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=BRIAN2_SCRIPT.parent)
+        if out.returncode != 0:
+            timings[mode] = "failed: " + ((out.stderr.strip().splitlines() or ["no output"])[-1])[:80]
+            continue
+        timings[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+    return timings
 
 
 def machine_description() -> str:
@@ -272,8 +276,10 @@ def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, log=print, trained: t
                 row["baseline"] = _median_row(theirs)
                 row["baseline_rev"] = compare
             if model is None:
-                log(f"N={n} fresh: timing Brian2 on {max(3, k // 40)} examples where it is installed ...")
-                row["brian2"] = _brian2_row(n, max(3, k // 40)) or "not installed"
+                row["brian2_examples"] = max(3, k // 40)
+                log(f"N={n} fresh: timing Brian2 ({', '.join(BRIAN2_MODES)}) on {row['brian2_examples']} examples "
+                    "where it is installed ...")
+                row["brian2"] = brian2_timings(n, row["brian2_examples"])
             rows.append(row)
     return rows
 
@@ -283,19 +289,27 @@ def _model_file(path: str | Path) -> Path:
     return path / "model.npz" if path.is_dir() else path
 
 
+def _brian2_cell(row: dict, mode: str) -> str:
+    """'train / frozen ms (ratios)' of one Brian2 mode for a row, or why there is none."""
+    timings = row.get("brian2", "not measured")
+    timing = timings.get(mode, "not measured") if isinstance(timings, dict) else timings
+    if isinstance(timing, str):
+        return timing
+    return (f"{timing['train_ms']:.1f} / {timing['frozen_ms']:.1f} ({timing['train_ms'] / row['train_ms']:.0f}x / "
+            f"{timing['frozen_ms'] / row['frozen_1core_ms']:.0f}x slower)")
+
+
 def format_table(rows: list[dict]) -> str:
     lines = ["| N | network | examples | train ms/example (1 core) | frozen ms/example (1 core) "
-             "| frozen ms/example (all cores) | speed-up all/1 | spikes/example | peak RSS MB | Brian2 train / frozen ms (ratio) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| frozen ms/example (all cores) | speed-up all/1 | spikes/example | peak RSS MB "
+             + "".join(f"| Brian2 {mode} train / frozen ms (ratio) " for mode in BRIAN2_MODES) + "|",
+             "| --- " * (9 + len(BRIAN2_MODES)) + "|"]
     for r in rows:
-        b2 = r.get("brian2", "not measured")
-        brian = b2 if isinstance(b2, str) else (
-            f"{b2['train_ms']:.0f} / {b2['frozen_ms']:.0f} ({b2['train_ms'] / r['train_ms']:.0f}x / "
-            f"{b2['frozen_ms'] / r['frozen_1core_ms']:.0f}x slower)")
         lines.append(f"| {r['n']} | {r.get('case', 'fresh')} | {r['examples']} | {r['train_ms']:.2f} "
                      f"| {r['frozen_1core_ms']:.2f} | {r['frozen_all_ms']:.2f} ({r['threads']} threads) "
                      f"| {r['frozen_1core_ms'] / r['frozen_all_ms']:.2f} | {r['train_spikes_per_example']:.1f} "
-                     f"| {r['peak_rss_mb']:.0f} | {brian} |")
+                     f"| {r['peak_rss_mb']:.0f} " + "".join(f"| {_brian2_cell(r, mode)} " for mode in BRIAN2_MODES)
+                     + "|")
     compared = [r for r in rows if "baseline" in r]
     if compared:
         rev = compared[0]["baseline_rev"]
@@ -318,15 +332,20 @@ def format_table(rows: list[dict]) -> str:
 
 
 def brian2_note(rows: list[dict]) -> str:
-    """How the Brian2 column was measured (empty when it was not)."""
+    """How the Brian2 columns were measured (empty when they were not)."""
     measured = [r for r in rows if isinstance(r.get("brian2"), dict)]
-    if not measured:
+    done = [t for r in measured for t in r["brian2"].values() if isinstance(t, dict)]
+    if not done:
         return ""
-    examples = ", ".join(f"{r['brian2']['examples']} examples at N = {r['n']}" for r in measured)
-    return (f"\n\nBrian2 column: {measured[0]['brian2']['about']} (scripts/benchmarks/brian2_reference.py: the "
-            "same network built once and run example by example, as the public Brian2 ports do), in the "
-            f"benchmark's own process after one untimed warm-up example: {examples}; "
-            "ratio = Brian2's time / ours.")
+    targets = ", ".join(sorted({t["target"] for t in done}))
+    examples = ", ".join(f"{r['brian2_examples']} at N = {r['n']}" for r in measured)
+    return (f"\n\nBrian2 columns: Brian2 {done[0]['version']} ({targets}), scripts/benchmarks/brian2_reference.py, "
+            "each mode in a process of its own, after one untimed warm-up example, timed on the training images "
+            f"from index 2 (examples: {examples}). Runtime: the network built once and run example by example from "
+            "Python, as the public Brian2 ports do. Standalone: every example compiled into one C++ program, "
+            "timed inside it (compilation and start-up excluded), without the intensity boost (a standalone "
+            "program cannot choose its next run from the last one's spikes), so slightly less work than the "
+            "protocol. Ratio = Brian2's time / ours.")
 
 
 def write_report(rows: list[dict], path: Path, command: str) -> str:

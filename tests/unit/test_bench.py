@@ -21,14 +21,21 @@ def test_a_child_reports_its_own_peak_memory_not_its_parents():
 
 def row(n, brian2):
     return {"n": n, "case": "fresh", "examples": 400, "train_ms": 2.0, "frozen_1core_ms": 1.0, "frozen_all_ms": 0.5,
-            "threads": 2, "train_spikes_per_example": 14.0, "peak_rss_mb": 300.0, "brian2": brian2}
+            "threads": 2, "train_spikes_per_example": 14.0, "peak_rss_mb": 300.0, "brian2": brian2,
+            "brian2_examples": 10}
 
 
-def test_the_brian2_column_gives_the_ratios_and_the_note_says_how_it_was_measured():
-    measured = {"train_ms": 500.0, "frozen_ms": 300.0, "examples": 10, "about": "Brian2 2.9.0, cython target"}
-    rows = [row(100, measured), row(400, "not installed")]
-    table = format_table(rows)
-    assert "| 500 / 300 (250x / 300x slower) |" in table and "| not installed |" in table
+def test_the_brian2_columns_give_the_ratios_and_the_note_says_how_they_were_measured():
+    runtime = {"train_ms": 500.0, "frozen_ms": 300.0, "target": "cython", "version": "2.9.0"}
+    standalone = {"train_ms": 20.0, "frozen_ms": 12.5, "target": "cpp_standalone", "version": "2.9.0"}
+    rows = [row(100, {"runtime": runtime, "standalone": standalone}),
+            row(400, {"runtime": runtime, "standalone": "failed: g++ not found"}), row(1600, "not installed")]
+    lines = format_table(rows).splitlines()
+    assert lines[0].endswith("| Brian2 runtime train / frozen ms (ratio) | Brian2 standalone train / frozen ms (ratio) |")
+    assert lines[1].count("---") == 11
+    assert lines[2].endswith("| 500.0 / 300.0 (250x / 300x slower) | 20.0 / 12.5 (10x / 12x slower) |")
+    assert lines[3].endswith("| failed: g++ not found |")
+    assert lines[4].endswith("| not installed | not installed |")
     note = brian2_note(rows)
-    assert "Brian2 2.9.0, cython target" in note and "10 examples at N = 100;" in note
+    assert "Brian2 2.9.0 (cpp_standalone, cython)" in note and "(examples: 10 at N = 100, 10 at N = 400)" in note
     assert brian2_note([row(400, "not installed")]) == ""

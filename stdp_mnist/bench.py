@@ -14,6 +14,7 @@ installed, ``scripts/benchmarks/brian2_reference.py`` times the same network bes
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform

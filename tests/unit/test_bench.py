@@ -6,14 +6,15 @@ import sys
 import numpy as np
 import pytest
 
-from stdp_mnist.bench import brian2_note, format_table, peak_rss_mb
+from stdp_mnist import bench
+from stdp_mnist.bench import brian2_note, brian2_timings, format_table, peak_rss_mb
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux's")
 def test_a_child_reports_its_own_peak_memory_not_its_parents():
     ballast = np.ones(400 * 2**20, np.uint8)  # 400 MB resident in this (parent) process
     assert peak_rss_mb() > 400
-    child = subprocess.run([sys.executable, "-c", "from stdp_mnist.bench import brian2_note, format_table, peak_rss_mb; print(peak_rss_mb())"],
+    child = subprocess.run([sys.executable, "-c", "from stdp_mnist.bench import peak_rss_mb; print(peak_rss_mb())"],
                            capture_output=True, text=True, check=True)
     assert 5 < float(child.stdout) < 300  # Python and numpy, not the parent's 400 MB
     del ballast
@@ -39,3 +40,23 @@ def test_the_brian2_columns_give_the_ratios_and_the_note_says_how_they_were_meas
     note = brian2_note(rows)
     assert "Brian2 2.9.0 (cpp_standalone, cython)" in note and "(examples: 10 at N = 100, 10 at N = 400)" in note
     assert brian2_note([row(400, "not installed")]) == ""
+
+
+def test_brian2_timings_say_not_installed_without_brian2(monkeypatch):
+    monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name: None)
+    assert brian2_timings(100, 3) == "not installed"
+
+
+def test_brian2_timings_run_each_mode_in_its_own_process_and_name_a_failure(monkeypatch, tmp_path):
+    script = tmp_path / "brian2_reference.py"  # stands in for the real one: echoes its mode, fails standalone
+    script.write_text("import json, sys\n"
+                      "mode = sys.argv[sys.argv.index('--mode') + 1]\n"
+                      "if mode == 'standalone':\n"
+                      "    sys.exit('error: no C++ compiler')\n"
+                      "print('compiling...')\n"
+                      "print(json.dumps({'train_ms': 5.0, 'frozen_ms': 4.0, 'target': mode, 'version': 'x'}))\n")
+    monkeypatch.setattr(bench, "BRIAN2_SCRIPT", script)
+    monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name: object())
+    timings = brian2_timings(100, 3)
+    assert timings == {"runtime": {"train_ms": 5.0, "frozen_ms": 4.0, "target": "runtime", "version": "x"},
+                       "standalone": "failed: error: no C++ compiler"}

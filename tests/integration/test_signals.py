@@ -130,6 +130,7 @@ def test_signal_while_drawing_figures_keeps_the_run(tmp_path, data_dir, no_md5, 
     complete and saved, the drawing stops with a warning, and with --evaluate the
     command stops before evaluating (exit 130)."""
     require_main_thread()
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
 
     def interrupted(*args, **kwargs):
         os.kill(os.getpid(), getattr(signal, sig))
@@ -150,4 +151,4 @@ def test_signal_while_drawing_figures_keeps_the_run(tmp_path, data_dir, no_md5, 
     assert result.exit_code == 130
     error_line(result, "interrupted before the evaluation", f"stdp-mnist evaluate {run}")
     assert not (run / "metrics.json").exists()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers  # handlers restored

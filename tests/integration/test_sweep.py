@@ -252,6 +252,10 @@ def run_point(spec):
 
 
 if __name__ == "__main__":
+    import signal
+    # Ctrl-C's default, as in a terminal's foreground, even when the tests were started
+    # in the background (where the shell leaves SIGINT ignored, and Python keeps it so)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     specs = [{"name": f"run{k}", "run_dir": os.environ["OUT"] + f"/run{k}"} for k in range(4)]
     execute(specs, "local", 1, point_fn=run_point)
 """

@@ -120,6 +120,14 @@ def mean_sd(values: list[float]) -> str:
     return f"{statistics.fmean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
+def versus_paper(values: list[float], paper: float) -> str:
+    """How the seeds' 'all' accuracies stand against the paper's single run: how many
+    are above it and the mean difference in points."""
+    above = sum(value > paper for value in values)
+    return (f"'all' against the paper's {paper:.3f}: {above} of {len(values)} seed{'s' if len(values) > 1 else ''} "
+            f"above, mean {100 * (statistics.fmean(values) - paper):+.2f} points")
+
+
 def config_row(name: str, runs: list[Path]) -> dict:
     """One table row, plus the sample and revisions behind it."""
     cfg = load_config(runs[0] / CONFIG_FILE)
@@ -130,13 +138,15 @@ def config_row(name: str, runs: list[Path]) -> dict:
     seeds = sorted(m["seed"] for m in metrics)
     revisions = sorted({(run / REVISION_FILE).read_text().strip()[:7] if (run / REVISION_FILE).is_file()
                         else "unrecorded" for run in runs})
+    paper = PAPER_ACCURACY.get(n) if full_protocol else None
+    sample = (f"seeds {', '.join(map(str, seeds))}; {metrics[0]['n_assign']:,} labelled, "
+              f"{metrics[0]['n_test']:,} test images; code {', '.join(revisions)}")
     return {
         "config": name, "neurons": n, "passes": cfg.training.passes, "seeds": len(runs),
         **{f"accuracy_{r}": mean_sd([m[f"accuracy_{r}"] for m in metrics]) for r in READOUTS},
-        "paper": f"{PAPER_ACCURACY[n]:.3f}" if n in PAPER_ACCURACY and full_protocol else "-",
+        "paper": f"{paper:.3f}" if paper else "-",
         "train h": f"{statistics.fmean(hours):.2f}",
-        "sample": (f"seeds {', '.join(map(str, seeds))}; {metrics[0]['n_assign']:,} labelled, "
-                   f"{metrics[0]['n_test']:,} test images; code {', '.join(revisions)}"),
+        "sample": sample + (f"; {versus_paper([m['accuracy_all'] for m in metrics], paper)}" if paper else ""),
     }
 
 

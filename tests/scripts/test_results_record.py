@@ -41,7 +41,9 @@ def test_seeds_pool_into_one_row_with_mean_and_sample_sd(tmp_path):
     # mean 0.89, sample sd of (0.90, 0.88) = 0.01414
     assert lines[3] == ("| dc2015-400 | 400 | 3 | 2 | 0.8900 ± 0.0141 | 0.9000 ± 0.0141 | 0.9100 ± 0.0141 "
                         "| 0.870 | 0.40 |")
-    assert "- dc2015-400: seeds 0, 1; 60,000 labelled, 10,000 test images; code 0123456" in lines
+    assert ("- dc2015-400: seeds 0, 1; 60,000 labelled, 10,000 test images; code 0123456; 'all' against the "
+            "paper's 0.870: 2 of 2 seeds above, mean +2.00 points") in lines
+    assert lines[-2].endswith("'all' against the paper's 0.829: 0 of 1 seed above, mean -2.90 points")
 
 
 def test_runs_that_differ_beyond_the_seed_are_refused(tmp_path):

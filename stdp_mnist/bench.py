@@ -191,6 +191,11 @@ _CHILD = ("import importlib.util as u, sys; spec = u.spec_from_file_location('st
           "m = u.module_from_spec(spec); spec.loader.exec_module(m); m._main(sys.argv[2:])")
 
 
+def _last_line(stderr: str) -> str:
+    """A failed child's last stderr line (its error), or "no output"."""
+    return (stderr.strip().splitlines() or ["no output"])[-1]
+
+
 def _child_row(root: Path, n: int, k: int, model: str | None) -> dict:
     """Run measure_size in a child process importing the package under ``root``."""
     cmd = [sys.executable, "-c", _CHILD, str(Path(__file__).resolve()), "--one", str(n), str(k)]
@@ -199,7 +204,7 @@ def _child_row(root: Path, n: int, k: int, model: str | None) -> dict:
     env = {**os.environ, "PYTHONPATH": str(root)}
     out = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, cwd=root)
     if out.returncode != 0:
-        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        last = _last_line(out.stderr)
         raise BenchmarkError(f"benchmark of N={n} ({root}) failed: {last}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -233,7 +238,7 @@ def brian2_timings(n: int, n_examples: int) -> dict[str, dict | str] | str:
                "--mode", mode, "--json"]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=BRIAN2_SCRIPT.parent)
         if out.returncode != 0:
-            timings[mode] = "failed: " + ((out.stderr.strip().splitlines() or ["no output"])[-1])[:80]
+            timings[mode] = "failed: " + _last_line(out.stderr)[:80]
             continue
         timings[mode] = json.loads(out.stdout.strip().splitlines()[-1])
     return timings

@@ -25,32 +25,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import binomtest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, grouped, run_metrics  # noqa: E402
 
-from stdp_mnist.readout import PAPER_ACCURACY  # noqa: E402
+from stdp_mnist.readout import PAPER_ACCURACY, mcnemar, paired_verdict  # noqa: E402
 
 REPORT = ROOT / "results" / "paired-tests.md"
-SIGNIFICANCE = 0.05
-
-
-def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int, int, float]:
-    """(images only A gets right, images only B gets right, exact two-sided p)."""
-    if correct_a.shape != correct_b.shape:
-        raise ValueError("the two predictions cover different images")
-    only_a = int(np.sum(correct_a & ~correct_b))
-    only_b = int(np.sum(~correct_a & correct_b))
-    p = binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
-    return only_a, only_b, float(p)
-
-
-def verdict(accuracy_a: float, accuracy_b: float, p: float) -> str:
-    """'level' unless significant; else which side is ahead."""
-    if p >= SIGNIFICANCE:
-        return "level"
-    return "first ahead" if accuracy_a > accuracy_b else "second ahead"
 
 
 def correct(run: Path) -> dict[str, np.ndarray]:
@@ -67,7 +48,7 @@ def row(label_a: str, label_b: str, a: np.ndarray, b: np.ndarray) -> str:
     only_a, only_b, p = mcnemar(a, b)
     acc_a, acc_b = a.mean(), b.mean()
     return (f"| {label_a} | {label_b} | {acc_a:.4f} | {acc_b:.4f} | {100 * (acc_a - acc_b):+.2f} | {only_a} | {only_b} "
-            f"| {p:.2g} | {verdict(acc_a, acc_b, p)} |")
+            f"| {p:.2g} | {paired_verdict(acc_a, acc_b, p)} |")
 
 
 HEADER = ("| first | second | first acc | second acc | difference (points) | only first right | only second right "

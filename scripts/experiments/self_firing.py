@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from scipy.stats import binomtest
 
 from stdp_mnist.atomic import atomic_open
 from stdp_mnist.cli import one_line_errors
@@ -49,7 +48,7 @@ from stdp_mnist.config import Config, ConfigError, apply_overrides, config_from_
 from stdp_mnist.data import Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, count_dtype, evaluate_network
 from stdp_mnist.network import count_self_firing, load_network, save_network, self_firing_theta_mv
-from stdp_mnist.readout import distinct_winners
+from stdp_mnist.readout import distinct_winners, mcnemar
 from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, MODEL_FILE, RunDirError,
                                read_json_object, read_npz, read_run_config, run_dir_lock, write_atomic)
 
@@ -185,18 +184,6 @@ def response_summary(test_counts: np.ndarray, theta: np.ndarray) -> dict:
             "busiest_theta_mv": float(theta[busiest])}
 
 
-def mcnemar_p(truth: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[int, int, float]:
-    """Exact McNemar test of two classifiers on the same examples: (examples only the
-    first gets right, examples only the second gets right, two-sided p-value of a
-    binomial test of the discordant pairs against 1/2; 1 when there are none)."""
-    first_right, second_right = first == truth, second == truth
-    only_first = int(np.count_nonzero(first_right & ~second_right))
-    only_second = int(np.count_nonzero(second_right & ~first_right))
-    discordant = only_first + only_second
-    p = binomtest(only_first, discordant, 0.5).pvalue if discordant else 1.0
-    return only_first, only_second, float(p)
-
-
 def report(run_dir: Path, cfg: Config, theta: np.ndarray, margins: list[float], results: dict[str, tuple[dict, dict]],
            truth: np.ndarray, command: str) -> str:
     """The markdown page: the neurons below and near the line, and per copy the
@@ -252,7 +239,7 @@ def report(run_dir: Path, cfg: Config, theta: np.ndarray, margins: list[float], 
     for name, _, _ in copies(margins)[1:]:
         for readout_name in READOUTS:
             key = f"predictions_{readout_name}"
-            only_original, only_copy, p = mcnemar_p(truth, original[key], results[name][1][key])
+            only_original, only_copy, p = mcnemar(original[key] == truth, results[name][1][key] == truth)
             shown = f"{p:.3g}" if p > 0 else "< 1e-300"  # binomtest underflows to 0 there
             lines.append(f"| {name} | {readout_name} | {only_original:,} | {only_copy:,} | {shown} |")
     return "\n".join(lines) + "\n"

@@ -59,20 +59,6 @@ def test_pass_copies_are_not_rows():
     assert collect.config_name("dc2015-6400-pass3") == "dc2015-6400-pass3"  # and unfinished: never recorded
 
 
-def test_exact_mcnemar_by_hand():
-    # 10 images only B gets right, none only A: p = 2 * 0.5**10
-    a = np.array([True] * 5 + [False] * 10)
-    b = np.array([True] * 5 + [True] * 10)
-    assert paired.mcnemar(a, b) == (0, 10, pytest.approx(2 * 0.5 ** 10))
-    # 3 against 5 discordant images: far from significant
-    a = np.array([True] * 3 + [False] * 5 + [True] * 7)
-    b = np.array([False] * 3 + [True] * 5 + [True] * 7)
-    only_a, only_b, p = paired.mcnemar(a, b)
-    assert (only_a, only_b) == (3, 5) and p == pytest.approx(0.7265625)
-    assert paired.verdict(0.3, 0.5, p) == "level"
-    assert paired.verdict(0.0, 1.0, 0.001) == "second ahead"
-
-
 def test_quoted_tables_are_the_generated_one():
     generated = collect.table()
     assert (ROOT / "results" / "table.md").read_text() == generated

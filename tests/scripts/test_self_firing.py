@@ -45,16 +45,6 @@ def test_copies_are_the_original_then_both_treatments_per_margin():
             self_firing.parse_margins(bad)
 
 
-def test_mcnemar_counts_the_discordant_images_and_tests_them_exactly():
-    truth = np.array([0, 1, 2, 3, 4, 5])
-    first = np.array([0, 1, 2, 3, 9, 9])
-    second = np.array([9, 9, 9, 3, 9, 9])
-    only_first, only_second, p = self_firing.mcnemar_p(truth, first, second)
-    assert (only_first, only_second) == (3, 0) and p == pytest.approx(2 * 0.5 ** 3)  # 0.25
-    assert self_firing.mcnemar_p(truth, first, first) == (0, 0, 1.0)
-    assert self_firing.mcnemar_p(truth, second, first)[2] == pytest.approx(0.25)
-
-
 @pytest.fixture(scope="module")
 def forced_run(tmp_path_factory):
     """A tiny trained run (6 neurons) whose neurons FORCED have theta 0 mV, below the 7 mV line."""

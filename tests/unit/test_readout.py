@@ -188,3 +188,27 @@ def test_distinct_winners_counts_each_most_active_neuron_once():
                        [0, 4, 0, 0]])
     assert readout.distinct_winners(counts) == 2
     assert readout.distinct_winners(np.zeros((3, 4), np.uint16)) == 0
+
+
+def test_mcnemar_by_hand():
+    # 10 images only the second gets right, none only the first: p = 2 * 0.5**10
+    first = np.array([True] * 5 + [False] * 10)
+    second = np.array([True] * 15)
+    assert readout.mcnemar(first, second) == (0, 10, pytest.approx(2 * 0.5 ** 10))
+    assert readout.mcnemar(second, first) == (10, 0, pytest.approx(2 * 0.5 ** 10))
+    # 3 against 5 discordant images: p = 2 * P(X <= 3), X ~ Binomial(8, 1/2) = 2 * 93/256
+    first = np.array([True] * 3 + [False] * 5 + [True] * 7)
+    second = np.array([False] * 3 + [True] * 5 + [True] * 7)
+    only_first, only_second, p = readout.mcnemar(first, second)
+    assert (only_first, only_second) == (3, 5) and p == pytest.approx(0.7265625)
+    # no discordant image: nothing to test
+    assert readout.mcnemar(first, first) == (0, 0, 1.0)
+    with pytest.raises(ValueError):
+        readout.mcnemar(first, first[:-1])
+
+
+def test_paired_verdict_is_level_unless_significant():
+    assert readout.paired_verdict(0.3, 0.5, 0.7265625) == "level"
+    assert readout.paired_verdict(0.3, 0.5, readout.SIGNIFICANCE) == "level"
+    assert readout.paired_verdict(0.0, 1.0, 0.001) == "second ahead"
+    assert readout.paired_verdict(0.9, 0.8, 0.01) == "first ahead"

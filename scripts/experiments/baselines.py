@@ -20,7 +20,9 @@ pixels to N features through a ReLU (no spiking layer); the untrained spiking la
 config's freshly initialised network, each neuron's input weights normalised to
 network.weight_sum as before every training presentation, theta frozen at
 theta_init_mv); the trained spiking layer of a finished run (--runs); and k-means with N
-centroids on the pixels. The spiking layers' responses are the frozen runs of
+centroids on the pixels. Each trained layer is then compared with the other feature
+sets of its size (and the raw pixels), readout by readout, by the exact McNemar test on
+the test images. The spiking layers' responses are the frozen runs of
 `stdp-mnist evaluate` (same streams: the trained layer's voting equals its evaluation's
 accuracy_all), kept under --cache as the package's resumable response chunks, so an
 interrupted or repeated run does not simulate them again; finished rows are kept there
@@ -58,11 +60,26 @@ GRID_C = tuple(10.0 ** k for k in range(-4, 3))  # 1e-4 .. 1e2, one per decade
 TRANSFORMS = ("counts", "sqrt", "log1p")  # "counts" is the identity: the features as they are
 TRANSFORM_NAMES = {"counts": "none", "sqrt": "sqrt", "log1p": "log1p"}
 ROWS_FILE = "rows.json"
+ROW_VERSION = "v2"  # v2 rows keep their test predictions (for the paired tests); older rows are recomputed
+TRAINED = "trained spiking layer"
+# What the trained layer is tested against, per readout: (feature set, readout)
+PAIRED_WITH = (("raw pixels", "linear"), ("random projection + ReLU", "linear"),
+               ("untrained spiking layer", "linear"), ("untrained spiking layer", "voting"), ("k-means", "voting"))
+VERDICT_WORDS = {"first ahead": "trained ahead", "second ahead": "other ahead", "level": "level"}
 Log = Callable[[str], None]
 
 
 def log_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def as_digits(predictions: np.ndarray) -> str:
+    """Predicted classes (0-9) as a string of digits, one per image: compact in rows.json."""
+    return (np.asarray(predictions, dtype=np.uint8) + ord("0")).tobytes().decode("ascii")
+
+
+def from_digits(digits: str) -> np.ndarray:
+    return np.frombuffer(digits.encode("ascii"), dtype=np.uint8) - ord("0")
 
 
 def validation_scores(train_x: np.ndarray, train_y: np.ndarray, n_validate: int,
@@ -104,7 +121,9 @@ def select_and_test(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray
     scores = validation_scores(train_x, train_y, n_validate, log)
     transform, c = max(sorted(scores, key=lambda key: (TRANSFORMS.index(key[0]), key[1])), key=scores.get)
     final = linear.fit(train_x, train_y, transform, c)
-    return {"linear": readout.accuracy(test_y, final.predict(test_x)), "transform": transform, "c": c,
+    predicted = final.predict(test_x)
+    return {"linear": readout.accuracy(test_y, predicted), "linear_predictions": as_digits(predicted),
+            "transform": transform, "c": c,
             "validation": scores[transform, c], "iterations": final.iterations,
             "best_per_transform": {TRANSFORM_NAMES[t]: max(v for (u, _), v in scores.items() if u == t)
                                    for t in TRANSFORMS},
@@ -131,7 +150,8 @@ def kmeans_voting(train_pixels: np.ndarray, train_labels: np.ndarray, test_pixel
     np.add.at(votes, (model.labels_, train_labels.astype(np.int64)), 1)
     centroid_labels = votes.argmax(axis=1)
     predicted = centroid_labels[model.predict(test_pixels.astype(np.float32) / 255.0)]
-    return {"voting": readout.accuracy(test_labels, predicted), "fit_s": time.perf_counter() - t0}
+    return {"voting": readout.accuracy(test_labels, predicted), "voting_predictions": as_digits(predicted),
+            "fit_s": time.perf_counter() - t0}
 
 
 def network_key(cfg: Config, network: Network) -> str:
@@ -186,10 +206,11 @@ def spiking_row(name: str, cfg: Config, network: Network, data: Mnist, store_dir
     sums = readout.class_spike_sums(train_counts, data.train_labels)
     rates = readout.class_rates(sums, np.bincount(data.train_labels, minlength=readout.N_CLASSES))
     assignments = readout.assign_classes(rates)
-    voting = readout.accuracy(data.test_labels, readout.predict_all(test_counts, assignments))
+    voted = readout.predict_all(test_counts, assignments)
+    voting = readout.accuracy(data.test_labels, voted)
     log(f"{name}: 'all' voting {voting:.4f}; choosing the linear readout")
     row = select_and_test(train_counts, data.train_labels, test_counts, data.test_labels, n_validate, log)
-    return {**row, "voting": voting, "features_s": features_s,
+    return {**row, "voting": voting, "voting_predictions": as_digits(voted), "features_s": features_s,
             "spikes_per_example": float(test_counts.sum(dtype=np.int64)) / len(test_counts),
             "winners": readout.distinct_winners(test_counts)}
 
@@ -254,7 +275,7 @@ def measure(sizes: list[int], runs: dict[int, Path], cache: Path, n_validate: in
         raise ConfigError(f"--n-validate {n_validate}: must be between 1 and {len(data.train_images) - 1}")
     train_pixels, test_pixels = data.train_images, data.test_images
     rows_cache = RowCache(cache)
-    protocol = f"{n_validate}|{GRID_C}|{TRANSFORMS}|{len(train_pixels)}|{len(test_pixels)}"
+    protocol = f"{ROW_VERSION}|{n_validate}|{GRID_C}|{TRANSFORMS}|{len(train_pixels)}|{len(test_pixels)}"
 
     def row(name: str, n: int | None, key: str, compute: Callable[[], dict]) -> dict:
         log(f"{name}, N = {n or 784} ...")
@@ -278,7 +299,7 @@ def measure(sizes: list[int], runs: dict[int, Path], cache: Path, n_validate: in
             "untrained", cfg, fresh, data, cache / f"untrained-{n}", n_validate, log)))
         if n in runs:
             trained = load_network(runs[n] / MODEL_FILE, cfg)
-            rows.append({**row("trained spiking layer", n, network_key(cfg, trained), lambda: spiking_row(
+            rows.append({**row(TRAINED, n, network_key(cfg, trained), lambda: spiking_row(
                 "trained", cfg, trained, data, cache / f"trained-{n}", n_validate, log)),
                 "run": str(runs[n]), "run_metrics": evaluated_accuracy(runs[n])})
         rows.append(row("k-means", n, f"seed{seed}", lambda: kmeans_voting(
@@ -301,6 +322,25 @@ def blas_threads() -> int:
     from threadpoolctl import threadpool_info
 
     return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+
+
+def paired_tests(rows: list[dict], test_labels: np.ndarray) -> list[str]:
+    """Markdown rows: each trained layer against the other feature sets of its size (and
+    the raw pixels), readout by readout, by the exact McNemar test on the same test images."""
+    lines = []
+    for trained in (row for row in rows if row["name"] == TRAINED):
+        for name, readout_name in PAIRED_WITH:
+            other = next((row for row in rows if row["name"] == name and row["n"] in (trained["n"], None)), None)
+            if other is None or f"{readout_name}_predictions" not in other:
+                continue
+            right = [from_digits(row[f"{readout_name}_predictions"]) == test_labels for row in (trained, other)]
+            only_trained, only_other, p = readout.mcnemar(*right)
+            first, second = trained[readout_name], other[readout_name]
+            shown = f"{p:.2g}" if p > 0 else "< 1e-300"  # binomtest underflows to 0 there
+            verdict = VERDICT_WORDS[readout.paired_verdict(first, second, p)]
+            lines.append(f"| {trained['n']} | {readout_name} | {name} | {first:.4f} | {second:.4f} "
+                         f"| {100 * (first - second):+.2f} | {only_trained:,} | {only_other:,} | {shown} | {verdict} |")
+    return lines
 
 
 def fmt(value: float | None, digits: int = 4) -> str:
@@ -347,6 +387,14 @@ def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: i
             best = row["best_per_transform"]
             lines.append(f"| {row['name']} | {row['n'] or 784} | "
                          + " | ".join(f"{best[TRANSFORM_NAMES[t]]:.4f}" for t in TRANSFORMS) + " |")
+    tests = paired_tests(rows, data.test_labels)
+    if tests:
+        lines += ["", f"The trained layer against the other feature sets of its size, on the same {n_test:,} test "
+                  "images, by the exact McNemar test (a two-sided binomial test of the images only one of the two "
+                  f"gets right against 1/2); 'level' unless p < {readout.SIGNIFICANCE}:", "",
+                  "| N | readout | trained layer against | trained | other | difference (points) | only trained "
+                  "right | only other right | exact McNemar p | verdict |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *tests]
     se = np.sqrt(0.9 * 0.1 / n_test)
     lines += [
         "",
@@ -354,7 +402,8 @@ def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: i
         "",
         f"- Sample: {n_test:,} test images for every accuracy; the binomial standard error of one accuracy near "
         f"0.9 is {se:.4f}. All rows are scored on the same images, so a difference between two rows is known "
-        "better than two independent errors suggest (no paired test is made here).",
+        "better than two independent errors suggest: the paired tests above compare the trained layer with the "
+        "others.",
         f"- Random projection: W (784 x N) with independent Gaussian entries of mean 0 and variance 1/784 (numpy "
         f"default_rng seed {seed}), features max(0, pixels / 255 @ W). k-means: scikit-learn KMeans, k-means++ "
         f"start, one initialisation, random_state {seed}, on pixels / 255.",

@@ -110,6 +110,34 @@ def test_a_run_of_another_size_and_a_missing_run_are_one_line_errors(tmp_path, c
     assert not (tmp_path / "out.md").exists()
 
 
+def test_predictions_survive_rows_json_as_digits():
+    predictions = np.array([0, 9, 3, 3, 7], dtype=np.int64)
+    assert baselines.as_digits(predictions) == "09337"
+    assert np.array_equal(baselines.from_digits(json.loads(json.dumps(baselines.as_digits(predictions)))), predictions)
+
+
+def test_paired_tests_compare_the_trained_layer_with_each_baseline_of_its_size_on_the_same_images():
+    labels = np.arange(8)
+    right_first = lambda k: baselines.as_digits(np.where(labels < k, labels, (labels + 1) % N_CLASSES))  # noqa: E731
+    rows = [{"name": "raw pixels", "n": None, "linear": 2 / 8, "linear_predictions": right_first(2)},
+            {"name": "random projection + ReLU", "n": 6, "linear": 1.0, "linear_predictions": right_first(8)},
+            {"name": "untrained spiking layer", "n": 6, "linear": 0.5, "linear_predictions": right_first(4),
+             "voting": 0.0, "voting_predictions": right_first(0)},
+            {"name": baselines.TRAINED, "n": 6, "linear": 1.0, "linear_predictions": right_first(8),
+             "voting": 1.0, "voting_predictions": right_first(8)},
+            {"name": "k-means", "n": 400, "voting": 1.0, "voting_predictions": right_first(8)}]  # another size
+    cells = [line.strip("| ").split(" | ") for line in baselines.paired_tests(rows, labels)]
+    against = [(c[1], c[2]) for c in cells]
+    assert against == [("linear", "raw pixels"), ("linear", "random projection + ReLU"),
+                       ("linear", "untrained spiking layer"), ("voting", "untrained spiking layer")]
+    # (only trained right, only other right, p to the two digits shown, verdict), by hand: p = 2 * 0.5**discordant
+    assert [(c[6], c[7], float(c[8]), c[9]) for c in cells] == [
+        ("6", "0", pytest.approx(2 * 0.5 ** 6, rel=0.05), "trained ahead"), ("0", "0", 1.0, "level"),
+        ("4", "0", pytest.approx(2 * 0.5 ** 4, rel=0.05), "level"),
+        ("8", "0", pytest.approx(2 * 0.5 ** 8, rel=0.05), "trained ahead")]
+    assert cells[0][5] == "+75.00"
+
+
 def test_report_on_a_tiny_run_matches_its_evaluation_and_reruns_from_the_cache(tmp_path, monkeypatch):
     run = tiny_run(tmp_path, evaluated=True)
     monkeypatch.setattr(baselines, "GRID_C", (0.01, 1.0))  # a short grid keeps the test quick
@@ -127,6 +155,8 @@ def test_report_on_a_tiny_run_matches_its_evaluation_and_reruns_from_the_cache(t
     assert trained[2] == f"{evaluated:.4f}"  # 'all' voting: the run's own evaluation, bit for bit
     assert f"accuracy_all is {evaluated:.4f} (identical)" in page
     assert int(trained[6]) >= 1 and float(trained[5]) > 0  # distinct winners, spikes per example
+    paired = [line for line in rows if line.startswith("| 6 | ")]
+    assert [line.split(" | ")[2] for line in paired] == [name for name, _ in baselines.PAIRED_WITH]
 
     def no_simulation(*args, **kwargs):
         raise AssertionError("a rerun simulated again")

@@ -414,9 +414,9 @@ def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: i
         "(scikit-learn's default, 1e-4), a larger C changes nothing the solver can resolve; each C of the grid "
         "starts from the previous one's solution, so such C score as the C before them (the logs show 0 "
         "iterations) and the tie goes to the smaller C.",
-        "- features s: seconds to compute the features in the process that first computed the row (frozen runs "
-        "of the spiking layers, on the numba threads above); fit s: the linear selection and final fit, or the "
-        "k-means fit. Both on a shared machine.",
+        "- features s: seconds to compute the features in the process that computed the row (frozen runs of the "
+        "spiking layers, on the numba threads above; about 0 where their responses were already in the cache from "
+        "an earlier run); fit s: the linear selection and final fit, or the k-means fit. Both on a shared machine.",
     ]
     for row in rows:
         if row.get("run"):

@@ -112,6 +112,11 @@ def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> tuple[int, int
     return only_first, only_second, float(binomtest(only_first, discordant, 0.5).pvalue) if discordant else 1.0
 
 
+def format_p(p: float, digits: int = 2) -> str:
+    """A p-value to ``digits`` significant digits; "< 1e-300" where binomtest underflows to 0."""
+    return f"{p:.{digits}g}" if p > 0 else "< 1e-300"
+
+
 def paired_verdict(first_accuracy: float, second_accuracy: float, p: float) -> str:
     """'level' unless the paired test is significant (p < SIGNIFICANCE); else which side is ahead."""
     if p >= SIGNIFICANCE:

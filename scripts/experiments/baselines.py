@@ -336,10 +336,9 @@ def paired_tests(rows: list[dict], test_labels: np.ndarray) -> list[str]:
             right = [from_digits(row[f"{readout_name}_predictions"]) == test_labels for row in (trained, other)]
             only_trained, only_other, p = readout.mcnemar(*right)
             first, second = trained[readout_name], other[readout_name]
-            shown = f"{p:.2g}" if p > 0 else "< 1e-300"  # binomtest underflows to 0 there
             verdict = VERDICT_WORDS[readout.paired_verdict(first, second, p)]
             lines.append(f"| {trained['n']} | {readout_name} | {name} | {first:.4f} | {second:.4f} "
-                         f"| {100 * (first - second):+.2f} | {only_trained:,} | {only_other:,} | {shown} | {verdict} |")
+                         f"| {100 * (first - second):+.2f} | {only_trained:,} | {only_other:,} | {readout.format_p(p)} | {verdict} |")
     return lines
 
 

@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, grouped, run_metrics  # noqa: E402
 
-from stdp_mnist.readout import PAPER_ACCURACY, mcnemar, paired_verdict  # noqa: E402
+from stdp_mnist.readout import PAPER_ACCURACY, format_p, mcnemar, paired_verdict  # noqa: E402
 
 REPORT = ROOT / "results" / "paired-tests.md"
 
@@ -48,7 +48,7 @@ def row(label_a: str, label_b: str, a: np.ndarray, b: np.ndarray) -> str:
     only_a, only_b, p = mcnemar(a, b)
     acc_a, acc_b = a.mean(), b.mean()
     return (f"| {label_a} | {label_b} | {acc_a:.4f} | {acc_b:.4f} | {100 * (acc_a - acc_b):+.2f} | {only_a} | {only_b} "
-            f"| {p:.2g} | {paired_verdict(acc_a, acc_b, p)} |")
+            f"| {format_p(p)} | {paired_verdict(acc_a, acc_b, p)} |")
 
 
 HEADER = ("| first | second | first acc | second acc | difference (points) | only first right | only second right "

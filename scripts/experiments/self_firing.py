@@ -48,7 +48,7 @@ from stdp_mnist.config import Config, ConfigError, apply_overrides, config_from_
 from stdp_mnist.data import Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, count_dtype, evaluate_network
 from stdp_mnist.network import count_self_firing, load_network, save_network, self_firing_theta_mv
-from stdp_mnist.readout import distinct_winners, mcnemar
+from stdp_mnist.readout import distinct_winners, format_p, mcnemar
 from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, MODEL_FILE, RunDirError,
                                read_json_object, read_npz, read_run_config, run_dir_lock, write_atomic)
 
@@ -240,8 +240,7 @@ def report(run_dir: Path, cfg: Config, theta: np.ndarray, margins: list[float], 
         for readout_name in READOUTS:
             key = f"predictions_{readout_name}"
             only_original, only_copy, p = mcnemar(original[key] == truth, results[name][1][key] == truth)
-            shown = f"{p:.3g}" if p > 0 else "< 1e-300"  # binomtest underflows to 0 there
-            lines.append(f"| {name} | {readout_name} | {only_original:,} | {only_copy:,} | {shown} |")
+            lines.append(f"| {name} | {readout_name} | {only_original:,} | {only_copy:,} | {format_p(p, 3)} |")
     return "\n".join(lines) + "\n"
 
 

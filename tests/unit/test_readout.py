@@ -207,6 +207,12 @@ def test_mcnemar_by_hand():
         readout.mcnemar(first, first[:-1])
 
 
+def test_format_p_names_an_underflow_instead_of_printing_0():
+    assert readout.format_p(0.03125) == "0.031"
+    assert readout.format_p(0.03125, 3) == "0.0312"
+    assert readout.format_p(0.0) == "< 1e-300"
+
+
 def test_paired_verdict_is_level_unless_significant():
     assert readout.paired_verdict(0.3, 0.5, 0.7265625) == "level"
     assert readout.paired_verdict(0.3, 0.5, readout.SIGNIFICANCE) == "level"

@@ -41,8 +41,17 @@ def test_pass_accuracies_read_the_evaluated_copy_of_that_pass(tmp_path):
     run = tmp_path / "big"
     (tmp_path / "big-pass2").mkdir(parents=True)
     (tmp_path / "big-pass2" / "metrics.json").write_text('{"accuracy_all": 0.9, "n_test": 10}')
-    assert script.pass_accuracies(run, 2) == {"accuracy_all": 0.9}
-    assert script.pass_accuracies(run, 1) == {}  # not copied or not evaluated
+    assert script.pass_accuracies(run, 2, per_pass=10) == {"accuracy_all": 0.9}
+    assert script.pass_accuracies(run, 1, per_pass=10) == {}  # not copied or not evaluated
+
+
+def test_the_last_pass_reads_the_run_itself_only_where_it_was_evaluated_there(tmp_path):
+    script = load_script("experiments/pass_curve")
+    run = tmp_path / "big"
+    run.mkdir()
+    (run / "metrics.json").write_text('{"accuracy_all": 0.95, "accuracy_linear": 0.96, "examples_trained": 30}')
+    assert script.pass_accuracies(run, 3, per_pass=10) == {"accuracy_all": 0.95, "accuracy_linear": 0.96}
+    assert script.pass_accuracies(run, 2, per_pass=10) == {}  # the run was evaluated after pass 3, not 2
 
 
 def test_pass_self_firing_counts_theta_below_the_line_in_the_copy(tmp_path):
@@ -57,3 +66,28 @@ def test_pass_self_firing_counts_theta_below_the_line_in_the_copy(tmp_path):
     (tmp_path / "big-pass2" / "model.npz").write_bytes(b"PK\x03\x04 damaged")
     assert script.pass_self_firing(run, 2, Config()) is None
     assert script.pass_self_firing(run, 3, Config()) is None  # no copy
+
+
+def test_the_table_says_when_training_is_complete(tmp_path, monkeypatch):
+    from stdp_mnist.config import Config
+
+    script = load_script("experiments/pass_curve")
+    cfg = Config()  # one pass
+    history = [entry(25, 2.5, 20.0), entry(50, 5.0, 20.0), entry(75, 7.5, 20.0), entry(100, 10.0, 20.0)]
+    rows = script.pass_rows(history, per_pass=100)
+    monkeypatch.setattr(script, "curve", lambda run_dir: (cfg, 100, history, rows, [{}]))
+    assert script.table(tmp_path / "big").endswith(f"all {100 * cfg.training.passes:,} examples trained")
+    monkeypatch.setattr(script, "curve", lambda run_dir: (cfg, 100, history[:3], [], []))
+    assert script.table(tmp_path / "big").endswith("75 of 100 examples trained; the rest needs about 0.0 h at "
+                                                    "the last pass's median speed")
+
+
+def test_markdown_file_is_headed_by_the_command_that_made_it(tmp_path, monkeypatch):
+    script = load_script("experiments/pass_curve")
+    monkeypatch.setattr(script, "table", lambda run_dir: "| pass |\n\nall 10 examples trained")
+    out = tmp_path / "curve.md"
+    script.main([str(tmp_path / "big"), "--markdown", str(out)])
+    text = out.read_text()
+    assert text.startswith("# Per-pass curve of big\n")
+    assert f"`python scripts/experiments/pass_curve.py {tmp_path / 'big'} --markdown {out}`" in text
+    assert text.endswith("| pass |\n\nall 10 examples trained\n")

@@ -356,12 +356,14 @@ def plot_pass_curve(passes: Sequence[int], accuracies: dict[str, Sequence[float]
                     ms_per_example: Sequence[float], path: str | Path, paper: float | None = None,
                     title: str | None = None) -> Path:
     """A long run's figures per finished pass: test accuracy by readout (NaN where a
-    pass is not evaluated) against the paper's figure, and spikes per training example
-    with the median training ms per example."""
+    pass is not evaluated; the evaluated passes are joined) against the paper's figure,
+    and spikes per training example with the median training ms per example."""
     fig = Figure(figsize=(8, 7))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"hspace": 0.1})
     for (name, values), style in zip(accuracies.items(), ("o-", "s-", "^-")):
-        top.plot(passes, values, style, markersize=5, label=name)
+        evaluated = ~np.isnan(np.asarray(values, dtype=float))
+        top.plot(np.asarray(passes)[evaluated], np.asarray(values, dtype=float)[evaluated], style, markersize=5,
+                 label=name)
     if paper is not None:
         top.axhline(paper, color="grey", linestyle="--", label=f"paper {paper:.3f}")
     top.set_ylabel("test accuracy")

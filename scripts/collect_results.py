@@ -4,7 +4,8 @@
 
 ``--record RUNS_DIR`` first copies the record of every finished run under RUNS_DIR
 (default: runs/) into results/runs/NAME/: config.toml, metrics.json, metrics.jsonl,
-the code revision that trained it (``code_revision``, when the run has one) and its
+the code revisions that trained it (``code_revision``, when the run has one: a line per
+commit, since a run resumed in several sessions ran the code of each) and its
 test predictions (predictions.npz: the test labels and each readout's prediction per
 image, uint8), so the table and the paired tests can be rerun from the repository
 alone. A run is finished when its training went through the config's whole schedule
@@ -128,6 +129,16 @@ def versus_paper(values: list[float], paper: float) -> str:
             f"above, mean {100 * (statistics.fmean(values) - paper):+.2f} points")
 
 
+def code_revisions(run: Path) -> list[str]:
+    """The short commits a run record names, one per line of its code_revision file
+    (what follows a commit on its line, such as '+local changes', is a remark), or
+    ['unrecorded'] when it has none."""
+    if not (run / REVISION_FILE).is_file():
+        return ["unrecorded"]
+    return [line.split()[0][:7] for line in (run / REVISION_FILE).read_text().splitlines() if line.strip()] \
+        or ["unrecorded"]
+
+
 def config_row(name: str, runs: list[Path]) -> dict:
     """One table row, plus the sample and revisions behind it."""
     cfg = load_config(runs[0] / CONFIG_FILE)
@@ -136,8 +147,7 @@ def config_row(name: str, runs: list[Path]) -> dict:
     n = cfg.network.n_excitatory
     full_protocol = metrics[0]["n_assign"] == 60000 and metrics[0]["n_test"] == MNIST_TEST_IMAGES
     seeds = sorted(m["seed"] for m in metrics)
-    revisions = sorted({(run / REVISION_FILE).read_text().strip()[:7] if (run / REVISION_FILE).is_file()
-                        else "unrecorded" for run in runs})
+    revisions = list(dict.fromkeys(revision for run in runs for revision in code_revisions(run)))  # in the order first met
     paper = PAPER_ACCURACY.get(n) if full_protocol else None
     sample = (f"seeds {', '.join(map(str, seeds))}; {metrics[0]['n_assign']:,} labelled, "
               f"{metrics[0]['n_test']:,} test images; code {', '.join(revisions)}")

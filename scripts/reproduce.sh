@@ -4,9 +4,10 @@
 # regenerate the table (results/table.md and the README blocks) from the records.
 # Usage: bash scripts/reproduce.sh [NAME ...]   (names: quick dc2015-100 dc2015-400
 # dc2015-1600; default: all four). A finished run is skipped, an interrupted one
-# resumed, so the script can be stopped and restarted at will. Each finished run gets
-# a code_revision file: the commit of this checkout that trained and evaluated it
-# (with "+local changes" when the tree differed from it). The 6,400-neuron network is
+# resumed, so the script can be stopped and restarted at will. Each run gets a
+# code_revision file with a line per start or resume: the commit of this checkout that
+# trained (and evaluated) it from there on, with "+local changes" when the tree differed
+# from it. The 6,400-neuron network is
 # one long run of its own (runs/dc2015-6400; see results/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,11 +22,13 @@ for name in "${names[@]}"; do
     run="runs/$name-seed$seed"
     if [ -f "$run/metrics.json" ]; then echo "done: $run"; continue; fi
     if [ -f "$run/model.npz" ]; then
+      revision >> "$run/code_revision"
       "$STDP" train --resume "$run" --evaluate
     else
+      mkdir -p "$run"
+      revision > "$run/code_revision"
       "$STDP" train --config "configs/$name.toml" --run-dir "$run" --set run.seed="$seed" --overwrite --evaluate
     fi
-    revision > "$run/code_revision"
   done
 done
 "$PY" scripts/collect_results.py --record runs --write

@@ -74,3 +74,12 @@ def test_readme_quotes_the_recorded_quick_run():
     quoted = (f"{metrics['accuracy_all']:.4f} 'all', {metrics['accuracy_proportion']:.4f} 'proportion',\n"
               f"{metrics['accuracy_linear']:.4f} linear (results/runs/quick-seed0")
     assert quoted in readme
+
+
+def test_a_run_resumed_under_several_commits_names_each(tmp_path):
+    run = make_record(tmp_path, "dc2015-400-seed0", 400, 0, 0.90, 0.3)
+    (run / "code_revision").write_text("aaaaaaa111\nbbbbbbb222 +local changes\n\naaaaaaa111\n")
+    make_record(tmp_path, "dc2015-400-seed1", 400, 1, 0.88, 0.5)
+    (tmp_path / "dc2015-400-seed1" / "code_revision").unlink()
+    assert collect.code_revisions(run) == ["aaaaaaa", "bbbbbbb", "aaaaaaa"]
+    assert "code aaaaaaa, bbbbbbb, unrecorded;" in collect.table(tmp_path)

@@ -15,6 +15,9 @@ paused (kill -STOP) or shared its core; the median of the per-entry speeds is wh
 long stretch of unpaused training costs. ``--plot`` also draws the curve: accuracy per
 pass beside the paper's figure for the size, spikes and ms per training example;
 ``--markdown`` writes the table into a file, headed by the command that made it.
+Where two or more passes were evaluated, each is then compared with the last one
+evaluated, readout by readout, by the exact McNemar test on the same test images
+(stdp_mnist.readout.mcnemar): a curve's points differ by chance too.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from stdp_mnist.data import count_training_images
+from stdp_mnist.data import count_training_images, load_configured
 from stdp_mnist.plots import plot_pass_curve
-from stdp_mnist.readout import PAPER_ACCURACY
+from stdp_mnist.readout import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
 from stdp_mnist.network import count_self_firing, self_firing_theta_mv
-from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, NPZ_ERRORS, TRAIN_METRICS_FILE, read_jsonl, read_run_config
+from stdp_mnist.rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, MODEL_FILE, NPZ_ERRORS, TRAIN_METRICS_FILE,
+                               read_jsonl, read_npz, read_run_config)
 
 ACCURACY_KEYS = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
 
@@ -104,19 +108,57 @@ def pass_self_firing(run_dir: Path, k: int, cfg) -> int | None:
         return None
 
 
+def evaluated_at(run_dir: Path, k: int, per_pass: int) -> Path | None:
+    """The directory holding the evaluation of the network after pass k: its copy, or
+    the run itself where it was evaluated at the end of pass k (its last); None when
+    neither was."""
+    if (pass_copy(run_dir, k) / EVAL_METRICS_FILE).is_file():
+        return pass_copy(run_dir, k)
+    if (run_dir / EVAL_METRICS_FILE).is_file() and \
+            json.loads((run_dir / EVAL_METRICS_FILE).read_text()).get("examples_trained") == k * per_pass:
+        return run_dir
+    return None
+
+
 def pass_accuracies(run_dir: Path, k: int, per_pass: int) -> dict:
-    """The evaluated accuracies of the copy of pass k, or of the run itself where it was
-    evaluated at the end of pass k (its last); {} when neither was."""
-    copy_metrics, run_metrics = pass_copy(run_dir, k) / EVAL_METRICS_FILE, run_dir / EVAL_METRICS_FILE
-    if copy_metrics.is_file():
-        values = json.loads(copy_metrics.read_text())
-    elif run_metrics.is_file():
-        values = json.loads(run_metrics.read_text())
-        if values.get("examples_trained") != k * per_pass:
-            return {}
-    else:
+    """The evaluated accuracies of the network after pass k ({} when not evaluated)."""
+    evaluated = evaluated_at(run_dir, k, per_pass)
+    if evaluated is None:
         return {}
+    values = json.loads((evaluated / EVAL_METRICS_FILE).read_text())
     return {key: values[key] for key in ACCURACY_KEYS if key in values}
+
+
+def paired_with_last(run_dir: Path, passes: list[int], per_pass: int, test_labels: np.ndarray) -> str:
+    """Markdown: each evaluated pass against the last evaluated one, per readout, by the
+    exact McNemar test on their test predictions ('' when fewer than two were evaluated)."""
+    predictions = {}
+    for k in passes:
+        evaluated = evaluated_at(run_dir, k, per_pass)
+        if evaluated is not None:
+            arrays = read_npz(evaluated / ASSIGNMENTS_FILE)
+            predictions[k] = {key: arrays[f"predictions_{key.removeprefix('accuracy_')}"] for key in ACCURACY_KEYS}
+    if len(predictions) < 2:
+        return ""
+    last = max(predictions)
+    lines = [f"Each evaluated pass against pass {last}, on the same {len(predictions[last]['accuracy_all']):,} test "
+             "images (exact McNemar test; b: images only the earlier pass gets right, c: only the later; level "
+             "unless p < 0.05):", "",
+             "| passes | readout | accuracy | accuracy | b | c | p | verdict |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for k in sorted(predictions)[:-1]:
+        for key in ACCURACY_KEYS:
+            early, late = predictions[k][key], predictions[last][key]
+            labels = test_labels[:len(late)]
+            if len(early) != len(late):
+                raise SystemExit(f"{run_dir}: passes {k} and {last} were evaluated on different test images")
+            early_right, late_right = early == labels, late == labels
+            only_early, only_late, p = mcnemar(early_right, late_right)
+            verdict = paired_verdict(early_right.mean(), late_right.mean(), p)
+            verdict = {"first ahead": f"pass {k} ahead", "second ahead": f"pass {last} ahead"}.get(verdict, verdict)
+            lines.append(f"| {k} vs {last} | {key.removeprefix('accuracy_')} | {early_right.mean():.4f} | "
+                         f"{late_right.mean():.4f} | {only_early} | {only_late} | {format_p(p)} | {verdict} |")
+    return "\n".join(lines)
 
 
 def curve(run_dir: Path):
@@ -155,6 +197,16 @@ def table(run_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def report(run_dir: Path) -> str:
+    """The table, then (where two or more passes were evaluated) their paired tests."""
+    text = table(run_dir)
+    cfg, per_pass, _, rows, _ = curve(run_dir)
+    if sum(evaluated_at(run_dir, row["pass"], per_pass) is not None for row in rows) >= 2:
+        text += "\n\n" + paired_with_last(run_dir, [row["pass"] for row in rows], per_pass,
+                                          load_configured(cfg).test_labels)
+    return text
+
+
 def plot(run_dir: Path, path: Path) -> Path:
     cfg, _, _, rows, accuracies = curve(run_dir)
     if not rows:
@@ -174,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--markdown", type=Path, metavar="MD",
                         help="also write the table into this file, headed by the command that made it")
     args = parser.parse_args(argv)
-    text = table(args.run_dir)
+    text = report(args.run_dir)
     print(text)
     if args.markdown:
         command = " ".join(["python scripts/experiments/pass_curve.py", *(sys.argv[1:] if argv is None else argv)])

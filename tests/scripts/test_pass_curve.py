@@ -84,10 +84,32 @@ def test_the_table_says_when_training_is_complete(tmp_path, monkeypatch):
 
 def test_markdown_file_is_headed_by_the_command_that_made_it(tmp_path, monkeypatch):
     script = load_script("experiments/pass_curve")
-    monkeypatch.setattr(script, "table", lambda run_dir: "| pass |\n\nall 10 examples trained")
+    monkeypatch.setattr(script, "report", lambda run_dir: "| pass |\n\nall 10 examples trained")
     out = tmp_path / "curve.md"
     script.main([str(tmp_path / "big"), "--markdown", str(out)])
     text = out.read_text()
     assert text.startswith("# Per-pass curve of big\n")
     assert f"`python scripts/experiments/pass_curve.py {tmp_path / 'big'} --markdown {out}`" in text
     assert text.endswith("| pass |\n\nall 10 examples trained\n")
+
+
+def write_evaluation(directory, examples_trained, all_, proportion, linear):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "metrics.json").write_text(f'{{"examples_trained": {examples_trained}}}')
+    np.savez(directory / "assignments.npz", predictions_all=np.array(all_), predictions_proportion=np.array(proportion),
+             predictions_linear=np.array(linear))
+
+
+def test_evaluated_passes_are_tested_against_the_last_by_hand_counted_mcnemar(tmp_path):
+    script = load_script("experiments/pass_curve")
+    run = tmp_path / "big"
+    labels = np.array([0, 1, 2, 3, 4, 5])
+    # pass 1, 'all': right on images 0-4; the run after pass 3: right on 0-1 only -> b = 3, c = 0
+    write_evaluation(tmp_path / "big-pass1", 10, [0, 1, 2, 3, 4, 0], [0] * 6, [0, 1, 2, 3, 4, 5])
+    write_evaluation(run, 30, [0, 1, 0, 0, 0, 0], [0] * 6, [0, 1, 2, 3, 4, 5])
+    text = script.paired_with_last(run, [1, 2, 3], per_pass=10, test_labels=labels)
+    assert "Each evaluated pass against pass 3, on the same 6 test images" in text
+    # 3 of 3 discordant images on one side: p = 2 * 0.5**3 = 0.25
+    assert "| 1 vs 3 | all | 0.8333 | 0.3333 | 3 | 0 | 0.25 | level |" in text
+    assert "| 1 vs 3 | linear | 1.0000 | 1.0000 | 0 | 0 | 1 | level |" in text
+    assert script.paired_with_last(run, [1], per_pass=10, test_labels=labels) == ""

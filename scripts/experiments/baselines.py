@@ -225,7 +225,8 @@ class RowCache:
 
     def get(self, key: str, compute: Callable[[], dict]) -> dict:
         if key not in self.rows:
-            self.rows[key] = json.loads(json.dumps(compute()))  # as it will read back
+            row = {**compute(), "computed_with": process_settings()}  # what its timings were measured under
+            self.rows[key] = json.loads(json.dumps(row))  # as it will read back
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self.path, json.dumps(self.rows, indent=1, sort_keys=True) + "\n")
         return self.rows[key]
@@ -324,6 +325,12 @@ def blas_threads() -> int:
     return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
 
 
+def process_settings() -> str:
+    """What this process's timings depend on: its niceness and thread counts."""
+    return (f"niceness {os.getpriority(os.PRIO_PROCESS, 0)}, {numba.get_num_threads()} numba thread(s), "
+            f"{blas_threads()} BLAS thread(s)")
+
+
 def paired_tests(rows: list[dict], test_labels: np.ndarray) -> list[str]:
     """Markdown rows: each trained layer against the other feature sets of its size (and
     the raw pixels), readout by readout, by the exact McNemar test on the same test images."""
@@ -352,8 +359,7 @@ def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: i
     lines = [
         "# Baselines: what does STDP add?",
         "",
-        f"Made by `{command}` (niceness {os.getpriority(os.PRIO_PROCESS, 0)}, {numba.get_num_threads()} numba "
-        f"thread(s), {blas_threads()} BLAS thread(s), scikit-learn {sklearn.__version__}) on "
+        f"Made by `{command}` ({process_settings()}, scikit-learn {sklearn.__version__}) on "
         f"{datetime.date.today().isoformat()}.",
         "",
         f"Every accuracy is on the {n_test:,} test images, which serve only for the final number. The linear "
@@ -417,6 +423,13 @@ def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: i
         "spiking layers, on the numba threads above; about 0 where their responses were already in the cache from "
         "an earlier run); fit s: the linear selection and final fit, or the k-means fit. Both on a shared machine.",
     ]
+    settings = {}
+    for row in rows:
+        settings.setdefault(row.get("computed_with", "not recorded (rows cached before it was)"), []).append(
+            f"{row['name']} {row['n'] or 784}")
+    if len(settings) > 1 or next(iter(settings)) != process_settings():
+        lines.append("- Rows taken from the cache were computed, and timed, in earlier invocations: "
+                     + "; ".join(f"{where}: {', '.join(names)}" for where, names in settings.items()) + ".")
     for row in rows:
         if row.get("run"):
             lines.append(f"- Trained layer of N = {row['n']}: `{row['run']}`; {evaluation_match(row, n_train)}.")

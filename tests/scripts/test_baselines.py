@@ -166,3 +166,11 @@ def test_report_on_a_tiny_run_matches_its_evaluation_and_reruns_from_the_cache(t
     (tmp_path / "out.md").unlink()
     baselines.main(argv)
     assert (tmp_path / "out.md").read_text().split("\n", 3)[3] == page.split("\n", 3)[3]
+    assert "Rows taken from the cache" not in page  # every row was timed under the header's settings
+
+    computed_with = baselines.process_settings()
+    monkeypatch.setattr(baselines, "process_settings", lambda: "niceness 19, 7 numba thread(s), 7 BLAS thread(s)")
+    baselines.main(argv)
+    assert (f"Rows taken from the cache were computed, and timed, in earlier invocations: {computed_with}: raw "
+            "pixels 784, random projection + ReLU 6, untrained spiking layer 6, trained spiking layer 6, k-means 6."
+            ) in (tmp_path / "out.md").read_text()

@@ -129,30 +129,29 @@ def pass_accuracies(run_dir: Path, k: int, per_pass: int) -> dict:
     return {key: values[key] for key in ACCURACY_KEYS if key in values}
 
 
-def paired_with_last(run_dir: Path, passes: list[int], per_pass: int, test_labels: np.ndarray) -> str:
-    """Markdown: each evaluated pass against the last evaluated one, per readout, by the
-    exact McNemar test on their test predictions ('' when fewer than two were evaluated)."""
-    predictions = {}
-    for k in passes:
-        evaluated = evaluated_at(run_dir, k, per_pass)
-        if evaluated is not None:
-            arrays = read_npz(evaluated / ASSIGNMENTS_FILE)
-            predictions[k] = {key: arrays[f"predictions_{key.removeprefix('accuracy_')}"] for key in ACCURACY_KEYS}
-    if len(predictions) < 2:
+def paired_with_last(run_dir: Path, evaluated: dict[int, Path], test_labels: np.ndarray) -> str:
+    """Markdown: each evaluated pass (``evaluated``: pass -> the directory holding its
+    evaluation) against the last one, per readout, by the exact McNemar test on their
+    test predictions ('' when fewer than two were evaluated)."""
+    if len(evaluated) < 2:
         return ""
+    predictions = {}
+    for k, directory in evaluated.items():
+        arrays = read_npz(directory / ASSIGNMENTS_FILE)
+        predictions[k] = {key: arrays[f"predictions_{key.removeprefix('accuracy_')}"] for key in ACCURACY_KEYS}
     last = max(predictions)
-    lines = [f"Each evaluated pass against pass {last}, on the same {len(predictions[last]['accuracy_all']):,} test "
+    n_test = len(predictions[last]["accuracy_all"])
+    labels = test_labels[:n_test]
+    lines = [f"Each evaluated pass against pass {last}, on the same {n_test:,} test "
              "images (exact McNemar test; b: images only the earlier pass gets right, c: only the later; level "
              "unless p < 0.05):", "",
              "| passes | readout | accuracy | accuracy | b | c | p | verdict |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for k in sorted(predictions)[:-1]:
+        if len(predictions[k]["accuracy_all"]) != n_test:
+            raise SystemExit(f"{run_dir}: passes {k} and {last} were evaluated on different test images")
         for key in ACCURACY_KEYS:
-            early, late = predictions[k][key], predictions[last][key]
-            labels = test_labels[:len(late)]
-            if len(early) != len(late):
-                raise SystemExit(f"{run_dir}: passes {k} and {last} were evaluated on different test images")
-            early_right, late_right = early == labels, late == labels
+            early_right, late_right = predictions[k][key] == labels, predictions[last][key] == labels
             only_early, only_late, p = mcnemar(early_right, late_right)
             verdict = paired_verdict(early_right.mean(), late_right.mean(), p)
             verdict = {"first ahead": f"pass {k} ahead", "second ahead": f"pass {last} ahead"}.get(verdict, verdict)
@@ -201,9 +200,10 @@ def report(run_dir: Path) -> str:
     """The table, then (where two or more passes were evaluated) their paired tests."""
     text = table(run_dir)
     cfg, per_pass, _, rows, _ = curve(run_dir)
-    if sum(evaluated_at(run_dir, row["pass"], per_pass) is not None for row in rows) >= 2:
-        text += "\n\n" + paired_with_last(run_dir, [row["pass"] for row in rows], per_pass,
-                                          load_configured(cfg).test_labels)
+    evaluated = {row["pass"]: evaluated_at(run_dir, row["pass"], per_pass) for row in rows}
+    evaluated = {k: directory for k, directory in evaluated.items() if directory is not None}
+    if len(evaluated) >= 2:  # the test labels are read only when there is something to test
+        text += "\n\n" + paired_with_last(run_dir, evaluated, load_configured(cfg).test_labels)
     return text
 
 

@@ -107,9 +107,11 @@ def test_evaluated_passes_are_tested_against_the_last_by_hand_counted_mcnemar(tm
     # pass 1, 'all': right on images 0-4; the run after pass 3: right on 0-1 only -> b = 3, c = 0
     write_evaluation(tmp_path / "big-pass1", 10, [0, 1, 2, 3, 4, 0], [0] * 6, [0, 1, 2, 3, 4, 5])
     write_evaluation(run, 30, [0, 1, 0, 0, 0, 0], [0] * 6, [0, 1, 2, 3, 4, 5])
-    text = script.paired_with_last(run, [1, 2, 3], per_pass=10, test_labels=labels)
+    evaluated = {k: script.evaluated_at(run, k, per_pass=10) for k in (1, 2, 3)}
+    assert evaluated == {1: tmp_path / "big-pass1", 2: None, 3: run}
+    text = script.paired_with_last(run, {1: evaluated[1], 3: evaluated[3]}, test_labels=labels)
     assert "Each evaluated pass against pass 3, on the same 6 test images" in text
     # 3 of 3 discordant images on one side: p = 2 * 0.5**3 = 0.25
     assert "| 1 vs 3 | all | 0.8333 | 0.3333 | 3 | 0 | 0.25 | level |" in text
     assert "| 1 vs 3 | linear | 1.0000 | 1.0000 | 0 | 0 | 1 | level |" in text
-    assert script.paired_with_last(run, [1], per_pass=10, test_labels=labels) == ""
+    assert script.paired_with_last(run, {1: evaluated[1]}, test_labels=labels) == ""

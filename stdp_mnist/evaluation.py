@@ -16,21 +16,39 @@ import json
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numba
 import numpy as np
 
 from . import kernel, linear, readout
+from .atomic import atomic_open
 from .config import Config
 from .data import Mnist
-from .network import (STREAM_ASSIGN, STREAM_TEST, Network, count_self_firing, kernel_params, load_network, random_seed,
-                      self_firing_theta_mv, steps)
-from .atomic import atomic_open
+from .network import (
+    STREAM_ASSIGN,
+    STREAM_TEST,
+    Network,
+    count_self_firing,
+    kernel_params,
+    load_network,
+    random_seed,
+    self_firing_theta_mv,
+    steps,
+)
 from .progress import LOGGER, LoggedStages
-from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS,
-                     read_npz, read_run_config, write_atomic)
+from .rundir import (
+    ASSIGNMENTS_FILE,
+    EVAL_METRICS_FILE,
+    EVAL_PARTIAL_DIR,
+    LINEAR_FILE,
+    MODEL_FILE,
+    NPZ_ERRORS,
+    read_npz,
+    read_run_config,
+    write_atomic,
+)
 
 # progress(stage, examples_done, examples_total)
 EvalProgress = Callable[[str, int, int], None]
@@ -48,7 +66,7 @@ def call_heeding_signals(call: Callable[[], None], poll: Callable[[], None] = la
     def target() -> None:
         try:
             call()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+        except BaseException as exc:
             errors.append(exc)
 
     helper = threading.Thread(target=target, name="frozen-kernel", daemon=True)
@@ -60,10 +78,15 @@ def call_heeding_signals(call: Callable[[], None], poll: Callable[[], None] = la
         raise errors[0]
 
 
-def frozen_counts(cfg: Config, network: Network, images: np.ndarray, stream: int,
-                  blocks_per_call: int | None = None,
-                  progress: Callable[[int], None] | None = None,
-                  start: int = 0) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+def frozen_counts(
+    cfg: Config,
+    network: Network,
+    images: np.ndarray,
+    stream: int,
+    blocks_per_call: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    start: int = 0,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Yield (first example index, spike counts K x N, retries K) of frozen runs over
     ``images`` from example ``start`` (a multiple of the block size, or the end) on, a few blocks
     per kernel call (one per core by default); ``progress(k)`` hears every
@@ -74,11 +97,12 @@ def frozen_counts(cfg: Config, network: Network, images: np.ndarray, stream: int
         raise ValueError(f"frozen runs start at a block boundary, not at example {start}")
     per_call = (blocks_per_call or numba.get_num_threads()) * size
     for first in range(start, len(images), per_call):
-        chunk = np.ascontiguousarray(images[first:first + per_call])
+        chunk = np.ascontiguousarray(images[first : first + per_call])
         first_block = first // size
         n_blocks = (len(chunk) + size - 1) // size
-        seeds = np.array([random_seed(cfg.run.seed, stream, first_block + b) for b in range(n_blocks)],
-                         np.uint64)
+        seeds = np.array(
+            [random_seed(cfg.run.seed, stream, first_block + b) for b in range(n_blocks)], np.uint64
+        )
         counts = np.zeros((len(chunk), network.n_excitatory), np.int32)
         retries = np.full(len(chunk), -1, np.int64)  # an example's entry is set when it is done
 
@@ -86,16 +110,23 @@ def frozen_counts(cfg: Config, network: Network, images: np.ndarray, stream: int
             if progress is not None:
                 progress(first + int((retries >= 0).sum()))
 
-        call_heeding_signals(lambda: kernel.frozen_responses(params, chunk, size, seeds, network.weights,
-                                                             network.theta, network.delays, counts, retries),
-                             poll)
+        call_heeding_signals(
+            lambda: kernel.frozen_responses(
+                params, chunk, size, seeds, network.weights, network.theta, network.delays, counts, retries
+            ),
+            poll,
+        )
         yield first, counts, retries
 
 
 def count_dtype(cfg: Config) -> type:
     """The smallest integer type that holds a neuron's spikes in one presentation (at
     most one per time step): uint16 for any usual presentation time."""
-    return np.uint16 if steps(cfg.simulation.present_ms, cfg.simulation.dt_ms) <= np.iinfo(np.uint16).max else np.int32
+    return (
+        np.uint16
+        if steps(cfg.simulation.present_ms, cfg.simulation.dt_ms) <= np.iinfo(np.uint16).max
+        else np.int32
+    )
 
 
 class ResponseStore:
@@ -129,7 +160,9 @@ class ResponseStore:
     def key_for(model_path: Path, cfg: Config) -> str:
         """sha256 of the model file's bytes and the settings the responses depend on."""
         settings = cfg.to_dict()
-        settings["evaluation"] = {k: v for k, v in settings["evaluation"].items() if not k.startswith("linear_")}
+        settings["evaluation"] = {
+            k: v for k, v in settings["evaluation"].items() if not k.startswith("linear_")
+        }
         digest = hashlib.sha256(Path(model_path).read_bytes())
         digest.update(json.dumps(settings, sort_keys=True).encode())
         return digest.hexdigest()
@@ -150,15 +183,20 @@ class ResponseStore:
                 chunk_counts, chunk_retries = arrays["counts"], arrays["retries"]
                 size = len(chunk_counts)
                 whole = 0 < size <= total - done and (size % block_size == 0 or done + size == total)
-                if not (whole and chunk_counts.shape == (size, width) and chunk_counts.dtype == counts.dtype
-                        and chunk_retries.shape == (size,) and chunk_retries.dtype == np.int64
-                        and (chunk_retries >= 0).all()):
+                if not (
+                    whole
+                    and chunk_counts.shape == (size, width)
+                    and chunk_counts.dtype == counts.dtype
+                    and chunk_retries.shape == (size,)
+                    and chunk_retries.dtype == np.int64
+                    and (chunk_retries >= 0).all()
+                ):
                     raise ValueError("not a chunk of this evaluation")
             except (*NPZ_ERRORS, KeyError) as exc:
                 self.log(f"{self._chunk(stage, done)}: unreadable ({exc}); recomputing from there")
                 break
-            counts[done:done + size] = chunk_counts
-            retries[done:done + size] = chunk_retries
+            counts[done : done + size] = chunk_counts
+            retries[done : done + size] = chunk_retries
             used.add(self._chunk(stage, done).name)
             done += size
         for stale in self.directory.glob(f"{stage}-*.npz"):  # whatever the prefix did not use
@@ -176,16 +214,24 @@ class ResponseStore:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def stage_responses(cfg: Config, network: Network, images: np.ndarray, stream: int, stage: str,
-                    notify: EvalProgress, store: ResponseStore | None) -> tuple[np.ndarray, np.ndarray]:
+def stage_responses(
+    cfg: Config,
+    network: Network,
+    images: np.ndarray,
+    stream: int,
+    stage: str,
+    notify: EvalProgress,
+    store: ResponseStore | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Spike counts (examples x N, count_dtype) and retries of the frozen runs over
     ``images``: the kept ones from ``store``, the rest computed (and kept as they come)."""
     counts = np.empty((len(images), network.n_excitatory), count_dtype(cfg))
     retries = np.empty(len(images), np.int64)
     done = store.load(stage, counts, retries, cfg.evaluation.block_size) if store else 0
     notify(stage, done, len(images))  # the stage starts (its first kernel call may compile first)
-    for first, chunk_counts, chunk_retries in frozen_counts(cfg, network, images, stream, start=done,
-                                                            progress=lambda k: notify(stage, k, len(images))):
+    for first, chunk_counts, chunk_retries in frozen_counts(
+        cfg, network, images, stream, start=done, progress=lambda k: notify(stage, k, len(images))
+    ):
         end = first + len(chunk_counts)
         counts[first:end] = chunk_counts
         retries[first:end] = chunk_retries
@@ -211,16 +257,23 @@ def self_firing_warning(cfg: Config, theta: np.ndarray) -> str | None:
     if not n_low:
         return None
     n_near = count_self_firing(cfg, theta, NEAR_SELF_FIRING_MV) - n_low
-    return (f"stdp-mnist: warning: {n_low} of {theta.size} neurons have theta below "
-            f"{self_firing_theta_mv(cfg):g} mV and fire with no input ({n_near} more are within "
-            f"{NEAR_SELF_FIRING_MV:g} mV above that); with theta frozen, one that escapes "
-            "inhibition fires at its maximum rate for good and silences the others, so frozen responses "
-            "may say little of what the network learnt (more training raises their theta)")
+    return (
+        f"stdp-mnist: warning: {n_low} of {theta.size} neurons have theta below "
+        f"{self_firing_theta_mv(cfg):g} mV and fire with no input ({n_near} more are within "
+        f"{NEAR_SELF_FIRING_MV:g} mV above that); with theta frozen, one that escapes "
+        "inhibition fires at its maximum rate for good and silences the others, so frozen responses "
+        "may say little of what the network learnt (more training raises their theta)"
+    )
 
 
-def evaluate_network(cfg: Config, network: Network, data: Mnist, progress: EvalProgress | None = None,
-                     store: ResponseStore | None = None, log: Callable[[str], None] = LOGGER.warning,
-                     ) -> tuple[dict, dict[str, np.ndarray], linear.LinearReadout]:
+def evaluate_network(
+    cfg: Config,
+    network: Network,
+    data: Mnist,
+    progress: EvalProgress | None = None,
+    store: ResponseStore | None = None,
+    log: Callable[[str], None] = LOGGER.warning,
+) -> tuple[dict, dict[str, np.ndarray], linear.LinearReadout]:
     """Assign and test a trained network; returns (metrics, assignment arrays, the
     linear readout fitted on the labelled images' counts). With a ``store``, frozen
     responses are kept there as they come and taken from there when already kept.
@@ -237,8 +290,9 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist, progress: EvalP
 
     t0 = time.perf_counter()
     labels = data.train_labels[:n_assign]
-    train_counts, retries = stage_responses(cfg, network, data.train_images[:n_assign], STREAM_ASSIGN, "assign",
-                                            notify, store)
+    train_counts, retries = stage_responses(
+        cfg, network, data.train_images[:n_assign], STREAM_ASSIGN, "assign", notify, store
+    )
     sums = np.zeros((network.n_excitatory, readout.N_CLASSES))
     assign_spikes = 0
     for first in range(0, n_assign, ev.block_size):  # in slices: no examples x N temporaries
@@ -259,8 +313,9 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist, progress: EvalP
     linear_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    test_counts, retries = stage_responses(cfg, network, data.test_images[:n_test], STREAM_TEST, "test", notify,
-                                           store)
+    test_counts, retries = stage_responses(
+        cfg, network, data.test_images[:n_test], STREAM_TEST, "test", notify, store
+    )
     pred_all = np.empty(n_test, np.int64)
     pred_prop = np.empty(n_test, np.int64)
     pred_linear = np.empty(n_test, np.int64)
@@ -304,13 +359,23 @@ def evaluate_network(cfg: Config, network: Network, data: Mnist, progress: EvalP
         "test_wall_s": round(test_s, 3),
         "threads": numba.get_num_threads(),
     }
-    arrays = {"assignments": assignments, "class_rates": rates, "predictions_all": pred_all,
-              "predictions_proportion": pred_prop, "predictions_linear": pred_linear}
+    arrays = {
+        "assignments": assignments,
+        "class_rates": rates,
+        "predictions_all": pred_all,
+        "predictions_proportion": pred_prop,
+        "predictions_linear": pred_linear,
+    }
     return metrics, arrays, linear_readout
 
 
-def evaluate(run_dir: str | Path, data: Mnist, progress: EvalProgress | None = None,
-             cfg: Config | None = None, log: Callable[[str], None] = LOGGER.warning) -> dict:
+def evaluate(
+    run_dir: str | Path,
+    data: Mnist,
+    progress: EvalProgress | None = None,
+    cfg: Config | None = None,
+    log: Callable[[str], None] = LOGGER.warning,
+) -> dict:
     """Evaluate a trained run directory (with its own config unless ``cfg`` is given,
     e.g. with other evaluation settings); writes metrics.json, assignments.npz and the
     linear readout (linear.npz) there. ``progress`` and ``log`` as in

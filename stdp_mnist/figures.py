@@ -9,9 +9,9 @@ training and after evaluation, and ``stdp-mnist plot`` on demand.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -20,8 +20,16 @@ from .config import Config
 from .data import Mnist
 from .network import Network, load_network, self_firing_theta_mv
 from .predict import load_assignments, predict_seed
-from .rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, FIGURES_DIR, MODEL_FILE, TRAIN_METRICS_FILE, RunDirError,
-                     read_jsonl, read_run_config)
+from .rundir import (
+    ASSIGNMENTS_FILE,
+    EVAL_METRICS_FILE,
+    FIGURES_DIR,
+    MODEL_FILE,
+    TRAIN_METRICS_FILE,
+    RunDirError,
+    read_jsonl,
+    read_run_config,
+)
 
 # Figure names, in the order they are drawn.
 FIGURES = ("receptive-fields", "theta", "learning-curve", "assignments", "confusion", "example")
@@ -34,9 +42,17 @@ def figures_dir(run_dir: str | Path) -> Path:
     return Path(run_dir) / FIGURES_DIR
 
 
-def example_figure(cfg: Config, network: Network, image: np.ndarray, path: str | Path,
-                   assignments: np.ndarray | None = None, rates: np.ndarray | None = None,
-                   label: int | None = None, title: str | None = None, note: str = "") -> Path:
+def example_figure(
+    cfg: Config,
+    network: Network,
+    image: np.ndarray,
+    path: str | Path,
+    assignments: np.ndarray | None = None,
+    rates: np.ndarray | None = None,
+    label: int | None = None,
+    title: str | None = None,
+    note: str = "",
+) -> Path:
     """Trace one image through the frozen network (the predict presentation: from rest,
     the predict random stream) and draw it in detail."""
     from . import plots
@@ -51,11 +67,23 @@ def example_figure(cfg: Config, network: Network, image: np.ndarray, path: str |
     if note:
         lines.append(note)
     return plots.plot_example(
-        path, image=trace.image, dt_ms=trace.dt_ms, input_spikes=trace.input_spikes(),
-        exc_spikes=(trace.spike_steps, trace.spike_neurons), n_excitatory=network.n_excitatory,
-        v=trace.v[:, winners], threshold=trace.threshold[:, winners], neurons=winners.tolist(),
-        counts=trace.counts, scores=scores, label=label, predicted=predicted, assignments=assignments,
-        note="\n".join(lines), title=title)
+        path,
+        image=trace.image,
+        dt_ms=trace.dt_ms,
+        input_spikes=trace.input_spikes(),
+        exc_spikes=(trace.spike_steps, trace.spike_neurons),
+        n_excitatory=network.n_excitatory,
+        v=trace.v[:, winners],
+        threshold=trace.threshold[:, winners],
+        neurons=winners.tolist(),
+        counts=trace.counts,
+        scores=scores,
+        label=label,
+        predicted=predicted,
+        assignments=assignments,
+        note="\n".join(lines),
+        title=title,
+    )
 
 
 class _Run:
@@ -81,8 +109,10 @@ class _Run:
     def evaluation(self) -> dict:
         path = self.dir / EVAL_METRICS_FILE
         if not path.is_file():
-            raise RunDirError(f"{self.dir}: no {EVAL_METRICS_FILE}: the run has not been evaluated; "
-                              f"run: stdp-mnist evaluate {self.dir}")
+            raise RunDirError(
+                f"{self.dir}: no {EVAL_METRICS_FILE}: the run has not been evaluated; "
+                f"run: stdp-mnist evaluate {self.dir}"
+            )
         try:
             return json.loads(path.read_text())
         except (OSError, ValueError) as exc:
@@ -100,9 +130,15 @@ class FigureResult:
     error: str = ""  # why drawing failed (only with keep_going)
 
 
-def write_figures(run_dir: str | Path, what: tuple[str, ...] | list[str] = FIGURES, out_dir: str | Path | None = None,
-                  data: Mnist | Callable[[], Mnist] | None = None, example_index: int = 0,
-                  skip_missing: bool = False, keep_going: bool = False) -> list[FigureResult]:
+def write_figures(
+    run_dir: str | Path,
+    what: tuple[str, ...] | list[str] = FIGURES,
+    out_dir: str | Path | None = None,
+    data: Mnist | Callable[[], Mnist] | None = None,
+    example_index: int = 0,
+    skip_missing: bool = False,
+    keep_going: bool = False,
+) -> list[FigureResult]:
     """Draw the named figures of a run (into RUN_DIR/figures unless ``out_dir``).
 
     A figure whose inputs the run lacks (no evaluation yet, say) raises RunDirError,
@@ -120,15 +156,24 @@ def write_figures(run_dir: str | Path, what: tuple[str, ...] | list[str] = FIGUR
     n = run.cfg.network.n_excitatory
 
     def receptive_fields() -> list[Path]:
-        return [plots.plot_receptive_fields(
-            run.network.weights, out / "receptive_fields.png",
-            title=f"Receptive fields: input weights of {n} excitatory neurons {run.trained()} "
-                  "(neuron 0 top left, row by row)")]
+        return [
+            plots.plot_receptive_fields(
+                run.network.weights,
+                out / "receptive_fields.png",
+                title=f"Receptive fields: input weights of {n} excitatory neurons {run.trained()} "
+                "(neuron 0 top left, row by row)",
+            )
+        ]
 
     def theta() -> list[Path]:
-        return [plots.plot_theta(run.network.theta, out / "theta.png",
-                                 title=f"Adaptive threshold theta of {n} excitatory neurons {run.trained()}",
-                                 self_firing_mv=self_firing_theta_mv(run.cfg))]
+        return [
+            plots.plot_theta(
+                run.network.theta,
+                out / "theta.png",
+                title=f"Adaptive threshold theta of {n} excitatory neurons {run.trained()}",
+                self_firing_mv=self_firing_theta_mv(run.cfg),
+            )
+        ]
 
     def learning_curve() -> list[Path]:
         records = run.records()
@@ -137,15 +182,25 @@ def write_figures(run_dir: str | Path, what: tuple[str, ...] | list[str] = FIGUR
             metrics = run.evaluation()
             if metrics.get("examples_trained") == records[-1]["examples_seen"]:
                 test = {"all": metrics.get("accuracy_all"), "proportion": metrics.get("accuracy_proportion")}
-        return [plots.plot_learning_curve(records, out / "learning_curve.png", test_accuracy=test,
-                                          title=f"Learning curve: {n} neurons, one point per "
-                                                f"{run.cfg.run.metrics_every} examples")]
+        return [
+            plots.plot_learning_curve(
+                records,
+                out / "learning_curve.png",
+                test_accuracy=test,
+                title=f"Learning curve: {n} neurons, one point per {run.cfg.run.metrics_every} examples",
+            )
+        ]
 
     def assignments() -> list[Path]:
         classes, _ = load_assignments(run.dir)
-        return [plots.plot_assignments(classes, out / "assignments.png",
-                                       title=f"Neuron assignments ({n} neurons, from "
-                                             f"{run.evaluation().get('n_assign', '?')} labelled training images)")]
+        return [
+            plots.plot_assignments(
+                classes,
+                out / "assignments.png",
+                title=f"Neuron assignments ({n} neurons, from "
+                f"{run.evaluation().get('n_assign', '?')} labelled training images)",
+            )
+        ]
 
     def confusion() -> list[Path]:
         metrics = run.evaluation()
@@ -154,28 +209,48 @@ def write_figures(run_dir: str | Path, what: tuple[str, ...] | list[str] = FIGUR
             key = f"confusion_{voting}"
             if key not in metrics:
                 raise RunDirError(f"{run.dir / EVAL_METRICS_FILE}: no {key}; evaluate the run again")
-            paths.append(plots.plot_confusion(np.array(metrics[key]), out / f"{key}.png",
-                                              title=f"Confusion matrix, '{voting}' voting ({n} neurons)"))
+            paths.append(
+                plots.plot_confusion(
+                    np.array(metrics[key]),
+                    out / f"{key}.png",
+                    title=f"Confusion matrix, '{voting}' voting ({n} neurons)",
+                )
+            )
         return paths
 
     def example() -> list[Path]:
         mnist = data() if callable(data) else data
         if mnist is None:
             from .data import load_configured
+
             mnist = load_configured(run.cfg)
         if not 0 <= example_index < len(mnist.test_images):
             raise RunDirError(f"example {example_index}: the test set has {len(mnist.test_images)} images")
         classes = rates = None
         if (run.dir / ASSIGNMENTS_FILE).is_file():
             classes, rates = load_assignments(run.dir)
-        return [example_figure(run.cfg, run.network, mnist.test_images[example_index],
-                               out / f"example_test{example_index}.png", classes, rates,
-                               label=int(mnist.test_labels[example_index]),
-                               title=f"Test image {example_index} in detail ({n} neurons {run.trained()}; "
-                                     "frozen, from rest)")]
+        return [
+            example_figure(
+                run.cfg,
+                run.network,
+                mnist.test_images[example_index],
+                out / f"example_test{example_index}.png",
+                classes,
+                rates,
+                label=int(mnist.test_labels[example_index]),
+                title=f"Test image {example_index} in detail ({n} neurons {run.trained()}; "
+                "frozen, from rest)",
+            )
+        ]
 
-    drawers = {"receptive-fields": receptive_fields, "theta": theta, "learning-curve": learning_curve,
-               "assignments": assignments, "confusion": confusion, "example": example}
+    drawers = {
+        "receptive-fields": receptive_fields,
+        "theta": theta,
+        "learning-curve": learning_curve,
+        "assignments": assignments,
+        "confusion": confusion,
+        "example": example,
+    }
     results = []
     for name in FIGURES:
         if name not in what:

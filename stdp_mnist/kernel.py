@@ -131,7 +131,9 @@ class ArraySpec:
     high: float | str | None
     doc: str = ""
     in_state: bool = False  # one of the kernel's State arrays
-    older_dtypes: tuple[type, ...] = ()  # also accepted on loading (files of earlier versions), then converted
+    older_dtypes: tuple[
+        type, ...
+    ] = ()  # also accepted on loading (files of earlier versions), then converted
 
     def shape_for(self, sizes: Sizes) -> tuple[int, ...]:
         return tuple(_resolve(d, sizes) for d in self.shape)
@@ -150,7 +152,9 @@ class ArraySpec:
         if value.dtype.kind == "f" and not np.isfinite(value).all():
             return f"{self.name} holds non-finite values"
         low, high = _resolve(self.low, sizes), _resolve(self.high, sizes)
-        if value.size and ((low is not None and value.min() < low) or (high is not None and value.max() > high)):
+        if value.size and (
+            (low is not None and value.min() < low) or (high is not None and value.max() > high)
+        ):
             return f"{self.name} out of range [{low}, {high}]: {value.min()} .. {value.max()}"
         return None
 
@@ -165,20 +169,59 @@ class ArraySpec:
 
 # Every array of a network, in the order of ``Network``'s fields and of ``State``.
 STATE_TABLE = (
-    ArraySpec("weights", np.float32, ("inputs", "n"), 0.0, "max_weight", "input -> excitatory weights, plastic"),
+    ArraySpec(
+        "weights", np.float32, ("inputs", "n"), 0.0, "max_weight", "input -> excitatory weights, plastic"
+    ),
     ArraySpec("theta", np.float64, ("n",), 0.0, MAX_STATE, "adaptive threshold (mV)", in_state=True),
-    ArraySpec("delays", np.uint8, ("inputs", "n"), 0, "max_delay", "input -> excitatory conductance delay (steps)"),
-    ArraySpec("exc", np.float64, (EXC_ROWS, "n"), -MAX_STATE, MAX_STATE,
-              "excitatory rows V (mV), GE, GI, POST1, POST2 (x_post1, x_post2)", in_state=True),
-    ArraySpec("inh", np.float64, (INH_ROWS, "n"), -MAX_STATE, MAX_STATE, "inhibitory rows V (mV), GE, GI",
-              in_state=True),
-    ArraySpec("since", np.int64, (2, "n"), 0, NEVER,
-              "steps since the last spike (saturating at NEVER), rows EXCITATORY, INHIBITORY", in_state=True),
-    ArraySpec("pending", np.float32, ("ring", "n"), -MAX_STATE, MAX_STATE,
-              "ring of delayed conductance: what arrives at global step c is row c % ring", in_state=True,
-              older_dtypes=(np.float64,)),
-    ArraySpec("x_pre_hist", np.float64, ("ring", "inputs"), -MAX_STATE, MAX_STATE,
-              "input traces of the last ring steps: step c's in row c % ring", in_state=True),
+    ArraySpec(
+        "delays", np.uint8, ("inputs", "n"), 0, "max_delay", "input -> excitatory conductance delay (steps)"
+    ),
+    ArraySpec(
+        "exc",
+        np.float64,
+        (EXC_ROWS, "n"),
+        -MAX_STATE,
+        MAX_STATE,
+        "excitatory rows V (mV), GE, GI, POST1, POST2 (x_post1, x_post2)",
+        in_state=True,
+    ),
+    ArraySpec(
+        "inh",
+        np.float64,
+        (INH_ROWS, "n"),
+        -MAX_STATE,
+        MAX_STATE,
+        "inhibitory rows V (mV), GE, GI",
+        in_state=True,
+    ),
+    ArraySpec(
+        "since",
+        np.int64,
+        (2, "n"),
+        0,
+        NEVER,
+        "steps since the last spike (saturating at NEVER), rows EXCITATORY, INHIBITORY",
+        in_state=True,
+    ),
+    ArraySpec(
+        "pending",
+        np.float32,
+        ("ring", "n"),
+        -MAX_STATE,
+        MAX_STATE,
+        "ring of delayed conductance: what arrives at global step c is row c % ring",
+        in_state=True,
+        older_dtypes=(np.float64,),
+    ),
+    ArraySpec(
+        "x_pre_hist",
+        np.float64,
+        ("ring", "inputs"),
+        -MAX_STATE,
+        MAX_STATE,
+        "input traces of the last ring steps: step c's in row c % ring",
+        in_state=True,
+    ),
     ArraySpec("clock", np.int64, (1,), 0, MAX_CLOCK, "global step count, indexing the rings", in_state=True),
     ArraySpec("rng", np.uint64, (1,), None, None, "state of the training spike-train stream (splitmix64)"),
     ArraySpec("examples_seen", np.int64, (1,), 0, None, "training examples finished"),
@@ -186,7 +229,9 @@ STATE_TABLE = (
 STATE_ARRAYS = {spec.name: spec for spec in STATE_TABLE}
 
 
-def table_problem(specs: Iterable[ArraySpec], arrays: dict[str, np.ndarray], sizes: Sizes | None) -> str | None:
+def table_problem(
+    specs: Iterable[ArraySpec], arrays: dict[str, np.ndarray], sizes: Sizes | None
+) -> str | None:
     """The first thing wrong with ``arrays`` by ``specs``: an array missing, of another
     shape or dtype, or with a value out of bounds; None when all are right. ``sizes``
     may be None where no spec names a size."""
@@ -268,8 +313,10 @@ class Synapses(NamedTuple):
 
 
 State = collections.namedtuple("State", [spec.name for spec in STATE_TABLE if spec.in_state], module=__name__)
-State.__doc__ = ("What the kernel carries from one step (and one example) to the next: the arrays of the "
-                 "STATE_TABLE rows marked in_state, in the table's order.")
+State.__doc__ = (
+    "What the kernel carries from one step (and one example) to the next: the arrays of the "
+    "STATE_TABLE rows marked in_state, in the table's order."
+)
 
 
 class CallScratch(NamedTuple):
@@ -282,15 +329,21 @@ class CallScratch(NamedTuple):
     neurons are unordered lists (``items[:count]``, the count in ``counters``, and
     ``listed[j]`` telling whether neuron j is in), each with a spare slot (add_to_list)."""
 
-    last_spike: np.ndarray  # int64 (2, N): global step of each neuron's last spike, rows EXCITATORY, INHIBITORY
+    last_spike: (
+        np.ndarray
+    )  # int64 (2, N): global step of each neuron's last spike, rows EXCITATORY, INHIBITORY
     scales: np.ndarray  # float64 (3,): the common factors, entries THETA_SCALE, POST1_SCALE, POST2_SCALE
     counters: np.ndarray  # int64 (3,): entries N_INH_ACTIVE, N_TRACED, LAST_EMISSION
     fired_flags: np.ndarray  # uint8 (N,): the excitatory neurons that fired this step
     fired_e: np.ndarray  # int64 (N,): the same as a list (the first n_fired_e entries)
     fired_i: np.ndarray  # int64 (N,): the inhibitory neurons that fired this step
-    inh_active: np.ndarray  # int64 (N + 1,): list of the inhibitory neurons not at rest for good (update_inhibitory)
+    inh_active: (
+        np.ndarray
+    )  # int64 (N + 1,): list of the inhibitory neurons not at rest for good (update_inhibitory)
     inh_listed: np.ndarray  # bool (N,)
-    traced: np.ndarray  # int64 (N + 1,): list of the excitatory neurons whose x_post1 can still depress (enter_call)
+    traced: (
+        np.ndarray
+    )  # int64 (N + 1,): list of the excitatory neurons whose x_post1 can still depress (enter_call)
     traced_listed: np.ndarray  # bool (N,)
     ahead: np.ndarray  # float64 (ring,): depression per unit of x_post1 by steps to arrival
     ahead_now: np.ndarray  # float64 (ring,): ``ahead`` times this step's x_post1 factor
@@ -412,8 +465,9 @@ def update_excitatory(p, exc, last_spike, theta, theta_scale, c, fired, arrived,
         if with_arrivals:
             ge += arrived[j]
             arrived[j] = 0.0
-        v_new = membrane_step(v[j], ge * p.drive_ge_e, gi * p.drive_gi_e, p.dt_tau_e, p.v_rest_e,
-                              p.e_exc_e, p.e_inh_e)
+        v_new = membrane_step(
+            v[j], ge * p.drive_ge_e, gi * p.drive_gi_e, p.dt_tau_e, p.v_rest_e, p.e_exc_e, p.e_inh_e
+        )
         v_new = p.v_reset_e if s < p.clamp_steps_e else v_new
         ge, gi = ge * p.decay_ge_e, gi * p.decay_gi_e
         g_e[j] = ge if ge >= NEGLIGIBLE else 0.0
@@ -442,8 +496,9 @@ def update_inhibitory(p, inh, last_spike, c, active, n_active, is_active, fired)
         s = min(c - last_spike[j], NEVER)
         ge, gi, vj = g_e[j], g_i[j], v[j]
         refractory = s < p.refractory_steps_i
-        v_new = membrane_step(vj, ge * p.drive_ge_i, gi * p.drive_gi_i, p.dt_tau_i, p.v_rest_i,
-                              p.e_exc_i, p.e_inh_i)
+        v_new = membrane_step(
+            vj, ge * p.drive_ge_i, gi * p.drive_gi_i, p.dt_tau_i, p.v_rest_i, p.e_exc_i, p.e_inh_i
+        )
         v_new = p.v_reset_i if refractory else v_new
         ge_next, gi_next = ge * p.decay_ge_i, gi * p.decay_gi_i
         g_e[j] = ge_next if ge_next >= NEGLIGIBLE else 0.0
@@ -635,9 +690,20 @@ def enter_call(p, learn, state):
         for j in range(n):
             if state.exc[POST1, j] >= negligible_post1:
                 counters[N_TRACED] = add_to_list(j, traced, traced_listed, counters[N_TRACED])
-    return CallScratch(last_spike, np.ones(3), counters, np.zeros(n, np.uint8), np.empty(n, np.int64),
-                       np.empty(n, np.int64), np.arange(n + 1), np.ones(n, np.bool_), traced, traced_listed,
-                       depression_per_step_ahead(p, ring), np.empty(ring))
+    return CallScratch(
+        last_spike,
+        np.ones(3),
+        counters,
+        np.zeros(n, np.uint8),
+        np.empty(n, np.int64),
+        np.empty(n, np.int64),
+        np.arange(n + 1),
+        np.ones(n, np.bool_),
+        traced,
+        traced_listed,
+        depression_per_step_ahead(p, ring),
+        np.empty(ring),
+    )
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -657,11 +723,27 @@ def update_neurons(p, c, arrival_slot, state, scratch):
     neuron that fired has c as its last spike."""
     counters, last_e = scratch.counters, scratch.last_spike[EXCITATORY]
     with_arrivals = c - 1 - counters[LAST_EMISSION] < state.pending.shape[0]
-    n_fired_e = update_excitatory(p, state.exc, last_e, state.theta, scratch.scales[THETA_SCALE], c,
-                                  scratch.fired_flags, state.pending[arrival_slot], with_arrivals)
+    n_fired_e = update_excitatory(
+        p,
+        state.exc,
+        last_e,
+        state.theta,
+        scratch.scales[THETA_SCALE],
+        c,
+        scratch.fired_flags,
+        state.pending[arrival_slot],
+        with_arrivals,
+    )
     n_fired_i, counters[N_INH_ACTIVE] = update_inhibitory(
-        p, state.inh, scratch.last_spike[INHIBITORY], c, scratch.inh_active, counters[N_INH_ACTIVE],
-        scratch.inh_listed, scratch.fired_i)
+        p,
+        state.inh,
+        scratch.last_spike[INHIBITORY],
+        c,
+        scratch.inh_active,
+        counters[N_INH_ACTIVE],
+        scratch.inh_listed,
+        scratch.fired_i,
+    )
     if n_fired_e > 0:
         collect_fired(scratch.fired_flags, scratch.fired_e)
         for q in range(n_fired_e):
@@ -708,8 +790,15 @@ def propagate_spikes(p, state, scratch, n_fired_e, n_fired_i):
     g_i = state.exc[GI]
     n_direct = n_fired_e if p.direct_inhibition else 0  # excitatory spikes that inhibit directly
     inhibit_all_but(g_i, p.w_direct_inhibition, scratch.fired_e, n_direct)
-    excite_partners(p, state.inh[GE], scratch.fired_e, n_fired_e - n_direct, scratch.inh_active,
-                    scratch.inh_listed, scratch.counters)
+    excite_partners(
+        p,
+        state.inh[GE],
+        scratch.fired_e,
+        n_fired_e - n_direct,
+        scratch.inh_active,
+        scratch.inh_listed,
+        scratch.counters,
+    )
     inhibit_all_but(g_i, p.w_inh_to_exc, scratch.fired_i, n_fired_i)
 
 
@@ -747,12 +836,27 @@ def plasticity(p, ptr, idx, t, slot, prev_slot, correct, syn, state, scratch, n_
     for q in range(n_fired_e):
         j = fired_e[q]
         theta[j] += p.theta_plus / scales[THETA_SCALE]
-        potentiate(p, weights, syn.potentiation_delays, x_pre_hist, slot, j, exc[POST2, j] * scales[POST2_SCALE])
+        potentiate(
+            p, weights, syn.potentiation_delays, x_pre_hist, slot, j, exc[POST2, j] * scales[POST2_SCALE]
+        )
         post1 = exc[POST1, j] + 1.0 / scales[POST1_SCALE] if p.trace_increment else 1.0 / scales[POST1_SCALE]
-        correct_pending_depression(weights, syn.delays, ptr, idx, n_correctable, t, state.pending.shape[0], j,
-                                   (post1 - exc[POST1, j]) * scales[POST1_SCALE], scratch.ahead, p.w_max)
+        correct_pending_depression(
+            weights,
+            syn.delays,
+            ptr,
+            idx,
+            n_correctable,
+            t,
+            state.pending.shape[0],
+            j,
+            (post1 - exc[POST1, j]) * scales[POST1_SCALE],
+            scratch.ahead,
+            p.w_max,
+        )
         exc[POST1, j] = post1
-        exc[POST2, j] = exc[POST2, j] + 1.0 / scales[POST2_SCALE] if p.trace_increment else 1.0 / scales[POST2_SCALE]
+        exc[POST2, j] = (
+            exc[POST2, j] + 1.0 / scales[POST2_SCALE] if p.trace_increment else 1.0 / scales[POST2_SCALE]
+        )
         counters[N_TRACED] = add_to_list(j, scratch.traced, scratch.traced_listed, counters[N_TRACED])
     fold_post_scales(exc, scales)
 
@@ -852,7 +956,8 @@ def train_examples(p, images, rng, syn, state, counts, retries):
 
 # The dtypes of the State arrays, from STATE_TABLE (numba reads them as constants).
 _EXC_DTYPE, _INH_DTYPE, _SINCE_DTYPE, _PENDING_DTYPE, _X_PRE_DTYPE, _CLOCK_DTYPE = (
-    STATE_ARRAYS[name].dtype for name in ("exc", "inh", "since", "pending", "x_pre_hist", "clock"))
+    STATE_ARRAYS[name].dtype for name in ("exc", "inh", "since", "pending", "x_pre_hist", "clock")
+)
 
 
 @njit(cache=True, error_model="numpy")

@@ -99,7 +99,7 @@ def feature_moments(counts: np.ndarray, transform: str) -> tuple[np.ndarray, np.
     n = counts.shape[1]
     total, total_sq = np.zeros(n), np.zeros(n)
     for first in range(0, len(counts), ROWS_PER_CHUNK):
-        x = transformed(counts[first:first + ROWS_PER_CHUNK], transform)
+        x = transformed(counts[first : first + ROWS_PER_CHUNK], transform)
         total += x.sum(axis=0)
         total_sq += (x * x).sum(axis=0)
     mean = total / len(counts)
@@ -115,7 +115,9 @@ def fit(counts: np.ndarray, labels: np.ndarray, transform: str, c: float) -> Lin
     labels = np.asarray(labels, dtype=np.int64)
     present = np.unique(labels)
     if len(present) < 2:
-        raise LinearReadoutError(f"the labelled images hold {len(present)} class(es); a linear readout needs two or more")
+        raise LinearReadoutError(
+            f"the labelled images hold {len(present)} class(es); a linear readout needs two or more"
+        )
     mean, scale = feature_moments(counts, transform)
     features = standardised(counts, transform, mean, scale)
     model = LogisticRegression(C=c, max_iter=MAX_ITER)
@@ -128,29 +130,45 @@ def fit(counts: np.ndarray, labels: np.ndarray, transform: str, c: float) -> Lin
         coef[present[1]], intercept[present] = model.coef_[0], (0.0, model.intercept_[0])
     else:
         coef[present], intercept[present] = model.coef_, model.intercept_
-    return LinearReadout(transform=transform, c=float(c), mean=mean, scale=scale, coef=coef,
-                         intercept=intercept, iterations=int(np.max(model.n_iter_)))
+    return LinearReadout(
+        transform=transform,
+        c=float(c),
+        mean=mean,
+        scale=scale,
+        coef=coef,
+        intercept=intercept,
+        iterations=int(np.max(model.n_iter_)),
+    )
 
 
 def to_arrays(readout: LinearReadout) -> dict[str, np.ndarray]:
     """The readout as named plain arrays (for an npz without pickle)."""
-    return {"transform": np.array(readout.transform), "c": np.array(readout.c), "mean": readout.mean,
-            "scale": readout.scale, "coef": readout.coef, "intercept": readout.intercept,
-            "iterations": np.array(readout.iterations, np.int64)}
+    return {
+        "transform": np.array(readout.transform),
+        "c": np.array(readout.c),
+        "mean": readout.mean,
+        "scale": readout.scale,
+        "coef": readout.coef,
+        "intercept": readout.intercept,
+        "iterations": np.array(readout.iterations, np.int64),
+    }
 
 
 def from_arrays(arrays, n_neurons: int, source: str) -> LinearReadout:
     """Rebuild and check a readout from ``to_arrays``'s arrays (any mapping, e.g. an
     open npz); a missing, mistyped, misshaped or non-finite array is a one-line
     LinearReadoutError naming ``source``."""
+
     def get(name: str, shape: tuple[int, ...], kind: str) -> np.ndarray:
         try:
             value = np.asarray(arrays[name])
         except KeyError:
             raise LinearReadoutError(f"{source}: no linear readout array {name!r}") from None
         if value.shape != shape or value.dtype.kind not in kind:
-            raise LinearReadoutError(f"{source}: linear readout {name} has shape {value.shape} and dtype "
-                                     f"{value.dtype}, expected shape {shape}")
+            raise LinearReadoutError(
+                f"{source}: linear readout {name} has shape {value.shape} and dtype "
+                f"{value.dtype}, expected shape {shape}"
+            )
         if value.dtype.kind == "f" and not np.isfinite(value).all():
             raise LinearReadoutError(f"{source}: linear readout {name} holds non-finite values")
         return value
@@ -161,11 +179,18 @@ def from_arrays(arrays, n_neurons: int, source: str) -> LinearReadout:
     c, iterations = float(get("c", (), "f")), int(get("iterations", (), "iu"))
     scale = get("scale", (n_neurons,), "f").astype(np.float64)
     if c <= 0 or (scale <= 0).any() or iterations < 0:
-        raise LinearReadoutError(f"{source}: linear readout out of range (C and scale must be positive, "
-                                 "iterations not negative)")
-    return LinearReadout(transform=transform, c=c, mean=get("mean", (n_neurons,), "f").astype(np.float64),
-                         scale=scale, coef=get("coef", (N_CLASSES, n_neurons), "f").astype(np.float64),
-                         intercept=get("intercept", (N_CLASSES,), "f").astype(np.float64), iterations=iterations)
+        raise LinearReadoutError(
+            f"{source}: linear readout out of range (C and scale must be positive, iterations not negative)"
+        )
+    return LinearReadout(
+        transform=transform,
+        c=c,
+        mean=get("mean", (n_neurons,), "f").astype(np.float64),
+        scale=scale,
+        coef=get("coef", (N_CLASSES, n_neurons), "f").astype(np.float64),
+        intercept=get("intercept", (N_CLASSES,), "f").astype(np.float64),
+        iterations=iterations,
+    )
 
 
 def save(readout: LinearReadout, path: str | Path) -> None:
@@ -179,5 +204,7 @@ def load(path: str | Path, n_neurons: int) -> LinearReadout:
     try:
         arrays = read_npz(path)
     except NPZ_ERRORS as exc:
-        raise LinearReadoutError(f"{path}: not a readable linear readout ({' '.join(str(exc).split())})") from None
+        raise LinearReadoutError(
+            f"{path}: not a readable linear readout ({' '.join(str(exc).split())})"
+        ) from None
     return from_arrays(arrays, n_neurons, str(path))

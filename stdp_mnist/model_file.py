@@ -26,8 +26,16 @@ from .config import Config, ConfigError, config_from_dict, config_to_toml
 from .network import Network, load_network, network_sizes, new_network
 from .predict import load_assignments
 from .readout import N_CLASSES, UNASSIGNED
-from .rundir import (EVAL_METRICS_FILE, LINEAR_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_evaluation, read_npz,
-                     read_run_config)
+from .rundir import (
+    EVAL_METRICS_FILE,
+    LINEAR_FILE,
+    MODEL_FILE,
+    NPZ_ERRORS,
+    RunDirError,
+    read_evaluation,
+    read_npz,
+    read_run_config,
+)
 
 FORMAT = "stdp-mnist-model"
 FORMAT_VERSION = 1
@@ -84,8 +92,16 @@ def open_run_dir(run_dir: Path) -> Model:
             raise  # evaluated, but the assignments are unreadable
     if assignments is not None and (run_dir / LINEAR_FILE).is_file():
         readout = linear.load(run_dir / LINEAR_FILE, network.n_excitatory)
-    return Model(path=run_dir, cfg=cfg, network=network, assignments=assignments, class_rates=rates,
-                 linear=readout, metrics=read_evaluation(run_dir), is_file=False)
+    return Model(
+        path=run_dir,
+        cfg=cfg,
+        network=network,
+        assignments=assignments,
+        class_rates=rates,
+        linear=readout,
+        metrics=read_evaluation(run_dir),
+        is_file=False,
+    )
 
 
 def open_model(path: str | Path) -> Model:
@@ -104,20 +120,30 @@ def export_model(run_dir: str | Path, path: str | Path) -> Model:
     if model.assignments is None:
         raise RunDirError(f"{run_dir}: not evaluated; run: stdp-mnist evaluate {run_dir}")
     if model.linear is None:
-        raise RunDirError(f"{run_dir}: no {LINEAR_FILE} (evaluated before the linear readout existed); "
-                          f"run: stdp-mnist evaluate {run_dir}")
+        raise RunDirError(
+            f"{run_dir}: no {LINEAR_FILE} (evaluated before the linear readout existed); "
+            f"run: stdp-mnist evaluate {run_dir}"
+        )
     trained = int(model.network.examples_seen[0])
     if model.metrics.get("examples_trained") != trained:
-        raise RunDirError(f"{run_dir}: the evaluation is older than the model ({trained} examples trained); "
-                          f"run: stdp-mnist evaluate {run_dir}")
+        raise RunDirError(
+            f"{run_dir}: the evaluation is older than the model ({trained} examples trained); "
+            f"run: stdp-mnist evaluate {run_dir}"
+        )
     if path.is_dir():
         raise ModelFileError(f"{path}: is a directory; give a file name")
     arrays = {
-        "format": np.array(FORMAT), "format_version": np.array(FORMAT_VERSION, np.int64),
-        "project_version": np.array(project_version()), "config_toml": np.array(config_to_toml(model.cfg)),
-        "metrics_json": np.array(json.dumps(model.metrics)), "examples_trained": np.array(trained, np.int64),
-        "weights": model.network.weights, "theta": model.network.theta, "delays": model.network.delays,
-        "assignments": model.assignments.astype(np.int64), "class_rates": model.class_rates.astype(np.float64),
+        "format": np.array(FORMAT),
+        "format_version": np.array(FORMAT_VERSION, np.int64),
+        "project_version": np.array(project_version()),
+        "config_toml": np.array(config_to_toml(model.cfg)),
+        "metrics_json": np.array(json.dumps(model.metrics)),
+        "examples_trained": np.array(trained, np.int64),
+        "weights": model.network.weights,
+        "theta": model.network.theta,
+        "delays": model.network.delays,
+        "assignments": model.assignments.astype(np.int64),
+        "class_rates": model.class_rates.astype(np.float64),
         **{LINEAR_PREFIX + name: value for name, value in linear.to_arrays(model.linear).items()},
     }
     with atomic_open(path) as fh:
@@ -150,13 +176,17 @@ def read_model_file(path: str | Path) -> Model:
     try:
         arrays = read_npz(path)
     except (*NPZ_ERRORS, KeyError):
-        raise ModelFileError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
+        raise ModelFileError(
+            f"{path}: not a readable model file (corrupt, truncated or from another program)"
+        ) from None
     if _text(path, arrays, "format") != FORMAT:
         raise ModelFileError(f"{path}: not a stdp-mnist model file")
     _check(path, arrays, [FORMAT_VERSION_ARRAY], None)
     if int(arrays["format_version"]) != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model file format {int(arrays['format_version'])}; "
-                             f"this stdp-mnist reads format {FORMAT_VERSION}")
+        raise ModelFileError(
+            f"{path}: model file format {int(arrays['format_version'])}; "
+            f"this stdp-mnist reads format {FORMAT_VERSION}"
+        )
     try:
         cfg = config_from_dict(tomllib.loads(_text(path, arrays, "config_toml")))
     except (tomllib.TOMLDecodeError, ConfigError) as exc:
@@ -168,14 +198,29 @@ def read_model_file(path: str | Path) -> Model:
     if not isinstance(metrics, dict):
         raise ModelFileError(f"{path}: its metrics are not a JSON object")
     _check(path, arrays, MODEL_ARRAYS, network_sizes(cfg))
-    stored = {name[len(LINEAR_PREFIX):]: value for name, value in arrays.items() if name.startswith(LINEAR_PREFIX)}
+    stored = {
+        name[len(LINEAR_PREFIX) :]: value for name, value in arrays.items() if name.startswith(LINEAR_PREFIX)
+    }
     try:
         readout = linear.from_arrays(stored, cfg.network.n_excitatory, str(path))
     except linear.LinearReadoutError as exc:
         raise ModelFileError(str(exc)) from None
     trained = np.array([int(arrays["examples_trained"])], np.int64)
-    network = dataclasses.replace(new_network(cfg), weights=arrays["weights"], theta=arrays["theta"],
-                                  delays=arrays["delays"], examples_seen=trained)
-    return Model(path=path, cfg=cfg, network=network, assignments=arrays["assignments"],
-                 class_rates=arrays["class_rates"], linear=readout, metrics=metrics, is_file=True,
-                 project_version=_text(path, arrays, "project_version"))
+    network = dataclasses.replace(
+        new_network(cfg),
+        weights=arrays["weights"],
+        theta=arrays["theta"],
+        delays=arrays["delays"],
+        examples_seen=trained,
+    )
+    return Model(
+        path=path,
+        cfg=cfg,
+        network=network,
+        assignments=arrays["assignments"],
+        class_rates=arrays["class_rates"],
+        linear=readout,
+        metrics=metrics,
+        is_file=True,
+        project_version=_text(path, arrays, "project_version"),
+    )

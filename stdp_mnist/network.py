@@ -142,8 +142,12 @@ def network_sizes(cfg: Config) -> kernel.Sizes:
     """The sizes and limits kernel.STATE_TABLE writes a network of this config in. The
     weights' limit: normalisation may lift a weight above w_max until its next STDP
     update clips it, but never above the column total."""
-    return kernel.Sizes(n=cfg.network.n_excitatory, inputs=N_INPUTS, ring=delay_steps(cfg),
-                        max_weight=max(cfg.network.w_max, cfg.network.weight_sum))
+    return kernel.Sizes(
+        n=cfg.network.n_excitatory,
+        inputs=N_INPUTS,
+        ring=delay_steps(cfg),
+        max_weight=max(cfg.network.w_max, cfg.network.weight_sum),
+    )
 
 
 class NetworkMethods:
@@ -176,12 +180,19 @@ class NetworkMethods:
 
 
 Network = make_dataclass(
-    "Network", [(spec.name, np.ndarray) for spec in kernel.STATE_TABLE], bases=(NetworkMethods,),
-    namespace={"__module__": __name__, "__doc__": (
-        "Everything that defines a (partly) trained network and where its training stands: "
-        "one array per row of kernel.STATE_TABLE (the learnable weights and theta, the fixed "
-        "delays, the kernel's dynamic State, the training stream's state and the examples "
-        "trained), each as that row declares it.")})
+    "Network",
+    [(spec.name, np.ndarray) for spec in kernel.STATE_TABLE],
+    bases=(NetworkMethods,),
+    namespace={
+        "__module__": __name__,
+        "__doc__": (
+            "Everything that defines a (partly) trained network and where its training stands: "
+            "one array per row of kernel.STATE_TABLE (the learnable weights and theta, the fixed "
+            "delays, the kernel's dynamic State, the training stream's state and the examples "
+            "trained), each as that row declares it."
+        ),
+    },
+)
 
 
 def _network_of(arrays: dict[str, np.ndarray]) -> Network:
@@ -203,16 +214,27 @@ def new_network(cfg: Config) -> Network:
     delays = np.minimum(gen.random((N_INPUTS, n)) * (net.max_delay_ms / cfg.simulation.dt_ms), ring - 1)
     theta = np.full(n, cfg.excitatory.theta_init_mv, kernel.STATE_ARRAYS["theta"].dtype)
     state = kernel.init_state(kernel_params(cfg), theta, N_INPUTS, ring, cfg.excitatory.v_init_offset_mv)
-    return _network_of({**state._asdict(), "weights": weights, "delays": delays,
-                        "rng": np.array([random_seed(cfg.run.seed, STREAM_TRAIN)]), "examples_seen": np.zeros(1)})
+    return _network_of(
+        {
+            **state._asdict(),
+            "weights": weights,
+            "delays": delays,
+            "rng": np.array([random_seed(cfg.run.seed, STREAM_TRAIN)]),
+            "examples_seen": np.zeros(1),
+        }
+    )
 
 
-def save_network(network: Network, path: str | Path, model_hash: str, model_values: dict | None = None) -> None:
+def save_network(
+    network: Network, path: str | Path, model_hash: str, model_values: dict | None = None
+) -> None:
     """Write the network to ``path`` atomically: a temp file beside it, fsync, rename.
     ``model_values`` (Config.model_values) lets a later load name a changed setting."""
     path = Path(path)
     arrays = {spec.name: getattr(network, spec.name) for spec in kernel.STATE_TABLE}
-    extra = {} if model_values is None else {"model_values": np.array(json.dumps(model_values, sort_keys=True))}
+    extra = (
+        {} if model_values is None else {"model_values": np.array(json.dumps(model_values, sort_keys=True))}
+    )
     with atomic_open(path) as fh:
         np.savez(fh, model_hash=np.array(model_hash), **extra, **arrays)
 
@@ -225,7 +247,11 @@ def _array_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         for name in archive.namelist():
             with archive.open(name) as fh:
                 version = np.lib.format.read_magic(fh)
-                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                read = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
                 shape, _, dtype = read(fh)
             headers[name.removesuffix(".npy")] = (shape, dtype)
     return headers
@@ -243,8 +269,10 @@ def load_network(path: str | Path, cfg: Config) -> Network:
         _check_entries(path, headers)
         with np.load(path, allow_pickle=False) as data:
             if str(data["model_hash"]) != cfg.model_hash():
-                raise CheckpointError(f"{path}: model does not match the config (n_excitatory="
-                                      f"{cfg.network.n_excitatory}; file has {headers['weights'][0][-1]} neurons)")
+                raise CheckpointError(
+                    f"{path}: model does not match the config (n_excitatory="
+                    f"{cfg.network.n_excitatory}; file has {headers['weights'][0][-1]} neurons)"
+                )
             if "model_values" in headers:
                 _check_model_values(path, json.loads(str(data["model_values"])), cfg)
             for spec in kernel.STATE_TABLE:
@@ -255,7 +283,9 @@ def load_network(path: str | Path, cfg: Config) -> Network:
     except CheckpointError:
         raise
     except (*NPZ_ERRORS, KeyError, IndexError, RecursionError, MemoryError):
-        raise CheckpointError(f"{path}: not a readable model file (corrupt, truncated or from another program)") from None
+        raise CheckpointError(
+            f"{path}: not a readable model file (corrupt, truncated or from another program)"
+        ) from None
     problem = kernel.table_problem(kernel.STATE_TABLE, arrays, sizes)
     if problem:
         raise CheckpointError(f"{path}: {problem}; the file is damaged or not from this program")
@@ -282,6 +312,8 @@ def _check_model_values(path: Path, stored: Any, cfg: Config) -> None:
     for key, value in cfg.model_values().items():
         trained = stored.get(key, defaults[key])
         if trained != value:
-            raise CheckpointError(f"{path}: {key} is {value!r} in the run's config.toml but the model was trained "
-                                  f"with {trained!r}; put it back, or start a new run: "
-                                  "stdp-mnist train --config FILE --run-dir NEW_DIR")
+            raise CheckpointError(
+                f"{path}: {key} is {value!r} in the run's config.toml but the model was trained "
+                f"with {trained!r}; put it back, or start a new run: "
+                "stdp-mnist train --config FILE --run-dir NEW_DIR"
+            )

@@ -9,23 +9,25 @@ returns the path. ``stdp_mnist.figures`` connects them to run directories.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
-from .atomic import atomic_open  # noqa: E402
+from .atomic import atomic_open
 
 N_CLASSES = 10
 SIDE = 28
 DPI = 100
 # Colour of class c: tab10, with its grey (class 7) darkened apart from the unassigned grey.
-CLASS_COLOURS = tuple((0.25, 0.25, 0.25) if c == 7 else rgb for c, rgb in enumerate(matplotlib.colormaps["tab10"].colors))
+CLASS_COLOURS = tuple(
+    (0.25, 0.25, 0.25) if c == 7 else rgb for c, rgb in enumerate(matplotlib.colormaps["tab10"].colors)
+)
 UNASSIGNED_COLOUR = (0.85, 0.85, 0.85)
 SEPARATOR_COLOUR = "#7a7a7a"
 
@@ -40,7 +42,7 @@ def _on_grid(values: np.ndarray, fill=np.nan) -> np.ndarray:
     """Per-neuron values laid out on the neuron grid (padding cells = fill)."""
     rows, cols = grid_shape(len(values))
     out = np.full(rows * cols, fill, dtype=np.result_type(values, np.float64))
-    out[:len(values)] = values
+    out[: len(values)] = values
     return out.reshape(rows, cols)
 
 
@@ -80,8 +82,9 @@ def receptive_field_mosaic(weights: np.ndarray, separator: int = 1) -> np.ndarra
     return out
 
 
-def plot_receptive_fields(weights: np.ndarray, path: str | Path, title: str | None = None,
-                          vmax: float | None = None) -> Path:
+def plot_receptive_fields(
+    weights: np.ndarray, path: str | Path, title: str | None = None, vmax: float | None = None
+) -> Path:
     """Input weights (784 x N) as one 28 x 28 image per excitatory neuron, on a square
     grid with thin separators and one colour scale shared by all (the paper's figure).
     The canvas grows with N so that every weight gets at least one screen pixel."""
@@ -96,16 +99,28 @@ def plot_receptive_fields(weights: np.ndarray, path: str | Path, title: str | No
     ax = fig.add_axes((left / width_px, bottom / height_px, w * scale / width_px, h * scale / height_px))
     cmap = matplotlib.colormaps["hot_r"].with_extremes(bad=SEPARATOR_COLOUR)
     top_value = float(vmax if vmax is not None else max(np.nanmax(weights), 1e-12))
-    image = ax.imshow(np.ma.masked_invalid(mosaic), cmap=cmap, vmin=0.0, vmax=top_value,
-                      interpolation="nearest", aspect="equal")
+    image = ax.imshow(
+        np.ma.masked_invalid(mosaic),
+        cmap=cmap,
+        vmin=0.0,
+        vmax=top_value,
+        interpolation="nearest",
+        aspect="equal",
+    )
     ax.set_axis_off()
-    cax = fig.add_axes(((left + w * scale + 20) / width_px, bottom / height_px, bar / width_px,
-                        h * scale / height_px))
+    cax = fig.add_axes(
+        ((left + w * scale + 20) / width_px, bottom / height_px, bar / width_px, h * scale / height_px)
+    )
     fig.colorbar(image, cax=cax).set_label("input weight (shared scale)")
     rows, cols = grid_shape(n)
-    fig.suptitle(title or f"Receptive fields: input weights of {n} excitatory neurons "
-                          f"({rows} x {cols} grid, neuron 0 top left, row by row)",
-                 fontsize=11 if width_px < 1500 else 16, y=1 - 12 / height_px, va="top")
+    fig.suptitle(
+        title
+        or f"Receptive fields: input weights of {n} excitatory neurons "
+        f"({rows} x {cols} grid, neuron 0 top left, row by row)",
+        fontsize=11 if width_px < 1500 else 16,
+        y=1 - 12 / height_px,
+        va="top",
+    )
     return _save(fig, path)
 
 
@@ -120,18 +135,28 @@ def plot_assignments(assignments: np.ndarray, path: str | Path, title: str | Non
     picture = colours[_on_grid(index, fill=N_CLASSES + 1).astype(np.int64)]
     grid_in = 9.0 if n <= 1600 else 12.0
     fig = Figure(figsize=(grid_in + 5.5, grid_in * rows / cols + 1.2))
-    gs = fig.add_gridspec(1, 2, width_ratios=(grid_in, 4.5), left=0.05, right=0.97, top=0.9, bottom=0.08,
-                          wspace=0.15)
+    gs = fig.add_gridspec(
+        1, 2, width_ratios=(grid_in, 4.5), left=0.05, right=0.97, top=0.9, bottom=0.08, wspace=0.15
+    )
     ax = fig.add_subplot(gs[0])
     ax.imshow(picture, interpolation="nearest", aspect="equal")
     if n <= 1600:
         size = min(14.0, 0.45 * grid_in * 72 / cols)
         for j, c in enumerate(assignments):
             r, q = divmod(j, cols)
-            ax.text(q, r, str(c) if c >= 0 else "-", ha="center", va="center", fontsize=size,
-                    color="white" if c >= 0 else "black")
+            ax.text(
+                q,
+                r,
+                str(c) if c >= 0 else "-",
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if c >= 0 else "black",
+            )
     _grid_ticks(ax, n)
-    ax.set_title("class of each neuron (grid as the receptive fields; light grey '-': never fired)", fontsize=10)
+    ax.set_title(
+        "class of each neuron (grid as the receptive fields; light grey '-': never fired)", fontsize=10
+    )
     per_class = np.bincount(assignments[assignments >= 0], minlength=N_CLASSES)
     bx = fig.add_subplot(gs[1])
     bars = bx.bar(np.arange(N_CLASSES), per_class, color=CLASS_COLOURS)
@@ -148,8 +173,9 @@ def plot_assignments(assignments: np.ndarray, path: str | Path, title: str | Non
     return _save(fig, path)
 
 
-def plot_theta(theta: np.ndarray, path: str | Path, title: str | None = None,
-               self_firing_mv: float | None = None) -> Path:
+def plot_theta(
+    theta: np.ndarray, path: str | Path, title: str | None = None, self_firing_mv: float | None = None
+) -> Path:
     """The adaptive thresholds: their distribution, and each neuron's on the neuron grid.
     With ``self_firing_mv``, the theta below which a neuron fires with no input is
     marked on the distribution when any neuron is below it."""
@@ -157,23 +183,36 @@ def plot_theta(theta: np.ndarray, path: str | Path, title: str | None = None,
     n = len(theta)
     rows, cols = grid_shape(n)
     fig = Figure(figsize=(14, 6.2))
-    gs = fig.add_gridspec(1, 2, width_ratios=(1.0, 1.1), left=0.06, right=0.95, top=0.86, bottom=0.1, wspace=0.2)
+    gs = fig.add_gridspec(
+        1, 2, width_ratios=(1.0, 1.1), left=0.06, right=0.95, top=0.86, bottom=0.1, wspace=0.2
+    )
     ax = fig.add_subplot(gs[0])
     ax.hist(theta, bins=min(60, max(10, n // 5)), color="#4c72b0", edgecolor="white", linewidth=0.4)
     ax.axvline(theta.mean(), color="black", linestyle="--", linewidth=1, label=f"mean {theta.mean():.2f} mV")
-    ax.axvline(np.median(theta), color="#c44e52", linestyle=":", linewidth=1.5,
-               label=f"median {np.median(theta):.2f} mV")
+    ax.axvline(
+        np.median(theta),
+        color="#c44e52",
+        linestyle=":",
+        linewidth=1.5,
+        label=f"median {np.median(theta):.2f} mV",
+    )
     if self_firing_mv is not None and theta.min() < self_firing_mv:
         n_low = int(np.count_nonzero(theta < self_firing_mv))
-        ax.axvline(self_firing_mv, color="#dd8452", linewidth=1.5,
-                   label=f"{n_low} below {self_firing_mv:g} mV: fire with no input")
+        ax.axvline(
+            self_firing_mv,
+            color="#dd8452",
+            linewidth=1.5,
+            label=f"{n_low} below {self_firing_mv:g} mV: fire with no input",
+        )
     ax.set_xlabel("theta (mV)")
     ax.set_ylabel("neurons")
     ax.set_title(f"distribution (min {theta.min():.2f}, max {theta.max():.2f} mV)", fontsize=10)
     ax.legend(fontsize=9)
     gx = fig.add_subplot(gs[1])
     cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white")
-    image = gx.imshow(np.ma.masked_invalid(_on_grid(theta)), cmap=cmap, interpolation="nearest", aspect="equal")
+    image = gx.imshow(
+        np.ma.masked_invalid(_on_grid(theta)), cmap=cmap, interpolation="nearest", aspect="equal"
+    )
     fig.colorbar(image, ax=gx, fraction=0.046, pad=0.03).set_label("theta (mV)")
     _grid_ticks(gx, n)
     gx.set_title("per neuron (grid as the receptive fields)", fontsize=10)
@@ -191,15 +230,24 @@ def plot_confusion(matrix: np.ndarray, path: str | Path, title: str | None = Non
     share = np.divide(matrix, rows, out=np.zeros(matrix.shape), where=rows > 0)
     fig = Figure(figsize=(15, 7))
     gs = fig.add_gridspec(1, 2, left=0.05, right=0.97, top=0.86, bottom=0.09, wspace=0.18)
-    panels = ((matrix, "counts", "Blues", lambda v: f"{int(v)}", matrix.max() or 1),
-              (share * 100, "row-normalised (% of each true class)", "Greens", lambda v: f"{v:.1f}", 100.0))
+    panels = (
+        (matrix, "counts", "Blues", lambda v: f"{int(v)}", matrix.max() or 1),
+        (share * 100, "row-normalised (% of each true class)", "Greens", lambda v: f"{v:.1f}", 100.0),
+    )
     for k, (values, name, cmap, fmt, top) in enumerate(panels):
         ax = fig.add_subplot(gs[k])
         image = ax.imshow(values, cmap=cmap, vmin=0, vmax=top, interpolation="nearest")
         for i in range(values.shape[0]):
             for j in range(values.shape[1]):
-                ax.text(j, i, fmt(values[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if values[i, j] > 0.6 * top else "black")
+                ax.text(
+                    j,
+                    i,
+                    fmt(values[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if values[i, j] > 0.6 * top else "black",
+                )
         ax.set_xticks(range(N_CLASSES))
         ax.set_yticks(range(N_CLASSES))
         ax.set_xlabel("predicted class")
@@ -210,8 +258,9 @@ def plot_confusion(matrix: np.ndarray, path: str | Path, title: str | None = Non
     return _save(fig, path)
 
 
-def plot_learning_curve(records: Sequence[dict], path: str | Path, test_accuracy: dict | None = None,
-                        title: str | None = None) -> Path:
+def plot_learning_curve(
+    records: Sequence[dict], path: str | Path, test_accuracy: dict | None = None, title: str | None = None
+) -> Path:
     """Training metrics lines (metrics.jsonl records) against examples seen: the running
     accuracy estimate, mean spikes per example, and mean theta. ``test_accuracy``
     ({"all": 0.8, ...}) marks the evaluation's test accuracies at the end."""
@@ -220,20 +269,42 @@ def plot_learning_curve(records: Sequence[dict], path: str | Path, test_accuracy
     fig = Figure(figsize=(11, 9))
     axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": (1.4, 1, 1), "hspace": 0.12})
     fig.subplots_adjust(left=0.09, right=0.91, top=0.92, bottom=0.07)
-    acc = [(r["examples_seen"], r["running_accuracy"]) for r in records if r.get("running_accuracy") is not None]
+    acc = [
+        (r["examples_seen"], r["running_accuracy"]) for r in records if r.get("running_accuracy") is not None
+    ]
     ax = axes[0]
     if acc:
         x, y = np.array(acc).T
-        ax.plot(x, y, "o-", color="#4c72b0", markersize=3, label="running accuracy (window's own examples, "
-                                                                   "previous window's assignment)")
+        ax.plot(
+            x,
+            y,
+            "o-",
+            color="#4c72b0",
+            markersize=3,
+            label="running accuracy (window's own examples, previous window's assignment)",
+        )
         ax.set_title(f"latest running accuracy {y[-1]:.3f}", fontsize=10)
     else:
-        ax.text(0.5, 0.5, "no running accuracy recorded\n(train with labels: stdp-mnist train records it)",
-                transform=ax.transAxes, ha="center", va="center", color="grey")
+        ax.text(
+            0.5,
+            0.5,
+            "no running accuracy recorded\n(train with labels: stdp-mnist train records it)",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="grey",
+        )
     for (name, value), style in zip((test_accuracy or {}).items(), ("s", "D", "^")):
         if value is not None and len(seen):
-            ax.plot([seen[-1]], [value], style, color="#c44e52", markersize=7, linestyle="none",
-                    label=f"test accuracy, {name} voting: {value:.3f}")
+            ax.plot(
+                [seen[-1]],
+                [value],
+                style,
+                color="#c44e52",
+                markersize=7,
+                linestyle="none",
+                label=f"test accuracy, {name} voting: {value:.3f}",
+            )
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
     ax.grid(alpha=0.3)
@@ -257,11 +328,25 @@ def plot_learning_curve(records: Sequence[dict], path: str | Path, test_accuracy
     return _save(fig, path)
 
 
-def plot_example(path: str | Path, *, image: np.ndarray, dt_ms: float, input_spikes: tuple[np.ndarray, np.ndarray],
-                 exc_spikes: tuple[np.ndarray, np.ndarray], n_excitatory: int, v: np.ndarray,
-                 threshold: np.ndarray, neurons: Sequence[int], counts: np.ndarray | None = None,
-                 scores: np.ndarray | None = None, label: int | None = None, predicted: int | None = None,
-                 assignments: np.ndarray | None = None, note: str = "", title: str | None = None) -> Path:
+def plot_example(
+    path: str | Path,
+    *,
+    image: np.ndarray,
+    dt_ms: float,
+    input_spikes: tuple[np.ndarray, np.ndarray],
+    exc_spikes: tuple[np.ndarray, np.ndarray],
+    n_excitatory: int,
+    v: np.ndarray,
+    threshold: np.ndarray,
+    neurons: Sequence[int],
+    counts: np.ndarray | None = None,
+    scores: np.ndarray | None = None,
+    label: int | None = None,
+    predicted: int | None = None,
+    assignments: np.ndarray | None = None,
+    note: str = "",
+    title: str | None = None,
+) -> Path:
     """One example in detail: the input image, the input spike raster, the excitatory
     spike raster, and the membrane potential and threshold of a few neurons (``v`` and
     ``threshold`` are steps x len(neurons), mV) over the presentation; ``scores``
@@ -273,8 +358,18 @@ def plot_example(path: str | Path, *, image: np.ndarray, dt_ms: float, input_spi
     times = (np.arange(steps) + 1) * dt_ms
     neuron_colours = ["#c44e52", "#4c72b0", "#55a868", "#8172b2", "#dd8452"]
     fig = Figure(figsize=(14, 10))
-    gs = fig.add_gridspec(3, 2, width_ratios=(1, 3.3), height_ratios=(1, 1, 1.25), left=0.06, right=0.98,
-                          top=0.92, bottom=0.06, hspace=0.3, wspace=0.16)
+    gs = fig.add_gridspec(
+        3,
+        2,
+        width_ratios=(1, 3.3),
+        height_ratios=(1, 1, 1.25),
+        left=0.06,
+        right=0.98,
+        top=0.92,
+        bottom=0.06,
+        hspace=0.3,
+        wspace=0.16,
+    )
     ax = fig.add_subplot(gs[0, 0])
     ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     ax.set_xticks([])
@@ -298,8 +393,11 @@ def plot_example(path: str | Path, *, image: np.ndarray, dt_ms: float, input_spi
     ex.set_ylim(n_excitatory - 0.5, -0.5)
     ex.set_ylabel("excitatory neuron")
     active = len(set(ex_ids.tolist()))
-    ex.set_title(f"excitatory spike raster: {len(ex_ids)} spike{'s' * (len(ex_ids) != 1)} from {active} "
-                 f"neuron{'s' * (active != 1)}", fontsize=10)
+    ex.set_title(
+        f"excitatory spike raster: {len(ex_ids)} spike{'s' * (len(ex_ids) != 1)} from {active} "
+        f"neuron{'s' * (active != 1)}",
+        fontsize=10,
+    )
 
     vx = fig.add_subplot(gs[2, 1], sharex=rx)
     for k, j in enumerate(neurons):
@@ -307,14 +405,19 @@ def plot_example(path: str | Path, *, image: np.ndarray, dt_ms: float, input_spi
         fired = int(counts[j]) if counts is not None else int((ex_ids == j).sum())
         cls = f", class {assignments[j]}" if assignments is not None and assignments[j] >= 0 else ""
         vx.plot(times, v[:, k], color=colour, linewidth=1, label=f"neuron {j}: v ({fired} spikes{cls})")
-        vx.plot(times, threshold[:, k], color=colour, linewidth=1, linestyle="--", label=f"neuron {j}: threshold")
+        vx.plot(
+            times, threshold[:, k], color=colour, linewidth=1, linestyle="--", label=f"neuron {j}: threshold"
+        )
         at = ex_steps[ex_ids == j]
         vx.plot((at + 1) * dt_ms, threshold[at, k], "v", color=colour, markersize=6, linestyle="none")
     vx.set_xlabel("time (ms)")
     vx.set_ylabel("membrane potential (mV)")
     vx.set_xlim(0, t_end)
-    vx.set_title("membrane potential (solid) and threshold v_thresh + theta (dashed) of the most active "
-                 "neurons; triangles: spikes", fontsize=10)
+    vx.set_title(
+        "membrane potential (solid) and threshold v_thresh + theta (dashed) of the most active "
+        "neurons; triangles: spikes",
+        fontsize=10,
+    )
     vx.grid(alpha=0.3)
 
     sx = fig.add_subplot(gs[1, 0])
@@ -324,27 +427,38 @@ def plot_example(path: str | Path, *, image: np.ndarray, dt_ms: float, input_spi
         sx.bar(np.arange(N_CLASSES), scores, color=colours)
         sx.set_xticks(np.arange(N_CLASSES))
         sx.set_xlabel("class")
-        sx.set_title("votes: mean spikes per neuron\nof each class" +
-                     (f" -> {predicted}" if predicted is not None else ""), fontsize=10)
+        sx.set_title(
+            "votes: mean spikes per neuron\nof each class"
+            + (f" -> {predicted}" if predicted is not None else ""),
+            fontsize=10,
+        )
     else:
         per_neuron = np.bincount(ex_ids, minlength=n_excitatory) if counts is None else np.asarray(counts)
-        sx.hist(per_neuron[per_neuron > 0], bins=np.arange(1, max(2, per_neuron.max() + 2)) - 0.5,
-                color="grey")
+        sx.hist(
+            per_neuron[per_neuron > 0], bins=np.arange(1, max(2, per_neuron.max() + 2)) - 0.5, color="grey"
+        )
         sx.set_xlabel("spikes")
         sx.set_ylabel("neurons")
         sx.set_title("spikes per active neuron", fontsize=10)
     tx = fig.add_subplot(gs[2, 0])
     tx.set_axis_off()
-    lines = [f"presentation: {t_end:.0f} ms, dt {dt_ms} ms",
-             f"excitatory spikes: {len(ex_ids)}"]
+    lines = [f"presentation: {t_end:.0f} ms, dt {dt_ms} ms", f"excitatory spikes: {len(ex_ids)}"]
     if predicted is not None:
         lines.append(f"predicted class: {predicted}")
     if label is not None:
         lines.append(f"true class: {label}")
     if note:
         lines.extend(note.splitlines())
-    tx.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=10, family="monospace",
-            transform=tx.transAxes)
+    tx.text(
+        0.0,
+        1.0,
+        "\n".join(lines),
+        va="top",
+        ha="left",
+        fontsize=10,
+        family="monospace",
+        transform=tx.transAxes,
+    )
     handles, labels = vx.get_legend_handles_labels()
     if handles:
         tx.legend(handles, labels, fontsize=8, loc="lower left", frameon=False, borderaxespad=0.0)
@@ -352,9 +466,15 @@ def plot_example(path: str | Path, *, image: np.ndarray, dt_ms: float, input_spi
     return _save(fig, path)
 
 
-def plot_pass_curve(passes: Sequence[int], accuracies: dict[str, Sequence[float]], spikes: Sequence[float],
-                    ms_per_example: Sequence[float], path: str | Path, paper: float | None = None,
-                    title: str | None = None) -> Path:
+def plot_pass_curve(
+    passes: Sequence[int],
+    accuracies: dict[str, Sequence[float]],
+    spikes: Sequence[float],
+    ms_per_example: Sequence[float],
+    path: str | Path,
+    paper: float | None = None,
+    title: str | None = None,
+) -> Path:
     """A long run's figures per finished pass: test accuracy by readout (NaN where a
     pass is not evaluated; the evaluated passes are joined) against the paper's figure,
     and spikes per training example with the median training ms per example."""
@@ -362,8 +482,13 @@ def plot_pass_curve(passes: Sequence[int], accuracies: dict[str, Sequence[float]
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"hspace": 0.1})
     for (name, values), style in zip(accuracies.items(), ("o-", "s-", "^-")):
         evaluated = ~np.isnan(np.asarray(values, dtype=float))
-        top.plot(np.asarray(passes)[evaluated], np.asarray(values, dtype=float)[evaluated], style, markersize=5,
-                 label=name)
+        top.plot(
+            np.asarray(passes)[evaluated],
+            np.asarray(values, dtype=float)[evaluated],
+            style,
+            markersize=5,
+            label=name,
+        )
     if paper is not None:
         top.axhline(paper, color="grey", linestyle="--", label=f"paper {paper:.3f}")
     top.set_ylabel("test accuracy")

@@ -73,8 +73,10 @@ def load_image(path: str | Path) -> np.ndarray:
             with Image.open(path) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise ImageError(f"{path}: {width} x {height} pixels is too large "
-                                     f"(at most {MAX_PIXELS // 1_000_000} megapixels)")
+                    raise ImageError(
+                        f"{path}: {width} x {height} pixels is too large "
+                        f"(at most {MAX_PIXELS // 1_000_000} megapixels)"
+                    )
                 if width == 0 or height == 0:
                     raise ImageError(f"{path}: image has no pixels")
                 image = ImageOps.exif_transpose(image)
@@ -97,8 +99,10 @@ def preprocess(grey: np.ndarray) -> np.ndarray:
         raise ImageError(f"expected a 2-D grey image, got shape {grey.shape}")
     h, w = grey.shape
     rim = max(1, min(h, w) // 20)
-    border = np.concatenate([grey[:rim].ravel(), grey[-rim:].ravel(), grey[:, :rim].ravel(), grey[:, -rim:].ravel()])
-    centre = grey[h // 4:h - h // 4, w // 4:w - w // 4]
+    border = np.concatenate(
+        [grey[:rim].ravel(), grey[-rim:].ravel(), grey[:, :rim].ravel(), grey[:, -rim:].ravel()]
+    )
+    centre = grey[h // 4 : h - h // 4, w // 4 : w - w // 4]
     if border.mean() > centre.mean():
         grey, border = 255.0 - grey, 255.0 - border
     ink = np.clip(grey - np.median(border), 0.0, None)
@@ -107,19 +111,19 @@ def preprocess(grey: np.ndarray) -> np.ndarray:
         raise ImageError("no digit found: the image is (nearly) uniform")
     ink[ink < INK_FLOOR * peak] = 0.0
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] * (255.0 / peak)
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] * (255.0 / peak)
     scale = BOX / max(ink.shape)
     size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
     small = np.asarray(Image.fromarray(ink.astype(np.float32)).resize(size, Image.Resampling.LANCZOS))
     small = np.clip(small, 0.0, None)
     small *= 255.0 / max(small.max(), 1e-9)
-    yy, xx = np.mgrid[0:small.shape[0], 0:small.shape[1]]
+    yy, xx = np.mgrid[0 : small.shape[0], 0 : small.shape[1]]
     mass = small.sum()
     cy, cx = (yy * small).sum() / mass, (xx * small).sum() / mass
     top = int(np.clip(round(CENTRE - cy), 0, SIDE - small.shape[0]))
     left = int(np.clip(round(CENTRE - cx), 0, SIDE - small.shape[1]))
     out = np.zeros((SIDE, SIDE))
-    out[top:top + small.shape[0], left:left + small.shape[1]] = small
+    out[top : top + small.shape[0], left : left + small.shape[1]] = small
     return np.round(np.clip(out, 0, 255)).astype(np.uint8)
 
 
@@ -138,13 +142,17 @@ def load_assignments(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
     run_dir = Path(run_dir)
     path = run_dir / ASSIGNMENTS_FILE
     if not path.is_file():
-        raise RunDirError(f"{run_dir}: no {ASSIGNMENTS_FILE}: the run has not been evaluated; "
-                          f"run: stdp-mnist evaluate {run_dir}")
+        raise RunDirError(
+            f"{run_dir}: no {ASSIGNMENTS_FILE}: the run has not been evaluated; "
+            f"run: stdp-mnist evaluate {run_dir}"
+        )
     try:
         with np.load(path, allow_pickle=False) as arrays:
             return arrays["assignments"], arrays["class_rates"]
     except (*NPZ_ERRORS, KeyError) as exc:
-        raise RunDirError(f"{path}: not a readable assignments file ({exc}); evaluate the run again") from None
+        raise RunDirError(
+            f"{path}: not a readable assignments file ({exc}); evaluate the run again"
+        ) from None
 
 
 @dataclass
@@ -163,22 +171,30 @@ class Prediction:
         return int(self.counts.sum())
 
 
-def classify(cfg: Config, network: Network, assignments: np.ndarray, rates: np.ndarray,
-             images: np.ndarray) -> list[Prediction]:
+def classify(
+    cfg: Config, network: Network, assignments: np.ndarray, rates: np.ndarray, images: np.ndarray
+) -> list[Prediction]:
     """Classify 28 x 28 (or 784) uint8 images, each from rest with the predict stream."""
     images = np.ascontiguousarray(np.asarray(images, dtype=np.uint8).reshape(-1, SIDE * SIDE))
     if len(assignments) != network.n_excitatory:
-        raise RunDirError(f"{ASSIGNMENTS_FILE} has {len(assignments)} neurons, the model {network.n_excitatory}; "
-                          "evaluate the run again")
+        raise RunDirError(
+            f"{ASSIGNMENTS_FILE} has {len(assignments)} neurons, the model {network.n_excitatory}; "
+            "evaluate the run again"
+        )
     params = kernel_params(cfg, frozen=True)
     counts = np.zeros((len(images), network.n_excitatory), np.int32)
     retries = np.zeros(len(images), np.int64)
     seeds = np.full(len(images), predict_seed(cfg), np.uint64)
-    call_heeding_signals(lambda: kernel.frozen_responses(params, images, 1, seeds, network.weights, network.theta,
-                                                         network.delays, counts, retries))
+    call_heeding_signals(
+        lambda: kernel.frozen_responses(
+            params, images, 1, seeds, network.weights, network.theta, network.delays, counts, retries
+        )
+    )
     s_all = readout.scores_all(counts, assignments)
     s_prop = readout.scores_proportion(counts, assignments, rates)
     p_all = readout.predict_all(counts, assignments)
     p_prop = readout.predict_proportion(counts, assignments, rates)
-    return [Prediction(int(p_all[k]), int(p_prop[k]), s_all[k], s_prop[k], counts[k], int(retries[k]))
-            for k in range(len(images))]
+    return [
+        Prediction(int(p_all[k]), int(p_prop[k]), s_all[k], s_prop[k], counts[k], int(retries[k]))
+        for k in range(len(images))
+    ]

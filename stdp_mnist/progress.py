@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 LOGGER = logging.getLogger("stdp_mnist")
 LOGGER.addHandler(logging.NullHandler())  # a library: silent until the application configures logging
@@ -42,8 +42,9 @@ class StageProgress:
     MIN_RATE_S = 1.0  # seconds of measured progress before a rate (and an ETA) is given
     LOG_EVERY_S = 10.0  # seconds between log lines (and one at the start and the end)
 
-    def __init__(self, stage: str, start: int, total: int, unit: str,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, stage: str, start: int, total: int, unit: str, clock: Callable[[], float] = time.monotonic
+    ):
         """``unit``: what is counted, singular ("image")."""
         self.stage, self.total, self.unit, self.clock = stage, total, unit, clock
         self.done = start

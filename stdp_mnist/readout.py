@@ -109,7 +109,11 @@ def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> tuple[int, int
     only_first = int(np.count_nonzero(first_right & ~second_right))
     only_second = int(np.count_nonzero(second_right & ~first_right))
     discordant = only_first + only_second
-    return only_first, only_second, float(binomtest(only_first, discordant, 0.5).pvalue) if discordant else 1.0
+    return (
+        only_first,
+        only_second,
+        float(binomtest(only_first, discordant, 0.5).pvalue) if discordant else 1.0,
+    )
 
 
 def format_p(p: float, digits: int = 2) -> str:

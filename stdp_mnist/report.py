@@ -14,8 +14,15 @@ from .config import Config
 from .data import count_training_images
 from .model_file import open_model
 from .progress import plural
-from .rundir import (MODEL_FILE, TRAIN_METRICS_FILE, checkpoint_examples, read_evaluation, read_jsonl, read_run_config,
-                     training_wall_s)
+from .rundir import (
+    MODEL_FILE,
+    TRAIN_METRICS_FILE,
+    checkpoint_examples,
+    read_evaluation,
+    read_jsonl,
+    read_run_config,
+    training_wall_s,
+)
 from .training import total_examples
 
 
@@ -37,32 +44,44 @@ def file_size(path: Path) -> str:
 def changed_settings(cfg: Config) -> str:
     """The config values that differ from the defaults, or 'all defaults'."""
     defaults = Config().to_dict()
-    changed = [f"{section}.{key}={value!r}" for section, values in cfg.to_dict().items()
-               for key, value in values.items() if defaults[section][key] != value]
+    changed = [
+        f"{section}.{key}={value!r}"
+        for section, values in cfg.to_dict().items()
+        for key, value in values.items()
+        if defaults[section][key] != value
+    ]
     return ", ".join(changed) if changed else "all defaults"
 
 
 def evaluation_line(metrics: dict) -> str:
     """One line of an evaluation's accuracies (the linear readout's where it has one)."""
     linear = metrics.get("accuracy_linear")
-    return (f"accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
-            f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion')"
-            + (f", {linear:.4f} (linear readout, supervised)" if linear is not None else "")
-            + f"; {metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled")
+    return (
+        f"accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
+        f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion')"
+        + (f", {linear:.4f} (linear readout, supervised)" if linear is not None else "")
+        + f"; {metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled"
+    )
 
 
 def evaluation_report(metrics: dict) -> list[str]:
     """An evaluation's results in full: the three accuracies, the image counts and the
     'all' voting confusion matrix."""
-    capped = " (stopped at the iteration limit)" if metrics["linear_iterations"] >= metrics["linear_max_iterations"] else ""
-    lines = [f"accuracy (all):        {metrics['accuracy_all']:.4f}",
-             f"accuracy (proportion): {metrics['accuracy_proportion']:.4f}",
-             f"accuracy (linear):     {metrics['accuracy_linear']:.4f}   supervised readout: logistic regression "
-             f"on the labelled images' spike counts{capped}, not the paper's voting",
-             f"test images: {metrics['n_test']}, labelled for assignment: {metrics['n_assign']}, "
-             f"unassigned neurons: {metrics['unassigned_neurons']}",
-             "confusion ('all' voting; rows = true class, columns = predicted):",
-             "      " + "".join(f"{c:>6d}" for c in range(10))]
+    capped = (
+        " (stopped at the iteration limit)"
+        if metrics["linear_iterations"] >= metrics["linear_max_iterations"]
+        else ""
+    )
+    lines = [
+        f"accuracy (all):        {metrics['accuracy_all']:.4f}",
+        f"accuracy (proportion): {metrics['accuracy_proportion']:.4f}",
+        f"accuracy (linear):     {metrics['accuracy_linear']:.4f}   supervised readout: logistic regression "
+        f"on the labelled images' spike counts{capped}, not the paper's voting",
+        f"test images: {metrics['n_test']}, labelled for assignment: {metrics['n_assign']}, "
+        f"unassigned neurons: {metrics['unassigned_neurons']}",
+        "confusion ('all' voting; rows = true class, columns = predicted):",
+        "      " + "".join(f"{c:>6d}" for c in range(10)),
+    ]
     lines += [f"{c:>6d}" + "".join(f"{v:>6d}" for v in row) for c, row in enumerate(metrics["confusion_all"])]
     return lines
 
@@ -76,20 +95,25 @@ def model_file_info(path: Path) -> list[str]:
     """``info`` of a model file written by export: its network, settings and evaluation."""
     model = open_model(path)
     cfg = model.cfg
-    return [f"model file: {path} ({file_size(path)}), written by stdp-mnist {model.project_version}",
-            f"network:    {plural(cfg.network.n_excitatory, 'excitatory neuron')}, seed {cfg.run.seed}, "
-            f"{plural(int(model.network.examples_seen[0]), 'example')} trained",
-            f"settings:   {changed_settings(cfg)}",
-            f"evaluation: {evaluation_line(model.metrics)}"]
+    return [
+        f"model file: {path} ({file_size(path)}), written by stdp-mnist {model.project_version}",
+        f"network:    {plural(cfg.network.n_excitatory, 'excitatory neuron')}, seed {cfg.run.seed}, "
+        f"{plural(int(model.network.examples_seen[0]), 'example')} trained",
+        f"settings:   {changed_settings(cfg)}",
+        f"evaluation: {evaluation_line(model.metrics)}",
+    ]
 
 
 def _schedule_line(cfg: Config, total: int | None, n_images: int | None) -> str:
     images = f"{n_images}" if n_images is not None else "? (training data not found)"
     limits = (f", max {cfg.training.max_examples}" if cfg.training.max_examples else "") + (
-        ", shuffled" if cfg.training.shuffle else "")
-    return (f"schedule:   {total if total is not None else '?'} training examples "
-            f"({plural(cfg.training.passes, 'pass', 'passes')} over {images} images{limits}); "
-            f"checkpoint every {cfg.run.checkpoint_every}, metrics every {cfg.run.metrics_every}")
+        ", shuffled" if cfg.training.shuffle else ""
+    )
+    return (
+        f"schedule:   {total if total is not None else '?'} training examples "
+        f"({plural(cfg.training.passes, 'pass', 'passes')} over {images} images{limits}); "
+        f"checkpoint every {cfg.run.checkpoint_every}, metrics every {cfg.run.metrics_every}"
+    )
 
 
 def _progress_line(run: Path, seen: int | None, total: int | None) -> str:
@@ -109,10 +133,12 @@ def _training_line(run: Path) -> str | None:
         return None
     last = history[-1]
     accuracy = last.get("running_accuracy")
-    return (f"training:   {training_time(training_wall_s(run))}; last metrics at {last['examples_seen']} "
-            f"examples: {last['spikes_per_example']:.2f} spikes/example, {plural(last['boosts'], 'boost')}, "
-            f"mean theta {last['mean_theta_mv']:.2f} mV"
-            + (f", running accuracy {accuracy:.3f}" if accuracy is not None else ""))
+    return (
+        f"training:   {training_time(training_wall_s(run))}; last metrics at {last['examples_seen']} "
+        f"examples: {last['spikes_per_example']:.2f} spikes/example, {plural(last['boosts'], 'boost')}, "
+        f"mean theta {last['mean_theta_mv']:.2f} mV"
+        + (f", running accuracy {accuracy:.3f}" if accuracy is not None else "")
+    )
 
 
 def _evaluation_status(run: Path, seen: int | None) -> str:
@@ -137,7 +163,9 @@ def _file_lines(run: Path) -> list[str]:
             lines.append(f"  {path.name:<18s} {file_size(path):>9s}")
         elif path.is_dir():
             inner = [p for p in _visible(path) if p.is_file()]
-            lines.append(f"  {path.name + '/':<18s} {plural(len(inner), 'file')}: {', '.join(p.name for p in inner)}")
+            lines.append(
+                f"  {path.name + '/':<18s} {plural(len(inner), 'file')}: {', '.join(p.name for p in inner)}"
+            )
     return lines
 
 
@@ -148,11 +176,13 @@ def run_info(run: Path) -> list[str]:
     n_images = count_training_images(cfg)
     total = total_examples(cfg, n_images) if n_images is not None else None
     seen = checkpoint_examples(run)
-    lines = [f"run:        {run}",
-             f"network:    {plural(cfg.network.n_excitatory, 'excitatory neuron')}, seed {cfg.run.seed}",
-             _schedule_line(cfg, total, n_images),
-             f"settings:   {changed_settings(cfg)}",
-             _progress_line(run, seen, total)]
+    lines = [
+        f"run:        {run}",
+        f"network:    {plural(cfg.network.n_excitatory, 'excitatory neuron')}, seed {cfg.run.seed}",
+        _schedule_line(cfg, total, n_images),
+        f"settings:   {changed_settings(cfg)}",
+        _progress_line(run, seen, total),
+    ]
     training = _training_line(run)
     if training:
         lines.append(training)

@@ -29,8 +29,8 @@ import tempfile
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -47,8 +47,16 @@ EVAL_PARTIAL_DIR = "evaluate-partial"
 FIGURES_DIR = "figures"
 LOCK_FILE = ".lock"
 # What a new run replaces in a run directory (the lock file stays).
-RUN_FILES = (CONFIG_FILE, MODEL_FILE, TRAIN_METRICS_FILE, EVAL_METRICS_FILE, ASSIGNMENTS_FILE, LINEAR_FILE,
-             EVAL_PARTIAL_DIR, FIGURES_DIR)
+RUN_FILES = (
+    CONFIG_FILE,
+    MODEL_FILE,
+    TRAIN_METRICS_FILE,
+    EVAL_METRICS_FILE,
+    ASSIGNMENTS_FILE,
+    LINEAR_FILE,
+    EVAL_PARTIAL_DIR,
+    FIGURES_DIR,
+)
 
 
 class RunDirError(Exception):
@@ -90,8 +98,10 @@ def run_dir_lock(run_dir: Path, command: str, create: bool = False) -> Iterator[
         except BlockingIOError:
             holder = _holder(lock_path)
             if holder.endswith("(train)") and command != "train":
-                raise RunDirError(f"{run_dir}: still training ({holder}); {command} it once training "
-                                  "stops (Ctrl-C there saves a checkpoint)") from None
+                raise RunDirError(
+                    f"{run_dir}: still training ({holder}); {command} it once training "
+                    "stops (Ctrl-C there saves a checkpoint)"
+                ) from None
             raise RunDirError(f"{run_dir}: in use by {holder}; wait for it to finish or stop it") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()} {command}\n".encode())
@@ -151,8 +161,9 @@ def create_run_dir(run_dir: Path, cfg: Config, overwrite: bool = False) -> None:
         for name in moved:
             os.replace(aside / name, run_dir / name)
         aside.rmdir()
-        raise RunDirError(f"{run_dir}: cannot write run directory ({exc.strerror or exc}); "
-                          "the previous run is kept") from None
+        raise RunDirError(
+            f"{run_dir}: cannot write run directory ({exc.strerror or exc}); the previous run is kept"
+        ) from None
     shutil.rmtree(aside, ignore_errors=True)
 
 

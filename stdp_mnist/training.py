@@ -19,17 +19,26 @@ import json
 import signal
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from . import kernel, readout
 from .config import Config
-from .network import (STREAM_ORDER, CheckpointError, Network, kernel_params, load_network, new_network, network_sizes,
-                      random_seed, save_network)
+from .network import (
+    STREAM_ORDER,
+    CheckpointError,
+    Network,
+    kernel_params,
+    load_network,
+    network_sizes,
+    new_network,
+    random_seed,
+    save_network,
+)
 from .progress import LOGGER, LoggedStages, plural
 from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, create_run_dir, read_jsonl, write_atomic
 
@@ -55,8 +64,11 @@ class RunWriteError(Exception):
     when there is none yet) is intact: the writes are atomic."""
 
     def __init__(self, path: Path, error: OSError, saved: int | None):
-        kept = (f"the checkpoint of {plural(saved, 'example')} before it is intact" if saved is not None
-                else "no checkpoint was written yet")
+        kept = (
+            f"the checkpoint of {plural(saved, 'example')} before it is intact"
+            if saved is not None
+            else "no checkpoint was written yet"
+        )
         super().__init__(f"{path}: {error.strerror or error} while writing it; training stopped, {kept}")
         self.path, self.saved = path, saved
 
@@ -82,8 +94,9 @@ class Progress:
     def detail(self) -> str:
         """The latest chunk's spikes and boosts, and the running accuracy once there is one."""
         accuracy = self.running_accuracy
-        return (f"{self.spikes_per_example:.1f} spikes/ex, {plural(self.boosts, 'boost')}"
-                + (f", running acc {accuracy:.3f}" if accuracy is not None else ""))
+        return f"{self.spikes_per_example:.1f} spikes/ex, {plural(self.boosts, 'boost')}" + (
+            f", running acc {accuracy:.3f}" if accuracy is not None else ""
+        )
 
 
 class MetricsWindow:
@@ -197,9 +210,15 @@ def _naming_write_errors(path: Path, saved: int | None):
         raise RunWriteError(path, exc, saved) from exc
 
 
-def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = False,
-          overwrite: bool = False, progress: Callable[[Progress], None] | None = None,
-          labels: np.ndarray | None = None) -> Network:
+def train(
+    cfg: Config,
+    run_dir: str | Path,
+    images: np.ndarray,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    labels: np.ndarray | None = None,
+) -> Network:
     """Train the network of ``cfg`` on ``images`` (uint8, K x 784) into ``run_dir``.
 
     A fresh run creates the run directory (refusing one that holds a run unless
@@ -224,8 +243,10 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
     previous_wall = history[-1]["wall_s"] if history else 0.0
     total = total_examples(cfg, len(images))
     if int(network.examples_seen[0]) > total:
-        raise CheckpointError(f"{model_path}: trained {int(network.examples_seen[0])} examples, more than the "
-                              f"{total} of this schedule on {len(images)} images (other training data?)")
+        raise CheckpointError(
+            f"{model_path}: trained {int(network.examples_seen[0])} examples, more than the "
+            f"{total} of this schedule on {len(images)} images (other training data?)"
+        )
     params = kernel_params(cfg)
     synapses, state = network.kernel_state(cfg)
     every, metrics_every = cfg.run.checkpoint_every, cfg.run.metrics_every
@@ -233,8 +254,13 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
     saved = int(network.examples_seen[0]) if resume else None  # the examples of the checkpoint on disk
     if progress is None:
         progress = _logged_training()
-    LOGGER.info("train: %s in %s, examples %d to %d (the first kernel call compiles the kernel on a first run)",
-                plural(n, "neuron"), run_dir, int(network.examples_seen[0]), total)
+    LOGGER.info(
+        "train: %s in %s, examples %d to %d (the first kernel call compiles the kernel on a first run)",
+        plural(n, "neuron"),
+        run_dir,
+        int(network.examples_seen[0]),
+        total,
+    )
 
     def checkpoint() -> None:
         nonlocal saved
@@ -267,7 +293,7 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
             next_checkpoint = (seen // every + 1) * every
             next_metrics = (seen // metrics_every + 1) * metrics_every
             end = min(total, (pass_index + 1) * len(images), next_checkpoint, next_metrics, seen + chunk)
-            order = pass_order(cfg, pass_index, len(images))[offset:offset + end - seen]
+            order = pass_order(cfg, pass_index, len(images))[offset : offset + end - seen]
             batch = images[order]
             counts = np.zeros((len(batch), n), np.int32)
             retries = np.zeros(len(batch), np.int64)
@@ -281,8 +307,17 @@ def train(cfg: Config, run_dir: str | Path, images: np.ndarray, resume: bool = F
                 latest = record(end, window)
                 window = window.next_window()
             elapsed = time.perf_counter() - start
-            progress(Progress(end, total, elapsed, len(batch) / max(took, 1e-9),
-                              int(counts.sum()) / len(batch), int(retries.sum()), latest))
+            progress(
+                Progress(
+                    end,
+                    total,
+                    elapsed,
+                    len(batch) / max(took, 1e-9),
+                    int(counts.sum()) / len(batch),
+                    int(retries.sum()),
+                    latest,
+                )
+            )
             # Checked after the progress callback, so a signal arriving during it is saved too.
             interrupted = stop.is_set()
             if interrupted and window.examples:

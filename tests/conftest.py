@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-
 from helpers.images import draw_one, draw_zero, save_image
 from helpers.runs import TINY_TOML, blob_images, make_data_dir, tiny_run, write_bar_data
+
 from stdp_mnist import data, network, training
 from stdp_mnist.config import Config, load_config
 from stdp_mnist.data import load_mnist

@@ -45,9 +45,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 import brian2 as b2
+import numpy as np
 from brian2 import Hz, ms, mV
 
 # Filled in by select_codegen_target(): 'cython' or 'numpy'.
@@ -73,15 +72,14 @@ def select_codegen_target() -> str:
         return CODEGEN_TARGET
     b2.prefs.codegen.target = "cython"
     try:
-        g = b2.NeuronGroup(2, "dv/dt = -v / (10*ms) : 1", threshold="v > 1", reset="v = 0",
-                           method="exact")
+        g = b2.NeuronGroup(2, "dv/dt = -v / (10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact")
         g.v = 2
         s = b2.Synapses(g, g, "w : 1", on_pre="v_post += w")
         s.connect(condition="i != j")
         net = b2.Network(g, s)
         net.run(1 * ms, namespace={})
         CODEGEN_TARGET = "cython"
-    except Exception:  # noqa: BLE001 - any failure of the compiler toolchain
+    except Exception:
         b2.prefs.codegen.target = "numpy"
         CODEGEN_TARGET = "numpy"
     return CODEGEN_TARGET
@@ -90,17 +88,32 @@ def select_codegen_target() -> str:
 def _namespace() -> dict:
     return {
         # excitatory
-        "v_rest_e": -65.0 * mV, "v_reset_e": -65.0 * mV, "v_thresh_e": -52.0 * mV,
-        "offset": 20.0 * mV, "tau_e": 100.0 * ms, "E_exc_e": 0.0 * mV, "E_inh_e": -100.0 * mV,
-        "tau_theta": 1e7 * ms, "theta_plus": 0.05 * mV,
+        "v_rest_e": -65.0 * mV,
+        "v_reset_e": -65.0 * mV,
+        "v_thresh_e": -52.0 * mV,
+        "offset": 20.0 * mV,
+        "tau_e": 100.0 * ms,
+        "E_exc_e": 0.0 * mV,
+        "E_inh_e": -100.0 * mV,
+        "tau_theta": 1e7 * ms,
+        "theta_plus": 0.05 * mV,
         # inhibitory
-        "v_rest_i": -60.0 * mV, "v_reset_i": -45.0 * mV, "v_thresh_i": -40.0 * mV,
-        "tau_i": 10.0 * ms, "E_exc_i": 0.0 * mV, "E_inh_i": -85.0 * mV,
+        "v_rest_i": -60.0 * mV,
+        "v_reset_i": -45.0 * mV,
+        "v_thresh_i": -40.0 * mV,
+        "tau_i": 10.0 * ms,
+        "E_exc_i": 0.0 * mV,
+        "E_inh_i": -85.0 * mV,
         # synapses
-        "tau_ge": 1.0 * ms, "tau_gi": 2.0 * ms,
+        "tau_ge": 1.0 * ms,
+        "tau_gi": 2.0 * ms,
         # STDP
-        "tc_pre": 20.0 * ms, "tc_post1": 20.0 * ms, "tc_post2": 40.0 * ms,
-        "nu_pre": 0.0001, "nu_post": 0.01, "wmax": 1.0,
+        "tc_pre": 20.0 * ms,
+        "tc_post1": 20.0 * ms,
+        "tc_post2": 40.0 * ms,
+        "nu_pre": 0.0001,
+        "nu_post": 0.01,
+        "wmax": 1.0,
     }
 
 
@@ -108,7 +121,7 @@ def _build_network(n: int, learn: bool, seed: int):
     rng = np.random.default_rng(seed)
     b2.seed(seed)
 
-    theta_eq = ("dtheta/dt = -theta / tau_theta : volt" if learn else "theta : volt")
+    theta_eq = "dtheta/dt = -theta / tau_theta : volt" if learn else "theta : volt"
     eqs_e = f"""
         dv/dt = ((v_rest_e - v) + ge * (E_exc_e - v) + gi * (E_inh_e - v)) / tau_e : volt (unless refractory)
         dge/dt = -ge / tau_ge : 1
@@ -116,9 +129,15 @@ def _build_network(n: int, learn: bool, seed: int):
         {theta_eq}
     """
     reset_e = "v = v_reset_e; theta += theta_plus" if learn else "v = v_reset_e"
-    exc = b2.NeuronGroup(n, eqs_e, threshold="v > (theta - offset + v_thresh_e)",
-                         reset=reset_e, refractory=5 * ms, method="exponential_euler",
-                         name="exc")
+    exc = b2.NeuronGroup(
+        n,
+        eqs_e,
+        threshold="v > (theta - offset + v_thresh_e)",
+        reset=reset_e,
+        refractory=5 * ms,
+        method="exponential_euler",
+        name="exc",
+    )
     exc.v = -65.0 * mV - 40.0 * mV
     exc.theta = 20.0 * mV
 
@@ -127,8 +146,15 @@ def _build_network(n: int, learn: bool, seed: int):
         dge/dt = -ge / tau_ge : 1
         dgi/dt = -gi / tau_gi : 1
     """
-    inh = b2.NeuronGroup(n, eqs_i, threshold="v > v_thresh_i", reset="v = v_reset_i",
-                         refractory=2 * ms, method="exponential_euler", name="inh")
+    inh = b2.NeuronGroup(
+        n,
+        eqs_i,
+        threshold="v > v_thresh_i",
+        reset="v = v_reset_i",
+        refractory=2 * ms,
+        method="exponential_euler",
+        name="inh",
+    )
     inh.v = -60.0 * mV - 40.0 * mV
 
     inp = b2.PoissonGroup(N_INPUT, rates=np.zeros(N_INPUT) * Hz, name="inp")
@@ -237,19 +263,27 @@ def brian2_ms_per_example(n_excitatory: int, images: np.ndarray, learn: bool, se
     elapsed = time.perf_counter() - t0
 
     LAST_RUN_INFO.clear()
-    LAST_RUN_INFO.update(codegen_target=target, n_excitatory=n, learn=learn,
-                         examples=len(images), presentations=presentations,
-                         spikes_per_example=sum(map(sum, counts_per_example)) / len(images), seconds=elapsed)
+    LAST_RUN_INFO.update(
+        codegen_target=target,
+        n_excitatory=n,
+        learn=learn,
+        examples=len(images),
+        presentations=presentations,
+        spikes_per_example=sum(map(sum, counts_per_example)) / len(images),
+        seconds=elapsed,
+    )
     return 1000.0 * elapsed / len(images)
 
 
 def _normalisation_cpp(n: int) -> str:
     """C++ for main(): scale each excitatory neuron's input weights to sum WEIGHT_SUM
     (what _normalize does in Python), on the standalone device's synapse arrays."""
-    return ("{ auto &w = brian::_dynamic_array_xe_w; auto &post = brian::_dynamic_array_xe__synaptic_post; "
-            f"std::vector<double> sums({n}, 0.0); "
-            "for (size_t s = 0; s < w.size(); s++) sums[post[s]] += w[s]; "
-            f"for (size_t s = 0; s < w.size(); s++) if (sums[post[s]] > 0) w[s] *= {WEIGHT_SUM!r} / sums[post[s]]; }}")
+    return (
+        "{ auto &w = brian::_dynamic_array_xe_w; auto &post = brian::_dynamic_array_xe__synaptic_post; "
+        f"std::vector<double> sums({n}, 0.0); "
+        "for (size_t s = 0; s < w.size(); s++) sums[post[s]] += w[s]; "
+        f"for (size_t s = 0; s < w.size(); s++) if (sums[post[s]] > 0) w[s] *= {WEIGHT_SUM!r} / sums[post[s]]; }}"
+    )
 
 
 _CLOCK_CPP = "{ timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); %s }"
@@ -280,8 +314,14 @@ def standalone_ms_per_example(n_excitatory: int, images: np.ndarray, learn: bool
                 net.run(PRESENT_MS * ms, namespace=ns)
                 inp.rates = 0 * Hz
                 net.run(REST_MS * ms, namespace=ns)
-            b2.device.insert_code("main", _CLOCK_CPP % ('std::ofstream("bench_seconds.txt") << '
-                                                        "(ts.tv_sec + 1e-9 * ts.tv_nsec - _bench_t0) << std::endl;"))
+            b2.device.insert_code(
+                "main",
+                _CLOCK_CPP
+                % (
+                    'std::ofstream("bench_seconds.txt") << '
+                    "(ts.tv_sec + 1e-9 * ts.tv_nsec - _bench_t0) << std::endl;"
+                ),
+            )
             b2.device.build(directory=directory, compile=True, run=True)
             seconds = float((Path(directory) / "bench_seconds.txt").read_text())
             spikes = int(mon.num_spikes)
@@ -290,9 +330,15 @@ def standalone_ms_per_example(n_excitatory: int, images: np.ndarray, learn: bool
             b2.device.activate()  # back to the runtime device for whatever runs next
             b2.set_device("runtime")
     LAST_RUN_INFO.clear()
-    LAST_RUN_INFO.update(codegen_target="cpp_standalone", n_excitatory=n, learn=learn, examples=len(images),
-                         presentations=len(images), spikes_per_example=spikes / (len(images) + 1),
-                         seconds=seconds)
+    LAST_RUN_INFO.update(
+        codegen_target="cpp_standalone",
+        n_excitatory=n,
+        learn=learn,
+        examples=len(images),
+        presentations=len(images),
+        spikes_per_example=spikes / (len(images) + 1),
+        seconds=seconds,
+    )
     return 1000.0 * seconds / len(images)
 
 
@@ -306,21 +352,25 @@ def main(argv=None) -> None:
     parser.add_argument("--first", type=int, default=0, help="index of the first training image used")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mode", choices=sorted(MODES), default="runtime")
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON line: train_ms, frozen_ms, target, version")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON line: train_ms, frozen_ms, target, version"
+    )
     args = parser.parse_args(argv)
 
     from stdp_mnist.data import load_mnist
 
-    images = load_mnist().train_images[args.first:args.first + args.examples]
+    images = load_mnist().train_images[args.first : args.first + args.examples]
     row = {"version": b2.__version__}
     for learn, key in ((True, "train_ms"), (False, "frozen_ms")):
         row[key] = MODES[args.mode](args.n, images, learn=learn, seed=args.seed)
         row["target"] = LAST_RUN_INFO["codegen_target"]
         if not args.json:
-            print(f"brian2 ({row['target']}) N={args.n} {'learn ' if learn else 'frozen'}: {row[key]:.1f} ms/example "
-                  f"over {len(images)} examples, {LAST_RUN_INFO['spikes_per_example']:.1f} excitatory spikes "
-                  "per example", flush=True)
+            print(
+                f"brian2 ({row['target']}) N={args.n} {'learn ' if learn else 'frozen'}: {row[key]:.1f} ms/example "
+                f"over {len(images)} examples, {LAST_RUN_INFO['spikes_per_example']:.1f} excitatory spikes "
+                "per example",
+                flush=True,
+            )
     if args.json:
         print(json.dumps(row))
 

@@ -34,8 +34,9 @@ def deliver(weights, delays, pending, spikes):
     empty_i8 = np.zeros(1, np.int64)
     for q in range(spikes.shape[0]):
         i = spikes[q]
-        emit(weights[i], delays[i], pending, q % pending.shape[0], False, empty_f8, empty_f8, 1.0,
-             empty_i8, 0)
+        emit(
+            weights[i], delays[i], pending, q % pending.shape[0], False, empty_f8, empty_f8, 1.0, empty_i8, 0
+        )
 
 
 def numpy_add(weights, pending, spikes):

@@ -41,10 +41,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     out = np.zeros(numba.get_num_threads())
-    parallel = [1e6 * s / args.steps for s in best_and_median_s(lambda: parallel_steps(out, args.steps), args.rounds)]
-    serial = [1e6 * s / args.steps for s in best_and_median_s(lambda: serial_steps(out, args.steps), args.rounds)]
-    print(f"threads {numba.get_num_threads()} ({numba.threading_layer()}): parallel region per step "
-          f"best {parallel[0]:.2f} us, median {parallel[1]:.2f} us; serial loop per step best {serial[0]:.3f} us")
+    parallel = [
+        1e6 * s / args.steps for s in best_and_median_s(lambda: parallel_steps(out, args.steps), args.rounds)
+    ]
+    serial = [
+        1e6 * s / args.steps for s in best_and_median_s(lambda: serial_steps(out, args.steps), args.rounds)
+    ]
+    print(
+        f"threads {numba.get_num_threads()} ({numba.threading_layer()}): parallel region per step "
+        f"best {parallel[0]:.2f} us, median {parallel[1]:.2f} us; serial loop per step best {serial[0]:.3f} us"
+    )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     n = args.neurons - args.neurons % 2
     rng = np.random.default_rng(0)
-    weights = (rng.random((784, n), dtype=np.float32) * np.float32(0.01))
+    weights = rng.random((784, n), dtype=np.float32) * np.float32(0.01)
     delays = rng.integers(0, RING, (784, n)).astype(np.uint8)
     per_step = rng.poisson(SPIKES_PER_STEP, STEPS)
     per_step[PRESENT_STEPS:] = 0
@@ -72,13 +72,17 @@ def main(argv: list[str] | None = None) -> None:
         pending, v = np.zeros((RING, n), np.float32), np.full(n, -65.0)
         kernel(weights, delays, pending, ptr, idx, v)
         finals[name] = v.copy()
-        results[name] = [1e3 * s for s in best_and_median_s(lambda: kernel(weights, delays, pending, ptr, idx, v),
-                                                            args.rounds)]
+        results[name] = [
+            1e3 * s
+            for s in best_and_median_s(lambda: kernel(weights, delays, pending, ptr, idx, v), args.rounds)
+        ]
     assert np.array_equal(finals["one core"], finals["two cores"]), "the split changed the results"
     for name, (best, median) in results.items():
         print(f"N={n} {name}: best {best:.2f} ms, median {median:.2f} ms per example")
-    print(f"speed-up (one core / two cores): best {results['one core'][0] / results['two cores'][0]:.2f}x, "
-          f"median {results['one core'][1] / results['two cores'][1]:.2f}x")
+    print(
+        f"speed-up (one core / two cores): best {results['one core'][0] / results['two cores'][0]:.2f}x, "
+        f"median {results['one core'][1] / results['two cores'][1]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def all_counts(cfg, network, images: np.ndarray, stream: int) -> np.ndarray:
     """Frozen spike counts (K x N) of every image, as the evaluation computes them."""
     counts = np.zeros((len(images), network.n_excitatory), np.int32)
     for first, chunk, _ in frozen_counts(cfg, network, images, stream):
-        counts[first:first + len(chunk)] = chunk
+        counts[first : first + len(chunk)] = chunk
     return counts
 
 
@@ -45,8 +45,10 @@ def score(assign_counts, assign_labels, test_counts, test_labels) -> tuple[float
     sums = readout.class_spike_sums(assign_counts, assign_labels)
     rates = readout.class_rates(sums, np.bincount(assign_labels, minlength=readout.N_CLASSES))
     assignments = readout.assign_classes(rates)
-    return (readout.accuracy(test_labels, readout.predict_all(test_counts, assignments)),
-            readout.accuracy(test_labels, readout.predict_proportion(test_counts, assignments, rates)))
+    return (
+        readout.accuracy(test_labels, readout.predict_all(test_counts, assignments)),
+        readout.accuracy(test_labels, readout.predict_proportion(test_counts, assignments, rates)),
+    )
 
 
 def run_rows(run_dir: Path):
@@ -67,7 +69,9 @@ def run_rows(run_dir: Path):
     for i, (name, counts, labels) in enumerate(sources):
         acc_all, acc_prop = score(counts, labels, test_counts, test_labels)
         if i == 0 and acc_all != reported:
-            raise SystemExit(f"{run_dir}: recomputed accuracy {acc_all} differs from metrics.json's {reported}")
+            raise SystemExit(
+                f"{run_dir}: recomputed accuracy {acc_all} differs from metrics.json's {reported}"
+            )
         yield name, acc_all, acc_prop
 
 

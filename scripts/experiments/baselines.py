@@ -41,8 +41,8 @@ import shlex
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numba
 import numpy as np
@@ -56,15 +56,20 @@ from stdp_mnist.evaluation import ResponseStore, stage_responses
 from stdp_mnist.network import STREAM_ASSIGN, STREAM_TEST, Network, load_network, new_network
 from stdp_mnist.rundir import MODEL_FILE, read_evaluation, read_json_object, read_run_config, write_atomic
 
-GRID_C = tuple(10.0 ** k for k in range(-4, 3))  # 1e-4 .. 1e2, one per decade
+GRID_C = tuple(10.0**k for k in range(-4, 3))  # 1e-4 .. 1e2, one per decade
 TRANSFORMS = ("counts", "sqrt", "log1p")  # "counts" is the identity: the features as they are
 TRANSFORM_NAMES = {"counts": "none", "sqrt": "sqrt", "log1p": "log1p"}
 ROWS_FILE = "rows.json"
 ROW_VERSION = "v2"  # v2 rows keep their test predictions (for the paired tests); older rows are recomputed
 TRAINED = "trained spiking layer"
 # What the trained layer is tested against, per readout: (feature set, readout)
-PAIRED_WITH = (("raw pixels", "linear"), ("random projection + ReLU", "linear"),
-               ("untrained spiking layer", "linear"), ("untrained spiking layer", "voting"), ("k-means", "voting"))
+PAIRED_WITH = (
+    ("raw pixels", "linear"),
+    ("random projection + ReLU", "linear"),
+    ("untrained spiking layer", "linear"),
+    ("untrained spiking layer", "voting"),
+    ("k-means", "voting"),
+)
 VERDICT_WORDS = {"first ahead": "trained ahead", "second ahead": "other ahead", "level": "level"}
 Log = Callable[[str], None]
 
@@ -82,8 +87,9 @@ def from_digits(digits: str) -> np.ndarray:
     return np.frombuffer(digits.encode("ascii"), dtype=np.uint8) - ord("0")
 
 
-def validation_scores(train_x: np.ndarray, train_y: np.ndarray, n_validate: int,
-                      log: Log = log_stderr) -> dict[tuple[str, float], float]:
+def validation_scores(
+    train_x: np.ndarray, train_y: np.ndarray, n_validate: int, log: Log = log_stderr
+) -> dict[tuple[str, float], float]:
     """Validation accuracy of every (transform, C): the readout of stdp_mnist.linear.fit
     (transform, per-feature standardisation, lbfgs logistic regression) fitted on all
     training rows but the last ``n_validate`` and scored on those. The features are
@@ -107,13 +113,21 @@ def validation_scores(train_x: np.ndarray, train_y: np.ndarray, n_validate: int,
                 warnings.simplefilter("ignore", ConvergenceWarning)  # the iterations are logged
                 model.set_params(C=c).fit(fit_features, train_y[fit_rows])
             scores[transform, c] = readout.accuracy(train_y[check_rows], model.predict(check_features))
-            log(f"  {TRANSFORM_NAMES[transform]}, C {c:g}: validation {scores[transform, c]:.4f} "
-                f"({int(np.max(model.n_iter_))} iterations)")
+            log(
+                f"  {TRANSFORM_NAMES[transform]}, C {c:g}: validation {scores[transform, c]:.4f} "
+                f"({int(np.max(model.n_iter_))} iterations)"
+            )
     return scores
 
 
-def select_and_test(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-                    n_validate: int, log: Log = log_stderr) -> dict:
+def select_and_test(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    n_validate: int,
+    log: Log = log_stderr,
+) -> dict:
     """Choose the transform and C with the best validation score (ties: the earlier
     transform, then the smaller C), refit that choice with stdp_mnist.linear.fit on
     every training row and score it on the test rows, once."""
@@ -122,12 +136,18 @@ def select_and_test(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray
     transform, c = max(sorted(scores, key=lambda key: (TRANSFORMS.index(key[0]), key[1])), key=scores.get)
     final = linear.fit(train_x, train_y, transform, c)
     predicted = final.predict(test_x)
-    return {"linear": readout.accuracy(test_y, predicted), "linear_predictions": as_digits(predicted),
-            "transform": transform, "c": c,
-            "validation": scores[transform, c], "iterations": final.iterations,
-            "best_per_transform": {TRANSFORM_NAMES[t]: max(v for (u, _), v in scores.items() if u == t)
-                                   for t in TRANSFORMS},
-            "fit_s": time.perf_counter() - t0}
+    return {
+        "linear": readout.accuracy(test_y, predicted),
+        "linear_predictions": as_digits(predicted),
+        "transform": transform,
+        "c": c,
+        "validation": scores[transform, c],
+        "iterations": final.iterations,
+        "best_per_transform": {
+            TRANSFORM_NAMES[t]: max(v for (u, _), v in scores.items() if u == t) for t in TRANSFORMS
+        },
+        "fit_s": time.perf_counter() - t0,
+    }
 
 
 def random_projection(pixels: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -137,8 +157,14 @@ def random_projection(pixels: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.maximum(pixels.astype(np.float32) / 255.0 @ weights.astype(np.float32), 0.0)
 
 
-def kmeans_voting(train_pixels: np.ndarray, train_labels: np.ndarray, test_pixels: np.ndarray,
-                  test_labels: np.ndarray, n: int, seed: int) -> dict:
+def kmeans_voting(
+    train_pixels: np.ndarray,
+    train_labels: np.ndarray,
+    test_pixels: np.ndarray,
+    test_labels: np.ndarray,
+    n: int,
+    seed: int,
+) -> dict:
     """k-means (scikit-learn, k-means++ start, one init) with ``n`` centroids on the
     training pixels; each centroid takes its training images' majority label, and a
     test image the label of its nearest centroid."""
@@ -150,8 +176,11 @@ def kmeans_voting(train_pixels: np.ndarray, train_labels: np.ndarray, test_pixel
     np.add.at(votes, (model.labels_, train_labels.astype(np.int64)), 1)
     centroid_labels = votes.argmax(axis=1)
     predicted = centroid_labels[model.predict(test_pixels.astype(np.float32) / 255.0)]
-    return {"voting": readout.accuracy(test_labels, predicted), "voting_predictions": as_digits(predicted),
-            "fit_s": time.perf_counter() - t0}
+    return {
+        "voting": readout.accuracy(test_labels, predicted),
+        "voting_predictions": as_digits(predicted),
+        "fit_s": time.perf_counter() - t0,
+    }
 
 
 def network_key(cfg: Config, network: Network) -> str:
@@ -179,8 +208,9 @@ def untrained_network(cfg: Config) -> Network:
     return network
 
 
-def layer_responses(cfg: Config, network: Network, data: Mnist, store_dir: Path,
-                    log: Log = log_stderr) -> tuple[np.ndarray, np.ndarray]:
+def layer_responses(
+    cfg: Config, network: Network, data: Mnist, store_dir: Path, log: Log = log_stderr
+) -> tuple[np.ndarray, np.ndarray]:
     """Frozen spike counts of every training and test image (the assignment and test
     streams of `stdp-mnist evaluate`), kept in and taken from ``store_dir``."""
     store = ResponseStore(store_dir, network_key(cfg, network), log)
@@ -196,8 +226,15 @@ def layer_responses(cfg: Config, network: Network, data: Mnist, store_dir: Path,
     return train_counts, test_counts
 
 
-def spiking_row(name: str, cfg: Config, network: Network, data: Mnist, store_dir: Path, n_validate: int,
-                log: Log = log_stderr) -> dict:
+def spiking_row(
+    name: str,
+    cfg: Config,
+    network: Network,
+    data: Mnist,
+    store_dir: Path,
+    n_validate: int,
+    log: Log = log_stderr,
+) -> dict:
     """A spiking layer's row: 'all' voting (assigned from every training image), the
     selected linear readout, test spikes per example and distinct winners."""
     t0 = time.perf_counter()
@@ -210,9 +247,14 @@ def spiking_row(name: str, cfg: Config, network: Network, data: Mnist, store_dir
     voting = readout.accuracy(data.test_labels, voted)
     log(f"{name}: 'all' voting {voting:.4f}; choosing the linear readout")
     row = select_and_test(train_counts, data.train_labels, test_counts, data.test_labels, n_validate, log)
-    return {**row, "voting": voting, "voting_predictions": as_digits(voted), "features_s": features_s,
-            "spikes_per_example": float(test_counts.sum(dtype=np.int64)) / len(test_counts),
-            "winners": readout.distinct_winners(test_counts)}
+    return {
+        **row,
+        "voting": voting,
+        "voting_predictions": as_digits(voted),
+        "features_s": features_s,
+        "spikes_per_example": float(test_counts.sum(dtype=np.int64)) / len(test_counts),
+        "winners": readout.distinct_winners(test_counts),
+    }
 
 
 class RowCache:
@@ -263,8 +305,9 @@ def run_config(size: int, run_dir: Path | None) -> Config:
     return cfg
 
 
-def measure(sizes: list[int], runs: dict[int, Path], cache: Path, n_validate: int, seed: int,
-            log: Log = log_stderr) -> tuple[list[dict], Mnist]:
+def measure(
+    sizes: list[int], runs: dict[int, Path], cache: Path, n_validate: int, seed: int, log: Log = log_stderr
+) -> tuple[list[dict], Mnist]:
     """Every row of the table, in order: raw pixels, then per size the random
     projection, the untrained and trained layers and k-means."""
     configs = {n: run_config(n, runs.get(n)) for n in sizes}
@@ -282,29 +325,67 @@ def measure(sizes: list[int], runs: dict[int, Path], cache: Path, n_validate: in
         log(f"{name}, N = {n or 784} ...")
         return {"name": name, "n": n, **rows_cache.get(f"{name}|{n}|{key}|{protocol}", compute)}
 
-    rows = [row("raw pixels", None, "pixels", lambda: select_and_test(
-        train_pixels, data.train_labels, test_pixels, data.test_labels, n_validate, log))]
+    rows = [
+        row(
+            "raw pixels",
+            None,
+            "pixels",
+            lambda: select_and_test(
+                train_pixels, data.train_labels, test_pixels, data.test_labels, n_validate, log
+            ),
+        )
+    ]
     for n in sizes:
         cfg = configs[n]
 
         def projection() -> dict:
             t0 = time.perf_counter()
-            train_x, test_x = random_projection(train_pixels, n, seed), random_projection(test_pixels, n, seed)
+            train_x, test_x = (
+                random_projection(train_pixels, n, seed),
+                random_projection(test_pixels, n, seed),
+            )
             features_s = time.perf_counter() - t0
-            return {**select_and_test(train_x, data.train_labels, test_x, data.test_labels, n_validate, log),
-                    "features_s": features_s}
+            return {
+                **select_and_test(train_x, data.train_labels, test_x, data.test_labels, n_validate, log),
+                "features_s": features_s,
+            }
 
         rows.append(row("random projection + ReLU", n, f"gauss-seed{seed}", projection))
         fresh = untrained_network(cfg)
-        rows.append(row("untrained spiking layer", n, network_key(cfg, fresh), lambda: spiking_row(
-            "untrained", cfg, fresh, data, cache / f"untrained-{n}", n_validate, log)))
+        rows.append(
+            row(
+                "untrained spiking layer",
+                n,
+                network_key(cfg, fresh),
+                lambda: spiking_row("untrained", cfg, fresh, data, cache / f"untrained-{n}", n_validate, log),
+            )
+        )
         if n in runs:
             trained = load_network(runs[n] / MODEL_FILE, cfg)
-            rows.append({**row(TRAINED, n, network_key(cfg, trained), lambda: spiking_row(
-                "trained", cfg, trained, data, cache / f"trained-{n}", n_validate, log)),
-                "run": str(runs[n]), "run_metrics": evaluated_accuracy(runs[n])})
-        rows.append(row("k-means", n, f"seed{seed}", lambda: kmeans_voting(
-            train_pixels, data.train_labels, test_pixels, data.test_labels, n, seed)))
+            rows.append(
+                {
+                    **row(
+                        TRAINED,
+                        n,
+                        network_key(cfg, trained),
+                        lambda: spiking_row(
+                            "trained", cfg, trained, data, cache / f"trained-{n}", n_validate, log
+                        ),
+                    ),
+                    "run": str(runs[n]),
+                    "run_metrics": evaluated_accuracy(runs[n]),
+                }
+            )
+        rows.append(
+            row(
+                "k-means",
+                n,
+                f"seed{seed}",
+                lambda: kmeans_voting(
+                    train_pixels, data.train_labels, test_pixels, data.test_labels, n, seed
+                ),
+            )
+        )
     return rows, data
 
 
@@ -327,8 +408,10 @@ def blas_threads() -> int:
 
 def process_settings() -> str:
     """What this process's timings depend on: its niceness and thread counts."""
-    return (f"niceness {os.getpriority(os.PRIO_PROCESS, 0)}, {numba.get_num_threads()} numba thread(s), "
-            f"{blas_threads()} BLAS thread(s)")
+    return (
+        f"niceness {os.getpriority(os.PRIO_PROCESS, 0)}, {numba.get_num_threads()} numba thread(s), "
+        f"{blas_threads()} BLAS thread(s)"
+    )
 
 
 def paired_tests(rows: list[dict], test_labels: np.ndarray) -> list[str]:
@@ -337,15 +420,21 @@ def paired_tests(rows: list[dict], test_labels: np.ndarray) -> list[str]:
     lines = []
     for trained in (row for row in rows if row["name"] == TRAINED):
         for name, readout_name in PAIRED_WITH:
-            other = next((row for row in rows if row["name"] == name and row["n"] in (trained["n"], None)), None)
+            other = next(
+                (row for row in rows if row["name"] == name and row["n"] in (trained["n"], None)), None
+            )
             if other is None or f"{readout_name}_predictions" not in other:
                 continue
-            right = [from_digits(row[f"{readout_name}_predictions"]) == test_labels for row in (trained, other)]
+            right = [
+                from_digits(row[f"{readout_name}_predictions"]) == test_labels for row in (trained, other)
+            ]
             only_trained, only_other, p = readout.mcnemar(*right)
             first, second = trained[readout_name], other[readout_name]
             verdict = VERDICT_WORDS[readout.paired_verdict(first, second, p)]
-            lines.append(f"| {trained['n']} | {readout_name} | {name} | {first:.4f} | {second:.4f} "
-                         f"| {100 * (first - second):+.2f} | {only_trained:,} | {only_other:,} | {readout.format_p(p)} | {verdict} |")
+            lines.append(
+                f"| {trained['n']} | {readout_name} | {name} | {first:.4f} | {second:.4f} "
+                f"| {100 * (first - second):+.2f} | {only_trained:,} | {only_other:,} | {readout.format_p(p)} | {verdict} |"
+            )
     return lines
 
 
@@ -378,28 +467,45 @@ def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: i
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
-        chosen = (f"{TRANSFORM_NAMES[row['transform']]}, {row['c']:g} ({row['validation']:.4f})"
-                  if "transform" in row else "-")
+        chosen = (
+            f"{TRANSFORM_NAMES[row['transform']]}, {row['c']:g} ({row['validation']:.4f})"
+            if "transform" in row
+            else "-"
+        )
         lines.append(
             f"| {row['name']} | {row['n'] or 784} | {fmt(row.get('voting'))} | {fmt(row.get('linear'))} | {chosen} "
             f"| {fmt(row.get('spikes_per_example'), 2)} | {row.get('winners', '-')} "
-            f"| {fmt(row.get('features_s'), 0)} | {fmt(row.get('fit_s'), 0)} |")
-    lines += ["", f"Best accuracy of each transform over C on the {n_validate:,} validation images, to show how much "
-              "the choice matters:", "",
-              "| feature set | N | none | sqrt | log1p |", "| --- | --- | --- | --- | --- |"]
+            f"| {fmt(row.get('features_s'), 0)} | {fmt(row.get('fit_s'), 0)} |"
+        )
+    lines += [
+        "",
+        f"Best accuracy of each transform over C on the {n_validate:,} validation images, to show how much "
+        "the choice matters:",
+        "",
+        "| feature set | N | none | sqrt | log1p |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for row in rows:
         if "best_per_transform" in row:
             best = row["best_per_transform"]
-            lines.append(f"| {row['name']} | {row['n'] or 784} | "
-                         + " | ".join(f"{best[TRANSFORM_NAMES[t]]:.4f}" for t in TRANSFORMS) + " |")
+            lines.append(
+                f"| {row['name']} | {row['n'] or 784} | "
+                + " | ".join(f"{best[TRANSFORM_NAMES[t]]:.4f}" for t in TRANSFORMS)
+                + " |"
+            )
     tests = paired_tests(rows, data.test_labels)
     if tests:
-        lines += ["", f"The trained layer against the other feature sets of its size, on the same {n_test:,} test "
-                  "images, by the exact McNemar test (a two-sided binomial test of the images only one of the two "
-                  f"gets right against 1/2); 'level' unless p < {readout.SIGNIFICANCE}:", "",
-                  "| N | readout | trained layer against | trained | other | difference (points) | only trained "
-                  "right | only other right | exact McNemar p | verdict |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *tests]
+        lines += [
+            "",
+            f"The trained layer against the other feature sets of its size, on the same {n_test:,} test "
+            "images, by the exact McNemar test (a two-sided binomial test of the images only one of the two "
+            f"gets right against 1/2); 'level' unless p < {readout.SIGNIFICANCE}:",
+            "",
+            "| N | readout | trained layer against | trained | other | difference (points) | only trained "
+            "right | only other right | exact McNemar p | verdict |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            *tests,
+        ]
     se = np.sqrt(0.9 * 0.1 / n_test)
     lines += [
         "",
@@ -426,17 +532,27 @@ def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: i
     settings = {}
     for row in rows:
         settings.setdefault(row.get("computed_with", "not recorded (rows cached before it was)"), []).append(
-            f"{row['name']} {row['n'] or 784}")
+            f"{row['name']} {row['n'] or 784}"
+        )
     if len(settings) > 1 or next(iter(settings)) != process_settings():
-        lines.append("- Rows taken from the cache were computed, and timed, in earlier invocations: "
-                     + "; ".join(f"{where}: {', '.join(names)}" for where, names in settings.items()) + ".")
+        lines.append(
+            "- Rows taken from the cache were computed, and timed, in earlier invocations: "
+            + "; ".join(f"{where}: {', '.join(names)}" for where, names in settings.items())
+            + "."
+        )
     for row in rows:
         if row.get("run"):
-            lines.append(f"- Trained layer of N = {row['n']}: `{row['run']}`; {evaluation_match(row, n_train)}.")
-    untrained_only = sorted({row["n"] for row in rows if row["n"]} - {row["n"] for row in rows if row.get("run")})
+            lines.append(
+                f"- Trained layer of N = {row['n']}: `{row['run']}`; {evaluation_match(row, n_train)}."
+            )
+    untrained_only = sorted(
+        {row["n"] for row in rows if row["n"]} - {row["n"] for row in rows if row.get("run")}
+    )
     if untrained_only:
-        lines.append(f"- No trained run was given (--runs) for N = {', '.join(map(str, untrained_only))}: no trained "
-                     "row there.")
+        lines.append(
+            f"- No trained run was given (--runs) for N = {', '.join(map(str, untrained_only))}: no trained "
+            "row there."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -464,15 +580,29 @@ def run(args: argparse.Namespace, command: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="100,400", help="layer sizes N, comma-separated (default 100,400)")
-    parser.add_argument("--runs", default="", metavar="N=RUN_DIR,...",
-                        help="the finished run that supplies the trained layer of each size")
-    parser.add_argument("--cache", type=Path, default=Path("runs/baselines-cache"),
-                        help="where frozen responses and finished rows are kept (default runs/baselines-cache)")
+    parser.add_argument(
+        "--runs",
+        default="",
+        metavar="N=RUN_DIR,...",
+        help="the finished run that supplies the trained layer of each size",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("runs/baselines-cache"),
+        help="where frozen responses and finished rows are kept (default runs/baselines-cache)",
+    )
     parser.add_argument("--out", type=Path, default=Path("results/baselines.md"), help="the markdown report")
-    parser.add_argument("--n-validate", type=int, default=10_000,
-                        help="the last this many training images form the validation split (default 10000)")
+    parser.add_argument(
+        "--n-validate",
+        type=int,
+        default=10_000,
+        help="the last this many training images form the validation split (default 10000)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random projection and k-means")
     args = parser.parse_args(argv)
     words = sys.argv[1:] if argv is None else argv

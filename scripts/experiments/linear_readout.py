@@ -41,10 +41,12 @@ def validate(run_dir: Path) -> None:
     images, labels = data.train_images, data.train_labels
     counts = np.empty((len(images), network.n_excitatory), count_dtype(cfg))
     for first, chunk, _ in frozen_counts(cfg, network, images, STREAM_ASSIGN):
-        counts[first:first + len(chunk)] = chunk
+        counts[first : first + len(chunk)] = chunk
     fit_rows, check_rows = slice(0, len(images) - N_VALIDATE), slice(len(images) - N_VALIDATE, None)
-    print(f"\n{run_dir}: {network.n_excitatory} neurons, {int(network.examples_seen[0])} examples trained; "
-          f"fitted on training images 0-{fit_rows.stop - 1}, validated on {fit_rows.stop}-{len(images) - 1}\n")
+    print(
+        f"\n{run_dir}: {network.n_excitatory} neurons, {int(network.examples_seen[0])} examples trained; "
+        f"fitted on training images 0-{fit_rows.stop - 1}, validated on {fit_rows.stop}-{len(images) - 1}\n"
+    )
     print("| transform | C | validation accuracy | lbfgs iterations | fit s |")
     print("| --- | --- | --- | --- | --- |")
     best = (0.0, "", 0.0)
@@ -66,30 +68,43 @@ def baselines(sizes: list[int]) -> None:
     pixels = data.train_images.reshape(len(data.train_images), -1)
     t0 = time.perf_counter()
     fitted = linear.fit(pixels, data.train_labels, ev.linear_transform, ev.linear_c)
-    accuracy = readout.accuracy(data.test_labels, fitted.predict(data.test_images.reshape(len(data.test_images), -1)))
+    accuracy = readout.accuracy(
+        data.test_labels, fitted.predict(data.test_images.reshape(len(data.test_images), -1))
+    )
     print("| features | accuracy_all | accuracy_proportion | accuracy_linear | wall s |")
     print("| --- | --- | --- | --- | --- |")
-    print(f"| raw pixels (784; transform {ev.linear_transform}, C {ev.linear_c:g}, {fitted.iterations} iterations) "
-          f"| - | - | {accuracy:.4f} | {time.perf_counter() - t0:.0f} |", flush=True)
+    print(
+        f"| raw pixels (784; transform {ev.linear_transform}, C {ev.linear_c:g}, {fitted.iterations} iterations) "
+        f"| - | - | {accuracy:.4f} | {time.perf_counter() - t0:.0f} |",
+        flush=True,
+    )
     fit_rows, check_rows = slice(0, len(pixels) - N_VALIDATE), slice(len(pixels) - N_VALIDATE, None)
     t0 = time.perf_counter()
     split = linear.fit(pixels[fit_rows], data.train_labels[fit_rows], ev.linear_transform, ev.linear_c)
     accuracy = readout.accuracy(data.train_labels[check_rows], split.predict(pixels[check_rows]))
-    print(f"| raw pixels, validation split of `validate` (training images {check_rows.start}-{len(pixels) - 1}) "
-          f"| - | - | {accuracy:.4f} | {time.perf_counter() - t0:.0f} |", flush=True)
+    print(
+        f"| raw pixels, validation split of `validate` (training images {check_rows.start}-{len(pixels) - 1}) "
+        f"| - | - | {accuracy:.4f} | {time.perf_counter() - t0:.0f} |",
+        flush=True,
+    )
     for n in sizes:
         size_cfg = cfg.replace(network={"n_excitatory": n})
         network = new_network(size_cfg)
         kernel.normalise_columns(network.weights, size_cfg.network.weight_sum)
         t0 = time.perf_counter()
         metrics, _, _ = evaluate_network(size_cfg, network, data)
-        print(f"| {n} untrained neurons (random weights, normalised; seed 0) | {metrics['accuracy_all']:.4f} | "
-              f"{metrics['accuracy_proportion']:.4f} | {metrics['accuracy_linear']:.4f} | "
-              f"{time.perf_counter() - t0:.0f} |", flush=True)
+        print(
+            f"| {n} untrained neurons (random weights, normalised; seed 0) | {metrics['accuracy_all']:.4f} | "
+            f"{metrics['accuracy_proportion']:.4f} | {metrics['accuracy_linear']:.4f} | "
+            f"{time.perf_counter() - t0:.0f} |",
+            flush=True,
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("validate", help="choose transform and C on a validation split")
     check.add_argument("run_dirs", nargs="+", type=Path)

@@ -31,8 +31,13 @@ def paired(baseline: dict[int, dict], new: dict[int, dict]) -> dict:
     seeds = sorted(set(baseline) & set(new))
     diffs = [float(new[s]["accuracy_all"]) - float(baseline[s]["accuracy_all"]) for s in seeds]
     sd = statistics.stdev(diffs) if len(diffs) > 1 else float("nan")
-    return {"seeds": seeds, "diffs": diffs, "mean": statistics.fmean(diffs) if diffs else float("nan"),
-            "se": sd / math.sqrt(len(diffs)) if diffs else float("nan"), "up": sum(d > 0 for d in diffs)}
+    return {
+        "seeds": seeds,
+        "diffs": diffs,
+        "mean": statistics.fmean(diffs) if diffs else float("nan"),
+        "se": sd / math.sqrt(len(diffs)) if diffs else float("nan"),
+        "up": sum(d > 0 for d in diffs),
+    }
 
 
 def firing(run_dir: Path, last_examples: int = 10000) -> tuple[float, float] | None:
@@ -58,17 +63,23 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     baseline, new = read_summary(args.baseline), read_summary(args.new)
     result = paired(baseline, new)
-    print(f"| seed | {args.label_baseline} | {args.label_new} | difference | spikes/example (last 10,000) | theta at the end (mV) |")
+    print(
+        f"| seed | {args.label_baseline} | {args.label_new} | difference | spikes/example (last 10,000) | theta at the end (mV) |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for seed, diff in zip(result["seeds"], result["diffs"]):
         stats = firing(Path(new[seed]["run_dir"]))
         spikes, theta = (f"{stats[0]:.1f}", f"{stats[1]:.1f}") if stats else ("-", "-")
-        print(f"| {seed} | {float(baseline[seed]['accuracy_all']):.4f} | {float(new[seed]['accuracy_all']):.4f} "
-              f"| {diff:+.4f} | {spikes} | {theta} |")
-    print(f"\n{len(result['seeds'])} seeds: mean difference {result['mean']:+.4f} (standard error "
-          f"{result['se']:.4f}); {result['up']} of {len(result['seeds'])} seeds higher; "
-          f"means {statistics.fmean(float(baseline[s]['accuracy_all']) for s in result['seeds']):.4f} "
-          f"and {statistics.fmean(float(new[s]['accuracy_all']) for s in result['seeds']):.4f}")
+        print(
+            f"| {seed} | {float(baseline[seed]['accuracy_all']):.4f} | {float(new[seed]['accuracy_all']):.4f} "
+            f"| {diff:+.4f} | {spikes} | {theta} |"
+        )
+    print(
+        f"\n{len(result['seeds'])} seeds: mean difference {result['mean']:+.4f} (standard error "
+        f"{result['se']:.4f}); {result['up']} of {len(result['seeds'])} seeds higher; "
+        f"means {statistics.fmean(float(baseline[s]['accuracy_all']) for s in result['seeds']):.4f} "
+        f"and {statistics.fmean(float(new[s]['accuracy_all']) for s in result['seeds']):.4f}"
+    )
 
 
 if __name__ == "__main__":

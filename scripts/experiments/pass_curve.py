@@ -31,11 +31,19 @@ from pathlib import Path
 import numpy as np
 
 from stdp_mnist.data import count_training_images, load_configured
+from stdp_mnist.network import count_self_firing, self_firing_theta_mv
 from stdp_mnist.plots import plot_pass_curve
 from stdp_mnist.readout import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
-from stdp_mnist.network import count_self_firing, self_firing_theta_mv
-from stdp_mnist.rundir import (ASSIGNMENTS_FILE, EVAL_METRICS_FILE, MODEL_FILE, NPZ_ERRORS, TRAIN_METRICS_FILE,
-                               read_jsonl, read_npz, read_run_config)
+from stdp_mnist.rundir import (
+    ASSIGNMENTS_FILE,
+    EVAL_METRICS_FILE,
+    MODEL_FILE,
+    NPZ_ERRORS,
+    TRAIN_METRICS_FILE,
+    read_jsonl,
+    read_npz,
+    read_run_config,
+)
 
 ACCURACY_KEYS = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
 
@@ -44,8 +52,11 @@ def entry_speeds(history: list[dict]) -> list[tuple[int, float]]:
     """(examples_seen, s per example) of each log entry after the first: the wall time
     since the previous entry over the examples since it. The first entry has none (it
     includes start-up and compilation)."""
-    return [(b["examples_seen"], (b["wall_s"] - a["wall_s"]) / (b["examples_seen"] - a["examples_seen"]))
-            for a, b in zip(history, history[1:]) if b["examples_seen"] > a["examples_seen"]]
+    return [
+        (b["examples_seen"], (b["wall_s"] - a["wall_s"]) / (b["examples_seen"] - a["examples_seen"]))
+        for a, b in zip(history, history[1:])
+        if b["examples_seen"] > a["examples_seen"]
+    ]
 
 
 def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
@@ -66,14 +77,18 @@ def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
         previous_seen = seen
         if seen % per_pass == 0 and seen > start_seen:
             in_pass = [speed for at, speed in speeds if start_seen < at <= seen]
-            rows.append({
-                "pass": seen // per_pass,
-                "examples": seen - start_seen,
-                "wall_s": wall - start_wall,
-                "median_s_per_example": statistics.median(in_pass) if in_pass else (wall - start_wall) / (seen - start_seen),
-                "spikes_per_example": spikes / (seen - start_seen),
-                "mean_theta_mv": entry["mean_theta_mv"],
-            })
+            rows.append(
+                {
+                    "pass": seen // per_pass,
+                    "examples": seen - start_seen,
+                    "wall_s": wall - start_wall,
+                    "median_s_per_example": statistics.median(in_pass)
+                    if in_pass
+                    else (wall - start_wall) / (seen - start_seen),
+                    "spikes_per_example": spikes / (seen - start_seen),
+                    "mean_theta_mv": entry["mean_theta_mv"],
+                }
+            )
             start_seen, start_wall, spikes = seen, wall, 0.0
     return rows
 
@@ -114,8 +129,9 @@ def evaluated_at(run_dir: Path, k: int, per_pass: int) -> Path | None:
     neither was."""
     if (pass_copy(run_dir, k) / EVAL_METRICS_FILE).is_file():
         return pass_copy(run_dir, k)
-    if (run_dir / EVAL_METRICS_FILE).is_file() and \
-            json.loads((run_dir / EVAL_METRICS_FILE).read_text()).get("examples_trained") == k * per_pass:
+    if (run_dir / EVAL_METRICS_FILE).is_file() and json.loads((run_dir / EVAL_METRICS_FILE).read_text()).get(
+        "examples_trained"
+    ) == k * per_pass:
         return run_dir
     return None
 
@@ -138,15 +154,20 @@ def paired_with_last(run_dir: Path, evaluated: dict[int, Path], test_labels: np.
     predictions = {}
     for k, directory in evaluated.items():
         arrays = read_npz(directory / ASSIGNMENTS_FILE)
-        predictions[k] = {key: arrays[f"predictions_{key.removeprefix('accuracy_')}"] for key in ACCURACY_KEYS}
+        predictions[k] = {
+            key: arrays[f"predictions_{key.removeprefix('accuracy_')}"] for key in ACCURACY_KEYS
+        }
     last = max(predictions)
     n_test = len(predictions[last]["accuracy_all"])
     labels = test_labels[:n_test]
-    lines = [f"Each evaluated pass against pass {last}, on the same {n_test:,} test "
-             "images (exact McNemar test; b: images only the earlier pass gets right, c: only the later; level "
-             "unless p < 0.05):", "",
-             "| passes | readout | accuracy | accuracy | b | c | p | verdict |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"Each evaluated pass against pass {last}, on the same {n_test:,} test "
+        "images (exact McNemar test; b: images only the earlier pass gets right, c: only the later; level "
+        "unless p < 0.05):",
+        "",
+        "| passes | readout | accuracy | accuracy | b | c | p | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for k in sorted(predictions)[:-1]:
         if len(predictions[k]["accuracy_all"]) != n_test:
             raise SystemExit(f"{run_dir}: passes {k} and {last} were evaluated on different test images")
@@ -154,9 +175,13 @@ def paired_with_last(run_dir: Path, evaluated: dict[int, Path], test_labels: np.
             early_right, late_right = predictions[k][key] == labels, predictions[last][key] == labels
             only_early, only_late, p = mcnemar(early_right, late_right)
             verdict = paired_verdict(early_right.mean(), late_right.mean(), p)
-            verdict = {"first ahead": f"pass {k} ahead", "second ahead": f"pass {last} ahead"}.get(verdict, verdict)
-            lines.append(f"| {k} vs {last} | {key.removeprefix('accuracy_')} | {early_right.mean():.4f} | "
-                         f"{late_right.mean():.4f} | {only_early} | {only_late} | {format_p(p)} | {verdict} |")
+            verdict = {"first ahead": f"pass {k} ahead", "second ahead": f"pass {last} ahead"}.get(
+                verdict, verdict
+            )
+            lines.append(
+                f"| {k} vs {last} | {key.removeprefix('accuracy_')} | {early_right.mean():.4f} | "
+                f"{late_right.mean():.4f} | {only_early} | {only_late} | {format_p(p)} | {verdict} |"
+            )
     return "\n".join(lines)
 
 
@@ -175,14 +200,20 @@ def curve(run_dir: Path):
 def table(run_dir: Path) -> str:
     cfg, per_pass, history, rows, accuracies = curve(run_dir)
     line_mv = self_firing_theta_mv(cfg)
-    lines = [f"| pass | wall s | median ms/example | spikes/example | theta mV | theta < {line_mv:g} mV | accuracy_all "
-             "| accuracy_proportion | accuracy_linear |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"| pass | wall s | median ms/example | spikes/example | theta mV | theta < {line_mv:g} mV | accuracy_all "
+        "| accuracy_proportion | accuracy_linear |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for row, acc in zip(rows, accuracies):
         low = pass_self_firing(run_dir, row["pass"], cfg)
         cells = [f"{acc[key]:.4f}" if key in acc else "-" for key in ACCURACY_KEYS]
-        lines.append(f"| {row['pass']} | {row['wall_s']:.0f} | {1000 * row['median_s_per_example']:.1f} | "
-                     f"{row['spikes_per_example']:.1f} | {row['mean_theta_mv']:.2f} | {'-' if low is None else low} | "
-                     + " | ".join(cells) + " |")
+        lines.append(
+            f"| {row['pass']} | {row['wall_s']:.0f} | {1000 * row['median_s_per_example']:.1f} | "
+            f"{row['spikes_per_example']:.1f} | {row['mean_theta_mv']:.2f} | {'-' if low is None else low} | "
+            + " | ".join(cells)
+            + " |"
+        )
     seen = history[-1]["examples_seen"] if history else 0
     total = cfg.training.passes * per_pass
     left = remaining_s(history, rows, per_pass, cfg.training.passes)
@@ -190,9 +221,14 @@ def table(run_dir: Path) -> str:
     if seen >= total:
         lines.append(f"all {total:,} examples trained")
     else:
-        lines.append(f"{seen:,} of {total:,} examples trained"
-                     + (f"; the rest needs about {left / 3600:.1f} h at the last pass's median speed"
-                        if left is not None else ""))
+        lines.append(
+            f"{seen:,} of {total:,} examples trained"
+            + (
+                f"; the rest needs about {left / 3600:.1f} h at the last pass's median speed"
+                if left is not None
+                else ""
+            )
+        )
     return "\n".join(lines)
 
 
@@ -211,29 +247,47 @@ def plot(run_dir: Path, path: Path) -> Path:
     cfg, _, _, rows, accuracies = curve(run_dir)
     if not rows:
         raise SystemExit(f"{run_dir}: no finished pass to plot")
-    readouts = {key.removeprefix("accuracy_"): [acc.get(key, float("nan")) for acc in accuracies]
-                for key in ACCURACY_KEYS}
+    readouts = {
+        key.removeprefix("accuracy_"): [acc.get(key, float("nan")) for acc in accuracies]
+        for key in ACCURACY_KEYS
+    }
     n = cfg.network.n_excitatory
-    return plot_pass_curve([row["pass"] for row in rows], readouts, [row["spikes_per_example"] for row in rows],
-                           [1000 * row["median_s_per_example"] for row in rows], path, PAPER_ACCURACY.get(n),
-                           f"{run_dir.name}: {n} neurons, per pass")
+    return plot_pass_curve(
+        [row["pass"] for row in rows],
+        readouts,
+        [row["spikes_per_example"] for row in rows],
+        [1000 * row["median_s_per_example"] for row in rows],
+        path,
+        PAPER_ACCURACY.get(n),
+        f"{run_dir.name}: {n} neurons, per pass",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--plot", type=Path, metavar="PNG", help="also draw the per-pass curve into this file")
-    parser.add_argument("--markdown", type=Path, metavar="MD",
-                        help="also write the table into this file, headed by the command that made it")
+    parser.add_argument(
+        "--plot", type=Path, metavar="PNG", help="also draw the per-pass curve into this file"
+    )
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="MD",
+        help="also write the table into this file, headed by the command that made it",
+    )
     args = parser.parse_args(argv)
     text = report(args.run_dir)
     print(text)
     if args.markdown:
-        command = " ".join(["python scripts/experiments/pass_curve.py", *(sys.argv[1:] if argv is None else argv)])
-        args.markdown.write_text(f"# Per-pass curve of {args.run_dir.name}\n\nGenerated by `{command}`. One row per "
-                                 "finished pass; the accuracies of the passes whose network was evaluated (each with "
-                                 "its run's evaluation settings), '-' elsewhere. Points of a learning curve, not a "
-                                 f"row of the table.\n\n{text}\n")
+        command = " ".join(
+            ["python scripts/experiments/pass_curve.py", *(sys.argv[1:] if argv is None else argv)]
+        )
+        args.markdown.write_text(
+            f"# Per-pass curve of {args.run_dir.name}\n\nGenerated by `{command}`. One row per "
+            "finished pass; the accuracies of the passes whose network was evaluated (each with "
+            "its run's evaluation settings), '-' elsewhere. Points of a learning curve, not a "
+            f"row of the table.\n\n{text}\n"
+        )
     if args.plot:
         print(f"figure: {plot(args.run_dir, args.plot)}")
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from stdp_mnist import kernel
 from stdp_mnist.data import load_configured
-from stdp_mnist.network import load_network, kernel_params
+from stdp_mnist.network import kernel_params, load_network
 from stdp_mnist.rundir import MODEL_FILE, read_run_config
 
 
@@ -55,8 +55,13 @@ def measure(cfg, network, images: np.ndarray, seed: int) -> dict:
             retries += 1
             intensity += p.intensity_step
     k = len(images)
-    return {"examples": k, "presentations": presentations, "spikes_per_example": classified_spikes / k,
-            "rest_spikes_per_presentation": rest_spikes / presentations, "boost_decisions_flipped": flips}
+    return {
+        "examples": k,
+        "presentations": presentations,
+        "spikes_per_example": classified_spikes / k,
+        "rest_spikes_per_presentation": rest_spikes / presentations,
+        "boost_decisions_flipped": flips,
+    }
 
 
 def main() -> None:
@@ -68,8 +73,13 @@ def main() -> None:
     cfg = read_run_config(run_dir)
     network = load_network(run_dir / MODEL_FILE, cfg)
     result = measure(cfg, network, load_configured(cfg).train_images[:k], seed)
-    print(f"{run_dir.name}: " + ", ".join(f"{key} {value:.3f}" if isinstance(value, float) else f"{key} {value}"
-                                         for key, value in result.items()))
+    print(
+        f"{run_dir.name}: "
+        + ", ".join(
+            f"{key} {value:.3f}" if isinstance(value, float) else f"{key} {value}"
+            for key, value in result.items()
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,8 @@ import json
 import shlex
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -49,8 +49,18 @@ from stdp_mnist.data import Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, count_dtype, evaluate_network
 from stdp_mnist.network import count_self_firing, load_network, save_network, self_firing_theta_mv
 from stdp_mnist.readout import distinct_winners, format_p, mcnemar
-from stdp_mnist.rundir import (ASSIGNMENTS_FILE, CONFIG_FILE, EVAL_METRICS_FILE, MODEL_FILE, RunDirError,
-                               read_json_object, read_npz, read_run_config, run_dir_lock, write_atomic)
+from stdp_mnist.rundir import (
+    ASSIGNMENTS_FILE,
+    CONFIG_FILE,
+    EVAL_METRICS_FILE,
+    MODEL_FILE,
+    RunDirError,
+    read_json_object,
+    read_npz,
+    read_run_config,
+    run_dir_lock,
+    write_atomic,
+)
 
 SILENCE_MARGIN_MV = 100.0
 TREATMENTS = ("lifted", "silenced")
@@ -90,7 +100,9 @@ def copies(margins: list[float]) -> list[tuple[str, str, float]]:
     lifted and a silenced one per margin (named without the margin when it is 0)."""
     return [("original", "original", 0.0)] + [
         (variant if margin == 0 else f"{variant}-margin{margin:g}mV", variant, margin)
-        for margin in margins for variant in TREATMENTS]
+        for margin in margins
+        for variant in TREATMENTS
+    ]
 
 
 def parse_margins(text: str) -> list[float]:
@@ -98,7 +110,12 @@ def parse_margins(text: str) -> list[float]:
         margins = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise ConfigError(f"--margins {text!r}: expected numbers (mV) separated by commas") from None
-    if not margins or min(margins) < 0 or len(set(margins)) < len(margins) or not all(map(np.isfinite, margins)):
+    if (
+        not margins
+        or min(margins) < 0
+        or len(set(margins)) < len(margins)
+        or not all(map(np.isfinite, margins))
+    ):
         raise ConfigError(f"--margins {text!r}: expected distinct margins of 0 mV or more")
     return margins
 
@@ -116,8 +133,12 @@ def prepare_copy(run_dir: Path, copy_dir: Path, cfg: Config, variant: str, margi
     """Write copy_dir as a run directory of the variant. A model already made from the
     same source model (its source.json says so) is kept as it is, so that its kept
     responses, which are keyed by the model file's bytes, stay valid."""
-    source = {"run_dir": str(run_dir.resolve()), "model_sha256": file_sha256(run_dir / MODEL_FILE),
-              "variant": variant, "margin_mv": margin_mv}
+    source = {
+        "run_dir": str(run_dir.resolve()),
+        "model_sha256": file_sha256(run_dir / MODEL_FILE),
+        "variant": variant,
+        "margin_mv": margin_mv,
+    }
     stamp = copy_dir / "source.json"
     write_atomic(copy_dir / CONFIG_FILE, config_to_toml(cfg))
     if read_json_object(stamp) == source and (copy_dir / MODEL_FILE).is_file():
@@ -147,10 +168,16 @@ def evaluate_copy(copy_dir: Path, cfg: Config, data: Mnist, log: Log = log_stder
     key = ResponseStore.key_for(copy_dir / MODEL_FILE, cfg)
     store = ResponseStore(copy_dir / RESPONSES_DIR, key, log)
     metrics_path = copy_dir / EVAL_METRICS_FILE
-    settings = {"responses_key": key, "linear_c": cfg.evaluation.linear_c,
-                "linear_transform": cfg.evaluation.linear_transform}
+    settings = {
+        "responses_key": key,
+        "linear_c": cfg.evaluation.linear_c,
+        "linear_transform": cfg.evaluation.linear_transform,
+    }
     metrics = read_json_object(metrics_path)
-    if all(metrics.get(name) == value for name, value in settings.items()) and (copy_dir / ASSIGNMENTS_FILE).is_file():
+    if (
+        all(metrics.get(name) == value for name, value in settings.items())
+        and (copy_dir / ASSIGNMENTS_FILE).is_file()
+    ):
         arrays = read_npz(copy_dir / ASSIGNMENTS_FILE)
     else:
         reported = set()
@@ -167,10 +194,12 @@ def evaluate_copy(copy_dir: Path, cfg: Config, data: Mnist, log: Log = log_stder
         write_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
     test_counts = np.empty((metrics["n_test"], network.n_excitatory), count_dtype(cfg))
     kept = ResponseStore(copy_dir / RESPONSES_DIR, key)  # the same responses, read without a log line
-    if kept.load("test", test_counts, np.empty(len(test_counts), np.int64), cfg.evaluation.block_size) \
-            < len(test_counts):
-        raise RunDirError(f"{copy_dir / RESPONSES_DIR}: the test responses are incomplete; delete {copy_dir} "
-                          "and run again")
+    if kept.load("test", test_counts, np.empty(len(test_counts), np.int64), cfg.evaluation.block_size) < len(
+        test_counts
+    ):
+        raise RunDirError(
+            f"{copy_dir / RESPONSES_DIR}: the test responses are incomplete; delete {copy_dir} and run again"
+        )
     return {**metrics, **response_summary(test_counts, network.theta)}, arrays
 
 
@@ -179,13 +208,23 @@ def response_summary(test_counts: np.ndarray, theta: np.ndarray) -> dict:
     its share of all test spikes and its theta (mV)."""
     totals = test_counts.sum(axis=0, dtype=np.int64)
     busiest = int(totals.argmax())
-    return {"distinct_winners": distinct_winners(test_counts), "busiest_neuron": busiest,
-            "busiest_share": float(totals[busiest]) / max(1, int(totals.sum())),
-            "busiest_theta_mv": float(theta[busiest])}
+    return {
+        "distinct_winners": distinct_winners(test_counts),
+        "busiest_neuron": busiest,
+        "busiest_share": float(totals[busiest]) / max(1, int(totals.sum())),
+        "busiest_theta_mv": float(theta[busiest]),
+    }
 
 
-def report(run_dir: Path, cfg: Config, theta: np.ndarray, margins: list[float], results: dict[str, tuple[dict, dict]],
-           truth: np.ndarray, command: str) -> str:
+def report(
+    run_dir: Path,
+    cfg: Config,
+    theta: np.ndarray,
+    margins: list[float],
+    results: dict[str, tuple[dict, dict]],
+    truth: np.ndarray,
+    command: str,
+) -> str:
     """The markdown page: the neurons below and near the line, and per copy the
     readouts, spikes, winners and paired tests against the original."""
     line = self_firing_theta_mv(cfg)
@@ -205,10 +244,14 @@ def report(run_dir: Path, cfg: Config, theta: np.ndarray, margins: list[float], 
         f"resting potential, {exc.v_rest_mv:g} mV, and the neuron fires with no input).",
         "",
         f"**{below.size:,} of {theta.size:,} neurons are below the line**"
-        + (f" (their theta: min {below.min():.3f} mV, median {np.median(below):.3f} mV, max {below.max():.3f} mV)."
-           if below.size else "."),
-        "Neurons below the line + m: " + ", ".join(f"m = {m:g} mV: {np.count_nonzero(theta < line + m):,}"
-                                                  for m in near) + ".",
+        + (
+            f" (their theta: min {below.min():.3f} mV, median {np.median(below):.3f} mV, max {below.max():.3f} mV)."
+            if below.size
+            else "."
+        ),
+        "Neurons below the line + m: "
+        + ", ".join(f"m = {m:g} mV: {np.count_nonzero(theta < line + m):,}" for m in near)
+        + ".",
         "",
         f"Copies, evaluated with the package's frozen evaluation ({n_assign:,} labelled training images for the "
         f"assignments and the linear readout, {n_test:,} test images; every copy sees the same spike trains):",
@@ -227,20 +270,29 @@ def report(run_dir: Path, cfg: Config, theta: np.ndarray, margins: list[float], 
     for name, variant, margin in copies(margins):
         metrics = results[name][0]
         changed = 0 if variant == "original" else np.count_nonzero(theta < line + margin)
-        lines.append(f"| {name} | {changed:,} | {metrics['self_firing_neurons']:,} | {metrics['accuracy_all']:.4f} "
-                     f"| {metrics['accuracy_proportion']:.4f} | {metrics['accuracy_linear']:.4f} "
-                     f"| {metrics['test_spikes_per_example']:.2f} | {metrics['distinct_winners']:,} "
-                     f"| {metrics['busiest_share']:.3f} ({metrics['busiest_theta_mv']:.3f} mV) "
-                     f"| {metrics['unassigned_neurons']:,} |")
-    lines += ["", f"Exact McNemar tests against the original on the same {n_test:,} test images (two-sided binomial "
-              "test of the discordant images against 1/2; 'original only' = images only the original classifies "
-              "right):", "",
-              "| copy | readout | original only | copy only | p-value |", "| --- | --- | --- | --- | --- |"]
+        lines.append(
+            f"| {name} | {changed:,} | {metrics['self_firing_neurons']:,} | {metrics['accuracy_all']:.4f} "
+            f"| {metrics['accuracy_proportion']:.4f} | {metrics['accuracy_linear']:.4f} "
+            f"| {metrics['test_spikes_per_example']:.2f} | {metrics['distinct_winners']:,} "
+            f"| {metrics['busiest_share']:.3f} ({metrics['busiest_theta_mv']:.3f} mV) "
+            f"| {metrics['unassigned_neurons']:,} |"
+        )
+    lines += [
+        "",
+        f"Exact McNemar tests against the original on the same {n_test:,} test images (two-sided binomial "
+        "test of the discordant images against 1/2; 'original only' = images only the original classifies "
+        "right):",
+        "",
+        "| copy | readout | original only | copy only | p-value |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for name, _, _ in copies(margins)[1:]:
         for readout_name in READOUTS:
             key = f"predictions_{readout_name}"
             only_original, only_copy, p = mcnemar(original[key] == truth, results[name][1][key] == truth)
-            lines.append(f"| {name} | {readout_name} | {only_original:,} | {only_copy:,} | {format_p(p, 3)} |")
+            lines.append(
+                f"| {name} | {readout_name} | {only_original:,} | {only_copy:,} | {format_p(p, 3)} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -251,8 +303,10 @@ def run(args: argparse.Namespace, command: str) -> None:
     margins = parse_margins(args.margins)
     cfg = evaluation_config(args.run_dir, args.overrides)
     theta = load_network(args.run_dir / MODEL_FILE, cfg).theta
-    log_stderr(f"{count_self_firing(cfg, theta):,} of {theta.size:,} neurons below the self-firing line "
-               f"({self_firing_theta_mv(cfg):g} mV)")
+    log_stderr(
+        f"{count_self_firing(cfg, theta):,} of {theta.size:,} neurons below the self-firing line "
+        f"({self_firing_theta_mv(cfg):g} mV)"
+    )
     data = load_configured(cfg)
     results = {}
     for name, variant, margin in copies(margins):
@@ -261,7 +315,7 @@ def run(args: argparse.Namespace, command: str) -> None:
             prepare_copy(args.run_dir, copy_dir, cfg, variant, margin)
             log_stderr(f"{name}: evaluating {copy_dir}")
             results[name] = evaluate_copy(copy_dir, cfg, data)
-    truth = data.test_labels[:results["original"][0]["n_test"]]
+    truth = data.test_labels[: results["original"][0]["n_test"]]
     page = report(args.run_dir, cfg, theta, margins, results, truth, command)
     path = args.report or args.out / "self-firing.md"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,15 +324,31 @@ def run(args: argparse.Namespace, command: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("run_dir", type=Path, help="the run directory to test (read only)")
-    parser.add_argument("--out", type=Path, required=True, help="where the three copies are made and evaluated")
-    parser.add_argument("--report", type=Path, default=None, help="the markdown report (default OUT/self-firing.md)")
-    parser.add_argument("--margins", default="0", metavar="MV,...",
-                        help="treat the neurons below line + each margin (mV; default 0: below the line)")
-    parser.add_argument("--set", dest="overrides", nargs="+", action="extend", default=[],
-                        metavar="SECTION.KEY=VALUE", help="evaluation.* or data.* overrides, e.g. "
-                        "evaluation.n_assign=2000 evaluation.n_test=2000")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="where the three copies are made and evaluated"
+    )
+    parser.add_argument(
+        "--report", type=Path, default=None, help="the markdown report (default OUT/self-firing.md)"
+    )
+    parser.add_argument(
+        "--margins",
+        default="0",
+        metavar="MV,...",
+        help="treat the neurons below line + each margin (mV; default 0: below the line)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="evaluation.* or data.* overrides, e.g. evaluation.n_assign=2000 evaluation.n_test=2000",
+    )
     args = parser.parse_args(argv)
     words = sys.argv[1:] if argv is None else argv
     run(args, shlex.join(["python", "scripts/experiments/self_firing.py", *words]))

@@ -79,7 +79,9 @@ class PassEvaluations:
     def waiting(self) -> list[Path]:
         """Pass copies that exist, are not evaluated and have not failed this time."""
         copies = (self.copy(k) for k in range(1, self.passes + 1))
-        return [c for c in copies if c.is_dir() and not (c / EVAL_METRICS_FILE).exists() and c not in self.failed]
+        return [
+            c for c in copies if c.is_dir() and not (c / EVAL_METRICS_FILE).exists() and c not in self.failed
+        ]
 
     def poll(self) -> bool:
         """Reap a finished child, start the next evaluation; True while one runs or waits."""
@@ -91,15 +93,21 @@ class PassEvaluations:
                 self.log(f"evaluated {self.current}")
             else:
                 self.failed.add(self.current)
-                self.log(f"evaluation of {self.current} failed (exit {code}); see {self.current}.evaluate.log")
+                self.log(
+                    f"evaluation of {self.current} failed (exit {code}); see {self.current}.evaluate.log"
+                )
         todo = self.waiting()
         if not todo:
             return False
         self.current = todo[0]
         with open(f"{self.current}.evaluate.log", "ab") as out:
-            self.child = subprocess.Popen(self.command(self.current), stdout=out, stderr=subprocess.STDOUT,
-                                          env=dict(os.environ, NUMBA_NUM_THREADS="1"),
-                                          preexec_fn=lambda: os.nice(19))
+            self.child = subprocess.Popen(
+                self.command(self.current),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=dict(os.environ, NUMBA_NUM_THREADS="1"),
+                preexec_fn=lambda: os.nice(19),
+            )
         self.log(f"evaluating {self.current} (pid {self.child.pid})")
         return True
 
@@ -115,7 +123,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--every-s", type=float, default=3.0, help="seconds between looks at the checkpoint")
-    parser.add_argument("--evaluate", action="store_true", help="evaluate each pass copy, one at a time, niced")
+    parser.add_argument(
+        "--evaluate", action="store_true", help="evaluate each pass copy, one at a time, niced"
+    )
     args = parser.parse_args(argv)
     try:
         cfg = read_run_config(args.run_dir)

@@ -33,8 +33,17 @@ from .executors import PointFn, execute, run_point
 from .summary import write_summary
 from .sweep_file import Run, Sweep, load_sweep, run_name, run_specs
 
-__all__ = ["Run", "Sweep", "execute", "load_sweep", "run_name", "run_point", "run_specs", "run_sweep",
-           "write_summary"]
+__all__ = [
+    "Run",
+    "Sweep",
+    "execute",
+    "load_sweep",
+    "run_name",
+    "run_point",
+    "run_specs",
+    "run_sweep",
+    "write_summary",
+]
 
 
 def _configs(specs: list[dict]) -> list:
@@ -48,8 +57,13 @@ def _configs(specs: list[dict]) -> list:
     return configs
 
 
-def run_sweep(sweep: Sweep, executor: str = "local", workers: int | None = None, point_fn: PointFn = run_point,
-              on_result: Callable[[dict], None] | None = None) -> tuple[list[dict], list[Path]]:
+def run_sweep(
+    sweep: Sweep,
+    executor: str = "local",
+    workers: int | None = None,
+    point_fn: PointFn = run_point,
+    on_result: Callable[[dict], None] | None = None,
+) -> tuple[list[dict], list[Path]]:
     """Run every run of the sweep (skipping finished ones, resuming partial ones) and
     write the summaries, also when interrupted. Returns (rows, summary paths)."""
     from ..data import ensure_mnist

@@ -39,8 +39,10 @@ def _other_run(run_dir: Path, cfg) -> str | None:
     for section, values in cfg.to_dict().items():
         for key, value in values.items():
             if held[section][key] != value:
-                return (f"{run_dir} holds a run with {section}.{key}={held[section][key]!r}, not {value!r}; "
-                        "move it away or give the sweep another out directory")
+                return (
+                    f"{run_dir} holds a run with {section}.{key}={held[section][key]!r}, not {value!r}; "
+                    "move it away or give the sweep another out directory"
+                )
     return None
 
 
@@ -67,10 +69,12 @@ def run_point(spec: dict) -> dict:
         with run_dir_lock(run_dir, "sweep", create=True):
             data = load_configured(cfg)
             resume = (run_dir / MODEL_FILE).is_file()
-            train(cfg, run_dir, data.train_images, resume=resume, overwrite=not resume, labels=data.train_labels)
+            train(
+                cfg, run_dir, data.train_images, resume=resume, overwrite=not resume, labels=data.train_labels
+            )
             evaluate(run_dir, data, cfg=cfg)
         return result_row(spec, "resumed" if resume else "done")
-    except Exception as exc:  # noqa: BLE001 - one run's failure must not stop the sweep
+    except Exception as exc:
         with open(Path(spec["run_dir"]).parent / "errors.log", "a") as fh:
             fh.write(f"== {spec['name']}\n{traceback.format_exc()}\n")
         return _failed(spec, exc)
@@ -119,11 +123,15 @@ def _dask_client(address: str):
         from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
     except ImportError:
-        raise ConfigError('--executor dask://...: dask is not installed; install it with: pip install -e ".[dask]"') from None
+        raise ConfigError(
+            '--executor dask://...: dask is not installed; install it with: pip install -e ".[dask]"'
+        ) from None
     try:
         return Client(address, timeout="10s"), dask_completed
     except (OSError, TimeoutError) as exc:
-        raise ConfigError(f"--executor {address}: cannot reach the dask scheduler ({' '.join(str(exc).split())})") from None
+        raise ConfigError(
+            f"--executor {address}: cannot reach the dask scheduler ({' '.join(str(exc).split())})"
+        ) from None
 
 
 def _collect(futures: dict, completed, specs: list[dict], results: dict[int, dict], notify: Notify) -> None:
@@ -133,7 +141,7 @@ def _collect(futures: dict, completed, specs: list[dict], results: dict[int, dic
         i = futures[future]
         try:
             results[i] = future.result()
-        except Exception as exc:  # noqa: BLE001 - e.g. a worker that died
+        except Exception as exc:
             results[i] = _failed(specs[i], exc)
         notify(results[i])
 
@@ -144,15 +152,20 @@ def _run_inline(specs: list[dict], point_fn: PointFn, results: dict[int, dict], 
         notify(results[i])
 
 
-def _run_local(specs: list[dict], point_fn: PointFn, results: dict[int, dict], notify: Notify,
-               workers: int | None) -> None:
+def _run_local(
+    specs: list[dict], point_fn: PointFn, results: dict[int, dict], notify: Notify, workers: int | None
+) -> None:
     n = workers or os.cpu_count() or 1
     # Fresh interpreters (spawn): forking a process whose numba thread pool has
     # started is unsafe. They inherit NUMBA_NUM_THREADS=1, set while they start.
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
-    with ProcessPoolExecutor(max_workers=min(n, len(specs)) or 1, mp_context=context,
-                             initializer=_init_worker, initargs=(os.getpid(), stop)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(n, len(specs)) or 1,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(os.getpid(), stop),
+    ) as pool:
         saved = os.environ.get("NUMBA_NUM_THREADS")
         os.environ["NUMBA_NUM_THREADS"] = "1"
         try:
@@ -170,11 +183,15 @@ def _run_local(specs: list[dict], point_fn: PointFn, results: dict[int, dict], n
             raise
 
 
-def _run_dask(specs: list[dict], point_fn: PointFn, results: dict[int, dict], notify: Notify, address: str) -> None:
+def _run_dask(
+    specs: list[dict], point_fn: PointFn, results: dict[int, dict], notify: Notify, address: str
+) -> None:
     client, dask_completed = _dask_client(address)
     try:
-        futures = {client.submit(point_fn, spec, key=f"stdp-mnist-{spec['name']}-{time.time_ns()}", pure=False): i
-                   for i, spec in enumerate(specs)}
+        futures = {
+            client.submit(point_fn, spec, key=f"stdp-mnist-{spec['name']}-{time.time_ns()}", pure=False): i
+            for i, spec in enumerate(specs)
+        }
         try:
             _collect(futures, dask_completed, specs, results, notify)
         except BaseException:
@@ -184,8 +201,14 @@ def _run_dask(specs: list[dict], point_fn: PointFn, results: dict[int, dict], no
         client.close()
 
 
-def execute(specs: list[dict], executor: str = "local", workers: int | None = None,
-            point_fn: PointFn = run_point, on_result: Notify | None = None, rows: list | None = None) -> list[dict]:
+def execute(
+    specs: list[dict],
+    executor: str = "local",
+    workers: int | None = None,
+    point_fn: PointFn = run_point,
+    on_result: Notify | None = None,
+    rows: list | None = None,
+) -> list[dict]:
     """Run ``point_fn`` on every spec: ``local`` (a process pool of ``workers``,
     default one per core), ``inline`` (in this process, one after the other) or
     ``dask://HOST:PORT``. Returns the rows in spec order, also written into ``rows``
@@ -199,7 +222,7 @@ def execute(specs: list[dict], executor: str = "local", workers: int | None = No
         elif executor == "local":
             _run_local(specs, point_fn, results, notify, workers)
         elif executor.startswith("dask://"):
-            _run_dask(specs, point_fn, results, notify, "tcp://" + executor[len("dask://"):])
+            _run_dask(specs, point_fn, results, notify, "tcp://" + executor[len("dask://") :])
         else:
             raise ConfigError(f"--executor {executor!r}: expected local or dask://HOST:PORT")
     finally:

@@ -22,8 +22,10 @@ BASE = "(base)"  # the value shown for a run whose point does not set the key
 PANEL_WIDTH_IN, HEIGHT_IN = 4.8, 4.4
 CHARS_PER_INCH = 11  # of the 10-point title, so that it is wrapped to fit the figure
 DODGE = 0.12  # sideways step between the series of a categorical panel
-STYLES = {"accuracy_all": {"marker": "o", "linestyle": "-"},
-          "accuracy_linear": {"marker": "s", "linestyle": "--", "markerfacecolor": "none"}}
+STYLES = {
+    "accuracy_all": {"marker": "o", "linestyle": "-"},
+    "accuracy_linear": {"marker": "s", "linestyle": "--", "markerfacecolor": "none"},
+}
 
 
 def _numeric(values: list[Any]) -> bool:
@@ -47,18 +49,31 @@ def _series(done: list[dict], key: str | None) -> dict[str, dict[str, list[dict]
     return series
 
 
-def _draw(ax, xs: list[float], groups: list[list[dict]], accuracy: str, color, joined: bool, label: str | None):
+def _draw(
+    ax, xs: list[float], groups: list[list[dict]], accuracy: str, color, joined: bool, label: str | None
+):
     """One accuracy of one series: the mean over seeds (%) with the seeds' min-max;
     returns the line's colour (matplotlib's next one when ``color`` is None)."""
-    points = [(x, [100 * r[accuracy] for r in group if r[accuracy] is not None]) for x, group in zip(xs, groups)]
+    points = [
+        (x, [100 * r[accuracy] for r in group if r[accuracy] is not None]) for x, group in zip(xs, groups)
+    ]
     points = [(x, values) for x, values in points if values]
     if not points:
         return color
     mean = [sum(v) / len(v) for _, v in points]
     style = dict(STYLES[accuracy], **({} if joined else {"linestyle": "none"}))
-    line = ax.errorbar([x for x, _ in points], mean, yerr=[[m - min(v) for m, (_, v) in zip(mean, points)],
-                                                          [max(v) - m for m, (_, v) in zip(mean, points)]],
-                       capsize=4, color=color, label=label, **style)
+    line = ax.errorbar(
+        [x for x, _ in points],
+        mean,
+        yerr=[
+            [m - min(v) for m, (_, v) in zip(mean, points)],
+            [max(v) - m for m, (_, v) in zip(mean, points)],
+        ],
+        capsize=4,
+        color=color,
+        label=label,
+        **style,
+    )
     color = line[0].get_color()
     if accuracy == "accuracy_all":
         for x, values in points:
@@ -91,8 +106,10 @@ def _panel(ax, key: str | None, rows: list[dict], done: list[dict]) -> None:
 def _title(sweep: Sweep, width_in: float) -> str:
     """The figure's title, wrapped to the figure's width."""
     common = "".join(f", {key}={text(value)}" for key, value in sweep.common)
-    words = (f"{sweep.path.name}{common}: mean over {plural(len(sweep.seeds), 'seed')}; filled circles, solid: "
-             f"'all' voting; open squares, dashed: linear readout (supervised); bars: seed min-max; dots: seeds")
+    words = (
+        f"{sweep.path.name}{common}: mean over {plural(len(sweep.seeds), 'seed')}; filled circles, solid: "
+        f"'all' voting; open squares, dashed: linear readout (supervised); bars: seed min-max; dots: seeds"
+    )
     return textwrap.fill(words, width=int(width_in * CHARS_PER_INCH))
 
 

@@ -15,8 +15,17 @@ from .sweep_file import Sweep, text
 SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG = "summary.csv", "summary.md", "summary.png"
 # The test accuracies of a run: the paper's two votings and the supervised linear readout.
 ACCURACIES = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
-COLUMNS = ["point", "seed", "status", *ACCURACIES, "examples_trained", "train_wall_s", "eval_wall_s", "run_dir",
-           "error"]
+COLUMNS = [
+    "point",
+    "seed",
+    "status",
+    *ACCURACIES,
+    "examples_trained",
+    "train_wall_s",
+    "eval_wall_s",
+    "run_dir",
+    "error",
+]
 MD_COLUMNS = ["seed", "status", *ACCURACIES, "train_wall_s", "eval_wall_s"]
 
 
@@ -28,10 +37,17 @@ def result_row(spec: dict, status: str, error: str = "") -> dict:
     if metrics:
         eval_s = round(metrics.get("assign_wall_s", 0.0) + metrics.get("test_wall_s", 0.0), 3)
     return {
-        "name": spec["name"], "point": spec["point"], "overrides": dict(map(tuple, spec["overrides"])),
-        "seed": spec["seed"], "status": status, **{key: metrics.get(key) for key in ACCURACIES},
-        "examples_trained": metrics.get("examples_trained"), "train_wall_s": training_wall_s(run_dir),
-        "eval_wall_s": eval_s, "run_dir": spec["run_dir"], "error": error,
+        "name": spec["name"],
+        "point": spec["point"],
+        "overrides": dict(map(tuple, spec["overrides"])),
+        "seed": spec["seed"],
+        "status": status,
+        **{key: metrics.get(key) for key in ACCURACIES},
+        "examples_trained": metrics.get("examples_trained"),
+        "train_wall_s": training_wall_s(run_dir),
+        "eval_wall_s": eval_s,
+        "run_dir": spec["run_dir"],
+        "error": error,
     }
 
 
@@ -70,8 +86,10 @@ def _write_csv(sweep: Sweep, rows: list[dict], path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(keys + COLUMNS)
         for row in rows:
-            writer.writerow([text(row["overrides"][k]) if k in row["overrides"] else "" for k in keys]
-                            + ["" if row[c] is None else row[c] for c in COLUMNS])
+            writer.writerow(
+                [text(row["overrides"][k]) if k in row["overrides"] else "" for k in keys]
+                + ["" if row[c] is None else row[c] for c in COLUMNS]
+            )
 
 
 def _run_lines(keys: list[str], rows: list[dict]) -> list[str]:
@@ -87,14 +105,18 @@ def _run_lines(keys: list[str], rows: list[dict]) -> list[str]:
 
 def _point_lines(rows: list[dict]) -> list[str]:
     """The .md table of every point: its accuracies over seeds."""
-    lines = ["| point | runs | accuracy_all mean | min | max | accuracy_proportion mean | accuracy_linear mean |",
-             "|" + " --- |" * 7]
+    lines = [
+        "| point | runs | accuracy_all mean | min | max | accuracy_proportion mean | accuracy_linear mean |",
+        "|" + " --- |" * 7,
+    ]
     for point, group in by_point(rows).items():
         values = {key: [r[key] for r in group if r[key] is not None] for key in ACCURACIES}
         acc = values["accuracy_all"]
         spread = f"{min(acc):.4f} | {max(acc):.4f}" if acc else " | "
-        lines.append(f"| {point} | {len(acc)}/{len(group)} | {_mean(acc)} | {spread} | "
-                     f"{_mean(values['accuracy_proportion'])} | {_mean(values['accuracy_linear'])} |")
+        lines.append(
+            f"| {point} | {len(acc)}/{len(group)} | {_mean(acc)} | {spread} | "
+            f"{_mean(values['accuracy_proportion'])} | {_mean(values['accuracy_linear'])} |"
+        )
     return lines
 
 
@@ -104,9 +126,18 @@ def write_tables(sweep: Sweep, rows: list[dict]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(sweep, rows, out / SUMMARY_CSV)
     common = "".join(f"; every point: `{key}={text(value)}`" for key, value in sweep.common)
-    lines = [f"# Sweep {sweep.path.name}", "", f"Base config: `{shown(sweep.base)}`; seeds: {list(sweep.seeds)}; "
-             f"{plural(len(rows), 'run')} in `{shown(out)}`{common}.", "", *_run_lines(sweep.keys, rows), "",
-             "Per point (over seeds; accuracy_linear: the supervised linear readout):", "", *_point_lines(rows)]
+    lines = [
+        f"# Sweep {sweep.path.name}",
+        "",
+        f"Base config: `{shown(sweep.base)}`; seeds: {list(sweep.seeds)}; "
+        f"{plural(len(rows), 'run')} in `{shown(out)}`{common}.",
+        "",
+        *_run_lines(sweep.keys, rows),
+        "",
+        "Per point (over seeds; accuracy_linear: the supervised linear readout):",
+        "",
+        *_point_lines(rows),
+    ]
     (out / SUMMARY_MD).write_text("\n".join(lines) + "\n")
     return [out / SUMMARY_CSV, out / SUMMARY_MD]
 

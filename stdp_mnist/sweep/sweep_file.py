@@ -66,7 +66,7 @@ def text(value: Any) -> str:
 
 def _unique(name: str, unique_by: Any) -> str:
     """``name`` cut to leave room for a digest of ``unique_by``, and that digest."""
-    return f"{name[:_MAX_NAME - 9]}-{hashlib.sha256(repr(unique_by).encode()).hexdigest()[:8]}"
+    return f"{name[: _MAX_NAME - 9]}-{hashlib.sha256(repr(unique_by).encode()).hexdigest()[:8]}"
 
 
 def _safe_name(parts: list[str], unique_by: Any) -> str:
@@ -78,7 +78,9 @@ def _safe_name(parts: list[str], unique_by: Any) -> str:
 
 def run_name(overrides: Overrides, seed: int) -> str:
     """A filesystem-safe directory name from the overrides and seed."""
-    return _safe_name([f"{key}={text(value)}" for key, value in overrides] + [f"seed={seed}"], (overrides, seed))
+    return _safe_name(
+        [f"{key}={text(value)}" for key, value in overrides] + [f"seed={seed}"], (overrides, seed)
+    )
 
 
 def _check_key(key: Any, where: str) -> str:
@@ -94,8 +96,11 @@ def _check_key(key: Any, where: str) -> str:
 
 def _seeds(path: Path, data: dict, base_data: dict) -> list[int]:
     seeds = data.get("seeds", [base_data.get("run", {}).get("seed", 0)])
-    if (not isinstance(seeds, list) or not seeds
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+    ):
         raise ConfigError(f"{path}: seeds: expected a non-empty list of non-negative integers")
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"{path}: seeds: repeated seed")
@@ -106,7 +111,7 @@ def _grid(path: Path, data: dict) -> list[Overrides]:
     """The points of the [grid] table: the cartesian product of its lists."""
     grid = data.get("grid", {})
     if not isinstance(grid, dict):
-        raise ConfigError(f"{path}: [grid]: expected a table of \"section.key\" = [values]")
+        raise ConfigError(f'{path}: [grid]: expected a table of "section.key" = [values]')
     for key, values in grid.items():
         _check_key(key, f"{path}: [grid]")
         if not isinstance(values, list) or not values:
@@ -118,7 +123,7 @@ def _points(path: Path, data: dict) -> list[Overrides]:
     """The single points of the [[points]] tables."""
     points = data.get("points", [])
     if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
-        raise ConfigError(f"{path}: [[points]]: expected tables of \"section.key\" = value")
+        raise ConfigError(f'{path}: [[points]]: expected tables of "section.key" = value')
     for point in points:
         for key in point:
             _check_key(key, f"{path}: [[points]]")
@@ -160,11 +165,15 @@ def _out(path: Path, data: dict, common: Overrides) -> Path:
         raise ConfigError(f"{path}: out: expected the path of a directory")
     out_dir = path.parent / out if out else Path("runs") / "sweeps" / path.stem
     if common:
-        out_dir = out_dir.with_name(_safe_name([out_dir.name] + [f"{k}={text(v)}" for k, v in common], common))
+        out_dir = out_dir.with_name(
+            _safe_name([out_dir.name] + [f"{k}={text(v)}" for k, v in common], common)
+        )
     return out_dir
 
 
-def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), out: str | Path | None = None) -> Sweep:
+def load_sweep(
+    path: str | Path, overrides: list[str] | tuple[str, ...] = (), out: str | Path | None = None
+) -> Sweep:
     """Read and check a sweep file (keys must exist; values are checked per run).
     ``path`` is a file or a shipped sweep's name (``seeds-100``); ``overrides``
     (``section.key=value``, as --set) change every point; ``out`` (relative to the
@@ -173,8 +182,9 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), ou
     data = read_toml(path)
     unknown = set(data) - set(KNOWN_ENTRIES)
     if unknown:
-        raise ConfigError(f"{path}: unknown sweep entries {sorted(unknown)} "
-                          f"(known: {', '.join(sorted(KNOWN_ENTRIES))})")
+        raise ConfigError(
+            f"{path}: unknown sweep entries {sorted(unknown)} (known: {', '.join(sorted(KNOWN_ENTRIES))})"
+        )
     if not isinstance(data.get("base"), str):
         raise ConfigError(f"{path}: base: expected the path of a config file (or a shipped config's name)")
     base = config_path(data["base"], relative_to=path.parent).resolve()
@@ -192,7 +202,9 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), ou
 def run_config_dict(sweep: Sweep, run: Run) -> dict:
     """The nested config dict of one run: base, the overrides of every point, the
     point's own, seed."""
-    merged = {name: dict(values) if isinstance(values, dict) else values for name, values in sweep.base_data.items()}
+    merged = {
+        name: dict(values) if isinstance(values, dict) else values for name, values in sweep.base_data.items()
+    }
     for key, value in sweep.common + run.overrides:
         section, name = key.split(".")
         merged.setdefault(section, {})[name] = value
@@ -203,6 +215,14 @@ def run_config_dict(sweep: Sweep, run: Run) -> dict:
 def run_specs(sweep: Sweep) -> list[dict]:
     """What each worker needs (plain, picklable data): one dict per run."""
     out = sweep.out.resolve()
-    return [{"name": run.name, "point": run.point, "overrides": [list(o) for o in run.overrides],
-             "seed": run.seed, "config": run_config_dict(sweep, run), "run_dir": str(out / run.name)}
-            for run in sweep.runs]
+    return [
+        {
+            "name": run.name,
+            "point": run.point,
+            "overrides": [list(o) for o in run.overrides],
+            "seed": run.seed,
+            "config": run_config_dict(sweep, run),
+            "run_dir": str(out / run.name),
+        }
+        for run in sweep.runs
+    ]

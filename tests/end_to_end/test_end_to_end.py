@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO_ROOT
 
 
@@ -15,8 +14,19 @@ def test_quick_config_scores_what_the_readme_says(tmp_path):
     run_dir = tmp_path / "quick"
     cli = Path(sys.executable).with_name("stdp-mnist")
     result = subprocess.run(
-        [str(cli), "train", "--config", str(REPO_ROOT / "configs" / "quick.toml"), "--run-dir", str(run_dir),
-         "--evaluate"], capture_output=True, text=True, timeout=1800)
+        [
+            str(cli),
+            "train",
+            "--config",
+            str(REPO_ROOT / "configs" / "quick.toml"),
+            "--run-dir",
+            str(run_dir),
+            "--evaluate",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((run_dir / "metrics.json").read_text())
     print(result.stdout)

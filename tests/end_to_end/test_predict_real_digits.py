@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO_ROOT
 from helpers.cli import invoke, parse_predictions
+
 from stdp_mnist import evaluation, training
 from stdp_mnist.config import Config
 from stdp_mnist.data import load_mnist
@@ -23,9 +23,11 @@ def predict_one_and_zero(run: Path, digits) -> dict[str, int]:
     return parse_predictions(result.stdout)
 
 
-@pytest.mark.skipif(not (REAL_RUN / "assignments.npz").is_file(),
-                    reason="needs runs/quick, made by the README's command (stdp-mnist train --config "
-                           "configs/quick.toml --run-dir runs/quick --evaluate)")
+@pytest.mark.skipif(
+    not (REAL_RUN / "assignments.npz").is_file(),
+    reason="needs runs/quick, made by the README's command (stdp-mnist train --config "
+    "configs/quick.toml --run-dir runs/quick --evaluate)",
+)
 def test_predict_with_the_real_quick_run(tmp_path, digits):
     run = tmp_path / "quick"
     shutil.copytree(REAL_RUN, run)
@@ -36,8 +38,7 @@ def test_predict_with_the_real_quick_run(tmp_path, digits):
 def test_predict_with_a_small_network_trained_on_mnist(tmp_path, digits):
     """Train 100 neurons on 6,000 MNIST images, label them from 5,000, and read a clear
     hand-made 1 and 0."""
-    cfg = Config().replace(training={"max_examples": 6000},
-                           evaluation={"n_assign": 5000, "n_test": 100})
+    cfg = Config().replace(training={"max_examples": 6000}, evaluation={"n_assign": 5000, "n_test": 100})
     data = load_mnist()
     run = tmp_path / "small"
     training.train(cfg, run, data.train_images, labels=data.train_labels)

@@ -51,8 +51,9 @@ def run_cli(*args, env_data: Path | None = None, env: dict | None = None) -> sub
 
 def cli_process(*args, **popen) -> subprocess.Popen:
     """`stdp-mnist ARGS` started as a real process that the test talks to (text pipes)."""
-    return subprocess.Popen([str(CLI), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **popen)
+    return subprocess.Popen(
+        [str(CLI), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
+    )
 
 
 def one_line_failure(proc: subprocess.CompletedProcess, *needles: str) -> str:

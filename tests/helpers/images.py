@@ -12,7 +12,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def draw_one(size: int = 100) -> np.ndarray:
     """A clear '1': a dark vertical bar on a light background."""
     image = np.full((size, size), 255, np.uint8)
-    image[int(0.15 * size):int(0.85 * size), int(0.45 * size):int(0.56 * size)] = 0
+    image[int(0.15 * size) : int(0.85 * size), int(0.45 * size) : int(0.56 * size)] = 0
     return image
 
 

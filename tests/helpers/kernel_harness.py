@@ -35,15 +35,21 @@ def csr(spikes, n_steps):
 class Tiny:
     """A tiny network's arrays, in the kernel's dtypes, and calls of kernel.simulate."""
 
-    def __init__(self, p, n_in=2, n=1, ring=1, v_offset=0.0, weights=None, theta=None,
-                 delays=None, stdp_delays=None):
-        self.weights = (np.full((n_in, n), 0.5, np.float32) if weights is None
-                        else np.array(weights, np.float32).reshape(n_in, n))
+    def __init__(
+        self, p, n_in=2, n=1, ring=1, v_offset=0.0, weights=None, theta=None, delays=None, stdp_delays=None
+    ):
+        self.weights = (
+            np.full((n_in, n), 0.5, np.float32)
+            if weights is None
+            else np.array(weights, np.float32).reshape(n_in, n)
+        )
         self.theta = np.full(n, 20.0) if theta is None else np.array(theta, np.float64)
-        self.delays = (np.zeros((n_in, n), np.uint8) if delays is None
-                       else np.array(delays, np.uint8).reshape(n_in, n))
-        self.stdp_delays = (self.delays.copy() if stdp_delays is None
-                            else np.array(stdp_delays, np.uint8).reshape(n_in, n))
+        self.delays = (
+            np.zeros((n_in, n), np.uint8) if delays is None else np.array(delays, np.uint8).reshape(n_in, n)
+        )
+        self.stdp_delays = (
+            self.delays.copy() if stdp_delays is None else np.array(stdp_delays, np.uint8).reshape(n_in, n)
+        )
         self.synapses = kernel.Synapses(self.weights, self.delays, self.stdp_delays)
         self.state = kernel.init_state(p, self.theta, n_in, ring, v_offset)
         (_, self.exc, self.inh, self.since, self.pending, self.x_pre_hist, self.clock) = self.state
@@ -82,15 +88,13 @@ def assert_weight(actual, expected):
     assert abs(float(actual) - float(expected)) <= np.spacing(np.float32(expected)), (actual, expected)
 
 
-def pair_run(pre_step, post_step, d_syn, d_stdp, w0=0.5, post1_0=0.0, post2_0=0.8, n_after=30,
-             **over):
+def pair_run(pre_step, post_step, d_syn, d_stdp, w0=0.5, post1_0=0.0, post2_0=0.8, n_after=30, **over):
     """Input 0 (synapse under test, delay d_syn, STDP delay d_stdp) fires at pre_step; the
     neuron is made to fire at post_step by input 1 (weight 100, delay 0) firing at
     post_step - 1. Returns the final weight of synapse (0, 0)."""
     ring = 20
     p = params(**over)
-    net = Tiny(p, n_in=2, n=1, ring=ring, weights=[w0, 100.0], delays=[d_syn, 0],
-               stdp_delays=[d_stdp, 0])
+    net = Tiny(p, n_in=2, n=1, ring=ring, weights=[w0, 100.0], delays=[d_syn, 0], stdp_delays=[d_stdp, 0])
     net.exc[POST1, 0] = post1_0
     net.exc[POST2, 0] = post2_0
     n_steps = max(pre_step, post_step) + n_after

@@ -106,10 +106,13 @@ def tiny_run(root: Path, evaluated: bool) -> Path:
     evaluated on 40 labelled and 20 test images when ``evaluated``."""
     data_dir = make_data_dir(root / "mnist")
     cfg = Config().replace(
-        network={"n_excitatory": 6, "max_delay_ms": 5.0}, simulation={"present_ms": 20.0, "rest_ms": 10.0},
-        training={"max_examples": 12}, run={"checkpoint_every": 4, "metrics_every": 4},
+        network={"n_excitatory": 6, "max_delay_ms": 5.0},
+        simulation={"present_ms": 20.0, "rest_ms": 10.0},
+        training={"max_examples": 12},
+        run={"checkpoint_every": 4, "metrics_every": 4},
         evaluation={"n_assign": 40, "n_test": 20, "block_size": 10},
-        data={"dir": str(data_dir), "verify": False})
+        data={"dir": str(data_dir), "verify": False},
+    )
     data = load_mnist(data_dir, fetch=False)
     run = root / "run"
     training.train(cfg, run, data.train_images, labels=data.train_labels)
@@ -163,8 +166,12 @@ def write_bar_data(path: Path) -> Path:
 
     train_labels = gen.integers(0, 10, 60).astype(np.uint8)
     test_labels = gen.integers(0, 10, 30).astype(np.uint8)
-    arrays = {"train_images": images(train_labels), "train_labels": train_labels,
-              "test_images": images(test_labels), "test_labels": test_labels}
+    arrays = {
+        "train_images": images(train_labels),
+        "train_labels": train_labels,
+        "test_images": images(test_labels),
+        "test_labels": test_labels,
+    }
     for key, array in arrays.items():
         (path / MNIST_FILES[key]).write_bytes(_idx_bytes(array))
     return path
@@ -180,8 +187,11 @@ def assert_networks_equal(a: network.Network, b: network.Network) -> None:
 
 def snapshot(run: Path) -> dict[str, bytes]:
     """Every file of a run directory (its lock aside) and its bytes."""
-    return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
-            if p.is_file() and p.name != LOCK_FILE}
+    return {
+        str(p.relative_to(run)): p.read_bytes()
+        for p in sorted(run.rglob("*"))
+        if p.is_file() and p.name != LOCK_FILE
+    }
 
 
 def copy_run(run: Path, to: Path) -> Path:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers.cli import invoke, only_error_line
 from helpers.runs import STATE, assert_networks_equal, copy_run, snapshot, tiny_config
 from helpers.scripts import load_script
+
 from stdp_mnist import config, kernel
 from stdp_mnist.bench import BenchmarkError, checkpoint_size
 from stdp_mnist.config import Config
@@ -22,11 +22,12 @@ from stdp_mnist.network import CheckpointError, load_network, new_network, save_
 from stdp_mnist.predict import load_assignments
 from stdp_mnist.rundir import ASSIGNMENTS_FILE, CONFIG_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_npz
 
-
 # --- the library refuses them -------------------------------------------------------
 
 
-@pytest.mark.parametrize("payload", [b"", b"garbage" * 100, os.urandom(4096)], ids=["empty", "text", "random"])
+@pytest.mark.parametrize(
+    "payload", [b"", b"garbage" * 100, os.urandom(4096)], ids=["empty", "text", "random"]
+)
 def test_load_garbage_model(tmp_path, payload):
     (tmp_path / MODEL_FILE).write_bytes(payload)
     with pytest.raises(CheckpointError) as info:
@@ -71,8 +72,8 @@ def test_checkpoint_claiming_a_huge_array_is_refused_before_reading_it(tmp_path)
     raw = path.read_bytes()
     honest, huge = b"'shape': (784, 4), }", b"'shape': (78400000000000, 4), }"
     start = raw.index(honest)  # the weights' header; its padding absorbs the longer shape
-    assert raw[start + len(huge):start + len(huge) + 1] == b" "
-    path.write_bytes(raw[:start] + huge + raw[start + len(huge):])
+    assert raw[start + len(huge) : start + len(huge) + 1] == b" "
+    path.write_bytes(raw[:start] + huge + raw[start + len(huge) :])
     with pytest.raises(CheckpointError, match="shape"):
         load_network(path, cfg)
 
@@ -153,25 +154,29 @@ def _set(index, value):
     def change(array):
         array[index] = value
         return array
+
     return change
 
 
-@pytest.mark.parametrize("name, change, needle", [
-    ("weights", _set((0, 0), np.nan), "weights"),
-    ("weights", _set((3, 1), 1e6), "weights"),
-    ("weights", _set((3, 1), -1.0), "weights"),
-    ("theta", _set(0, np.inf), "theta"),
-    ("exc", _set((0, 0), np.nan), "exc"),
-    ("pending", _set((0, 0), np.nan), "pending"),
-    ("delays", _set((5, 0), 250), "delays"),
-    ("since", _set((0, 0), -5), "since"),
-    ("since", _set((1, 0), kernel.NEVER + 1), "since"),
-    ("clock", _set(0, -1), "clock"),
-    ("examples_seen", _set(0, -3), "examples_seen"),
-    ("weights", lambda a: a.astype(np.float64), "weights has type"),
-    ("delays", lambda a: a.astype(np.int64), "delays has type"),
-    ("rng", lambda a: np.zeros(7, np.uint64), "rng has shape"),
-])
+@pytest.mark.parametrize(
+    "name, change, needle",
+    [
+        ("weights", _set((0, 0), np.nan), "weights"),
+        ("weights", _set((3, 1), 1e6), "weights"),
+        ("weights", _set((3, 1), -1.0), "weights"),
+        ("theta", _set(0, np.inf), "theta"),
+        ("exc", _set((0, 0), np.nan), "exc"),
+        ("pending", _set((0, 0), np.nan), "pending"),
+        ("delays", _set((5, 0), 250), "delays"),
+        ("since", _set((0, 0), -5), "since"),
+        ("since", _set((1, 0), kernel.NEVER + 1), "since"),
+        ("clock", _set(0, -1), "clock"),
+        ("examples_seen", _set(0, -3), "examples_seen"),
+        ("weights", lambda a: a.astype(np.float64), "weights has type"),
+        ("delays", lambda a: a.astype(np.int64), "delays has type"),
+        ("rng", lambda a: np.zeros(7, np.uint64), "rng has shape"),
+    ],
+)
 def test_damaged_checkpoint_is_one_line_and_never_overwritten(evaluated_run, tmp_path, name, change, needle):
     run = copy_run(evaluated_run, tmp_path / "run")
     model = _damaged(run, name, change)
@@ -183,8 +188,17 @@ def test_damaged_checkpoint_is_one_line_and_never_overwritten(evaluated_run, tmp
 
 def test_evaluate_truncated_model_one_line(tmp_path, data_dir, no_md5, config_file):
     run = tmp_path / "run"
-    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
-                    "--set", "training.max_examples=2")
+    result = invoke(
+        "train",
+        "--config",
+        config_file,
+        "--run-dir",
+        run,
+        "--set",
+        f"data.dir={data_dir}",
+        "--set",
+        "training.max_examples=2",
+    )
     assert result.exit_code == 0, result.output
     model = run / "model.npz"
     model.write_bytes(model.read_bytes()[:1000])

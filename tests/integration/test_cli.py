@@ -5,12 +5,11 @@ import json
 
 import numpy as np
 import pytest
-
 from helpers.cli import error_line, invoke, only_error_line, run_cli
 from helpers.runs import TINY_TOML, make_data_dir
+
 from stdp_mnist.config import load_config
 from stdp_mnist.data import MNIST_FILES
-
 
 # --- one-line errors ---------------------------------------------------------------
 
@@ -24,8 +23,9 @@ def test_malformed_config_file(tmp_path, data_dir):
 
 
 def test_missing_config_file(tmp_path, data_dir):
-    only_error_line(invoke("train", "--config", tmp_path / "nope.toml", "--run-dir", tmp_path / "run"),
-                    "nope.toml")
+    only_error_line(
+        invoke("train", "--config", tmp_path / "nope.toml", "--run-dir", tmp_path / "run"), "nope.toml"
+    )
 
 
 def test_unknown_key_in_config(tmp_path, data_dir):
@@ -41,18 +41,35 @@ def test_out_of_range_value_in_config(tmp_path, data_dir):
 
 
 def test_set_without_equals(tmp_path, data_dir, config_file):
-    only_error_line(invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
-                           "--set", "network.n_excitatory"), "network.n_excitatory", "section.key=value")
+    only_error_line(
+        invoke(
+            "train", "--config", config_file, "--run-dir", tmp_path / "run", "--set", "network.n_excitatory"
+        ),
+        "network.n_excitatory",
+        "section.key=value",
+    )
 
 
 def test_set_unknown_key(tmp_path, data_dir, config_file):
-    only_error_line(invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
-                           "--set", "network.neurons=4"), "network.neurons")
+    only_error_line(
+        invoke("train", "--config", config_file, "--run-dir", tmp_path / "run", "--set", "network.neurons=4"),
+        "network.neurons",
+    )
 
 
 def test_set_bad_value(tmp_path, data_dir, config_file):
-    only_error_line(invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
-                           "--set", "network.n_excitatory=many"), "network.n_excitatory")
+    only_error_line(
+        invoke(
+            "train",
+            "--config",
+            config_file,
+            "--run-dir",
+            tmp_path / "run",
+            "--set",
+            "network.n_excitatory=many",
+        ),
+        "network.n_excitatory",
+    )
 
 
 def test_evaluate_nonexistent_run_dir(tmp_path, data_dir):
@@ -83,8 +100,9 @@ def test_resume_with_config_is_refused(tmp_path, data_dir, config_file):
 def test_truncated_idx_file(tmp_path, data_dir, no_md5, config_file, name):
     path = data_dir / MNIST_FILES[name]
     path.write_bytes(path.read_bytes()[:-7])
-    result = invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
-                    "--set", f"data.dir={data_dir}")
+    result = invoke(
+        "train", "--config", config_file, "--run-dir", tmp_path / "run", "--set", f"data.dir={data_dir}"
+    )
     error_line(result, MNIST_FILES[name], "truncated")  # after the lines saying what train is doing
 
 
@@ -92,8 +110,9 @@ def test_synthetic_data_refused_by_md5_check(tmp_path, data_dir, config_file):
     """Without the test hook, the CLI verifies MNIST's MD5s: synthetic files are refused
     with one line naming the file (and nothing is downloaded or deleted)."""
     before = {p.name: p.read_bytes() for p in data_dir.iterdir()}
-    result = invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
-                    "--set", f"data.dir={data_dir}")
+    result = invoke(
+        "train", "--config", config_file, "--run-dir", tmp_path / "run", "--set", f"data.dir={data_dir}"
+    )
     error_line(result, MNIST_FILES["train_images"], "MD5")
     assert {p.name: p.read_bytes() for p in data_dir.iterdir()} == before
 
@@ -130,13 +149,23 @@ def test_subprocess_truncated_idx_one_line(tmp_path):
     path.write_bytes(path.read_bytes()[:100])
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(TINY_TOML)
-    proc = run_cli("train", "--config", cfg, "--run-dir", tmp_path / "run", "--set", f"data.dir={data_path}",
-                   env_data=data_path)
+    proc = run_cli(
+        "train",
+        "--config",
+        cfg,
+        "--run-dir",
+        tmp_path / "run",
+        "--set",
+        f"data.dir={data_path}",
+        env_data=data_path,
+    )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     errors = [line for line in lines if line.startswith("stdp-mnist: error:")]
-    assert errors == lines[-1:], proc.stderr  # one error line, the last, after the lines saying what train does
+    assert errors == lines[-1:], (
+        proc.stderr
+    )  # one error line, the last, after the lines saying what train does
     assert MNIST_FILES["train_images"] in lines[-1]
 
 
@@ -145,11 +174,19 @@ def test_subprocess_truncated_idx_one_line(tmp_path):
 
 def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_file):
     run = tmp_path / "run"
-    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
-                    "--evaluate")
+    result = invoke(
+        "train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}", "--evaluate"
+    )
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
-    for name in ("config.toml", "model.npz", "metrics.jsonl", "metrics.json", "assignments.npz", "linear.npz"):
+    for name in (
+        "config.toml",
+        "model.npz",
+        "metrics.jsonl",
+        "metrics.json",
+        "assignments.npz",
+        "linear.npz",
+    ):
         assert (run / name).is_file(), name
     assert "accuracy (all):" in result.stdout
     linear_line = next(line for line in result.stdout.splitlines() if line.startswith("accuracy (linear):"))
@@ -164,13 +201,27 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
     assert all(0.0 <= x["running_accuracy"] <= 1.0 for x in lines[1:])
     # train and evaluate drew the figures by themselves
     figures = run / "figures"
-    for name in ("receptive_fields", "theta", "learning_curve", "assignments", "confusion_all",
-                 "confusion_proportion", "example_test0"):
+    for name in (
+        "receptive_fields",
+        "theta",
+        "learning_curve",
+        "assignments",
+        "confusion_all",
+        "confusion_proportion",
+        "example_test0",
+    ):
         assert (figures / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert "warning" not in result.stderr
     metrics = json.loads((run / "metrics.json").read_text())
-    for key in ("accuracy_all", "accuracy_proportion", "accuracy_linear", "n_test", "n_assign", "confusion_all",
-                "confusion_linear"):
+    for key in (
+        "accuracy_all",
+        "accuracy_proportion",
+        "accuracy_linear",
+        "n_test",
+        "n_assign",
+        "confusion_all",
+        "confusion_linear",
+    ):
         assert key in metrics
     assert metrics["n_test"] == 20 and metrics["n_assign"] == 40
     assert metrics["examples_trained"] == 20 and metrics["n_excitatory"] == 4
@@ -197,10 +248,13 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
     invoke("evaluate", run, "--set", "evaluation.n_test=10")
     third = json.loads((run / "metrics.json").read_text())
     assert {k: v for k, v in third.items() if not k.endswith("wall_s")} == {
-        k: v for k, v in again.items() if not k.endswith("wall_s")}
+        k: v for k, v in again.items() if not k.endswith("wall_s")
+    }
 
     # the linear readout's settings can be changed at evaluation, and are validated
-    result = invoke("evaluate", run, "--set", "evaluation.linear_transform=log1p", "--set", "evaluation.linear_c=0.5")
+    result = invoke(
+        "evaluate", run, "--set", "evaluation.linear_transform=log1p", "--set", "evaluation.linear_c=0.5"
+    )
     assert result.exit_code == 0, result.output
     again = json.loads((run / "metrics.json").read_text())
     assert (again["linear_transform"], again["linear_c"]) == ("log1p", 0.5)
@@ -218,10 +272,13 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
     result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}")
     error_line(result, "--overwrite")
     assert (run / "model.npz").read_bytes() == model
-    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
-                    "--overwrite")
+    result = invoke(
+        "train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}", "--overwrite"
+    )
     assert result.exit_code == 0, result.output
-    assert not (run / "metrics.json").exists() and not (run / "linear.npz").exists()  # the old evaluation is gone
+    assert (
+        not (run / "metrics.json").exists() and not (run / "linear.npz").exists()
+    )  # the old evaluation is gone
     assert not (run / "figures" / "confusion_all.png").exists()  # and its figures
     assert (run / "figures" / "receptive_fields.png").is_file()  # the new run's own
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
@@ -229,8 +286,17 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
 
 
 def test_cli_trains_on_custom_idx_data(tmp_path, data_dir, config_file):
-    result = invoke("train", "--config", config_file, "--run-dir", tmp_path / "run",
-                    "--set", f"data.dir={data_dir}", "--set", "data.verify=false")
+    result = invoke(
+        "train",
+        "--config",
+        config_file,
+        "--run-dir",
+        tmp_path / "run",
+        "--set",
+        f"data.dir={data_dir}",
+        "--set",
+        "data.verify=false",
+    )
     assert result.exit_code == 0, result.stderr
 
 
@@ -252,11 +318,22 @@ def test_figure_failure_is_a_warning_not_a_lost_run(tmp_path, data_dir, no_md5, 
 
     monkeypatch.setattr(plots, "plot_theta", broken)
     run = tmp_path / "run"
-    result = invoke("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
-                    "--set", "training.max_examples=4")
+    result = invoke(
+        "train",
+        "--config",
+        config_file,
+        "--run-dir",
+        run,
+        "--set",
+        f"data.dir={data_dir}",
+        "--set",
+        "training.max_examples=4",
+    )
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "theta" in warnings[0] and "no fonts today" in warnings[0]
     assert "Traceback" not in result.stderr
     assert (run / "model.npz").is_file()
-    assert (run / "figures" / "receptive_fields.png").is_file() and not (run / "figures" / "theta.png").exists()
+    assert (run / "figures" / "receptive_fields.png").is_file() and not (
+        run / "figures" / "theta.png"
+    ).exists()

@@ -3,12 +3,11 @@ scripts/docgen.py writes now, and the model's parameter tables (docs/MODEL.md) g
 every model-defining config key with its default."""
 
 import re
-from pathlib import Path
 
 import pytest
-
 from helpers import REPO_ROOT
 from helpers.scripts import load_script
+
 from stdp_mnist.config import Config
 
 ROOT = REPO_ROOT
@@ -21,7 +20,8 @@ PARAMETER_ROW = re.compile(r"^\| [^|]+ \| `(\w+)\.(\w+)` \| ([^|]+) \|", re.MULT
 @pytest.mark.parametrize("page", sorted(docgen.pages()), ids=lambda page: page.name)
 def test_generated_reference_page_is_current(page):
     assert page.is_file() and page.read_text() == docgen.pages()[page], (
-        f"{page.relative_to(ROOT)} is out of date: run python scripts/docgen.py")
+        f"{page.relative_to(ROOT)} is out of date: run python scripts/docgen.py"
+    )
 
 
 def test_command_reference_covers_every_command():
@@ -51,4 +51,6 @@ def test_model_doc_values_are_the_config_defaults():
         elif isinstance(default, str):
             assert cell == f"`{default}`", key
         else:
-            assert float(cell.split()[0]) == default, f"{key}: docs/MODEL.md says {cell}, the config {default}"
+            assert float(cell.split()[0]) == default, (
+                f"{key}: docs/MODEL.md says {cell}, the config {default}"
+            )

@@ -7,8 +7,8 @@ import sys
 import time
 
 import numpy as np
-
 from helpers.cli import one_line_failure
+
 from stdp_mnist import cli, config, evaluation
 from stdp_mnist.network import STREAM_TEST, load_network
 from stdp_mnist.rundir import CONFIG_FILE, MODEL_FILE
@@ -30,8 +30,9 @@ def test_evaluation_reports_progress_within_a_kernel_call(evaluated_run, monkeyp
     images = np.full((600, 784), 200, np.uint8)
     monkeypatch.setattr(evaluation, "POLL_SECONDS", 0.001)
     seen = []
-    watched = np.concatenate([c for _, c, _ in evaluation.frozen_counts(cfg, net, images, STREAM_TEST,
-                                                                        progress=seen.append)])
+    watched = np.concatenate(
+        [c for _, c, _ in evaluation.frozen_counts(cfg, net, images, STREAM_TEST, progress=seen.append)]
+    )
     plain = np.concatenate([c for _, c, _ in evaluation.frozen_counts(cfg, net, images, STREAM_TEST)])
     np.testing.assert_array_equal(watched, plain)  # watching does not change the results
     assert seen == sorted(seen) and seen[-1] == 600
@@ -44,9 +45,14 @@ def test_resume_hint_is_shell_quoted_and_keeps_evaluate():
 
 
 def test_python_dash_m_works_like_the_command():
-    proc = subprocess.run([sys.executable, "-m", "stdp_mnist", "--help"], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stdp_mnist", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0 and "Usage: stdp-mnist" in proc.stdout and "train" in proc.stdout
-    proc = subprocess.run([sys.executable, "-m", "stdp_mnist", "info", "/nonexistent/run"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stdp_mnist", "info", "/nonexistent/run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     one_line_failure(proc, "/nonexistent/run")

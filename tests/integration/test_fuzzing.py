@@ -8,17 +8,16 @@ import os
 
 import numpy as np
 import pytest
+from helpers.cli import error_line, invoke
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import stdp_mnist.bench as bench
-from helpers.cli import error_line, invoke
 from stdp_mnist import kernel, training
 from stdp_mnist.config import SECTIONS, Config, ConfigError, config_from_dict, load_config
 from stdp_mnist.data import DataError, read_idx
 from stdp_mnist.network import CheckpointError, Network, load_network, new_network, save_network
 from stdp_mnist.rundir import MODEL_FILE
-
 
 # --- data files ---------------------------------------------------------------------
 
@@ -52,10 +51,16 @@ def test_idx_reader_fuzzed_headers(tmp_path_factory, dims, body):
 # --- configs ------------------------------------------------------------------------
 
 
-TOML_SCALARS = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-                         st.booleans(), st.text(max_size=8))
-TABLE_KEYS = st.sampled_from([f"{name}.{f}" for name, cls in SECTIONS.items()
-                              for f in cls.__dataclass_fields__] + ["network.bogus", "nosection.key"])
+TOML_SCALARS = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=8),
+)
+TABLE_KEYS = st.sampled_from(
+    [f"{name}.{f}" for name, cls in SECTIONS.items() for f in cls.__dataclass_fields__]
+    + ["network.bogus", "nosection.key"]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -84,12 +89,20 @@ def test_config_loader_fuzzed_text(tmp_path_factory, text):
         assert str(path) in str(exc)
 
 
-SETTING_KEYS = [f"{section}.{name}" for section, cls in SECTIONS.items() if section != "data"
-                for name in cls.__dataclass_fields__]
+SETTING_KEYS = [
+    f"{section}.{name}"
+    for section, cls in SECTIONS.items()
+    if section != "data"
+    for name in cls.__dataclass_fields__
+]
 TEXT_VALUES = st.one_of(
-    st.integers(-2**70, 2**70).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["true", "false", "nan", "inf", "-inf", "1e308", "''", "[1, 2]", "{a = 1}", "population"]),
-    st.text(max_size=12))
+    st.integers(-(2**70), 2**70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(
+        ["true", "false", "nan", "inf", "-inf", "1e308", "''", "[1, 2]", "{a = 1}", "population"]
+    ),
+    st.text(max_size=12),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -98,19 +111,30 @@ def test_fuzzed_train_settings_end_in_one_line(tmp_path, overrides):
     """Whatever --set values: a one-line error, never a traceback (valid settings reach
     the data, which is missing here, so nothing ever trains)."""
     sets = [arg for key, value in overrides for arg in ("--set", f"{key}={value}")]
-    result = invoke("train", "--run-dir", tmp_path / "run", "--set", "data.verify=false",
-                    "--set", f"data.dir={tmp_path / 'nothing'}", *sets)
+    result = invoke(
+        "train",
+        "--run-dir",
+        tmp_path / "run",
+        "--set",
+        "data.verify=false",
+        "--set",
+        f"data.dir={tmp_path / 'nothing'}",
+        *sets,
+    )
     error_line(result)
 
 
 # --- checkpoints --------------------------------------------------------------------
 
 
-FUZZ_CFG = Config().replace(network={"n_excitatory": 3, "max_delay_ms": 2.0},
-                            simulation={"present_ms": 5.0, "rest_ms": 2.0}, training={"max_examples": 1})
+FUZZ_CFG = Config().replace(
+    network={"n_excitatory": 3, "max_delay_ms": 2.0},
+    simulation={"present_ms": 5.0, "rest_ms": 2.0},
+    training={"max_examples": 1},
+)
 FUZZ_NET = new_network(FUZZ_CFG)
 FIELDS = [f.name for f in dataclasses.fields(Network)]
-VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**63, 2**64 - 1))
+VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(2**63), 2**64 - 1))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -134,7 +158,7 @@ def test_fuzzed_checkpoint_values_are_refused_or_safe(tmp_path, name, position, 
         assert "\n" not in str(exc)
         return
     assert np.isfinite(net.weights).all() and int(net.delays.max()) < net.pending.shape[0]
-    assert 0 <= net.since.min() and net.since.max() <= kernel.NEVER and net.clock[0] >= 0
+    assert net.since.min() >= 0 and net.since.max() <= kernel.NEVER and net.clock[0] >= 0
     try:
         training.train(FUZZ_CFG, run, np.full((2, 784), 200, np.uint8), resume=True)
     except (CheckpointError, training.NumericalError) as exc:
@@ -145,7 +169,9 @@ def test_fuzzed_checkpoint_values_are_refused_or_safe(tmp_path, name, position, 
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(max_size=30), st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**6)))
+@given(
+    st.text(max_size=30), st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**6))
+)
 @example("1", 1.0)  # always include one valid call, so the recorder's signature is exercised
 def test_fuzzed_bench_arguments_end_in_one_line_or_run(sizes, scale):
     """Whatever --sizes and --scale: a one-line error, click's usage error, or a benchmark

@@ -8,11 +8,11 @@ import shutil
 
 import numpy as np
 import pytest
+from helpers.cli import invoke, only_error_line, run_cli
+from helpers.runs import make_data_dir, tiny_run
 
 from stdp_mnist import model_file
 from stdp_mnist.model_file import ModelFileError, export_model, open_model, read_model_file
-from helpers.cli import invoke, only_error_line, run_cli
-from helpers.runs import make_data_dir, tiny_run
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,10 @@ def test_round_trip_keeps_everything_that_classifies(run, exported):
     np.testing.assert_array_equal(from_file.linear.coef, from_dir.linear.coef)
     assert from_file.metrics == from_dir.metrics
     stored = arrays_of(exported)
-    assert str(stored["format"]) == model_file.FORMAT and int(stored["format_version"]) == model_file.FORMAT_VERSION
+    assert (
+        str(stored["format"]) == model_file.FORMAT
+        and int(stored["format_version"]) == model_file.FORMAT_VERSION
+    )
     assert str(stored["project_version"]) == model_file.project_version()
     assert "[network]" in str(stored["config_toml"])
 
@@ -68,7 +71,9 @@ def test_evaluate_and_info_accept_the_file(run, exported):
     result = invoke("evaluate", exported)
     assert result.exit_code == 0, result.output
     metrics = json.loads((run / "metrics.json").read_text())
-    assert f"accuracy (all):        {metrics['accuracy_all']:.4f}" in result.stdout  # evaluation is deterministic
+    assert (
+        f"accuracy (all):        {metrics['accuracy_all']:.4f}" in result.stdout
+    )  # evaluation is deterministic
     assert f"accuracy (linear):     {metrics['accuracy_linear']:.4f}" in result.stdout
     assert "supervised" in result.stdout and "nothing written" in result.stdout
     info = invoke("info", exported)
@@ -103,7 +108,7 @@ def damaged_files(exported, tmp_path):
         cases.append((name, path, needle))
 
     truncated = tmp_path / "truncated.npz"
-    truncated.write_bytes(raw[:len(raw) // 2])
+    truncated.write_bytes(raw[: len(raw) // 2])
     cases.append(("truncated", truncated, "not a readable model file"))
     flipped = tmp_path / "flipped.npz"
     flipped.write_bytes(raw[:2000] + bytes(b ^ 0xFF for b in raw[2000:2100]) + raw[2100:])
@@ -125,8 +130,11 @@ def damaged_files(exported, tmp_path):
     add("negative weight", "out of range", weights=good["weights"] - 5)
     add("delay beyond the config", "delays", delays=np.full_like(good["delays"], 200))
     add("class 10", "assignments", assignments=np.full_like(good["assignments"], 10))
-    add("config of another size", "weights",
-        config_toml=np.array(str(good["config_toml"]).replace("n_excitatory = 6", "n_excitatory = 5")))
+    add(
+        "config of another size",
+        "weights",
+        config_toml=np.array(str(good["config_toml"]).replace("n_excitatory = 6", "n_excitatory = 5")),
+    )
     add("broken config", "config", config_toml=np.array("[network\n"))
     add("unknown config key", "config", config_toml=np.array("[network]\ncolour = 1\n"))
     add("linear readout of another size", "linear readout coef", linear_coef=np.zeros((10, 5)))
@@ -159,7 +167,9 @@ def test_predict_linear_on_a_run_evaluated_before_the_linear_readout(run, tmp_pa
     shutil.copytree(run, old)
     (old / "linear.npz").unlink()
     result = invoke("predict", old, digits[0])
-    assert result.exit_code == 0 and "votes:" in result.stdout and "(all voting)" in result.stdout, result.output
+    assert result.exit_code == 0 and "votes:" in result.stdout and "(all voting)" in result.stdout, (
+        result.output
+    )
     only_error_line(invoke("predict", old, digits[0], "--readout", "linear"), "no linear readout", "evaluate")
     only_error_line(invoke("export", old, tmp_path / "m.npz"), "linear.npz", "evaluate")
 

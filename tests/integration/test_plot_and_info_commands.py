@@ -6,8 +6,15 @@ import json
 from helpers.cli import error_line, invoke, only_error_line
 from helpers.images import assert_png
 
-ALL_FIGURES = ("receptive_fields", "theta", "learning_curve", "assignments", "confusion_all",
-               "confusion_proportion", "example_test0")
+ALL_FIGURES = (
+    "receptive_fields",
+    "theta",
+    "learning_curve",
+    "assignments",
+    "confusion_all",
+    "confusion_proportion",
+    "example_test0",
+)
 
 
 def test_plot_command_draws_every_figure(evaluated_run, tmp_path):
@@ -21,8 +28,9 @@ def test_plot_command_draws_every_figure(evaluated_run, tmp_path):
 
 
 def test_plot_command_default_dir_and_choice(evaluated_run):
-    result = invoke("plot", evaluated_run, "--what", "theta", "--what", "confusion", "--what", "example",
-                    "--example", "3")
+    result = invoke(
+        "plot", evaluated_run, "--what", "theta", "--what", "confusion", "--what", "example", "--example", "3"
+    )
     assert result.exit_code == 0, result.output
     figures = evaluated_run / "figures"
     for name in ("theta", "confusion_all", "confusion_proportion", "example_test3"):
@@ -45,8 +53,10 @@ def test_plot_command_errors(tmp_path, evaluated_run):
     only_error_line(invoke("plot", tmp_path / "nothing"), "nothing")
     result = invoke("plot", evaluated_run, "--what", "scatter")
     assert result.exit_code != 0 and "scatter" in result.output
-    error_line(invoke("plot", evaluated_run, "--what", "example", "--example", "99999",
-                      "--out", tmp_path / "f"), "99999")
+    error_line(
+        invoke("plot", evaluated_run, "--what", "example", "--example", "99999", "--out", tmp_path / "f"),
+        "99999",
+    )
 
 
 def test_info_command(evaluated_run, trained_run):

@@ -7,6 +7,7 @@ import shutil
 
 from helpers.cli import invoke, only_error_line, parse_predictions
 from helpers.runs import tiny_run
+
 from stdp_mnist.network import load_network, save_network
 from stdp_mnist.rundir import MODEL_FILE, read_run_config
 
@@ -49,7 +50,9 @@ def test_predict_command_errors(evaluated_run, digits, tmp_path):
     errors = mixed.stderr.strip().splitlines()
     assert len(errors) == 3 and "notes.png" in errors[0] and "missing.png" in errors[1]
     assert errors[2] == "stdp-mnist: error: 2 of 4 images could not be read (see above)"
-    only_error_line(invoke("predict", tmp_path / "nothing", digits[0]), "nothing", "no such run directory or model file")
+    only_error_line(
+        invoke("predict", tmp_path / "nothing", digits[0]), "nothing", "no such run directory or model file"
+    )
     unevaluated = tiny_run(tmp_path / "u", evaluated=False)
     only_error_line(invoke("predict", unevaluated, digits[0]), "assignments.npz", "evaluate")
     result = invoke("predict", evaluated_run)
@@ -72,7 +75,9 @@ def test_self_firing_neurons_are_warned_of_and_counted(evaluated_run, digits, tm
         result = invoke(*command)
         assert result.exit_code == 0, result.output
         warnings = [line for line in result.stderr.splitlines() if "fire with no input" in line]
-        assert len(warnings) == 1 and warnings[0].startswith("stdp-mnist: warning: 2 of 6 neurons"), result.stderr
+        assert len(warnings) == 1 and warnings[0].startswith("stdp-mnist: warning: 2 of 6 neurons"), (
+            result.stderr
+        )
         assert "below 7 mV and fire with no input (2 more are within 2 mV above that)" in warnings[0]
     assert json.loads((run / "metrics.json").read_text())["self_firing_neurons"] == 2
     assert json.loads((evaluated_run / "metrics.json").read_text())["self_firing_neurons"] == 0

@@ -108,8 +108,8 @@ from stdp_mnist.config import config_from_dict
 from stdp_mnist.data import load_mnist
 data = load_mnist({str(data)!r}, fetch=False)
 cfg = config_from_dict(tomllib.loads({TINY_TOML!r}))
-train(cfg, {str(tmp_path / 'run')!r}, data.train_images)
-evaluate({str(tmp_path / 'run')!r}, data)
+train(cfg, {str(tmp_path / "run")!r}, data.train_images)
+evaluate({str(tmp_path / "run")!r}, data)
 """
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -122,12 +122,19 @@ def test_the_cli_says_what_it_does_before_each_long_step(tmp_path, monkeypatch):
     monkeypatch.setenv("STDP_MNIST_DATA", str(data))
     config = tmp_path / "tiny.toml"
     config.write_text(TINY_TOML)
-    result = invoke("train", "--config", config, "--run-dir", tmp_path / "run", "--evaluate",
-                    "--set", "data.verify=false")
+    result = invoke(
+        "train", "--config", config, "--run-dir", tmp_path / "run", "--evaluate", "--set", "data.verify=false"
+    )
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
-    steps = ["training 4 neurons in", "loading the data from", "figures: drawing receptive-fields",
-             "assign: 40 labelled training images", "linear: fitting", "test: 20 test images",
-             "figures: drawing learning-curve"]
+    steps = [
+        "training 4 neurons in",
+        "loading the data from",
+        "figures: drawing receptive-fields",
+        "assign: 40 labelled training images",
+        "linear: fitting",
+        "test: 20 test images",
+        "figures: drawing learning-curve",
+    ]
     found = [next(i for i, line in enumerate(lines) if line.startswith(step)) for step in steps]
     assert found == sorted(found), result.stderr  # each said before it is done, in order

@@ -4,13 +4,15 @@ its results table sits between the markers the results collector fills."""
 import re
 
 from click.testing import CliRunner
-
 from helpers import REPO_ROOT
+
 from stdp_mnist.cli import main
 
 README = (REPO_ROOT / "README.md").read_text()
-TABLE_HEADER = ("| config | neurons | passes | seeds | accuracy_all | accuracy_proportion | accuracy_linear "
-                "| paper | train h |")
+TABLE_HEADER = (
+    "| config | neurons | passes | seeds | accuracy_all | accuracy_proportion | accuracy_linear "
+    "| paper | train h |"
+)
 
 
 def test_readme_commands_exist():

@@ -7,14 +7,14 @@ import shutil
 
 import numpy as np
 import pytest
+from helpers.cli import invoke
+from helpers.runs import tiny_run
 
 from stdp_mnist import evaluation
 from stdp_mnist.config import load_config
 from stdp_mnist.data import load_mnist
 from stdp_mnist.evaluation import ResponseStore
 from stdp_mnist.rundir import CONFIG_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, MODEL_FILE
-from helpers.cli import invoke
-from helpers.runs import tiny_run
 
 WALL_KEYS = ("assign_wall_s", "linear_fit_wall_s", "test_wall_s")
 
@@ -35,9 +35,11 @@ def data_of(run):
 
 def interrupt_at(stage_to_stop, after):
     """A progress callback that interrupts once ``stage_to_stop`` reports ``after`` images done."""
+
     def progress(stage, done, total):
         if stage == stage_to_stop and done >= after:
             raise KeyboardInterrupt
+
     return progress
 
 
@@ -59,15 +61,18 @@ def test_interrupted_evaluation_continues_to_the_same_metrics(trained, tmp_path,
     assert not (halted / EVAL_METRICS_FILE).exists()
     done_first = []
     lines = []
-    evaluation.evaluate(halted, data, progress=lambda s, done, total: s == stage and done_first.append(done),
-                        log=lines.append)
+    evaluation.evaluate(
+        halted, data, progress=lambda s, done, total: s == stage and done_first.append(done), log=lines.append
+    )
     assert results(halted) == results(whole)
     assert any(f"{stage}: " in line and "kept from an interrupted evaluation" in line for line in lines)
     assert done_first[0] >= 10  # continued after the kept chunks, not from 0
     assert not partial.exists()  # removed once the evaluation is written
 
 
-def test_a_stage_kept_whole_with_a_partial_last_block_is_not_recomputed(trained, tmp_path, one_block_per_call):
+def test_a_stage_kept_whole_with_a_partial_last_block_is_not_recomputed(
+    trained, tmp_path, one_block_per_call
+):
     """25 labelled images in blocks of 10: all of "assign" kept (its last chunk 5 images)
     when "test" is interrupted; the next run takes the whole stage from the store."""
     cfg = load_config(trained / CONFIG_FILE).replace(evaluation={"n_assign": 25})
@@ -77,7 +82,9 @@ def test_a_stage_kept_whole_with_a_partial_last_block_is_not_recomputed(trained,
     with pytest.raises(KeyboardInterrupt):
         evaluation.evaluate(halted, data, cfg=cfg, progress=interrupt_at("test", 10))
     assign_done = []
-    evaluation.evaluate(halted, data, cfg=cfg, progress=lambda s, done, total: s == "assign" and assign_done.append(done))
+    evaluation.evaluate(
+        halted, data, cfg=cfg, progress=lambda s, done, total: s == "assign" and assign_done.append(done)
+    )
     assert assign_done == [25]  # the whole stage came from the store
     assert results(halted) == results(whole)
 
@@ -107,7 +114,7 @@ def test_a_damaged_chunk_is_recomputed_with_everything_after_it(tmp_path):
     counts = np.arange(30 * 4, dtype=np.uint16).reshape(30, 4)
     retries = np.zeros(30, np.int64)
     for first in (0, 10, 20):
-        store.save("assign", first, counts[first:first + 10], retries[first:first + 10])
+        store.save("assign", first, counts[first : first + 10], retries[first : first + 10])
     (tmp_path / "partial" / "assign-0000010.npz").write_bytes(b"not an npz")
     lines = []
     store = ResponseStore(tmp_path / "partial", "key", lines.append)
@@ -134,12 +141,15 @@ def test_a_compressed_chunk_with_a_broken_stream_is_recomputed(tmp_path):
     assert not path.exists()
 
 
-@pytest.mark.parametrize("bad", [
-    lambda c, r: (c[:, :3], r),  # another layer size
-    lambda c, r: (c.astype(np.int32), r),  # another dtype
-    lambda c, r: (c, r - 1),  # a retry count below zero
-    lambda c, r: (c[:7], r[:7]),  # not whole blocks, and not the end
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda c, r: (c[:, :3], r),  # another layer size
+        lambda c, r: (c.astype(np.int32), r),  # another dtype
+        lambda c, r: (c, r - 1),  # a retry count below zero
+        lambda c, r: (c[:7], r[:7]),  # not whole blocks, and not the end
+    ],
+)
 def test_inconsistent_chunks_are_not_used(tmp_path, bad):
     store = ResponseStore(tmp_path / "partial", "key")
     counts, retries = np.ones((10, 4), np.uint16), np.zeros(10, np.int64)

@@ -34,18 +34,26 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader has gone before the first line
     try:
-        proc = subprocess.run([sys.executable, "-m", "stdp_mnist", "info", str(run)], stdout=write_end,
-                              stderr=subprocess.PIPE, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "stdp_mnist", "info", str(run)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
     finally:
         os.close(write_end)
     assert proc.returncode == 141 and proc.stderr == "", proc.stderr
 
 
-@pytest.mark.parametrize("args, suggestion", [
-    (["--set", "network.n_exc=3"], "did you mean network.n_excitatory?"),
-    (["--set", "stdp.nu_pos=0.1"], "did you mean stdp.nu_post?"),
-    (["--set", "netwrk.n_excitatory=3"], "did you mean network?"),
-])
+@pytest.mark.parametrize(
+    "args, suggestion",
+    [
+        (["--set", "network.n_exc=3"], "did you mean network.n_excitatory?"),
+        (["--set", "stdp.nu_pos=0.1"], "did you mean stdp.nu_post?"),
+        (["--set", "netwrk.n_excitatory=3"], "did you mean network?"),
+    ],
+)
 def test_an_unknown_key_suggests_the_nearest_known_one(tmp_path, args, suggestion):
     error_line(invoke("train", "--run-dir", tmp_path / "run", *args), suggestion)
 
@@ -53,8 +61,11 @@ def test_an_unknown_key_suggests_the_nearest_known_one(tmp_path, args, suggestio
 def test_a_mistyped_key_in_a_config_file_suggests_too(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text("[training]\nmax_example = 4\n")
-    error_line(invoke("train", "--config", path, "--run-dir", tmp_path / "run"),
-               "training.max_example", "did you mean training.max_examples?")
+    error_line(
+        invoke("train", "--config", path, "--run-dir", tmp_path / "run"),
+        "training.max_example",
+        "did you mean training.max_examples?",
+    )
 
 
 def test_words_agree_with_their_numbers(evaluated, tmp_path):
@@ -106,9 +117,12 @@ def test_a_full_disk_names_the_file_the_intact_checkpoint_and_how_to_continue(tm
     run = tmp_path / "run"
     _failing_write(monkeypatch, network, "model.npz", at=2)  # the second checkpoint, at 16 examples
     result = train(config, run)
-    line = error_line(result, f"{run / 'model.npz'}: No space left on device while writing it",
-                      "the checkpoint of 8 examples before it is intact",
-                      f"free some space, then continue with: stdp-mnist train --resume {run}")
+    line = error_line(
+        result,
+        f"{run / 'model.npz'}: No space left on device while writing it",
+        "the checkpoint of 8 examples before it is intact",
+        f"free some space, then continue with: stdp-mnist train --resume {run}",
+    )
     assert "Errno" not in line
     assert rundir.checkpoint_examples(run) == 8  # the checkpoint said to be intact is
 
@@ -121,15 +135,21 @@ def test_a_full_disk_before_the_first_checkpoint_says_to_start_again(tmp_path, c
 
     monkeypatch.setattr("stdp_mnist.training.append_jsonl", full)
     result = train(config, run)
-    error_line(result, f"{run / 'metrics.jsonl'}: No space left on device", "no checkpoint was written yet",
-               "start again with --overwrite")
+    error_line(
+        result,
+        f"{run / 'metrics.jsonl'}: No space left on device",
+        "no checkpoint was written yet",
+        "start again with --overwrite",
+    )
 
 
 def test_snapshot_passes_started_before_the_run_is_one_line(tmp_path):
     script = REPO_ROOT / "scripts" / "experiments" / "snapshot_passes.py"
-    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "not-yet")], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "not-yet")], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        f"snapshot_passes: error: {tmp_path / 'not-yet'}: no such run directory; start it once the run exists"]
+        f"snapshot_passes: error: {tmp_path / 'not-yet'}: no such run directory; start it once the run exists"
+    ]
     assert load_script("experiments/snapshot_passes").checkpoint_examples is rundir.checkpoint_examples

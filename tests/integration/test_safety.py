@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers import REPO_ROOT
 from helpers.cli import cli_process, error_line, invoke, one_line_failure, only_error_line, run_cli
 from helpers.runs import TINY_TOML, copy_run, make_data_dir, snapshot, write_config
+
 from stdp_mnist import config, network
 from stdp_mnist.config import Config, ConfigError
 from stdp_mnist.data import MNIST_FILES, DataError, _idx_bytes, read_idx
@@ -40,16 +40,19 @@ class TestConfigs:
     """Configs and --set values: work that a signal could not interrupt within about a
     second, or memory the machine does not have, is refused before anything is written."""
 
-    @pytest.mark.parametrize("setting, key", [
-        ("network.n_excitatory=1000000000", "network.n_excitatory"),
-        ("input.max_retries=1000000", "input.max_retries"),
-        ("input.min_spikes=1000000", "input.min_spikes"),
-        ("simulation.present_ms=1e9", "simulation.present_ms"),
-        ("simulation.rest_ms=1e9", "simulation.rest_ms"),
-        ("simulation.dt_ms=1e-3,network.max_delay_ms=0", "simulation.dt_ms"),
-        ("evaluation.block_size=100000000", "evaluation.block_size"),
-        ("network.n_excitatory=20000", "network.n_excitatory"),  # neurons x steps x tries of one example
-    ])
+    @pytest.mark.parametrize(
+        "setting, key",
+        [
+            ("network.n_excitatory=1000000000", "network.n_excitatory"),
+            ("input.max_retries=1000000", "input.max_retries"),
+            ("input.min_spikes=1000000", "input.min_spikes"),
+            ("simulation.present_ms=1e9", "simulation.present_ms"),
+            ("simulation.rest_ms=1e9", "simulation.rest_ms"),
+            ("simulation.dt_ms=1e-3,network.max_delay_ms=0", "simulation.dt_ms"),
+            ("evaluation.block_size=100000000", "evaluation.block_size"),
+            ("network.n_excitatory=20000", "network.n_excitatory"),  # neurons x steps x tries of one example
+        ],
+    )
     def test_work_bounds_name_the_key(self, tmp_path, setting, key):
         sets = [arg for one in setting.split(",") for arg in ("--set", one)]
         result = invoke("train", "--run-dir", tmp_path / "run", *sets)
@@ -84,7 +87,9 @@ class TestConfigs:
 
     def test_deeply_nested_values_are_one_line(self, tmp_path):
         nested = "[" * 5000 + "]" * 5000
-        only_error_line(invoke("train", "--run-dir", tmp_path / "run", "--set", f"run.seed={nested}"), "run.seed")
+        only_error_line(
+            invoke("train", "--run-dir", tmp_path / "run", "--set", f"run.seed={nested}"), "run.seed"
+        )
         path = tmp_path / "deep.toml"
         path.write_text(f"[run]\nseed = {nested}\n")
         only_error_line(invoke("train", "--config", path, "--run-dir", tmp_path / "run"), "deep.toml")
@@ -111,14 +116,19 @@ class TestDataFiles:
         assert time.monotonic() - start < 5
         assert not (tmp_path / "run" / CONFIG_FILE).exists() and not (tmp_path / "run" / MODEL_FILE).exists()
 
-    @pytest.mark.parametrize("dims, needle", [
-        ((2**32 - 1, 2**32 - 1, 2**32 - 1), "more than"),
-        ((60000, 28, 28, 28, 28), "dimensions"),
-        ((2**31 + 1,), "more than"),
-    ])
+    @pytest.mark.parametrize(
+        "dims, needle",
+        [
+            ((2**32 - 1, 2**32 - 1, 2**32 - 1), "more than"),
+            ((60000, 28, 28, 28, 28), "dimensions"),
+            ((2**31 + 1,), "more than"),
+        ],
+    )
     def test_idx_header_with_absurd_dimensions_is_refused(self, tmp_path, dims, needle):
         path = tmp_path / "claims.idx"
-        path.write_bytes(bytes([0, 0, 8, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims) + b"\0" * 16)
+        path.write_bytes(
+            bytes([0, 0, 8, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims) + b"\0" * 16
+        )
         with pytest.raises(DataError, match=needle):
             read_idx(path)
 
@@ -131,7 +141,9 @@ class TestRunDirectories:
         cfg_path = write_config(tmp_path / "new.toml", tmp_path / "no-data")
         before = snapshot(evaluated_run)
         # the data cannot be loaded
-        error_line(invoke("train", "--config", cfg_path, "--run-dir", evaluated_run, "--overwrite"), "not found")
+        error_line(
+            invoke("train", "--config", cfg_path, "--run-dir", evaluated_run, "--overwrite"), "not found"
+        )
         assert snapshot(evaluated_run) == before
         # the network cannot be allocated
         good = write_config(tmp_path / "good.toml", make_data_dir(tmp_path / "mnist"))
@@ -140,7 +152,9 @@ class TestRunDirectories:
             raise MemoryError
 
         monkeypatch.setattr("stdp_mnist.training.new_network", no_memory)
-        error_line(invoke("train", "--config", good, "--run-dir", evaluated_run, "--overwrite"), "out of memory")
+        error_line(
+            invoke("train", "--config", good, "--run-dir", evaluated_run, "--overwrite"), "out of memory"
+        )
         assert snapshot(evaluated_run) == before
 
     def test_overwrite_replaces_the_old_run_once_the_new_one_starts(self, evaluated_run, tmp_path):
@@ -176,8 +190,11 @@ class TestConcurrency:
 
     def test_second_writer_is_refused_and_a_killed_writers_lock_does_not_block(self, tmp_path):
         data_dir = make_data_dir(tmp_path / "mnist")
-        config_path = write_config(tmp_path / "long.toml", data_dir,
-                                   TINY_TOML.replace("max_examples = 20", "max_examples = 1000000\npasses = 100000"))
+        config_path = write_config(
+            tmp_path / "long.toml",
+            data_dir,
+            TINY_TOML.replace("max_examples = 20", "max_examples = 1000000\npasses = 100000"),
+        )
         run = tmp_path / "run"
         trainer = cli_process("train", "--config", config_path, "--run-dir", run)
         try:
@@ -186,8 +203,10 @@ class TestConcurrency:
                 assert trainer.poll() is None, trainer.communicate()
                 time.sleep(0.05)
             pid = str(trainer.pid)
-            for args in (("train", "--config", config_path, "--run-dir", run, "--overwrite"),
-                         ("train", "--resume", run)):
+            for args in (
+                ("train", "--config", config_path, "--run-dir", run, "--overwrite"),
+                ("train", "--resume", run),
+            ):
                 one_line_failure(run_cli(*args), str(run), f"pid {pid}")
             one_line_failure(run_cli("evaluate", run), "still training", f"pid {pid}")
             assert not (run / "metrics.json").exists()
@@ -213,8 +232,9 @@ class TestConcurrency:
 class TestDisk:
     """A full or unwritable disk is one line, and the last good files are kept."""
 
-    def test_overwrite_puts_the_old_run_back_when_the_new_config_cannot_be_written(self, evaluated_run, tmp_path,
-                                                                                   monkeypatch):
+    def test_overwrite_puts_the_old_run_back_when_the_new_config_cannot_be_written(
+        self, evaluated_run, tmp_path, monkeypatch
+    ):
         run = copy_run(evaluated_run, tmp_path / "run")
         before = snapshot(run)
 
@@ -222,13 +242,21 @@ class TestDisk:
             raise OSError(28, "No space left on device")
 
         monkeypatch.setattr("stdp_mnist.rundir.write_atomic", disk_full)
-        result = invoke("train", "--config", write_config(tmp_path / "new.toml", make_data_dir(tmp_path / "mnist")),
-                        "--run-dir", run, "--overwrite")
+        result = invoke(
+            "train",
+            "--config",
+            write_config(tmp_path / "new.toml", make_data_dir(tmp_path / "mnist")),
+            "--run-dir",
+            run,
+            "--overwrite",
+        )
         error_line(result, "No space left", "previous run is kept")
         assert snapshot(run) == before
         assert [p.name for p in run.iterdir() if p.name.startswith(".")] == [LOCK_FILE]
 
-    def test_full_disk_during_a_checkpoint_is_one_line_and_keeps_the_last_one(self, bar_config, monkeypatch, tmp_path):
+    def test_full_disk_during_a_checkpoint_is_one_line_and_keeps_the_last_one(
+        self, bar_config, monkeypatch, tmp_path
+    ):
         cfg = bar_config.cfg
         real = network.atomic_open
         saves = {"n": 0}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import REPO_ROOT
+
 from stdp_mnist import cli, load_config
 from stdp_mnist.config import ConfigError, config_path
 from stdp_mnist.shipped import description, find_config, shipped_configs, shipped_dir
@@ -36,7 +36,9 @@ def test_pyproject_lists_every_package():
     """The packages are listed by name (a mapped one cannot be found by setuptools'
     find): a new subpackage must be added to the list, or a wheel goes without it."""
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "stdp_mnist").rglob("__init__.py")}
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "stdp_mnist").rglob("__init__.py")
+    }
     assert sorted(packages) == sorted(found | {"stdp_mnist.configs"})
 
 
@@ -50,8 +52,10 @@ def test_pyproject_ships_every_config_file():
     for path in CONFIGS.rglob("*"):
         if path.is_file() and path.suffix != ".pyc" and path.name != "__init__.py":
             relative = path.relative_to(CONFIGS).as_posix()
-            assert any(fnmatch.fnmatch(relative, pattern) and relative.count("/") == pattern.count("/")
-                       for pattern in patterns), f"{relative} would be left out of the wheel"
+            assert any(
+                fnmatch.fnmatch(relative, pattern) and relative.count("/") == pattern.count("/")
+                for pattern in patterns
+            ), f"{relative} would be left out of the wheel"
 
 
 @pytest.mark.parametrize("typed", ["quick", "quick.toml", "configs/quick.toml", "./configs/quick.toml"])
@@ -108,5 +112,7 @@ def test_train_names_the_shipped_file_it_uses(tmp_path, monkeypatch):
     monkeypatch.setenv("STDP_MNIST_DATA", str(tmp_path / "no-data"))  # fails at the data, after the config
     result = invoke("train", "--config", "quick", "--set", "data.verify=false")
     assert f"config: quick is the shipped {CONFIGS / 'quick.toml'}" in result.stderr
-    assert "training 100 neurons in runs/quick" in result.stderr  # the run directory is named after the config
+    assert (
+        "training 100 neurons in runs/quick" in result.stderr
+    )  # the run directory is named after the config
     assert result.exit_code == 1 and "file not found" in result.stderr.splitlines()[-1]

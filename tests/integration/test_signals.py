@@ -11,9 +11,9 @@ import threading
 import time
 
 import pytest
-
 from helpers.cli import cli_process, error_line, invoke, run_cli
 from helpers.runs import assert_networks_equal, make_data_dir, tiny_config
+
 from stdp_mnist import plots, training
 from stdp_mnist.config import Config, config_to_toml
 from stdp_mnist.network import load_network, new_network, save_network
@@ -103,8 +103,11 @@ def test_evaluation_hears_a_signal_within_a_second(tmp_path, sig):
     """One frozen kernel call of 4,000 images (several seconds) is under way when the
     signal comes: the command stops within about a second, with one line, and writes nothing."""
     data_dir = make_data_dir(tmp_path / "mnist", n_train=4000, n_test=20)
-    cfg = Config().replace(network={"n_excitatory": 200}, evaluation={"n_assign": 4000, "block_size": 4000},
-                           data={"dir": str(data_dir), "verify": False})
+    cfg = Config().replace(
+        network={"n_excitatory": 200},
+        evaluation={"n_assign": 4000, "block_size": 4000},
+        data={"dir": str(data_dir), "verify": False},
+    )
     run = tmp_path / "run"
     run.mkdir()
     (run / CONFIG_FILE).write_text(config_to_toml(cfg))
@@ -120,12 +123,18 @@ def test_evaluation_hears_a_signal_within_a_second(tmp_path, sig):
     _, stderr = proc.communicate(timeout=60)
     assert time.monotonic() - sent < 1.5
     assert proc.returncode == 130 and "Traceback" not in stderr
-    assert stderr.strip().splitlines()[-1].startswith("stdp-mnist: error: interrupted; the finished responses are kept")
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith("stdp-mnist: error: interrupted; the finished responses are kept")
+    )
     assert not (run / "metrics.json").exists()
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
-def test_signal_while_drawing_figures_keeps_the_run(tmp_path, data_dir, no_md5, config_file, monkeypatch, sig):
+def test_signal_while_drawing_figures_keeps_the_run(
+    tmp_path, data_dir, no_md5, config_file, monkeypatch, sig
+):
     """Ctrl-C (or SIGTERM) after training, while its figures are drawn: the run is
     complete and saved, the drawing stops with a warning, and with --evaluate the
     command stops before evaluating (exit 130)."""
@@ -138,8 +147,17 @@ def test_signal_while_drawing_figures_keeps_the_run(tmp_path, data_dir, no_md5, 
 
     monkeypatch.setattr(plots, "plot_receptive_fields", interrupted)
     run = tmp_path / "run"
-    args = ("train", "--config", config_file, "--run-dir", run, "--set", f"data.dir={data_dir}",
-            "--set", "training.max_examples=4")
+    args = (
+        "train",
+        "--config",
+        config_file,
+        "--run-dir",
+        run,
+        "--set",
+        f"data.dir={data_dir}",
+        "--set",
+        "training.max_examples=4",
+    )
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert "figures interrupted" in result.stderr and f"stdp-mnist plot {run}" in result.stderr
@@ -151,4 +169,7 @@ def test_signal_while_drawing_figures_keeps_the_run(tmp_path, data_dir, no_md5, 
     assert result.exit_code == 130
     error_line(result, "interrupted before the evaluation", f"stdp-mnist evaluate {run}")
     assert not (run / "metrics.json").exists()
-    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers  # handlers restored
+    assert (
+        signal.getsignal(signal.SIGINT),
+        signal.getsignal(signal.SIGTERM),
+    ) == handlers  # handlers restored

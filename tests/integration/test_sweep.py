@@ -14,15 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from helpers.runs import TINY_SWEEP_BASE as TINY, make_data_dir
+from helpers.runs import TINY_SWEEP_BASE as TINY
+from helpers.runs import make_data_dir
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, load_config
 from stdp_mnist.sweep import load_sweep, run_name, run_point, run_sweep
 from stdp_mnist.sweep.summary import shown
 from stdp_mnist.training import train
-
 
 
 @pytest.fixture
@@ -43,9 +42,12 @@ def write_sweep(tmp_path, text, name="s.toml"):
 
 
 def test_sweep_file_grid_points_seeds_and_names(base, tmp_path):
-    path = write_sweep(tmp_path, 'seeds = [0, 1]\n[grid]\n"stdp.rule" = ["reference", "paper"]\n'
-                                 '"network.w_max" = [1.0, 0.5]\n[[points]]\n"network.inhibition" = "direct"\n'
-                                 '"data.dir" = "a/b c"\n')
+    path = write_sweep(
+        tmp_path,
+        'seeds = [0, 1]\n[grid]\n"stdp.rule" = ["reference", "paper"]\n'
+        '"network.w_max" = [1.0, 0.5]\n[[points]]\n"network.inhibition" = "direct"\n'
+        '"data.dir" = "a/b c"\n',
+    )
     sweep = load_sweep(path)
     assert sweep.base == base.resolve() and sweep.seeds == (0, 1)
     assert len(sweep.runs) == (2 * 2 + 1) * 2
@@ -61,14 +63,17 @@ def test_sweep_file_grid_points_seeds_and_names(base, tmp_path):
     assert load_sweep(bare).out == Path("runs/sweeps/bare") and len(load_sweep(bare).runs) == 1
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[grid]\n"stdp.nope" = [1]\n', "unknown key"),
-    ('[grid]\n"stdp" = [1]\n', "section.key"),
-    ('[grid]\n"run.seed" = [1]\n', "seeds"),
-    ('seeds = []\n', "seeds"),
-    ('[grid]\n"stdp.rule" = []\n', "non-empty"),
-    ('colour = 1\n', "unknown sweep entries"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[grid]\n"stdp.nope" = [1]\n', "unknown key"),
+        ('[grid]\n"stdp" = [1]\n', "section.key"),
+        ('[grid]\n"run.seed" = [1]\n', "seeds"),
+        ("seeds = []\n", "seeds"),
+        ('[grid]\n"stdp.rule" = []\n', "non-empty"),
+        ("colour = 1\n", "unknown sweep entries"),
+    ],
+)
 def test_bad_sweep_files_are_one_line_errors(base, tmp_path, text, message):
     path = write_sweep(tmp_path, text)
     with pytest.raises(ConfigError, match=message):
@@ -106,6 +111,7 @@ def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
     def stop_after_checkpoint(progress):
         if progress.examples_seen > 4:
             raise Stop
+
     with pytest.raises(Stop):
         train(cfg, second, images, progress=stop_after_checkpoint)
     assert not (second / "metrics.json").exists()
@@ -130,7 +136,9 @@ def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
 
 def test_failing_point_is_recorded_and_others_finish(base, tmp_path):
     # a value that fails the config check (and a real process pool, 2 workers, via the CLI)
-    path = write_sweep(tmp_path, '[grid]\n"network.w_max" = [1.0, -1.0]\n"stdp.traces" = ["set", "increment"]\n')
+    path = write_sweep(
+        tmp_path, '[grid]\n"network.w_max" = [1.0, -1.0]\n"stdp.traces" = ["set", "increment"]\n'
+    )
     t0 = time.perf_counter()
     result = CliRunner().invoke(cli.main, ["sweep", str(path), "--workers", "2"])
     assert result.exit_code == 1
@@ -163,8 +171,9 @@ def test_sweep_through_a_dask_local_cluster(base, tmp_path):
     distributed = pytest.importorskip("distributed")
     path = write_sweep(tmp_path, 'seeds = [0, 1]\n[grid]\n"network.inhibition" = ["population", "direct"]\n')
     t0 = time.perf_counter()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         address = cluster.scheduler_address.replace("tcp://", "")
         result = CliRunner().invoke(cli.main, ["sweep", str(path), "--executor", f"dask://{address}"])
     assert result.exit_code == 0, result.output
@@ -197,7 +206,9 @@ def train_until_signalled():
         signal.signal(signal.SIGTERM, previous)
 """
 
-ORPHANING_SWEEP = TRAIN_UNTIL_SIGNALLED + """
+ORPHANING_SWEEP = (
+    TRAIN_UNTIL_SIGNALLED
+    + """
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from stdp_mnist.sweep.executors import _init_worker
@@ -215,6 +226,7 @@ if __name__ == "__main__":
     time.sleep(0.5)
     os._exit(0)  # the sweep process dies as SIGKILL would leave it: no pool shutdown
 """
+)
 
 
 def _running(pid: int) -> bool:
@@ -231,8 +243,14 @@ def test_worker_stops_when_its_sweep_process_is_gone(tmp_path, task):
     script = tmp_path / "orphaning_sweep.py"
     script.write_text(ORPHANING_SWEEP)
     pid_file = tmp_path / "worker.pid"
-    subprocess.run([sys.executable, str(script)], env={**os.environ, "WORKER_PID_FILE": str(pid_file), "WORKER_TASK": task},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=True)
+    subprocess.run(
+        [sys.executable, str(script)],
+        env={**os.environ, "WORKER_PID_FILE": str(pid_file), "WORKER_TASK": task},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=60,
+        check=True,
+    )
     worker = int(pid_file.read_text())
     deadline = time.monotonic() + 10
     while _running(worker) and time.monotonic() < deadline:
@@ -240,7 +258,9 @@ def test_worker_stops_when_its_sweep_process_is_gone(tmp_path, task):
     assert not _running(worker), "the worker outlived its sweep process"
 
 
-INTERRUPTED_SWEEP = TRAIN_UNTIL_SIGNALLED + """
+INTERRUPTED_SWEEP = (
+    TRAIN_UNTIL_SIGNALLED
+    + """
 from stdp_mnist.sweep import execute
 
 
@@ -259,6 +279,7 @@ if __name__ == "__main__":
     specs = [{"name": f"run{k}", "run_dir": os.environ["OUT"] + f"/run{k}"} for k in range(4)]
     execute(specs, "local", 1, point_fn=run_point)
 """
+)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
@@ -269,8 +290,12 @@ def test_sigint_to_the_sweep_process_alone_stops_its_workers(tmp_path):
     script = tmp_path / "interrupted_sweep.py"
     script.write_text(INTERRUPTED_SWEEP)
     pid_file = tmp_path / "workers.pid"
-    sweep = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env={**os.environ, "WORKER_PID_FILE": str(pid_file), "OUT": str(tmp_path)})
+    sweep = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "WORKER_PID_FILE": str(pid_file), "OUT": str(tmp_path)},
+    )
     deadline = time.monotonic() + 60
     while not (pid_file.is_file() and pid_file.read_text().strip()) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import REPO_ROOT
-from helpers.runs import TINY_SWEEP_BASE as TINY, make_data_dir
+from helpers.runs import TINY_SWEEP_BASE as TINY
+from helpers.runs import make_data_dir
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, config_from_dict
@@ -52,12 +53,15 @@ def test_set_applies_to_every_point_and_gets_its_own_directory(tiny):
     assert {config_from_dict(s["config"]).network.w_max for s in run_specs(trial)} == {1.0, 0.5}
 
 
-@pytest.mark.parametrize("override, message", [
-    ("network.w_max=0.3", "swept by the sweep file"),
-    ("run.seed=4", "seeds list"),
-    ("network.n_exc=3", "did you mean network.n_excitatory"),
-    ("nonsense", "section.key=value"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("network.w_max=0.3", "swept by the sweep file"),
+        ("run.seed=4", "seeds list"),
+        ("network.n_exc=3", "did you mean network.n_excitatory"),
+        ("nonsense", "section.key=value"),
+    ],
+)
 def test_bad_set_is_one_line(tiny, override, message):
     path = sweep_file(tiny, '[grid]\n"network.w_max" = [1.0, 0.5]\n')
     with pytest.raises(ConfigError, match=message):
@@ -85,7 +89,9 @@ def test_base_may_name_a_shipped_config(tiny):
 
 def test_a_quick_trial_through_the_cli_with_the_linear_readout_in_every_summary(tiny):
     path = sweep_file(tiny, '[grid]\n"stdp.traces" = ["set", "increment"]\n')
-    result = CliRunner().invoke(cli.main, ["sweep", str(path), "--workers", "1", "--set", "training.max_examples=4"])
+    result = CliRunner().invoke(
+        cli.main, ["sweep", str(path), "--workers", "1", "--set", "training.max_examples=4"]
+    )
     assert result.exit_code == 0, result.output
     out = Path("runs/sweeps/s_training.max_examples=4")
     assert f"in {out}" in result.stderr and "linear readout" in result.stderr
@@ -93,7 +99,11 @@ def test_a_quick_trial_through_the_cli_with_the_linear_readout_in_every_summary(
     assert [r["stdp.traces"] for r in rows] == ["set", "increment"]
     assert all(0 <= float(r["accuracy_linear"]) <= 1 and r["examples_trained"] == "4" for r in rows)
     md = (out / "summary.md").read_text()
-    assert "accuracy_linear" in md and "accuracy_linear mean" in md and "every point: `training.max_examples=4`" in md
+    assert (
+        "accuracy_linear" in md
+        and "accuracy_linear mean" in md
+        and "every point: `training.max_examples=4`" in md
+    )
     assert read_run_config(out / "stdp.traces=set_seed=0").training.max_examples == 4
 
 
@@ -102,22 +112,41 @@ def test_a_run_directory_of_other_settings_is_an_error_not_a_skip(tiny):
     sweep = load_sweep(path)
     rows, _ = run_sweep(sweep, "inline")
     assert [r["status"] for r in rows] == ["done"]
-    trial = load_sweep(path, ["training.max_examples=4"], out=str(sweep.out))  # the same directory, on purpose
+    trial = load_sweep(
+        path, ["training.max_examples=4"], out=str(sweep.out)
+    )  # the same directory, on purpose
     row = run_point(run_specs(trial)[0])
     assert row["status"] == "error" and "training.max_examples=8, not 4" in row["error"]
 
 
 def fake_rows(values: list, key: str = "network.inhibition", seeds=(0, 1)) -> list[dict]:
-    return [{"name": f"{v}-{s}", "point": f"{key}={v}", "overrides": {key: v}, "seed": s, "status": "done",
-             "accuracy_all": 0.7 + 0.01 * i + 0.001 * s, "accuracy_proportion": 0.7,
-             "accuracy_linear": 0.8 + 0.01 * i, "error": ""}
-            for i, v in enumerate(values) for s in seeds]
+    return [
+        {
+            "name": f"{v}-{s}",
+            "point": f"{key}={v}",
+            "overrides": {key: v},
+            "seed": s,
+            "status": "done",
+            "accuracy_all": 0.7 + 0.01 * i + 0.001 * s,
+            "accuracy_proportion": 0.7,
+            "accuracy_linear": 0.8 + 0.01 * i,
+            "error": "",
+        }
+        for i, v in enumerate(values)
+        for s in seeds
+    ]
 
 
 def fake_sweep(values: list, key: str = "network.inhibition", seeds=(0, 1)) -> Sweep:
     runs = tuple(Run(((key, v),), s, f"{v}-{s}") for v in values for s in seeds)
-    return Sweep(Path("configs/sweeps/a-rather-long-sweep-file-name-100.toml"), Path("configs/quick.toml"), {},
-                 tuple(seeds), Path("out"), runs)
+    return Sweep(
+        Path("configs/sweeps/a-rather-long-sweep-file-name-100.toml"),
+        Path("configs/quick.toml"),
+        {},
+        tuple(seeds),
+        Path("out"),
+        runs,
+    )
 
 
 def _data_line_styles(fig) -> list[str]:

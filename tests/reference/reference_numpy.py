@@ -73,7 +73,7 @@ def _spikes_matrix(ptr, idx, n_present, n_in):
     """Boolean (n_present, n_in): input i fired at presentation step s."""
     spiked = np.zeros((n_present, n_in), dtype=bool)
     for s in range(n_present):
-        spiked[s, idx[ptr[s]:ptr[s + 1]]] = True
+        spiked[s, idx[ptr[s] : ptr[s + 1]]] = True
     return spiked
 
 
@@ -106,15 +106,16 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
     for t in range(p.n_present + p.n_rest):
         c = int(clock[0])
         slot = c % ring
-        inputs_now = np.asarray(idx[ptr[t]:ptr[t + 1]]) if t < p.n_present else np.empty(0, np.int64)
+        inputs_now = np.asarray(idx[ptr[t] : ptr[t + 1]]) if t < p.n_present else np.empty(0, np.int64)
 
         # ---- 1. excitatory neurons --------------------------------------------------
         exc[GE] += pending[(c - 1) % ring]
         pending[(c - 1) % ring] = 0.0
         v = exc[V].copy()
         s_e = np.minimum(since[0] + 1, NEVER)
-        integrated = membrane(v, p.dt_tau_e, p.v_rest_e, exc[GE] * p.drive_ge_e, p.e_exc_e, exc[GI] * p.drive_gi_e,
-                              p.e_inh_e)
+        integrated = membrane(
+            v, p.dt_tau_e, p.v_rest_e, exc[GE] * p.drive_ge_e, p.e_exc_e, exc[GI] * p.drive_gi_e, p.e_inh_e
+        )
         v = np.where(s_e < p.clamp_steps_e, p.v_reset_e, integrated)
         exc[GE] *= p.decay_ge_e
         exc[GI] *= p.decay_gi_e
@@ -212,8 +213,9 @@ def _inhibitory_step(p, inh, since):
     """Step 1b for the inhibitory population; returns who fired."""
     u = inh[V].copy()
     s_i = np.minimum(since[1] + 1, NEVER)
-    integrated = membrane(u, p.dt_tau_i, p.v_rest_i, inh[GE] * p.drive_ge_i, p.e_exc_i, inh[GI] * p.drive_gi_i,
-                          p.e_inh_i)
+    integrated = membrane(
+        u, p.dt_tau_i, p.v_rest_i, inh[GE] * p.drive_ge_i, p.e_exc_i, inh[GI] * p.drive_gi_i, p.e_inh_i
+    )
     refractory = s_i < p.refractory_steps_i
     u = np.where(refractory, p.v_reset_i, integrated)
     inh[GE] *= p.decay_ge_i

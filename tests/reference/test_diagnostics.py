@@ -3,8 +3,8 @@ very presentation the fast frozen kernel classifies: same spikes, same boosts.""
 
 import numpy as np
 import pytest
-
 from helpers.runs import blob_images, blob_labels, tiny_config
+
 from stdp_mnist import diagnostics, kernel, readout, training
 from stdp_mnist.network import kernel_params
 from stdp_mnist.predict import classify, predict_seed
@@ -22,15 +22,30 @@ def frozen_single(cfg, net, image, seed):
     """kernel.frozen_responses on a block of one image."""
     counts = np.zeros((1, net.n_excitatory), np.int32)
     retries = np.zeros(1, np.int64)
-    kernel.frozen_responses(kernel_params(cfg, frozen=True), image[None].copy(), 1, np.array([seed], np.uint64),
-                            net.weights, net.theta, net.delays, counts, retries)
+    kernel.frozen_responses(
+        kernel_params(cfg, frozen=True),
+        image[None].copy(),
+        1,
+        np.array([seed], np.uint64),
+        net.weights,
+        net.theta,
+        net.delays,
+        counts,
+        retries,
+    )
     return counts[0], int(retries[0])
 
 
-@pytest.mark.parametrize("variant", [{}, {"input": {"min_spikes": 40, "max_retries": 2}},
-                                     {"simulation": {"rest": "reset"}},
-                                     {"evaluation": {"boost": False}, "input": {"intensity": 8.0}}],
-                         ids=["reference", "boosted", "exact-reset", "no-boost"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {},
+        {"input": {"min_spikes": 40, "max_retries": 2}},
+        {"simulation": {"rest": "reset"}},
+        {"evaluation": {"boost": False}, "input": {"intensity": 8.0}},
+    ],
+    ids=["reference", "boosted", "exact-reset", "no-boost"],
+)
 def test_trace_matches_the_frozen_kernel(trained, variant):
     cfg, net, images = trained
     cfg = cfg.replace(**variant)
@@ -55,7 +70,9 @@ def test_trace_records_every_step(trained):
     p = kernel_params(cfg, frozen=True)
     steps, n = p.n_present, net.n_excitatory
     assert trace.v.shape == trace.threshold.shape == (steps, n)
-    np.testing.assert_allclose(trace.threshold, np.broadcast_to(p.v_thresh_e + net.theta, (steps, n)), rtol=1e-6)
+    np.testing.assert_allclose(
+        trace.threshold, np.broadcast_to(p.v_thresh_e + net.theta, (steps, n)), rtol=1e-6
+    )
     np.testing.assert_array_equal(np.bincount(trace.spike_neurons, minlength=n), trace.counts)
     assert trace.counts.sum() > 0
     # a neuron that fired was reset at that step

@@ -22,8 +22,8 @@ import math
 import numba
 import numpy as np
 import pytest
-
 from helpers.kernel_harness import CFG, P0, Tiny, assert_weight, f32_steps, pair_run, params
+
 from stdp_mnist import kernel, network
 from stdp_mnist.config import Config
 from stdp_mnist.kernel import GE, GI, NEVER, POST1, POST2, V
@@ -60,8 +60,9 @@ def test_inhibitory_relaxes_to_rest_by_forward_euler(v_offset):
         assert since[1, 0] == NEVER
 
 
-def first_spike_by_hand(v0, g, theta, tau=100.0, dt=0.5, v_rest=-65.0, e_exc=0.0,
-                        v_thresh=-52.0, offset=20.0, max_steps=10_000):
+def first_spike_by_hand(
+    v0, g, theta, tau=100.0, dt=0.5, v_rest=-65.0, e_exc=0.0, v_thresh=-52.0, offset=20.0, max_steps=10_000
+):
     """Step of the first spike under constant g_e: v_t = v_{t-1} + dt/tau ((v_rest - v)
     + g (E_exc - v)), spike at the first t with v_t > v_thresh + theta - offset."""
     v = v0
@@ -94,8 +95,11 @@ def test_first_spike_step_under_constant_conductance(theta):
 
 def test_first_spike_depends_on_theta():
     # a higher adaptive threshold delays the first spike, by the hand-computed amount
-    assert first_spike_by_hand(-65.0, 0.5, 19.0) < first_spike_by_hand(-65.0, 0.5, 20.0) \
+    assert (
+        first_spike_by_hand(-65.0, 0.5, 19.0)
+        < first_spike_by_hand(-65.0, 0.5, 20.0)
         < first_spike_by_hand(-65.0, 0.5, 21.5)
+    )
     p = params(decay_ge_e=1.0)
     net = Tiny(p, n=3, theta=[19.0, 20.0, 21.5], weights=np.zeros((2, 3)))
     net.exc[GE, :] = 0.5
@@ -124,13 +128,16 @@ def test_membrane_step_forward_or_backward_euler_when_forward_would_overshoot(g_
         assert -100.0 <= exc[V, 0] <= -65.0  # never beyond the reversal potentials
 
 
-@pytest.mark.parametrize("integrator, tau_ms, expected_total", [
-    ("exact", 1.0, 0.5 / (1 - math.exp(-0.5))),  # left sum of e^(-t/tau): 1.27 tau
-    ("exact-mean", 1.0, 1.0),  # the continuous integral: tau
-    ("euler", 1.0, 1.0),  # g halves each step: 0.5 (1 + 1/2 + 1/4 ...) = tau
-    ("exact", 2.0, 0.5 / (1 - math.exp(-0.25))),
-    ("exact-mean", 2.0, 2.0),
-])
+@pytest.mark.parametrize(
+    "integrator, tau_ms, expected_total",
+    [
+        ("exact", 1.0, 0.5 / (1 - math.exp(-0.5))),  # left sum of e^(-t/tau): 1.27 tau
+        ("exact-mean", 1.0, 1.0),  # the continuous integral: tau
+        ("euler", 1.0, 1.0),  # g halves each step: 0.5 (1 + 1/2 + 1/4 ...) = tau
+        ("exact", 2.0, 0.5 / (1 - math.exp(-0.25))),
+        ("exact-mean", 2.0, 2.0),
+    ],
+)
 def test_total_synaptic_drive_of_one_conductance_pulse(integrator, tau_ms, expected_total):
     # A pulse g_e = 1 at rest, far from threshold, with E_exc far above v and a tiny
     # dt/tau_membrane: to first order v - v_rest = dt/tau (E_exc - v_rest) * sum over steps
@@ -159,14 +166,20 @@ def test_excitatory_pass_steps_overshooting_neurons_by_backward_euler():
     exc[V], exc[GE], exc[GI] = v0, g_e, g_i
     theta = np.full(6, 10.0)
     fired = np.zeros(6, np.uint8)
-    n_fired = kernel.update_excitatory(p, exc, np.full(6, -NEVER, np.int64), theta, 1.0, 0, fired, arrived, True)
+    n_fired = kernel.update_excitatory(
+        p, exc, np.full(6, -NEVER, np.int64), theta, 1.0, 0, fired, arrived, True
+    )
     ge_in = g_e + np.array([0, 0, 0, 0, 0, 0.25])
-    expected_v = [kernel.membrane_step(v0[j], ge_in[j], g_i[j], p.dt_tau_e, p.v_rest_e, p.e_exc_e, p.e_inh_e)
-                  for j in range(6)]
+    expected_v = [
+        kernel.membrane_step(v0[j], ge_in[j], g_i[j], p.dt_tau_e, p.v_rest_e, p.e_exc_e, p.e_inh_e)
+        for j in range(6)
+    ]
     overshoot = p.dt_tau_e * (1 + ge_in + g_i) > 1
     assert list(overshoot) == [False, False, True, True, True, False]
     # by hand for neuron 3: (v + dt/tau (v_rest + g_e E_exc + g_i E_inh)) / (1 + dt/tau (1 + g_e + g_i))
-    assert expected_v[3] == pytest.approx((-50 + 0.005 * (-65 + 0.5 * 0 + 1000 * -100)) / (1 + 0.005 * 1001.5))
+    assert expected_v[3] == pytest.approx(
+        (-50 + 0.005 * (-65 + 0.5 * 0 + 1000 * -100)) / (1 + 0.005 * 1001.5)
+    )
     fires = np.array(expected_v) > p.v_thresh_e + 10.0
     assert list(fires) == [False, False, True, False, True, True]  # two overshooting ones and a forward one
     np.testing.assert_array_equal(exc[V], np.where(fires, p.v_reset_e, expected_v))
@@ -221,14 +234,14 @@ def test_pre_arriving_after_post_is_post_then_pre(post1_0):
     # depression at arrival 12 reads x_post1 = decay_post1^(12 - 10), whatever x_post1
     # was at the emission (the depression predicted then is corrected at the spike)
     w = pair_run(3, 10, d_syn=9, d_stdp=9, post1_0=post1_0)
-    assert_weight(w, f32_steps(0.5, -P0.nu_pre * P0.decay_post1 ** 2))
+    assert_weight(w, f32_steps(0.5, -P0.nu_pre * P0.decay_post1**2))
 
 
 def test_pre_arriving_after_post_increment_traces():
     # all-to-all traces: x_post1 at the arrival 12 is what it was plus 1 added at 10,
     # 0.5 decayed over steps 0..12 and the spike's 1 decayed over 2 steps
     w = pair_run(3, 10, d_syn=9, d_stdp=9, post1_0=0.5, trace_increment=True)
-    post1 = 0.5 * P0.decay_post1 ** 13 + P0.decay_post1 ** 2
+    post1 = 0.5 * P0.decay_post1**13 + P0.decay_post1**2
     assert_weight(w, f32_steps(0.5, -P0.nu_pre * post1))
 
 
@@ -240,8 +253,7 @@ def test_depression_arriving_after_the_presentation(exact_reset):
     ring, n_steps, d = 20, 20, 6
     p = params(exact_reset=exact_reset)
     net = Tiny(p, n_in=2, n=1, ring=ring, weights=[0.5, 100.0], delays=[d, 0])
-    counts = net.run(p, n_steps, {n_steps - 1: [0], 9: [1]}, learn=True,
-                     n_rest=0 if exact_reset else 40)
+    counts = net.run(p, n_steps, {n_steps - 1: [0], 9: [1]}, learn=True, n_rest=0 if exact_reset else 40)
     assert counts[0] == 1
     assert_weight(net.weights[0, 0], f32_steps(0.5, -P0.nu_pre * P0.decay_post1 ** (n_steps - 1 + d - 10)))
 
@@ -264,8 +276,9 @@ def test_post2_factor_is_value_before_the_spike():
     x_pre = P0.decay_pre ** (50 - 40)
     post2 = P0.decay_post2 ** (50 - 20)
     # depression at 40 by x_post1 = decay_post1^(40 - 20), then potentiation at 50
-    assert_weight(net.weights[0, 0], f32_steps(0.5, -P0.nu_pre * P0.decay_post1 ** 20,
-                                               P0.nu_post * x_pre * post2))
+    assert_weight(
+        net.weights[0, 0], f32_steps(0.5, -P0.nu_pre * P0.decay_post1**20, P0.nu_post * x_pre * post2)
+    )
 
 
 @pytest.mark.parametrize("d", [0, 6])
@@ -289,16 +302,14 @@ def test_simultaneous_pre_and_post_depression_first():
     b = 10
     w = pair_run(b, b, d_syn=0, d_stdp=0, post1_0=0.5, post2_0=0.8)
     post1 = 0.5 * P0.decay_post1 ** (b + 1)
-    assert_weight(w, f32_steps(0.5, -P0.nu_pre * post1,
-                               P0.nu_post * 1.0 * 0.8 * P0.decay_post2 ** (b + 1)))
+    assert_weight(w, f32_steps(0.5, -P0.nu_pre * post1, P0.nu_post * 1.0 * 0.8 * P0.decay_post2 ** (b + 1)))
 
 
 def test_clipping_to_zero_and_w_max():
     # upper: pair rule, pre and post together, dw = +nu_post = 0.01 from 0.995 -> 1.0
     assert pair_run(10, 10, 0, 0, w0=0.995, rule=kernel.RULE_PAIR) == np.float32(1.0)
     # a lower w_max clips there
-    assert pair_run(10, 10, 0, 0, w0=0.495, w_max=0.5, rule=kernel.RULE_PAIR) \
-        == np.float32(0.5)
+    assert pair_run(10, 10, 0, 0, w0=0.495, w_max=0.5, rule=kernel.RULE_PAIR) == np.float32(0.5)
     # lower: post at 5, pre at 6: dw = -nu_pre * decay_post1 ~ -9.75e-5 from 5e-5 -> 0
     assert pair_run(6, 5, 0, 0, w0=5e-5) == np.float32(0.0)
     # and the forcing input's weight of 100 was clipped to w_max at its own spike
@@ -442,7 +453,7 @@ def test_theta_adaptation_and_decay_when_learning():
     fired = spike_steps(rec)
     assert fired == [0, 10, 20]
     # each step theta *= dec, then += theta_plus on a spike
-    expected = 20.0 * dec ** T + sum(P0.theta_plus * dec ** (T - 1 - t) for t in fired)
+    expected = 20.0 * dec**T + sum(P0.theta_plus * dec ** (T - 1 - t) for t in fired)
     assert net.theta[0] == pytest.approx(expected, rel=1e-12)
 
 
@@ -452,7 +463,7 @@ def test_theta_decay_without_spikes_and_default_constant():
     net = Tiny(p)
     counts = net.run(p, 30, learn=True)
     assert counts[0] == 0
-    assert net.theta[0] == pytest.approx(20.0 * 0.99 ** 30, rel=1e-12)
+    assert net.theta[0] == pytest.approx(20.0 * 0.99**30, rel=1e-12)
     # default: exp(-dt / 1e7 ms)
     assert P0.decay_theta == pytest.approx(math.exp(-0.5 / 1e7), rel=1e-15)
     p = params()
@@ -498,8 +509,7 @@ def test_theta_below_the_resting_line_fires_without_input():
 def test_delayed_input_adds_weight_at_emission_on_arrival():
     ring = 8
     p = params()
-    net = Tiny(p, n_in=2, n=2, ring=ring, weights=[[0.25, 0.375], [0.125, 0.5]],
-               delays=[[5, 2], [5, 0]])
+    net = Tiny(p, n_in=2, n=2, ring=ring, weights=[[0.25, 0.375], [0.125, 0.5]], delays=[[5, 2], [5, 0]])
     w = net.weights.copy()
     s = 3
     # input 0 fires at 3 (arrives at 8 on neuron 0, at 5 on neuron 1); input 1 fires at 6
@@ -515,7 +525,7 @@ def test_delayed_input_adds_weight_at_emission_on_arrival():
     assert ge[s + 4][0] == 0.0 and ge[s + 5][0] == np.float64(w[0, 0])  # step 8
     assert ge[s + 1][1] == 0.0 and ge[s + 2][1] == np.float64(w[0, 1])  # step 5
     assert ge[6][1] == pytest.approx(np.float64(w[0, 1]) * d0 + w_new, rel=1e-15)  # delay 0, current weight
-    assert ge[11][0] == pytest.approx(np.float64(w[0, 0]) * d0 ** 3 + w_new, rel=1e-15)
+    assert ge[11][0] == pytest.approx(np.float64(w[0, 0]) * d0**3 + w_new, rel=1e-15)
     assert np.all(net.pending == 0.0)
 
 
@@ -579,7 +589,7 @@ def test_next_uniform_range_and_determinism():
     rng2 = np.array([12345], np.uint64)
     assert [kernel.next_uniform(rng2) for _ in range(5)] == list(draws[:5])
     # the state advances by the golden-ratio increment each draw
-    assert int(rng2[0]) == (12345 + 5 * 0x9E3779B97F4A7C15) % 2 ** 64
+    assert int(rng2[0]) == (12345 + 5 * 0x9E3779B97F4A7C15) % 2**64
 
 
 def test_poisson_spike_train_deterministic_and_well_formed():
@@ -595,7 +605,7 @@ def test_poisson_spike_train_deterministic_and_well_formed():
     ptr, idx = a
     assert ptr.shape == (701,) and ptr[0] == 0 and idx.dtype == np.int32 and ptr[-1] == idx.size
     for s in range(700):
-        step = idx[ptr[s]:ptr[s + 1]]
+        step = idx[ptr[s] : ptr[s + 1]]
         assert np.all(np.diff(step) > 0)  # ascending, each input at most once per step
     assert not np.any(idx == 0)  # input 0 has rate 0
     # a following draw continues the stream (not a replay of the same train)
@@ -614,8 +624,9 @@ def test_poisson_zero_rate_and_certain_spikes():
 @pytest.mark.parametrize("prob", [0.05, 0.5])
 def test_poisson_counts_and_bernoulli_marginal(prob):
     n_steps = 200_000
-    ptr, idx = kernel.poisson_spike_train(np.array([prob / 0.0005]), 0.0005, n_steps,
-                                          np.array([2024], np.uint64))
+    ptr, idx = kernel.poisson_spike_train(
+        np.array([prob / 0.0005]), 0.0005, n_steps, np.array([2024], np.uint64)
+    )
     per_step = np.diff(ptr)
     assert per_step.max() <= 1
     n = per_step.sum()
@@ -624,7 +635,7 @@ def test_poisson_counts_and_bernoulli_marginal(prob):
     # independent steps: pairs of consecutive spike steps ~ p^2
     both = np.sum(per_step[1:] & per_step[:-1])
     m = n_steps - 1
-    assert abs(both - m * prob ** 2) < 5 * math.sqrt(m * prob ** 2 * (1 - prob ** 2)) + 1
+    assert abs(both - m * prob**2) < 5 * math.sqrt(m * prob**2 * (1 - prob**2)) + 1
     # gaps between spikes are geometric: P(gap = 1) = p
     gaps = np.diff(np.nonzero(per_step)[0])
     assert abs(np.mean(gaps == 1) - prob) < 5 * math.sqrt(prob * (1 - prob) / gaps.size)
@@ -632,8 +643,9 @@ def test_poisson_counts_and_bernoulli_marginal(prob):
 
 def test_poisson_many_inputs_marginal():
     prob, n_in, n_steps = 0.05, 20, 20_000
-    ptr, idx = kernel.poisson_spike_train(np.full(n_in, prob / 0.0005), 0.0005, n_steps,
-                                          np.array([99], np.uint64))
+    ptr, idx = kernel.poisson_spike_train(
+        np.full(n_in, prob / 0.0005), 0.0005, n_steps, np.array([99], np.uint64)
+    )
     per_input = np.bincount(idx, minlength=n_in)
     sd = math.sqrt(n_steps * prob * (1 - prob))
     assert np.all(np.abs(per_input - n_steps * prob) < 5 * sd)
@@ -664,8 +676,7 @@ def test_frozen_responses_block_partition_and_no_learning():
     def run(imgs, block_seeds):
         counts = np.zeros((imgs.shape[0], 6), np.int64)
         retries = np.zeros(imgs.shape[0], np.int64)
-        kernel.frozen_responses(p, imgs, 2, block_seeds, net.weights, net.theta, net.delays,
-                                counts, retries)
+        kernel.frozen_responses(p, imgs, 2, block_seeds, net.weights, net.theta, net.delays, counts, retries)
         return counts, retries
 
     both = run(images, seeds)
@@ -699,7 +710,7 @@ def test_decayed_conductances_reach_zero_not_a_stuck_subnormal():
     net.exc[GI] = [0.0, 3e-301]
     net.inh[GE] = [10.4, 0.0]  # makes inhibitory neuron 0 fire, adding 17 to excitatory 1's g_i
     net.run(p, 0, n_rest=4000)  # 17 exp(-4000 dt / 2 ms) < 1e-300
-    assert np.all(net.exc[GE:GI + 1] == 0.0) and np.all(net.inh[GE:] == 0.0)
+    assert np.all(net.exc[GE : GI + 1] == 0.0) and np.all(net.inh[GE:] == 0.0)
     assert np.float64(4.9e-324) * P0.decay_ge_e == np.float64(4.9e-324)  # the trap avoided
     # the potentials relaxed exactly as without those conductances' tails
     assert np.all(np.isfinite(net.exc[V])) and np.all(net.exc[V] < -60.0)

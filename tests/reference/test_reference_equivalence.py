@@ -6,11 +6,10 @@ state, example after example (presentation + simulated rest, or exact reset). Sp
 counts must be identical, weights equal to float32 rounding, everything else close.
 """
 
-
 import numpy as np
 import pytest
-
 import reference_numpy
+
 from stdp_mnist import kernel, network
 from stdp_mnist.config import Config
 
@@ -36,8 +35,10 @@ def digit_like_images(k, seed=0):
 
 def copies(synapses, state):
     """Independent copies of the weights and the state (delays are only read)."""
-    return (synapses._replace(weights=synapses.weights.copy()),
-            kernel.State(*(np.array(a, copy=True) for a in state)))
+    return (
+        synapses._replace(weights=synapses.weights.copy()),
+        kernel.State(*(np.array(a, copy=True) for a in state)),
+    )
 
 
 def run_both(cfg, learn, n_examples=N_EXAMPLES, seed=1):
@@ -67,8 +68,12 @@ def run_both(cfg, learn, n_examples=N_EXAMPLES, seed=1):
         assert wk.dtype == wr.dtype == np.float32
         np.testing.assert_allclose(wk, wr, rtol=1e-6, atol=1e-7, err_msg=f"example {m}: weights")
         np.testing.assert_allclose(state_k.theta, state_r.theta, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(state_k.exc, state_r.exc, rtol=1e-9, atol=1e-9, err_msg=f"example {m}: exc state")
-        np.testing.assert_allclose(state_k.inh, state_r.inh, rtol=1e-9, atol=1e-9, err_msg=f"example {m}: inh state")
+        np.testing.assert_allclose(
+            state_k.exc, state_r.exc, rtol=1e-9, atol=1e-9, err_msg=f"example {m}: exc state"
+        )
+        np.testing.assert_allclose(
+            state_k.inh, state_r.inh, rtol=1e-9, atol=1e-9, err_msg=f"example {m}: inh state"
+        )
         np.testing.assert_array_equal(state_k.since, state_r.since)
         assert state_k.pending.dtype == state_r.pending.dtype == np.float32
         np.testing.assert_allclose(state_k.pending, state_r.pending, rtol=1e-6, atol=1e-7)
@@ -95,31 +100,53 @@ def test_kernel_matches_reference(learn, timing):
 
 def test_arrival_and_emission_timing_differ():
     # the two STDP timings give different weights (so both code paths are exercised)
-    w = [run_both(Config().replace(**BASE, stdp={"timing": timing}), True, n_examples=1)[1]
-         for timing in ("arrival", "emission")]
+    w = [
+        run_both(Config().replace(**BASE, stdp={"timing": timing}), True, n_examples=1)[1]
+        for timing in ("arrival", "emission")
+    ]
     assert not np.array_equal(w[0], w[1])
 
 
-@pytest.mark.parametrize("variant", [
-    {"stdp": {"rule": "pair"}},
-    {"simulation": {"rest": "reset"}},
-    {"simulation": {"integrator": "euler"}},
-    {"simulation": {"integrator": "exact-mean"}},
-    {"stdp": {"timing": "brian1-dense"}},
-    {"excitatory": {"spike_block_ms": 50.0}},
-    {"network": {"n_excitatory": N, "max_delay_ms": 0.0}},
-    {"input": {"intensity": 6.0}},
-    {"network": {"n_excitatory": N, "w_inh_to_exc": 600.0}},
-    {"stdp": {"rule": "paper"}},
-    {"stdp": {"rule": "paper", "x_tar": 0.1, "mu": 1.0, "timing": "emission"}},
-    {"stdp": {"traces": "increment"}},
-    {"stdp": {"rule": "paper", "traces": "increment"}},
-    {"network": {"n_excitatory": N, "inhibition": "direct"}},
-    {"network": {"n_excitatory": N, "inhibition": "direct", "w_direct_inhibition": 3.0},
-     "simulation": {"rest": "reset"}},
-], ids=["pair", "exact-reset", "euler", "exact-mean", "brian1-dense", "block50", "no-delays", "high-rate", "strong-inhibition",
-        "paper", "paper-emission-mu1", "increment-traces", "paper-increment", "direct-inhibition",
-        "weak-direct-inhibition-reset"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"stdp": {"rule": "pair"}},
+        {"simulation": {"rest": "reset"}},
+        {"simulation": {"integrator": "euler"}},
+        {"simulation": {"integrator": "exact-mean"}},
+        {"stdp": {"timing": "brian1-dense"}},
+        {"excitatory": {"spike_block_ms": 50.0}},
+        {"network": {"n_excitatory": N, "max_delay_ms": 0.0}},
+        {"input": {"intensity": 6.0}},
+        {"network": {"n_excitatory": N, "w_inh_to_exc": 600.0}},
+        {"stdp": {"rule": "paper"}},
+        {"stdp": {"rule": "paper", "x_tar": 0.1, "mu": 1.0, "timing": "emission"}},
+        {"stdp": {"traces": "increment"}},
+        {"stdp": {"rule": "paper", "traces": "increment"}},
+        {"network": {"n_excitatory": N, "inhibition": "direct"}},
+        {
+            "network": {"n_excitatory": N, "inhibition": "direct", "w_direct_inhibition": 3.0},
+            "simulation": {"rest": "reset"},
+        },
+    ],
+    ids=[
+        "pair",
+        "exact-reset",
+        "euler",
+        "exact-mean",
+        "brian1-dense",
+        "block50",
+        "no-delays",
+        "high-rate",
+        "strong-inhibition",
+        "paper",
+        "paper-emission-mu1",
+        "increment-traces",
+        "paper-increment",
+        "direct-inhibition",
+        "weak-direct-inhibition-reset",
+    ],
+)
 def test_kernel_matches_reference_variants(variant):
     cfg = Config().replace(**{**BASE, **variant})
     totals, _ = run_both(cfg, learn=True, n_examples=2)

@@ -19,7 +19,14 @@ import pytest
 from stdp_mnist import kernel, network, training
 from stdp_mnist.bench import BenchmarkError, checkpoint_size
 from stdp_mnist.config import Config
-from stdp_mnist.network import CheckpointError, Network, load_network, network_sizes, new_network, save_network
+from stdp_mnist.network import (
+    CheckpointError,
+    Network,
+    load_network,
+    network_sizes,
+    new_network,
+    save_network,
+)
 from stdp_mnist.rundir import MODEL_FILE
 
 OLD = Path(__file__).parent / "data" / "aa297c3"
@@ -85,8 +92,14 @@ def test_network_and_kernel_state_follow_the_table():
     assert not {"weights", "delays", "rng", "examples_seen"} & set(kernel.State._fields)
 
 
-@pytest.mark.parametrize("overrides", [{}, {"network": {"n_excitatory": 3, "max_delay_ms": 0.0}},
-                                       {"network": {"n_excitatory": 5, "max_delay_ms": 3.2}}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"network": {"n_excitatory": 3, "max_delay_ms": 0.0}},
+        {"network": {"n_excitatory": 5, "max_delay_ms": 3.2}},
+    ],
+)
 def test_a_new_network_and_init_state_are_what_the_table_declares(overrides):
     cfg = Config().replace(**overrides)
     sizes = network_sizes(cfg)
@@ -118,20 +131,23 @@ def test_save_and_load_keep_every_array(tmp_path):
 SIZES = kernel.Sizes(n=2, inputs=3, ring=4, max_weight=1.5)
 
 
-@pytest.mark.parametrize("name, value, problem", [
-    ("weights", np.zeros((3, 2), np.float64), "weights has type float64, expected float32"),
-    ("weights", np.zeros((2, 3), np.float32), "weights has shape (2, 3), expected (3, 2)"),
-    ("weights", np.full((3, 2), np.inf, np.float32), "weights holds non-finite values"),
-    ("weights", np.full((3, 2), 1.75, np.float32), "weights out of range [0.0, 1.5]: 1.75 .. 1.75"),
-    ("delays", np.full((3, 2), 4, np.uint8), "delays out of range [0, 3]: 4 .. 4"),
-    ("since", np.full((2, 2), -1, np.int64), "since out of range"),
-    ("since", np.full((2, 2), kernel.NEVER + 1, np.int64), "since out of range"),
-    ("pending", np.zeros((4, 2), np.float64), None),  # an older dtype
-    ("x_pre_hist", np.full((4, 3), -2e6), "x_pre_hist out of range"),
-    ("clock", np.array([kernel.MAX_CLOCK + 1]), "clock out of range"),
-    ("rng", np.array([2**64 - 1], np.uint64), None),
-    ("examples_seen", np.array([-1]), "examples_seen out of range"),
-])
+@pytest.mark.parametrize(
+    "name, value, problem",
+    [
+        ("weights", np.zeros((3, 2), np.float64), "weights has type float64, expected float32"),
+        ("weights", np.zeros((2, 3), np.float32), "weights has shape (2, 3), expected (3, 2)"),
+        ("weights", np.full((3, 2), np.inf, np.float32), "weights holds non-finite values"),
+        ("weights", np.full((3, 2), 1.75, np.float32), "weights out of range [0.0, 1.5]: 1.75 .. 1.75"),
+        ("delays", np.full((3, 2), 4, np.uint8), "delays out of range [0, 3]: 4 .. 4"),
+        ("since", np.full((2, 2), -1, np.int64), "since out of range"),
+        ("since", np.full((2, 2), kernel.NEVER + 1, np.int64), "since out of range"),
+        ("pending", np.zeros((4, 2), np.float64), None),  # an older dtype
+        ("x_pre_hist", np.full((4, 3), -2e6), "x_pre_hist out of range"),
+        ("clock", np.array([kernel.MAX_CLOCK + 1]), "clock out of range"),
+        ("rng", np.array([2**64 - 1], np.uint64), None),
+        ("examples_seen", np.array([-1]), "examples_seen out of range"),
+    ],
+)
 def test_one_check_per_array(name, value, problem):
     found = kernel.STATE_ARRAYS[name].problem(value, SIZES)
     assert found == problem if problem is None else found.startswith(problem)

@@ -8,8 +8,8 @@ reference for every variant in test_reference_equivalence.py.
 
 import numpy as np
 import pytest
-
 from helpers.kernel_harness import P0, Tiny, assert_weight, f32_steps, pair_run, params
+
 from stdp_mnist import kernel, network
 from stdp_mnist.config import Config, ConfigError, load_config
 from stdp_mnist.kernel import GE, GI, NEVER, POST1, POST2, V
@@ -25,8 +25,10 @@ def test_defaults_select_the_reference_model():
 
 
 def test_variant_keys_reach_the_kernel():
-    cfg = Config().replace(stdp={"rule": "paper", "traces": "increment", "x_tar": 0.3, "mu": 0.5},
-                           network={"inhibition": "direct", "w_direct_inhibition": 5.0})
+    cfg = Config().replace(
+        stdp={"rule": "paper", "traces": "increment", "x_tar": 0.3, "mu": 0.5},
+        network={"inhibition": "direct", "w_direct_inhibition": 5.0},
+    )
     p = network.kernel_params(cfg)
     assert p.rule == kernel.RULE_PAPER and p.trace_increment and p.direct_inhibition
     assert (p.x_tar, p.mu, p.w_direct_inhibition) == (0.3, 0.5, 5.0)
@@ -97,12 +99,12 @@ def two_pre_one_post(trace_increment):
 
 def test_set_traces_pair_with_the_nearest_pre_spike():
     w, _ = two_pre_one_post(False)
-    assert_weight(w, f32_steps(0.5, P0.nu_post * P0.decay_pre ** 5))
+    assert_weight(w, f32_steps(0.5, P0.nu_post * P0.decay_pre**5))
 
 
 def test_incremented_traces_pair_with_every_pre_spike():
     w, _ = two_pre_one_post(True)
-    assert_weight(w, f32_steps(0.5, P0.nu_post * (P0.decay_pre ** 5 + P0.decay_pre ** 8)))
+    assert_weight(w, f32_steps(0.5, P0.nu_post * (P0.decay_pre**5 + P0.decay_pre**8)))
 
 
 @pytest.mark.parametrize("increment", [False, True])
@@ -113,9 +115,9 @@ def test_post_traces_set_or_incremented(increment):
     net = Tiny(p, n_in=2, n=1, weights=[0.5, 100.0])
     counts = net.run(p, 31, {9: [1], 29: [1]}, learn=True)
     assert counts[0] == 2 and net.since[0, 0] == 0
-    extra = (1.0 if increment else 0.0)
-    assert net.exc[POST1, 0] == pytest.approx(1.0 + extra * P0.decay_post1 ** 20, rel=1e-12)
-    assert net.exc[POST2, 0] == pytest.approx(1.0 + extra * P0.decay_post2 ** 20, rel=1e-12)
+    extra = 1.0 if increment else 0.0
+    assert net.exc[POST1, 0] == pytest.approx(1.0 + extra * P0.decay_post1**20, rel=1e-12)
+    assert net.exc[POST2, 0] == pytest.approx(1.0 + extra * P0.decay_post2**20, rel=1e-12)
 
 
 # --------------------------------------------------------------- direct inhibition
@@ -161,6 +163,7 @@ def test_direct_inhibition_silences_the_others_over_a_presentation():
         p = params(direct_inhibition=True, w_direct_inhibition=w_direct)
         net = Tiny(p, n_in=1, n=2, weights=[[2.0, 1.9]])
         return net.run(p, 200, {t: [0] for t in range(0, 200, 4)})
+
     free, inhibited = run(0.0), run(200.0)
     assert free.min() > 0
     assert inhibited[0] > 0 and inhibited[1] < free[1]

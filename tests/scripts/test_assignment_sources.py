@@ -4,7 +4,6 @@ reproduces the evaluation, and every source scores the same test responses."""
 import json
 
 import numpy as np
-
 from helpers.cli import invoke
 from helpers.scripts import load_script
 

@@ -3,15 +3,14 @@ whole report on a tiny synthetic run (its trained layer's voting must equal its 
 evaluation's, and a rerun must take everything from the cache)."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.runs import tiny_run
+from helpers.scripts import load_script
 
 from stdp_mnist import linear
 from stdp_mnist.readout import N_CLASSES
-from helpers.runs import tiny_run
-from helpers.scripts import load_script
 
 baselines = load_script("experiments/baselines")
 
@@ -33,10 +32,17 @@ def test_selection_takes_the_best_validation_score_and_refits_it_on_every_traini
     scores = {(t, c): 0.5 for t in baselines.TRANSFORMS for c in baselines.GRID_C}
     scores["sqrt", 0.1] = scores["log1p", 0.01] = 0.9  # a tie: the earlier transform wins
     seen, fits = [], []
-    monkeypatch.setattr(baselines, "validation_scores", lambda x, y, n, log: seen.append((len(x), n)) or scores)
-    monkeypatch.setattr(baselines.linear, "fit",
-                        lambda x, y, transform, c: fits.append((len(x), transform, c)) or FakeReadout(1))
-    row = baselines.select_and_test(train_x, labels, test_x, (test_x[:, 0] + 1) % N_CLASSES, 10, lambda _: None)
+    monkeypatch.setattr(
+        baselines, "validation_scores", lambda x, y, n, log: seen.append((len(x), n)) or scores
+    )
+    monkeypatch.setattr(
+        baselines.linear,
+        "fit",
+        lambda x, y, transform, c: fits.append((len(x), transform, c)) or FakeReadout(1),
+    )
+    row = baselines.select_and_test(
+        train_x, labels, test_x, (test_x[:, 0] + 1) % N_CLASSES, 10, lambda _: None
+    )
     assert seen == [(30, 10)] and fits == [(30, "sqrt", 0.1)]  # chosen on the split, refitted on all 30 rows
     assert (row["transform"], row["c"], row["validation"]) == ("sqrt", 0.1, 0.9)
     assert row["linear"] == 1.0 and row["iterations"] == 7
@@ -83,11 +89,15 @@ def test_kmeans_voting_labels_centroids_by_majority():
     test = np.clip(centres[[2, 0, 1]] + gen.normal(0, 3, (3, 784)), 0, 255).astype(np.uint8)
     result = baselines.kmeans_voting(train, train_labels, test, np.array([7, 2, 5]), n=3, seed=0)
     assert result["voting"] == 1.0
-    assert baselines.kmeans_voting(train, train_labels, test, np.array([7, 2, 9]), n=3, seed=0)["voting"] == 2 / 3
+    assert (
+        baselines.kmeans_voting(train, train_labels, test, np.array([7, 2, 9]), n=3, seed=0)["voting"]
+        == 2 / 3
+    )
 
 
-@pytest.mark.parametrize("text, message", [("100=", "SIZE=RUN_DIR"), ("a=runs/x", "SIZE=RUN_DIR"),
-                                           ("runs/x", "SIZE=RUN_DIR")])
+@pytest.mark.parametrize(
+    "text, message", [("100=", "SIZE=RUN_DIR"), ("a=runs/x", "SIZE=RUN_DIR"), ("runs/x", "SIZE=RUN_DIR")]
+)
 def test_bad_runs_are_one_line_errors(text, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         baselines.main(["--sizes", "100", "--runs", text])
@@ -98,10 +108,12 @@ def test_bad_runs_are_one_line_errors(text, message, capsys):
 
 def test_a_run_of_another_size_and_a_missing_run_are_one_line_errors(tmp_path, capsys):
     run = tiny_run(tmp_path, evaluated=False)
-    for argv, message in ((["--sizes", "5", "--runs", f"5={run}"], "has 6 neurons, not 5"),
-                          (["--sizes", "6", "--runs", f"6={tmp_path / 'none'}"], "no such run directory"),
-                          (["--sizes", "6", "--runs", f"7={run}"], "not in --sizes"),
-                          (["--sizes", "6,x"], "whole numbers")):
+    for argv, message in (
+        (["--sizes", "5", "--runs", f"5={run}"], "has 6 neurons, not 5"),
+        (["--sizes", "6", "--runs", f"6={tmp_path / 'none'}"], "no such run directory"),
+        (["--sizes", "6", "--runs", f"7={run}"], "not in --sizes"),
+        (["--sizes", "6,x"], "whole numbers"),
+    ):
         with pytest.raises(SystemExit) as exit_info:
             baselines.main([*argv, "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "out.md")])
         assert exit_info.value.code != 0
@@ -113,43 +125,80 @@ def test_a_run_of_another_size_and_a_missing_run_are_one_line_errors(tmp_path, c
 def test_predictions_survive_rows_json_as_digits():
     predictions = np.array([0, 9, 3, 3, 7], dtype=np.int64)
     assert baselines.as_digits(predictions) == "09337"
-    assert np.array_equal(baselines.from_digits(json.loads(json.dumps(baselines.as_digits(predictions)))), predictions)
+    assert np.array_equal(
+        baselines.from_digits(json.loads(json.dumps(baselines.as_digits(predictions)))), predictions
+    )
 
 
 def test_paired_tests_compare_the_trained_layer_with_each_baseline_of_its_size_on_the_same_images():
     labels = np.arange(8)
     right_first = lambda k: baselines.as_digits(np.where(labels < k, labels, (labels + 1) % N_CLASSES))  # noqa: E731
-    rows = [{"name": "raw pixels", "n": None, "linear": 2 / 8, "linear_predictions": right_first(2)},
-            {"name": "random projection + ReLU", "n": 6, "linear": 1.0, "linear_predictions": right_first(8)},
-            {"name": "untrained spiking layer", "n": 6, "linear": 0.5, "linear_predictions": right_first(4),
-             "voting": 0.0, "voting_predictions": right_first(0)},
-            {"name": baselines.TRAINED, "n": 6, "linear": 1.0, "linear_predictions": right_first(8),
-             "voting": 1.0, "voting_predictions": right_first(8)},
-            {"name": "k-means", "n": 400, "voting": 1.0, "voting_predictions": right_first(8)}]  # another size
+    rows = [
+        {"name": "raw pixels", "n": None, "linear": 2 / 8, "linear_predictions": right_first(2)},
+        {"name": "random projection + ReLU", "n": 6, "linear": 1.0, "linear_predictions": right_first(8)},
+        {
+            "name": "untrained spiking layer",
+            "n": 6,
+            "linear": 0.5,
+            "linear_predictions": right_first(4),
+            "voting": 0.0,
+            "voting_predictions": right_first(0),
+        },
+        {
+            "name": baselines.TRAINED,
+            "n": 6,
+            "linear": 1.0,
+            "linear_predictions": right_first(8),
+            "voting": 1.0,
+            "voting_predictions": right_first(8),
+        },
+        {"name": "k-means", "n": 400, "voting": 1.0, "voting_predictions": right_first(8)},
+    ]  # another size
     cells = [line.strip("| ").split(" | ") for line in baselines.paired_tests(rows, labels)]
     against = [(c[1], c[2]) for c in cells]
-    assert against == [("linear", "raw pixels"), ("linear", "random projection + ReLU"),
-                       ("linear", "untrained spiking layer"), ("voting", "untrained spiking layer")]
+    assert against == [
+        ("linear", "raw pixels"),
+        ("linear", "random projection + ReLU"),
+        ("linear", "untrained spiking layer"),
+        ("voting", "untrained spiking layer"),
+    ]
     # (only trained right, only other right, p to the two digits shown, verdict), by hand: p = 2 * 0.5**discordant
     assert [(c[6], c[7], float(c[8]), c[9]) for c in cells] == [
-        ("6", "0", pytest.approx(2 * 0.5 ** 6, rel=0.05), "trained ahead"), ("0", "0", 1.0, "level"),
-        ("4", "0", pytest.approx(2 * 0.5 ** 4, rel=0.05), "level"),
-        ("8", "0", pytest.approx(2 * 0.5 ** 8, rel=0.05), "trained ahead")]
+        ("6", "0", pytest.approx(2 * 0.5**6, rel=0.05), "trained ahead"),
+        ("0", "0", 1.0, "level"),
+        ("4", "0", pytest.approx(2 * 0.5**4, rel=0.05), "level"),
+        ("8", "0", pytest.approx(2 * 0.5**8, rel=0.05), "trained ahead"),
+    ]
     assert cells[0][5] == "+75.00"
 
 
 def test_report_on_a_tiny_run_matches_its_evaluation_and_reruns_from_the_cache(tmp_path, monkeypatch):
     run = tiny_run(tmp_path, evaluated=True)
     monkeypatch.setattr(baselines, "GRID_C", (0.01, 1.0))  # a short grid keeps the test quick
-    argv = ["--sizes", "6", "--runs", f"6={run}", "--cache", str(tmp_path / "cache"), "--out",
-            str(tmp_path / "out.md"), "--n-validate", "10"]
+    argv = [
+        "--sizes",
+        "6",
+        "--runs",
+        f"6={run}",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--out",
+        str(tmp_path / "out.md"),
+        "--n-validate",
+        "10",
+    ]
     baselines.main(argv)
     page = (tmp_path / "out.md").read_text()
     assert "python scripts/experiments/baselines.py --sizes 6" in page
     rows = [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]
     names = [line.split(" | ")[0][2:] for line in rows[1:6]]
-    assert names == ["raw pixels", "random projection + ReLU", "untrained spiking layer", "trained spiking layer",
-                     "k-means"]
+    assert names == [
+        "raw pixels",
+        "random projection + ReLU",
+        "untrained spiking layer",
+        "trained spiking layer",
+        "k-means",
+    ]
     evaluated = json.loads((run / "metrics.json").read_text())["accuracy_all"]
     trained = rows[4].split(" | ")
     assert trained[2] == f"{evaluated:.4f}"  # 'all' voting: the run's own evaluation, bit for bit
@@ -169,8 +218,11 @@ def test_report_on_a_tiny_run_matches_its_evaluation_and_reruns_from_the_cache(t
     assert "Rows taken from the cache" not in page  # every row was timed under the header's settings
 
     computed_with = baselines.process_settings()
-    monkeypatch.setattr(baselines, "process_settings", lambda: "niceness 19, 7 numba thread(s), 7 BLAS thread(s)")
+    monkeypatch.setattr(
+        baselines, "process_settings", lambda: "niceness 19, 7 numba thread(s), 7 BLAS thread(s)"
+    )
     baselines.main(argv)
-    assert (f"Rows taken from the cache were computed, and timed, in earlier invocations: {computed_with}: raw "
-            "pixels 784, random projection + ReLU 6, untrained spiking layer 6, trained spiking layer 6, k-means 6."
-            ) in (tmp_path / "out.md").read_text()
+    assert (
+        f"Rows taken from the cache were computed, and timed, in earlier invocations: {computed_with}: raw "
+        "pixels 784, random projection + ReLU 6, untrained spiking layer 6, trained spiking layer 6, k-means 6."
+    ) in (tmp_path / "out.md").read_text()

@@ -12,7 +12,9 @@ def test_scatter_floor_prints_one_row_per_size(capsys):
 
 
 def test_two_core_split_matches_one_core(capsys):
-    load_script("benchmarks/two_core_split").main(["--neurons", "41", "--rounds", "1"])  # odd: rounded down to 40
+    load_script("benchmarks/two_core_split").main(
+        ["--neurons", "41", "--rounds", "1"]
+    )  # odd: rounded down to 40
     out = capsys.readouterr().out
     assert "N=40 one core" in out and "N=40 two cores" in out and "speed-up" in out
 

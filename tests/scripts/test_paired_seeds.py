@@ -5,7 +5,6 @@ import json
 import math
 
 import pytest
-
 from helpers.scripts import load_script
 
 
@@ -15,7 +14,9 @@ def script():
 
 
 def write_summary(path, accuracies, run_dirs=None):
-    lines = ["point,seed,status,accuracy_all,accuracy_proportion,examples_trained,train_wall_s,eval_wall_s,run_dir,error"]
+    lines = [
+        "point,seed,status,accuracy_all,accuracy_proportion,examples_trained,train_wall_s,eval_wall_s,run_dir,error"
+    ]
     for seed, acc in accuracies.items():
         run_dir = (run_dirs or {}).get(seed, "/nonexistent")
         lines.append(f"(base),{seed},done,{acc},{acc},60000,1.0,1.0,{run_dir},")
@@ -27,8 +28,10 @@ def write_summary(path, accuracies, run_dirs=None):
 def test_paired_differences_mean_and_standard_error(script, tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
-    records = [{"examples_seen": k * 1000, "spikes_per_example": 10.0 if k > 50 else 2.0,
-                "mean_theta_mv": 20.0 + k} for k in range(1, 61)]
+    records = [
+        {"examples_seen": k * 1000, "spikes_per_example": 10.0 if k > 50 else 2.0, "mean_theta_mv": 20.0 + k}
+        for k in range(1, 61)
+    ]
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     old = write_summary(tmp_path / "old.csv", {0: 0.80, 1: 0.78, 2: 0.81})
     new = write_summary(tmp_path / "new.csv", {0: 0.81, 1: 0.77, 2: 0.84}, {2: run})

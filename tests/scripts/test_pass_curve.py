@@ -3,20 +3,29 @@ hand-checkable cases."""
 
 import numpy as np
 import pytest
-
 from helpers.scripts import load_script
 
 
 def entry(seen, wall_s, spikes, theta=10.0):
-    return {"examples_seen": seen, "wall_s": wall_s, "spikes_per_example": spikes,
-            "mean_theta_mv": theta, "running_accuracy": None}
+    return {
+        "examples_seen": seen,
+        "wall_s": wall_s,
+        "spikes_per_example": spikes,
+        "mean_theta_mv": theta,
+        "running_accuracy": None,
+    }
 
 
 def test_pass_rows_weight_spikes_by_examples_and_take_the_median_speed():
     script = load_script("experiments/pass_curve")
-    history = [entry(50, 5.0, 10.0), entry(100, 10.0, 20.0, theta=11.0),  # pass 1: 0.1 s each
-               entry(125, 1012.5, 30.0), entry(150, 1015.0, 30.0), entry(175, 1017.5, 30.0),
-               entry(200, 1020.0, 30.0, theta=12.0)]  # pass 2: one entry paused for 1000 s
+    history = [
+        entry(50, 5.0, 10.0),
+        entry(100, 10.0, 20.0, theta=11.0),  # pass 1: 0.1 s each
+        entry(125, 1012.5, 30.0),
+        entry(150, 1015.0, 30.0),
+        entry(175, 1017.5, 30.0),
+        entry(200, 1020.0, 30.0, theta=12.0),
+    ]  # pass 2: one entry paused for 1000 s
     rows = script.pass_rows(history, per_pass=100)
     assert [row["pass"] for row in rows] == [1, 2]
     assert rows[0]["spikes_per_example"] == pytest.approx(15.0)
@@ -49,7 +58,9 @@ def test_the_last_pass_reads_the_run_itself_only_where_it_was_evaluated_there(tm
     script = load_script("experiments/pass_curve")
     run = tmp_path / "big"
     run.mkdir()
-    (run / "metrics.json").write_text('{"accuracy_all": 0.95, "accuracy_linear": 0.96, "examples_trained": 30}')
+    (run / "metrics.json").write_text(
+        '{"accuracy_all": 0.95, "accuracy_linear": 0.96, "examples_trained": 30}'
+    )
     assert script.pass_accuracies(run, 3, per_pass=10) == {"accuracy_all": 0.95, "accuracy_linear": 0.96}
     assert script.pass_accuracies(run, 2, per_pass=10) == {}  # the run was evaluated after pass 3, not 2
 
@@ -78,8 +89,9 @@ def test_the_table_says_when_training_is_complete(tmp_path, monkeypatch):
     monkeypatch.setattr(script, "curve", lambda run_dir: (cfg, 100, history, rows, [{}]))
     assert script.table(tmp_path / "big").endswith(f"all {100 * cfg.training.passes:,} examples trained")
     monkeypatch.setattr(script, "curve", lambda run_dir: (cfg, 100, history[:3], [], []))
-    assert script.table(tmp_path / "big").endswith("75 of 100 examples trained; the rest needs about 0.0 h at "
-                                                    "the last pass's median speed")
+    assert script.table(tmp_path / "big").endswith(
+        "75 of 100 examples trained; the rest needs about 0.0 h at the last pass's median speed"
+    )
 
 
 def test_markdown_file_is_headed_by_the_command_that_made_it(tmp_path, monkeypatch):
@@ -96,8 +108,12 @@ def test_markdown_file_is_headed_by_the_command_that_made_it(tmp_path, monkeypat
 def write_evaluation(directory, examples_trained, all_, proportion, linear):
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "metrics.json").write_text(f'{{"examples_trained": {examples_trained}}}')
-    np.savez(directory / "assignments.npz", predictions_all=np.array(all_), predictions_proportion=np.array(proportion),
-             predictions_linear=np.array(linear))
+    np.savez(
+        directory / "assignments.npz",
+        predictions_all=np.array(all_),
+        predictions_proportion=np.array(proportion),
+        predictions_linear=np.array(linear),
+    )
 
 
 def test_evaluated_passes_are_tested_against_the_last_by_hand_counted_mcnemar(tmp_path):

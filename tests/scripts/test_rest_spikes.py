@@ -3,8 +3,8 @@ an input-free 'presentation' for the rest changes nothing in the dynamics, so it
 counts equal a frozen run's."""
 
 import numpy as np
-
 from helpers.scripts import load_script
+
 from stdp_mnist import kernel, network
 from stdp_mnist.config import Config
 
@@ -20,8 +20,9 @@ def test_measure_matches_a_frozen_block():
     p = network.kernel_params(cfg, frozen=True)
     counts = np.zeros((6, 12), np.int32)
     retries = np.zeros(6, np.int64)
-    kernel.frozen_responses(p, images, 6, np.array([11], np.uint64), net.weights, net.theta, net.delays,
-                            counts, retries)
+    kernel.frozen_responses(
+        p, images, 6, np.array([11], np.uint64), net.weights, net.theta, net.delays, counts, retries
+    )
     assert result["examples"] == 6
     assert result["presentations"] == 6 + retries.sum()
     assert result["spikes_per_example"] == counts.sum() / 6

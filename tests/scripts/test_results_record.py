@@ -4,11 +4,10 @@ and the tables quoted in README.md and results/README.md are the generated one."
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-
 from helpers import REPO_ROOT
 from helpers.scripts import load_script
+
 from stdp_mnist.config import config_to_toml, load_config
 
 ROOT = REPO_ROOT
@@ -16,16 +15,24 @@ collect = load_script("collect_results")
 paired = load_script("experiments/paired_tests")
 
 
-def make_record(records: Path, name: str, size: int, seed: int, accuracy: float, hours: float,
-                overrides=()) -> Path:
+def make_record(
+    records: Path, name: str, size: int, seed: int, accuracy: float, hours: float, overrides=()
+) -> Path:
     """A run record as collect_results --record writes it, with made-up numbers."""
     run = records / name
     run.mkdir(parents=True)
     cfg = load_config(ROOT / "configs" / f"dc2015-{size}.toml", [f"run.seed={seed}", *overrides])
     (run / "config.toml").write_text(config_to_toml(cfg))
-    metrics = {"accuracy_all": accuracy, "accuracy_proportion": accuracy + 0.01, "accuracy_linear": accuracy + 0.02,
-               "n_assign": 60000, "n_test": 10000, "n_excitatory": size, "seed": seed,
-               "examples_trained": cfg.training.passes * 60000}
+    metrics = {
+        "accuracy_all": accuracy,
+        "accuracy_proportion": accuracy + 0.01,
+        "accuracy_linear": accuracy + 0.02,
+        "n_assign": 60000,
+        "n_test": 10000,
+        "n_excitatory": size,
+        "seed": seed,
+        "examples_trained": cfg.training.passes * 60000,
+    }
     (run / "metrics.json").write_text(json.dumps(metrics))
     (run / "metrics.jsonl").write_text(json.dumps({"examples_seen": 1000, "wall_s": hours * 3600}) + "\n")
     (run / "code_revision").write_text("0123456789abcdef\n")
@@ -39,10 +46,13 @@ def test_seeds_pool_into_one_row_with_mean_and_sample_sd(tmp_path):
     lines = collect.table(tmp_path).splitlines()
     assert lines[2] == ("| dc2015-100 | 100 | 1 | 1 | 0.8000 | 0.8100 | 0.8200 | 0.829 | 0.10 |")
     # mean 0.89, sample sd of (0.90, 0.88) = 0.01414
-    assert lines[3] == ("| dc2015-400 | 400 | 3 | 2 | 0.8900 ± 0.0141 | 0.9000 ± 0.0141 | 0.9100 ± 0.0141 "
-                        "| 0.870 | 0.40 |")
-    assert ("- dc2015-400: seeds 0, 1; 60,000 labelled, 10,000 test images; code 0123456; 'all' against the "
-            "paper's 0.870: 2 of 2 seeds above, mean +2.00 points") in lines
+    assert lines[3] == (
+        "| dc2015-400 | 400 | 3 | 2 | 0.8900 ± 0.0141 | 0.9000 ± 0.0141 | 0.9100 ± 0.0141 | 0.870 | 0.40 |"
+    )
+    assert (
+        "- dc2015-400: seeds 0, 1; 60,000 labelled, 10,000 test images; code 0123456; 'all' against the "
+        "paper's 0.870: 2 of 2 seeds above, mean +2.00 points"
+    ) in lines
     assert lines[-2].endswith("'all' against the paper's 0.829: 0 of 1 seed above, mean -2.90 points")
 
 
@@ -64,15 +74,17 @@ def test_quoted_tables_are_the_generated_one():
     assert (ROOT / "results" / "table.md").read_text() == generated
     for home in collect.TABLE_HOMES:
         text = home.read_text()
-        block = text[text.index(collect.START) + len(collect.START):text.index(collect.END)]
+        block = text[text.index(collect.START) + len(collect.START) : text.index(collect.END)]
         assert block == "\n" + generated, f"{home.name}: rerun python scripts/collect_results.py --write"
 
 
 def test_readme_quotes_the_recorded_quick_run():
     metrics = json.loads((collect.RECORDS / "quick-seed0" / "metrics.json").read_text())
     readme = (ROOT / "README.md").read_text()
-    quoted = (f"{metrics['accuracy_all']:.4f} 'all', {metrics['accuracy_proportion']:.4f} 'proportion',\n"
-              f"{metrics['accuracy_linear']:.4f} linear (results/runs/quick-seed0")
+    quoted = (
+        f"{metrics['accuracy_all']:.4f} 'all', {metrics['accuracy_proportion']:.4f} 'proportion',\n"
+        f"{metrics['accuracy_linear']:.4f} linear (results/runs/quick-seed0"
+    )
     assert quoted in readme
 
 

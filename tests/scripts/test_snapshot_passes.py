@@ -4,7 +4,6 @@ or not at all."""
 import sys
 
 import numpy as np
-
 from helpers.scripts import load_script
 
 from stdp_mnist.rundir import checkpoint_examples
@@ -64,9 +63,16 @@ def test_a_failed_evaluation_is_reported_and_not_retried(tmp_path):
     script = load_script("experiments/snapshot_passes")
     (tmp_path / "run-pass1").mkdir()
     log = []
-    evaluations = script.PassEvaluations(tmp_path / "run", passes=1, log=log.append,
-                                         command=lambda copy: [sys.executable, "-c", "raise SystemExit(1)"])
+    evaluations = script.PassEvaluations(
+        tmp_path / "run",
+        passes=1,
+        log=log.append,
+        command=lambda copy: [sys.executable, "-c", "raise SystemExit(1)"],
+    )
     assert evaluations.poll()
     evaluations.child.wait()
     assert not evaluations.poll()  # nothing left to run: the failed copy waits for a new start
-    assert log[-1] == f"evaluation of {tmp_path / 'run-pass1'} failed (exit 1); see {tmp_path / 'run-pass1'}.evaluate.log"
+    assert (
+        log[-1]
+        == f"evaluation of {tmp_path / 'run-pass1'} failed (exit 1); see {tmp_path / 'run-pass1'}.evaluate.log"
+    )

@@ -6,10 +6,19 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO_ROOT
-from stdp_mnist.config import (SECTIONS, Config, ConfigError, apply_overrides, config_from_dict,
-                               config_reference, config_to_toml, load_config, parse_override)
+
+from stdp_mnist.config import (
+    SECTIONS,
+    Config,
+    ConfigError,
+    apply_overrides,
+    config_from_dict,
+    config_reference,
+    config_to_toml,
+    load_config,
+    parse_override,
+)
 
 CONFIGS = REPO_ROOT / "configs"
 
@@ -27,48 +36,51 @@ def all_keys():
 # --- defaults ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("section, key, value", [
-    ("network", "n_excitatory", 100),
-    ("network", "w_inh_to_exc", 17.0),
-    ("network", "w_exc_to_inh", 10.4),
-    ("network", "max_delay_ms", 10.0),
-    ("network", "weight_sum", 78.0),
-    ("network", "w_max", 1.0),
-    ("excitatory", "theta_plus_mv", 0.05),
-    ("excitatory", "tau_theta_ms", 1e7),
-    ("excitatory", "theta_init_mv", 20.0),
-    ("excitatory", "theta_offset_mv", 20.0),
-    ("excitatory", "tau_ms", 100.0),
-    ("excitatory", "v_rest_mv", -65.0),
-    ("excitatory", "v_thresh_mv", -52.0),
-    ("excitatory", "refractory_ms", 5.0),
-    ("excitatory", "e_inh_mv", -100.0),
-    ("excitatory", "v_init_offset_mv", -40.0),
-    ("inhibitory", "tau_ms", 10.0),
-    ("inhibitory", "v_reset_mv", -45.0),
-    ("inhibitory", "v_thresh_mv", -40.0),
-    ("inhibitory", "refractory_ms", 2.0),
-    ("inhibitory", "e_inh_mv", -85.0),
-    ("stdp", "nu_pre", 1e-4),
-    ("stdp", "nu_post", 0.01),
-    ("stdp", "tau_pre_ms", 20.0),
-    ("stdp", "tau_post1_ms", 20.0),
-    ("stdp", "tau_post2_ms", 40.0),
-    ("stdp", "rule", "reference"),
-    ("stdp", "timing", "arrival"),
-    ("simulation", "dt_ms", 0.5),
-    ("simulation", "present_ms", 350.0),
-    ("simulation", "rest_ms", 150.0),
-    ("simulation", "rest", "simulate"),
-    ("simulation", "integrator", "exact"),
-    ("input", "intensity", 2.0),
-    ("input", "min_spikes", 5),
-    ("input", "rate_per_pixel_hz", 0.125),
-    ("evaluation", "n_assign", 60000),
-    ("evaluation", "n_test", 10000),
-    ("evaluation", "boost", True),
-    ("training", "shuffle", False),
-])
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("network", "n_excitatory", 100),
+        ("network", "w_inh_to_exc", 17.0),
+        ("network", "w_exc_to_inh", 10.4),
+        ("network", "max_delay_ms", 10.0),
+        ("network", "weight_sum", 78.0),
+        ("network", "w_max", 1.0),
+        ("excitatory", "theta_plus_mv", 0.05),
+        ("excitatory", "tau_theta_ms", 1e7),
+        ("excitatory", "theta_init_mv", 20.0),
+        ("excitatory", "theta_offset_mv", 20.0),
+        ("excitatory", "tau_ms", 100.0),
+        ("excitatory", "v_rest_mv", -65.0),
+        ("excitatory", "v_thresh_mv", -52.0),
+        ("excitatory", "refractory_ms", 5.0),
+        ("excitatory", "e_inh_mv", -100.0),
+        ("excitatory", "v_init_offset_mv", -40.0),
+        ("inhibitory", "tau_ms", 10.0),
+        ("inhibitory", "v_reset_mv", -45.0),
+        ("inhibitory", "v_thresh_mv", -40.0),
+        ("inhibitory", "refractory_ms", 2.0),
+        ("inhibitory", "e_inh_mv", -85.0),
+        ("stdp", "nu_pre", 1e-4),
+        ("stdp", "nu_post", 0.01),
+        ("stdp", "tau_pre_ms", 20.0),
+        ("stdp", "tau_post1_ms", 20.0),
+        ("stdp", "tau_post2_ms", 40.0),
+        ("stdp", "rule", "reference"),
+        ("stdp", "timing", "arrival"),
+        ("simulation", "dt_ms", 0.5),
+        ("simulation", "present_ms", 350.0),
+        ("simulation", "rest_ms", 150.0),
+        ("simulation", "rest", "simulate"),
+        ("simulation", "integrator", "exact"),
+        ("input", "intensity", 2.0),
+        ("input", "min_spikes", 5),
+        ("input", "rate_per_pixel_hz", 0.125),
+        ("evaluation", "n_assign", 60000),
+        ("evaluation", "n_test", 10000),
+        ("evaluation", "boost", True),
+        ("training", "shuffle", False),
+    ],
+)
 def test_defaults_are_the_spec_values(section, key, value):
     got = getattr(getattr(Config(), section), key)
     assert got == value and type(got) is type(value)
@@ -89,8 +101,13 @@ def test_input_rate_gives_63_75_hz_at_most():
 
 def test_configs_exist():
     names = {p.name for p in CONFIGS.glob("*.toml")}
-    assert {"quick.toml", "dc2015-100.toml", "dc2015-400.toml", "dc2015-1600.toml",
-            "dc2015-6400.toml"} <= names
+    assert {
+        "quick.toml",
+        "dc2015-100.toml",
+        "dc2015-400.toml",
+        "dc2015-1600.toml",
+        "dc2015-6400.toml",
+    } <= names
 
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.name)
@@ -142,19 +159,22 @@ def test_section_not_a_table(tmp_path):
     raises_naming("network = 4\n", tmp_path, "network")
 
 
-@pytest.mark.parametrize("text, key", [
-    ('[excitatory]\ntau_ms = "fast"\n', "excitatory.tau_ms"),  # string for float
-    ("[network]\nn_excitatory = 1.5\n", "network.n_excitatory"),  # float for int
-    ("[network]\nn_excitatory = 100.0\n", "network.n_excitatory"),  # integral float for int
-    ("[network]\nn_excitatory = true\n", "network.n_excitatory"),  # bool for int
-    ("[excitatory]\ntau_ms = true\n", "excitatory.tau_ms"),  # bool for float
-    ("[training]\nshuffle = 1\n", "training.shuffle"),  # int for bool
-    ("[stdp]\nrule = 1\n", "stdp.rule"),  # int for string
-    ("[data]\ndir = 3\n", "data.dir"),
-    ("[excitatory]\ntau_ms = inf\n", "excitatory.tau_ms"),
-    ("[excitatory]\ntau_ms = nan\n", "excitatory.tau_ms"),
-    ("[excitatory]\ntau_ms = [1.0]\n", "excitatory.tau_ms"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[excitatory]\ntau_ms = "fast"\n', "excitatory.tau_ms"),  # string for float
+        ("[network]\nn_excitatory = 1.5\n", "network.n_excitatory"),  # float for int
+        ("[network]\nn_excitatory = 100.0\n", "network.n_excitatory"),  # integral float for int
+        ("[network]\nn_excitatory = true\n", "network.n_excitatory"),  # bool for int
+        ("[excitatory]\ntau_ms = true\n", "excitatory.tau_ms"),  # bool for float
+        ("[training]\nshuffle = 1\n", "training.shuffle"),  # int for bool
+        ("[stdp]\nrule = 1\n", "stdp.rule"),  # int for string
+        ("[data]\ndir = 3\n", "data.dir"),
+        ("[excitatory]\ntau_ms = inf\n", "excitatory.tau_ms"),
+        ("[excitatory]\ntau_ms = nan\n", "excitatory.tau_ms"),
+        ("[excitatory]\ntau_ms = [1.0]\n", "excitatory.tau_ms"),
+    ],
+)
 def test_wrong_type(tmp_path, text, key):
     raises_naming(text, tmp_path, key)
 
@@ -164,28 +184,31 @@ def test_int_accepted_for_float(tmp_path):
     assert cfg.excitatory.tau_ms == 50.0 and isinstance(cfg.excitatory.tau_ms, float)
 
 
-@pytest.mark.parametrize("text, key", [
-    ("[excitatory]\ntau_ms = -1.0\n", "excitatory.tau_ms"),
-    ("[excitatory]\ntau_ms = 0.0\n", "excitatory.tau_ms"),
-    ("[stdp]\ntau_pre_ms = -20.0\n", "stdp.tau_pre_ms"),
-    ("[network]\nn_excitatory = 0\n", "network.n_excitatory"),
-    ("[network]\nn_excitatory = -5\n", "network.n_excitatory"),
-    ("[stdp]\nnu_pre = 1.5\n", "stdp.nu_pre"),
-    ("[stdp]\nnu_post = -0.01\n", "stdp.nu_post"),
-    ("[simulation]\ndt_ms = 400.0\n", "simulation.dt_ms"),  # larger than present_ms (350)
-    ("[simulation]\ndt_ms = 350.0\n", "simulation.dt_ms"),
-    ("[simulation]\npresent_ms = 0.25\n", "simulation.dt_ms"),
-    ("[stdp]\nrule = \"hebbian\"\n", "stdp.rule"),
-    ("[stdp]\ntiming = \"later\"\n", "stdp.timing"),
-    ("[simulation]\nrest = \"nap\"\n", "simulation.rest"),
-    ("[simulation]\nintegrator = \"rk4\"\n", "simulation.integrator"),
-    ("[run]\nseed = -1\n", "run.seed"),
-    ("[run]\ncheckpoint_every = 0\n", "run.checkpoint_every"),
-    ("[training]\npasses = 0\n", "training.passes"),
-    ("[evaluation]\nblock_size = 0\n", "evaluation.block_size"),
-    ("[excitatory]\nspike_block_ms = 1.0\n", "excitatory.spike_block_ms"),  # < refractory_ms
-    ("[network]\nmax_delay_ms = 200.0\n", "network.max_delay_ms"),  # > rest_ms with a simulated rest
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("[excitatory]\ntau_ms = -1.0\n", "excitatory.tau_ms"),
+        ("[excitatory]\ntau_ms = 0.0\n", "excitatory.tau_ms"),
+        ("[stdp]\ntau_pre_ms = -20.0\n", "stdp.tau_pre_ms"),
+        ("[network]\nn_excitatory = 0\n", "network.n_excitatory"),
+        ("[network]\nn_excitatory = -5\n", "network.n_excitatory"),
+        ("[stdp]\nnu_pre = 1.5\n", "stdp.nu_pre"),
+        ("[stdp]\nnu_post = -0.01\n", "stdp.nu_post"),
+        ("[simulation]\ndt_ms = 400.0\n", "simulation.dt_ms"),  # larger than present_ms (350)
+        ("[simulation]\ndt_ms = 350.0\n", "simulation.dt_ms"),
+        ("[simulation]\npresent_ms = 0.25\n", "simulation.dt_ms"),
+        ('[stdp]\nrule = "hebbian"\n', "stdp.rule"),
+        ('[stdp]\ntiming = "later"\n', "stdp.timing"),
+        ('[simulation]\nrest = "nap"\n', "simulation.rest"),
+        ('[simulation]\nintegrator = "rk4"\n', "simulation.integrator"),
+        ("[run]\nseed = -1\n", "run.seed"),
+        ("[run]\ncheckpoint_every = 0\n", "run.checkpoint_every"),
+        ("[training]\npasses = 0\n", "training.passes"),
+        ("[evaluation]\nblock_size = 0\n", "evaluation.block_size"),
+        ("[excitatory]\nspike_block_ms = 1.0\n", "excitatory.spike_block_ms"),  # < refractory_ms
+        ("[network]\nmax_delay_ms = 200.0\n", "network.max_delay_ms"),  # > rest_ms with a simulated rest
+    ],
+)
 def test_out_of_range(tmp_path, text, key):
     raises_naming(text, tmp_path, key)
 
@@ -196,14 +219,25 @@ def test_bad_choice_lists_the_choices(tmp_path):
 
 
 def test_choices_accepted(tmp_path):
-    cfg = load_config(write(tmp_path, '[stdp]\nrule = "pair"\ntiming = "emission"\n'
-                                      '[simulation]\nrest = "reset"\nintegrator = "euler"\n'))
+    cfg = load_config(
+        write(
+            tmp_path,
+            '[stdp]\nrule = "pair"\ntiming = "emission"\n'
+            '[simulation]\nrest = "reset"\nintegrator = "euler"\n',
+        )
+    )
     assert (cfg.stdp.rule, cfg.stdp.timing, cfg.simulation.rest, cfg.simulation.integrator) == (
-        "pair", "emission", "reset", "euler")
+        "pair",
+        "emission",
+        "reset",
+        "euler",
+    )
 
 
 def test_long_delay_allowed_with_exact_reset(tmp_path):
-    cfg = load_config(write(tmp_path, '[network]\nmax_delay_ms = 100.0\n[simulation]\nrest = "reset"\nrest_ms = 50.0\n'))
+    cfg = load_config(
+        write(tmp_path, '[network]\nmax_delay_ms = 100.0\n[simulation]\nrest = "reset"\nrest_ms = 50.0\n')
+    )
     assert cfg.network.max_delay_ms == 100.0
     with pytest.raises(ConfigError, match="network.max_delay_ms"):
         load_config(write(tmp_path, '[network]\nmax_delay_ms = 200.0\n[simulation]\nrest = "reset"\n'))
@@ -247,13 +281,16 @@ def test_parse_override_typed_value():
     assert parse_override("training.shuffle=true") == ("training", "shuffle", True)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("stdp.rule=pair", "pair"),  # bare word read as a string
-    ('stdp.rule="pair"', "pair"),  # quoted TOML string
-    ("data.dir=/tmp/mnist data", "/tmp/mnist data"),
-    ("data.dir=C:\\mnist", "C:\\mnist"),
-    ("data.dir=a=b", "a=b"),  # only the first '=' splits
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("stdp.rule=pair", "pair"),  # bare word read as a string
+        ('stdp.rule="pair"', "pair"),  # quoted TOML string
+        ("data.dir=/tmp/mnist data", "/tmp/mnist data"),
+        ("data.dir=C:\\mnist", "C:\\mnist"),
+        ("data.dir=a=b", "a=b"),  # only the first '=' splits
+    ],
+)
 def test_parse_override_strings(text, value):
     assert parse_override(text)[2] == value
 
@@ -275,8 +312,10 @@ def test_apply_overrides_does_not_mutate():
     assert data == {"network": {"n_excitatory": 4}} and out["network"]["n_excitatory"] == 5
 
 
-@pytest.mark.parametrize("text", ["a=b", "network=4", "network.n_excitatory", "nodot", "=4",
-                                  ".n_excitatory=4", "network.=4", "a.b.c=1"])
+@pytest.mark.parametrize(
+    "text",
+    ["a=b", "network=4", "network.n_excitatory", "nodot", "=4", ".n_excitatory=4", "network.=4", "a.b.c=1"],
+)
 def test_malformed_override(text):
     with pytest.raises(ConfigError) as info:
         load_config(None, [text])
@@ -290,12 +329,15 @@ def test_override_unknown_key_and_section():
         load_config(None, ["netwrk.n_excitatory=4"])
 
 
-@pytest.mark.parametrize("text, key", [
-    ("network.n_excitatory=abc", "network.n_excitatory"),
-    ("network.n_excitatory=1.5", "network.n_excitatory"),
-    ("stdp.nu_pre=1.5", "stdp.nu_pre"),
-    ("stdp.rule=hebbian", "stdp.rule"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("network.n_excitatory=abc", "network.n_excitatory"),
+        ("network.n_excitatory=1.5", "network.n_excitatory"),
+        ("stdp.nu_pre=1.5", "stdp.nu_pre"),
+        ("stdp.rule=hebbian", "stdp.rule"),
+    ],
+)
 def test_override_value_validated(text, key):
     with pytest.raises(ConfigError, match=key):
         load_config(None, [text])

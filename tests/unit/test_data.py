@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers.cli import invoke
+
 from stdp_mnist import data
 from stdp_mnist.config import Config, ConfigError, load_config
-from stdp_mnist.data import DataError, MNIST_FILES, _idx_bytes, load_mnist, read_idx
+from stdp_mnist.data import MNIST_FILES, DataError, _idx_bytes, load_mnist, read_idx
 
 RNG = np.random.default_rng(0)
 
@@ -181,7 +181,9 @@ def test_arrays_from_pickle(tmp_path):
         out = read_idx(path)
         assert out.dtype == np.uint8
         np.testing.assert_array_equal(out, exp)
-    assert (tmp_path / MNIST_FILES["train_labels"]).read_bytes()[:8] == b"\x00\x00\x08\x01" + (8).to_bytes(4, "big")
+    assert (tmp_path / MNIST_FILES["train_labels"]).read_bytes()[:8] == b"\x00\x00\x08\x01" + (8).to_bytes(
+        4, "big"
+    )
     assert (tmp_path / MNIST_FILES["test_images"]).read_bytes()[:16] == (
         b"\x00\x00\x08\x03" + b"".join(d.to_bytes(4, "big") for d in (4, 28, 28))
     )
@@ -289,16 +291,22 @@ def test_ensure_mnist_pip_fails(tmp_path, monkeypatch):
 
 # --- dataset file names (data.*) ---------------------------------------------
 
-FASHION = {"train_images": "fashion-train-images", "train_labels": "fashion-train-labels",
-           "test_images": "fashion-test-images.idx", "test_labels": "fashion-test-labels.idx"}
+FASHION = {
+    "train_images": "fashion-train-images",
+    "train_labels": "fashion-train-labels",
+    "test_images": "fashion-test-images.idx",
+    "test_labels": "fashion-test-labels.idx",
+}
 
 
 def write_named_data(path, names, n_train=30, n_test=12):
     gen = np.random.default_rng(5)
-    arrays = {"train_images": gen.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-              "train_labels": gen.integers(0, 10, n_train, dtype=np.uint8),
-              "test_images": gen.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-              "test_labels": gen.integers(0, 10, n_test, dtype=np.uint8)}
+    arrays = {
+        "train_images": gen.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train_labels": gen.integers(0, 10, n_train, dtype=np.uint8),
+        "test_images": gen.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "test_labels": gen.integers(0, 10, n_test, dtype=np.uint8),
+    }
     path.mkdir(parents=True, exist_ok=True)
     for key, array in arrays.items():
         (path / names[key]).write_bytes(_idx_bytes(array))

@@ -89,10 +89,12 @@ def test_load_refuses_damaged_or_mismatched_readouts(tmp_path):
     arrays = linear.to_arrays(linear.fit(counts, labels, "sqrt", c=1.0))
     with pytest.raises(linear.LinearReadoutError, match="shape"):
         linear.from_arrays(arrays, 13, "x.npz")  # another network size
-    for name, value, needle in [("coef", np.full((10, 12), np.nan), "non-finite"),
-                                ("transform", np.array("cube"), "transform"),
-                                ("scale", np.zeros(12), "out of range"),
-                                ("intercept", np.zeros(9), "shape")]:
+    for name, value, needle in [
+        ("coef", np.full((10, 12), np.nan), "non-finite"),
+        ("transform", np.array("cube"), "transform"),
+        ("scale", np.zeros(12), "out of range"),
+        ("intercept", np.zeros(9), "shape"),
+    ]:
         with pytest.raises(linear.LinearReadoutError, match=needle):
             linear.from_arrays({**arrays, name: value}, 12, "x.npz")
     with pytest.raises(linear.LinearReadoutError, match="'mean'"):

@@ -4,8 +4,8 @@ comparisons: what the figures show was checked by eye on a real run."""
 
 import numpy as np
 import pytest
-
 from helpers.images import assert_png
+
 from stdp_mnist import plots
 
 
@@ -27,7 +27,7 @@ def test_receptive_field_mosaic_places_each_neuron():
     assert mosaic.shape == (2 * 29 + 1, 3 * 29 + 1)  # 5 neurons on a 2 x 3 grid, 1-pixel separators
     for j in range(5):
         r, c = divmod(j, 3)
-        tile = mosaic[1 + 29 * r:1 + 29 * r + 28, 1 + 29 * c:1 + 29 * c + 28]
+        tile = mosaic[1 + 29 * r : 1 + 29 * r + 28, 1 + 29 * c : 1 + 29 * c + 28]
         expected = np.full((28, 28), j + 1.0)
         if j == 4:
             expected[0, 0] = 0.5
@@ -71,8 +71,17 @@ def test_plot_confusion(tmp_path):
 
 
 def test_plot_learning_curve(tmp_path):
-    records = [{"examples_seen": 100 * (k + 1), "wall_s": k, "spikes_per_example": 12 - k, "boosts": k,
-                "mean_theta_mv": 20 + k, "running_accuracy": None if k == 0 else 0.1 * k} for k in range(6)]
+    records = [
+        {
+            "examples_seen": 100 * (k + 1),
+            "wall_s": k,
+            "spikes_per_example": 12 - k,
+            "boosts": k,
+            "mean_theta_mv": 20 + k,
+            "running_accuracy": None if k == 0 else 0.1 * k,
+        }
+        for k in range(6)
+    ]
     assert_png(plots.plot_learning_curve(records, tmp_path / "lc.png", test_accuracy={"all": 0.7}))
     old = [{key: value for key, value in r.items() if key != "running_accuracy"} for r in records]
     assert_png(plots.plot_learning_curve(old, tmp_path / "old.png"))  # runs from before the running accuracy
@@ -84,19 +93,48 @@ def test_plot_example(tmp_path):
     steps, n = 60, 9
     in_steps = np.sort(gen.integers(0, steps, 300))
     v = gen.normal(-60, 3, (steps, 2))
-    assert_png(plots.plot_example(
-        tmp_path / "ex.png", image=gen.integers(0, 256, 784).astype(np.uint8), dt_ms=0.5,
-        input_spikes=(in_steps, gen.integers(0, 784, 300)), exc_spikes=(np.array([10, 30, 31]), np.array([4, 4, 7])),
-        n_excitatory=n, v=v, threshold=np.full((steps, 2), -52.0), neurons=[4, 7],
-        counts=np.bincount([4, 4, 7], minlength=n), scores=gen.random(10), label=3, predicted=3,
-        assignments=np.arange(n) % 10))
-    assert_png(plots.plot_example(  # nothing fired, no assignment known
-        tmp_path / "quiet.png", image=np.zeros(784, np.uint8), dt_ms=0.5, input_spikes=(np.zeros(0), np.zeros(0)),
-        exc_spikes=(np.zeros(0, int), np.zeros(0, int)), n_excitatory=n, v=v[:, :1],
-        threshold=np.full((steps, 1), -52.0), neurons=[0]))
+    assert_png(
+        plots.plot_example(
+            tmp_path / "ex.png",
+            image=gen.integers(0, 256, 784).astype(np.uint8),
+            dt_ms=0.5,
+            input_spikes=(in_steps, gen.integers(0, 784, 300)),
+            exc_spikes=(np.array([10, 30, 31]), np.array([4, 4, 7])),
+            n_excitatory=n,
+            v=v,
+            threshold=np.full((steps, 2), -52.0),
+            neurons=[4, 7],
+            counts=np.bincount([4, 4, 7], minlength=n),
+            scores=gen.random(10),
+            label=3,
+            predicted=3,
+            assignments=np.arange(n) % 10,
+        )
+    )
+    assert_png(
+        plots.plot_example(  # nothing fired, no assignment known
+            tmp_path / "quiet.png",
+            image=np.zeros(784, np.uint8),
+            dt_ms=0.5,
+            input_spikes=(np.zeros(0), np.zeros(0)),
+            exc_spikes=(np.zeros(0, int), np.zeros(0, int)),
+            n_excitatory=n,
+            v=v[:, :1],
+            threshold=np.full((steps, 1), -52.0),
+            neurons=[0],
+        )
+    )
 
 
 def test_pass_curve_draws_unevaluated_passes_as_gaps(tmp_path):
-    assert_png(plots.plot_pass_curve([1, 2, 3], {"all": [0.9, float("nan"), 0.93], "linear": [0.95, 0.96, 0.97]},
-                                     [70.0, 110.0, 120.0], [61.0, 64.0, 66.0], tmp_path / "passes.png", paper=0.95))
+    assert_png(
+        plots.plot_pass_curve(
+            [1, 2, 3],
+            {"all": [0.9, float("nan"), 0.93], "linear": [0.95, 0.96, 0.97]},
+            [70.0, 110.0, 120.0],
+            [61.0, 64.0, 66.0],
+            tmp_path / "passes.png",
+            paper=0.95,
+        )
+    )
     assert_png(plots.plot_pass_curve([1], {"all": [float("nan")]}, [50.0], [40.0], tmp_path / "one.png"))

@@ -7,9 +7,9 @@ import zlib
 
 import numpy as np
 import pytest
+from helpers.images import draw_one, draw_zero, save_image
 from PIL import Image
 
-from helpers.images import draw_one, draw_zero, save_image
 from stdp_mnist.predict import ImageError, load_digit, preprocess
 
 
@@ -32,7 +32,12 @@ def test_hand_drawn_digit_becomes_mnist_like(tmp_path, draw):
     digit = load_digit(save_image(tmp_path / "d.png", draw()))
     assert digit.shape == (28, 28) and digit.dtype == np.uint8
     assert digit.max() == 255  # white ink ...
-    assert digit[:3].max() == 0 and digit[-3:].max() == 0 and digit[:, :3].max() == 0 and digit[:, -3:].max() == 0
+    assert (
+        digit[:3].max() == 0
+        and digit[-3:].max() == 0
+        and digit[:, :3].max() == 0
+        and digit[:, -3:].max() == 0
+    )
     assert max(ink_box(digit)) == 20  # ... scaled to fit 20 x 20, on black
     cy, cx = centre_of_mass(digit)
     assert abs(cy - 14) <= 0.75 and abs(cx - 14) <= 0.75  # centred by centre of mass
@@ -54,7 +59,7 @@ def test_light_and_dark_backgrounds_agree():
 def test_any_size_and_position():
     reference = preprocess(draw_zero(100))
     big = np.full((1200, 1600), 255, np.uint8)
-    big[50:50 + 900, 1000:1000 + 540] = np.asarray(Image.fromarray(draw_zero(100)).resize((540, 900)))
+    big[50 : 50 + 900, 1000 : 1000 + 540] = np.asarray(Image.fromarray(draw_zero(100)).resize((540, 900)))
     digit = preprocess(big)  # a tall zero in a corner of a large photo
     assert digit.shape == (28, 28) and max(ink_box(digit)) == 20
     cy, cx = centre_of_mass(digit)
@@ -82,16 +87,29 @@ def test_grey_paper_and_colour_and_transparency(tmp_path):
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares a size and holds no pixels (enough for a size check)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + \
-        chunk(b"IEND", b"")
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
 
 
-@pytest.mark.parametrize("case, needle", [
-    ("text", "not an image"), ("empty", "empty"), ("missing", "no such file"), ("directory", "directory"),
-    ("huge", "too large"), ("truncated", "cannot read"), ("blank", "no digit"),
-])
+@pytest.mark.parametrize(
+    "case, needle",
+    [
+        ("text", "not an image"),
+        ("empty", "empty"),
+        ("missing", "no such file"),
+        ("directory", "directory"),
+        ("huge", "too large"),
+        ("truncated", "cannot read"),
+        ("blank", "no digit"),
+    ],
+)
 def test_unusable_files_are_one_line_errors(tmp_path, case, needle):
     path = tmp_path / f"{case}.png"
     if case == "text":
@@ -103,7 +121,9 @@ def test_unusable_files_are_one_line_errors(tmp_path, case, needle):
     elif case == "huge":
         path.write_bytes(_png_header_only(10_000, 6_000))
     elif case == "truncated":
-        full = save_image(tmp_path / "full.png", np.random.default_rng(0).integers(0, 256, (200, 200)).astype(np.uint8))
+        full = save_image(
+            tmp_path / "full.png", np.random.default_rng(0).integers(0, 256, (200, 200)).astype(np.uint8)
+        )
         path.write_bytes(full.read_bytes()[:300])
     elif case == "blank":
         save_image(path, np.full((50, 50), 255, np.uint8))

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 
 from stdp_mnist import readout
-from stdp_mnist.readout import (UNASSIGNED, accuracy, assign_classes, class_rates, class_spike_sums,
-                                confusion_matrix, predict_all, predict_proportion)
+from stdp_mnist.readout import (
+    UNASSIGNED,
+    accuracy,
+    assign_classes,
+    class_rates,
+    class_spike_sums,
+    confusion_matrix,
+    predict_all,
+    predict_proportion,
+)
 
 
 def rates_of(rows):
@@ -21,10 +29,7 @@ def rates_of(rows):
 
 
 def test_class_spike_sums_and_rates():
-    counts = np.array([[1, 0, 2],
-                       [3, 0, 0],
-                       [0, 5, 1],
-                       [2, 0, 0]])
+    counts = np.array([[1, 0, 2], [3, 0, 0], [0, 5, 1], [2, 0, 0]])
     labels = np.array([0, 0, 4, 9])
     sums = class_spike_sums(counts, labels)
     assert sums.shape == (3, 10)
@@ -48,13 +53,15 @@ def test_assign_highest_mean_not_highest_sum():
 
 
 def test_assign_classes_ties_and_silent_neurons():
-    rates = rates_of([
-        {3: 2.0, 5: 1.0},  # clear winner 3
-        {2: 1.5, 6: 1.5},  # tie -> lowest class index
-        {},  # never fired -> unassigned
-        {0: 0.5, 9: 0.5, 4: 0.5},  # three-way tie -> 0
-        {9: 0.1},
-    ])
+    rates = rates_of(
+        [
+            {3: 2.0, 5: 1.0},  # clear winner 3
+            {2: 1.5, 6: 1.5},  # tie -> lowest class index
+            {},  # never fired -> unassigned
+            {0: 0.5, 9: 0.5, 4: 0.5},  # three-way tie -> 0
+            {9: 0.1},
+        ]
+    )
     assert assign_classes(rates).tolist() == [3, 2, UNASSIGNED, 0, 9]
     assert UNASSIGNED == -1
 
@@ -64,21 +71,25 @@ def test_assign_classes_ties_and_silent_neurons():
 
 def test_predict_all_mean_of_assigned_neurons():
     assignments = np.array([0, 0, 1, UNASSIGNED])
-    counts = np.array([
-        [4, 0, 3, 0],  # class 0 mean 2, class 1 mean 3 -> 1
-        [4, 4, 3, 0],  # class 0 mean 4 -> 0
-        [0, 0, 0, 99],  # only the unassigned neuron fired: all scores 0 -> tie -> 9
-    ])
+    counts = np.array(
+        [
+            [4, 0, 3, 0],  # class 0 mean 2, class 1 mean 3 -> 1
+            [4, 4, 3, 0],  # class 0 mean 4 -> 0
+            [0, 0, 0, 99],  # only the unassigned neuron fired: all scores 0 -> tie -> 9
+        ]
+    )
     assert predict_all(counts, assignments).tolist() == [1, 0, 9]
 
 
 def test_predict_all_ties_go_to_highest_class():
     assignments = np.array([2, 5, 7])
-    counts = np.array([
-        [3, 3, 1],  # 2 and 5 tie -> 5
-        [2, 2, 2],  # three-way tie -> 7
-        [4, 1, 1],
-    ])
+    counts = np.array(
+        [
+            [3, 3, 1],  # 2 and 5 tie -> 5
+            [2, 2, 2],  # three-way tie -> 7
+            [4, 1, 1],
+        ]
+    )
     assert predict_all(counts, assignments).tolist() == [5, 7, 2]
 
 
@@ -181,11 +192,15 @@ def test_ten_classes_even_when_the_labels_show_fewer():
 
 
 def test_distinct_winners_counts_each_most_active_neuron_once():
-    counts = np.array([[0, 3, 1, 0],
-                       [0, 3, 3, 0],  # a tie: the first
-                       [5, 0, 0, 0],
-                       [0, 0, 0, 0],  # no spike: no winner
-                       [0, 4, 0, 0]])
+    counts = np.array(
+        [
+            [0, 3, 1, 0],
+            [0, 3, 3, 0],  # a tie: the first
+            [5, 0, 0, 0],
+            [0, 0, 0, 0],  # no spike: no winner
+            [0, 4, 0, 0],
+        ]
+    )
     assert readout.distinct_winners(counts) == 2
     assert readout.distinct_winners(np.zeros((3, 4), np.uint16)) == 0
 
@@ -194,8 +209,8 @@ def test_mcnemar_by_hand():
     # 10 images only the second gets right, none only the first: p = 2 * 0.5**10
     first = np.array([True] * 5 + [False] * 10)
     second = np.array([True] * 15)
-    assert readout.mcnemar(first, second) == (0, 10, pytest.approx(2 * 0.5 ** 10))
-    assert readout.mcnemar(second, first) == (10, 0, pytest.approx(2 * 0.5 ** 10))
+    assert readout.mcnemar(first, second) == (0, 10, pytest.approx(2 * 0.5**10))
+    assert readout.mcnemar(second, first) == (10, 0, pytest.approx(2 * 0.5**10))
     # 3 against 5 discordant images: p = 2 * P(X <= 3), X ~ Binomial(8, 1/2) = 2 * 93/256
     first = np.array([True] * 3 + [False] * 5 + [True] * 7)
     second = np.array([False] * 3 + [True] * 5 + [True] * 7)

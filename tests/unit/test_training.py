@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 import pytest
-
 from helpers.runs import STATE, assert_networks_equal, blob_images, blob_labels, tiny_config
+
 from stdp_mnist import evaluation, linear, network, readout, training
 from stdp_mnist.config import ConfigError, config_to_toml
 from stdp_mnist.data import Mnist, load_mnist
@@ -63,8 +63,14 @@ def test_training_writes_model_and_metrics(tmp_path, images):
     assert_networks_equal(net, saved(run, cfg))
     records = read_jsonl(run / TRAIN_METRICS_FILE)
     for rec in records:
-        assert {"examples_seen", "wall_s", "spikes_per_example", "boosts", "mean_theta_mv",
-                "running_accuracy"} <= set(rec)
+        assert {
+            "examples_seen",
+            "wall_s",
+            "spikes_per_example",
+            "boosts",
+            "mean_theta_mv",
+            "running_accuracy",
+        } <= set(rec)
         assert rec["running_accuracy"] is None  # no labels given
         json.dumps(rec)
     assert records[-1]["examples_seen"] == 10
@@ -112,6 +118,8 @@ def test_metrics_every_m(tmp_path, images, monkeypatch):
     assert [r["examples_seen"] for r in records] == [3, 6, 9, 12, 14]
     walls = [r["wall_s"] for r in records]
     assert walls == sorted(walls)
+
+
 def test_full_passes_when_no_max(tmp_path, images):
     cfg = tiny_config(training={"passes": 2}, run={"checkpoint_every": 25, "metrics_every": 25})
     run = tmp_path / "run"
@@ -124,8 +132,10 @@ def test_resume_is_bit_identical(tmp_path, images):
     """K examples, stop, resume to 2K == 2K uninterrupted; crosses a pass boundary (30
     images) with per-pass shuffling so the order stream is exercised too."""
     k = 20
-    full = tiny_config(training={"passes": 2, "max_examples": 2 * k, "shuffle": True},
-                       run={"checkpoint_every": 6, "metrics_every": 6})
+    full = tiny_config(
+        training={"passes": 2, "max_examples": 2 * k, "shuffle": True},
+        run={"checkpoint_every": 6, "metrics_every": 6},
+    )
     half = full.replace(training={"max_examples": k})
     a, b = tmp_path / "A", tmp_path / "B"
     net_a = training.train(full, a, images)
@@ -147,8 +157,10 @@ def _windows_by_hand(counts: np.ndarray, labels: np.ndarray, size: int) -> list:
     readout: each window classified with the assignment made from the previous one."""
     accuracies, assignment = [], None
     for first in range(0, len(counts), size):
-        c, y = counts[first:first + size], labels[first:first + size]
-        accuracies.append(None if assignment is None else float(np.mean(readout.predict_all(c, assignment) == y)))
+        c, y = counts[first : first + size], labels[first : first + size]
+        accuracies.append(
+            None if assignment is None else float(np.mean(readout.predict_all(c, assignment) == y))
+        )
         rates = readout.class_rates(readout.class_spike_sums(c, y), np.bincount(y, minlength=10))
         assignment = readout.assign_classes(rates)
     return accuracies
@@ -185,7 +197,8 @@ def test_running_accuracy_uses_previous_window_assignment(tmp_path, images, monk
     assert all(0.0 <= r["running_accuracy"] <= 1.0 for r in records[1:])
     for rec in records:
         assert rec["spikes_per_example"] == pytest.approx(
-            counts[rec["examples_seen"] - 5:rec["examples_seen"]].sum() / 5)
+            counts[rec["examples_seen"] - 5 : rec["examples_seen"]].sum() / 5
+        )
     assert reports[-1].running_accuracy == records[-1]["running_accuracy"]
     assert reports[0].metrics is None  # nothing recorded before the first window ends
 
@@ -248,12 +261,16 @@ def test_resume_without_model_is_checkpoint_error(tmp_path, images):
         training.train(tiny_config(), tmp_path / "empty", images, resume=True)
 
 
-@pytest.mark.parametrize("poison, message", [
-    (np.nan, "weights holds non-finite values; last checkpoint kept"),
-    (-1.0, r"weights out of range \[0.0, 78.0\]: -1.0 \.\. .*; last checkpoint kept"),
-])
-def test_bad_weights_stop_training_and_keep_the_last_good_checkpoint(bar_config, monkeypatch, tmp_path, poison,
-                                                                      message):
+@pytest.mark.parametrize(
+    "poison, message",
+    [
+        (np.nan, "weights holds non-finite values; last checkpoint kept"),
+        (-1.0, r"weights out of range \[0.0, 78.0\]: -1.0 \.\. .*; last checkpoint kept"),
+    ],
+)
+def test_bad_weights_stop_training_and_keep_the_last_good_checkpoint(
+    bar_config, monkeypatch, tmp_path, poison, message
+):
     cfg = bar_config.cfg
     images = load_mnist(cfg.data.dir, fetch=False).train_images
     real = training.kernel.train_examples
@@ -319,7 +336,7 @@ def test_new_network_matches_spec():
     cfg = tiny_config(network={"max_delay_ms": 10.0})
     net = new_network(cfg)
     assert net.weights.shape == (784, 5) and net.weights.dtype == np.float32
-    assert 0.003 - 1e-6 <= net.weights.min() and net.weights.max() <= 0.303 + 1e-6
+    assert net.weights.min() >= 0.003 - 1e-6 and net.weights.max() <= 0.303 + 1e-6
     np.testing.assert_array_equal(net.theta, 20.0)
     assert net.delays.min() == 0 and net.delays.max() == 19  # whole 0.5 ms steps in [0, 10) ms
     np.testing.assert_array_equal(net.exc[0], -105.0)  # v_rest - 40 mV
@@ -371,8 +388,12 @@ def trained(tmp_path_factory, images):
 
 @pytest.fixture(scope="module")
 def tiny_mnist(images):
-    return Mnist(train_images=images, train_labels=blob_labels(len(images)),
-                 test_images=blob_images(14, seed=5), test_labels=blob_labels(14, seed=6))
+    return Mnist(
+        train_images=images,
+        train_labels=blob_labels(len(images)),
+        test_images=blob_images(14, seed=5),
+        test_labels=blob_labels(14, seed=6),
+    )
 
 
 def test_evaluate_network_metrics(trained, tiny_mnist):
@@ -402,7 +423,8 @@ def test_evaluate_network_metrics(trained, tiny_mnist):
 def test_evaluate_network_caps_at_data_size(trained, tiny_mnist):
     cfg, _, net = trained
     metrics, _, _ = evaluation.evaluate_network(
-        cfg.replace(evaluation={"n_assign": 60000, "n_test": 10000}), net, tiny_mnist)
+        cfg.replace(evaluation={"n_assign": 60000, "n_test": 10000}), net, tiny_mnist
+    )
     assert metrics["n_assign"] == 30 and metrics["n_test"] == 14
 
 
@@ -461,18 +483,26 @@ def test_evaluate_run_dir_writes_files(tmp_path, trained, tiny_mnist):
     on_disk = json.loads((run / "metrics.json").read_text())
     assert on_disk == metrics
     with np.load(run / "assignments.npz") as arrays:
-        assert set(arrays.files) >= {"assignments", "class_rates", "predictions_all", "predictions_proportion"}
+        assert set(arrays.files) >= {
+            "assignments",
+            "class_rates",
+            "predictions_all",
+            "predictions_proportion",
+        }
         assert arrays["predictions_all"].shape == (14,)
         np.testing.assert_array_equal(
             readout.confusion_matrix(tiny_mnist.test_labels, arrays["predictions_all"]),
-            np.array(metrics["confusion_all"]))
+            np.array(metrics["confusion_all"]),
+        )
         np.testing.assert_array_equal(
             readout.confusion_matrix(tiny_mnist.test_labels, arrays["predictions_linear"]),
-            np.array(metrics["confusion_linear"]))
+            np.array(metrics["confusion_linear"]),
+        )
         predictions_linear = arrays["predictions_linear"]
     fitted = linear.load(run / "linear.npz", 5)  # the fitted readout is kept, and reproduces the predictions
-    test_counts = np.concatenate([c for _, c, _ in evaluation.frozen_counts(cfg, net, tiny_mnist.test_images,
-                                                                            network.STREAM_TEST)])
+    test_counts = np.concatenate(
+        [c for _, c, _ in evaluation.frozen_counts(cfg, net, tiny_mnist.test_images, network.STREAM_TEST)]
+    )
     np.testing.assert_array_equal(fitted.predict(test_counts), predictions_linear)
 
 

@@ -24,8 +24,8 @@ import numpy as np
 
 from . import kernel, linear, readout
 from .atomic import atomic_open
-from .config import Config
-from .data import Mnist
+from .config import VALIDATION_START, Config
+from .data import DataError, Mnist
 from .network import (
     STREAM_ASSIGN,
     STREAM_TEST,
@@ -266,6 +266,25 @@ def self_firing_warning(cfg: Config, theta: np.ndarray) -> str | None:
     )
 
 
+def evaluation_split(cfg: Config, data: Mnist) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(images to label the neurons from, images scored, their labels) by
+    ``evaluation.split``: the training and the test images, or under "validation" the
+    training images before VALIDATION_START and those from it on (the assignment's
+    labels are always the training labels' first rows)."""
+    if cfg.evaluation.split == "test":
+        return data.train_images, data.test_images, data.test_labels
+    if len(data.train_images) <= VALIDATION_START:
+        raise DataError(
+            f"evaluation.split: validation scores training images {VALIDATION_START:,} on, but there "
+            f"are only {len(data.train_images):,} training images"
+        )
+    return (
+        data.train_images[:VALIDATION_START],
+        data.train_images[VALIDATION_START:],
+        data.train_labels[VALIDATION_START:],
+    )
+
+
 def evaluate_network(
     cfg: Config,
     network: Network,
@@ -284,14 +303,15 @@ def evaluate_network(
     if warning:
         log(warning)
     ev = cfg.evaluation
-    n_assign = min(ev.n_assign, len(data.train_images))
-    n_test = min(ev.n_test, len(data.test_images))
+    assign_images, scored_images, scored_labels = evaluation_split(cfg, data)
+    n_assign = min(ev.n_assign, len(assign_images))
+    n_test = min(ev.n_test, len(scored_images))
     notify = progress or LoggedStages({"assign": "image", "test": "image"})
 
     t0 = time.perf_counter()
     labels = data.train_labels[:n_assign]
     train_counts, retries = stage_responses(
-        cfg, network, data.train_images[:n_assign], STREAM_ASSIGN, "assign", notify, store
+        cfg, network, assign_images[:n_assign], STREAM_ASSIGN, "assign", notify, store
     )
     sums = np.zeros((network.n_excitatory, readout.N_CLASSES))
     assign_spikes = 0
@@ -314,7 +334,7 @@ def evaluate_network(
 
     t0 = time.perf_counter()
     test_counts, retries = stage_responses(
-        cfg, network, data.test_images[:n_test], STREAM_TEST, "test", notify, store
+        cfg, network, scored_images[:n_test], STREAM_TEST, "test", notify, store
     )
     pred_all = np.empty(n_test, np.int64)
     pred_prop = np.empty(n_test, np.int64)
@@ -330,8 +350,9 @@ def evaluate_network(
     test_boosts = int(retries.sum())
     test_s = time.perf_counter() - t0
 
-    truth = data.test_labels[:n_test]
+    truth = scored_labels[:n_test]
     metrics = {
+        "split": ev.split,
         "accuracy_all": readout.accuracy(truth, pred_all),
         "accuracy_proportion": readout.accuracy(truth, pred_prop),
         "accuracy_linear": readout.accuracy(truth, pred_linear),

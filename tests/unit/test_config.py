@@ -381,3 +381,12 @@ def test_model_hash_depends_on_shape_only():
     base = Config()
     assert base.model_hash() == base.replace(stdp={"rule": "pair"}, run={"seed": 5}).model_hash()
     assert base.model_hash() != base.replace(network={"n_excitatory": 101}).model_hash()
+
+
+def test_validation_split_needs_training_to_stop_before_the_validation_images():
+    held_out = {"split": "validation"}
+    load_config("quick", ["evaluation.split=validation"])  # 10,000 examples: fine
+    Config().replace(training={"max_examples": 50000}, evaluation=held_out)
+    for training in ({}, {"max_examples": 50001}, {"max_examples": 1000, "shuffle": True}):
+        with pytest.raises(ConfigError, match="evaluation.split: validation scores training images 50,000"):
+            Config().replace(training=training, evaluation=held_out)

@@ -10,8 +10,8 @@ import pytest
 from helpers.runs import STATE, assert_networks_equal, blob_images, blob_labels, tiny_config
 
 from stdp_mnist import evaluation, linear, network, readout, training
-from stdp_mnist.config import ConfigError, config_to_toml
-from stdp_mnist.data import Mnist, load_mnist
+from stdp_mnist.config import VALIDATION_START, ConfigError, config_to_toml
+from stdp_mnist.data import DataError, Mnist, load_mnist
 from stdp_mnist.network import CheckpointError, load_network, new_network, save_network
 from stdp_mnist.rundir import CONFIG_FILE, MODEL_FILE, TRAIN_METRICS_FILE, read_jsonl, write_atomic
 
@@ -426,6 +426,28 @@ def test_evaluate_network_caps_at_data_size(trained, tiny_mnist):
         cfg.replace(evaluation={"n_assign": 60000, "n_test": 10000}), net, tiny_mnist
     )
     assert metrics["n_assign"] == 30 and metrics["n_test"] == 14
+
+
+def test_validation_split_scores_the_training_images_from_50000_on(trained, tiny_mnist):
+    # the tiny set's test images placed at training images 50,000 on: the validation
+    # split scores exactly what the test split scored (same images, same streams)
+    cfg, _, net = trained
+    train_images = np.zeros((VALIDATION_START + 14, 784), np.uint8)
+    train_labels = np.zeros(VALIDATION_START + 14, np.uint8)
+    train_images[:30], train_labels[:30] = tiny_mnist.train_images, tiny_mnist.train_labels
+    train_images[VALIDATION_START:] = tiny_mnist.test_images
+    train_labels[VALIDATION_START:] = tiny_mnist.test_labels
+    nothing_to_test = np.zeros((0, 784), np.uint8)
+    held_out = Mnist(train_images, train_labels, nothing_to_test, np.zeros(0, np.uint8))
+    validated, _, _ = evaluation.evaluate_network(
+        cfg.replace(evaluation={"split": "validation"}), net, held_out
+    )
+    tested, _, _ = evaluation.evaluate_network(cfg, net, tiny_mnist)
+    assert (validated["split"], tested["split"]) == ("validation", "test")
+    for key in ("accuracy_all", "accuracy_linear", "confusion_all", "n_test", "n_assign"):
+        assert validated[key] == tested[key], key
+    with pytest.raises(DataError, match="only 30 training images"):
+        evaluation.evaluate_network(cfg.replace(evaluation={"split": "validation"}), net, tiny_mnist)
 
 
 def test_evaluation_is_deterministic(trained, tiny_mnist):

@@ -87,10 +87,11 @@ MAX_CLOCK = 1 << 62
 # which changes no result and spares the slow subnormal arithmetic they would decay
 # into (a decay factor above 1/2 leaves the smallest subnormal where it is, forever).
 NEGLIGIBLE = 1e-300
-# The STDP rules (KernelParams.rule): potentiation times x_post2 with depression at
-# input spikes (the reference's), the same without the x_post2 factor, or the paper's
-# weight-dependent rule without depression.
-RULE_REFERENCE, RULE_PAIR, RULE_PAPER = 0, 1, 2
+# The learning rules (KernelParams.rule; weight_change has their equations):
+# potentiation times x_post2 with depression at input spikes (the reference's), the
+# same without the x_post2 factor, the paper's weight-dependent rule without
+# depression, and the instar rule (weights move towards the input traces).
+RULE_REFERENCE, RULE_PAIR, RULE_PAPER, RULE_INSTAR = 0, 1, 2, 3
 # Entries of a call's lazy factors (``CallScratch.scales``) and of its counters.
 THETA_SCALE, POST1_SCALE, POST2_SCALE = 0, 1, 2
 N_INH_ACTIVE, N_TRACED, LAST_EMISSION = 0, 1, 2
@@ -295,7 +296,7 @@ class KernelParams(NamedTuple):
     decay_pre: float
     decay_post1: float
     decay_post2: float
-    rule: int  # RULE_REFERENCE, RULE_PAIR or RULE_PAPER
+    rule: int  # RULE_REFERENCE, RULE_PAIR, RULE_PAPER or RULE_INSTAR (weight_change)
     x_tar: float
     mu: float
     trace_increment: bool  # traces += 1 at a spike (all-to-all) instead of = 1 (nearest spike)
@@ -607,21 +608,39 @@ def correct_pending_depression(weights, delays, ptr, idx, n_present, t, ring, j,
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def weight_change(p, x_pre, w, post2):
+    """The learning rule, one synapse: its weight change at its neuron's spike, from the
+    input trace ``x_pre`` (read one potentiation delay back), the weight ``w`` and the
+    neuron's x_post2 before the spike. By ``p.rule``: the reference rule
+    ``nu_post x_pre x_post2``, the pair rule ``nu_post x_pre``, the paper rule
+    ``nu_post (x_pre - x_tar) max(w_max - w, 0)^mu``, or the instar rule
+    ``nu_post (x_pre - w)`` (the weight moves towards the input trace: online k-means).
+    Whether a rule also depresses on input spikes is ``rule_depresses``."""
+    if p.rule == RULE_PAPER:
+        return p.nu_post * (x_pre - p.x_tar) * max(p.w_max - w, 0.0) ** p.mu
+    if p.rule == RULE_INSTAR:
+        return p.nu_post * (x_pre - w)
+    return p.nu_post * (post2 if p.rule == RULE_REFERENCE else 1.0) * x_pre
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def rule_depresses(p):
+    """Whether ``p.rule`` depresses each synapse on its input's spikes (by nu_pre x_post1):
+    the reference and pair rules do; the paper and instar rules learn only at the
+    neuron's spikes."""
+    return p.rule == RULE_REFERENCE or p.rule == RULE_PAIR
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def potentiate(p, weights, potentiation_delays, x_pre_hist, slot, j, post2):
-    """Potentiation of neuron j's input column at its spike, x_pre read one potentiation
-    delay back: by ``p.rule``, the reference rule (times x_post2 before the spike), the
-    pair rule (times 1) or the paper rule's nu_post (x_pre - x_tar) max(w_max - w, 0)^mu."""
+    """Neuron j's spike changes its input column by the rule (``weight_change``), x_pre
+    read one potentiation delay back, each weight clipped to [0, w_max]."""
     ring = x_pre_hist.shape[0]
-    scale = p.nu_post * (post2 if p.rule == RULE_REFERENCE else 1.0)
     for i in range(weights.shape[0]):
         r = slot - potentiation_delays[i, j]  # (c - delay) mod ring
         r = r + ring if r < 0 else r
         w = np.float64(weights[i, j])
-        if p.rule == RULE_PAPER:
-            dw = p.nu_post * (x_pre_hist[r, i] - p.x_tar) * max(p.w_max - w, 0.0) ** p.mu
-        else:
-            dw = scale * x_pre_hist[r, i]
-        weights[i, j] = min(max(w + dw, 0.0), p.w_max)
+        weights[i, j] = min(max(w + weight_change(p, x_pre_hist[r, i], w, post2), 0.0), p.w_max)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -681,7 +700,7 @@ def enter_call(p, learn, state):
     # pending may hold input emitted in the previous call's last steps
     counters = np.array([0 if p.direct_inhibition else n, 0, c0 - 1])
     traced, traced_listed = np.empty(n + 1, np.int64), np.zeros(n, np.bool_)
-    if learn and p.rule != RULE_PAPER:
+    if learn and rule_depresses(p):
         # Below negligible_post1, nu_pre * x_post1 is under half the smallest float32
         # step, so subtracting it leaves every float32 weight as it is. Traces only
         # decay, so the list made now holds for the call, with the neurons that fire
@@ -900,7 +919,7 @@ def simulate(p, ptr, idx, learn, syn, state, counts):
     ``learn`` turns on STDP and theta adaptation. The excitatory spikes of the
     presentation are added to ``counts``."""
     scratch = enter_call(p, learn, state)
-    depress = learn and p.rule != RULE_PAPER  # the paper rule has no depression
+    depress = learn and rule_depresses(p)
     correct = depress and p.depress_at_arrival
     ring = state.pending.shape[0]
     c0 = state.clock[0]

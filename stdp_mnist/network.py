@@ -25,7 +25,12 @@ from .rundir import NPZ_ERRORS
 
 N_INPUTS = 784
 # The kernel's code of each config value of stdp.rule.
-STDP_RULES = {"reference": kernel.RULE_REFERENCE, "pair": kernel.RULE_PAIR, "paper": kernel.RULE_PAPER}
+STDP_RULES = {
+    "reference": kernel.RULE_REFERENCE,
+    "pair": kernel.RULE_PAIR,
+    "paper": kernel.RULE_PAPER,
+    "instar": kernel.RULE_INSTAR,
+}
 # Tags that keep the random streams of different purposes apart (see random_seed).
 STREAM_INIT, STREAM_TRAIN, STREAM_ORDER, STREAM_ASSIGN, STREAM_TEST, STREAM_PREDICT = range(6)
 

@@ -53,6 +53,8 @@ Variants (fields of the kernel params):
   spike k adds w_direct_inhibition to every excitatory j != k's g_i;
 * ``rule == RULE_PAPER``: no depression; for each excitatory spike j,
   w[:, j] += nu_post * (x_pre(t - stdp_delay) - x_tar) * max(w_max - w[:, j], 0)^mu;
+* ``rule == RULE_INSTAR``: no depression; for each excitatory spike j,
+  w[:, j] += nu_post * (x_pre(t - stdp_delay) - w[:, j]);
 * ``trace_increment``: x_pre, x_post1 and x_post2 grow by 1 at a spike instead of
   being set to 1.
 
@@ -66,7 +68,7 @@ import numpy as np
 
 V, GE, GI, POST1, POST2 = 0, 1, 2, 3, 4
 NEVER = 1 << 30
-RULE_REFERENCE, RULE_PAIR, RULE_PAPER = 0, 1, 2  # KernelParams.rule
+RULE_REFERENCE, RULE_PAIR, RULE_PAPER, RULE_INSTAR = 0, 1, 2, 3  # KernelParams.rule
 
 
 def _spikes_matrix(ptr, idx, n_present, n_in):
@@ -100,7 +102,7 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
         for d in range(1, ring):
             decay_per_delay[d] = decay_per_delay[d - 1] * p.decay_post1
     spiked = _spikes_matrix(ptr, idx, p.n_present, n_in)
-    depress = learn and p.rule != RULE_PAPER
+    depress = learn and p.rule in (RULE_REFERENCE, RULE_PAIR)  # the others learn at post spikes only
     total = 0
 
     for t in range(p.n_present + p.n_rest):
@@ -171,6 +173,8 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
                 w = weights[:, j].astype(np.float64)
                 if p.rule == RULE_PAPER:
                     col = w + p.nu_post * (x_pre - p.x_tar) * np.maximum(p.w_max - w, 0.0) ** p.mu
+                elif p.rule == RULE_INSTAR:
+                    col = w + p.nu_post * (x_pre - w)
                 else:
                     post2 = exc[POST2, j] if p.rule == RULE_REFERENCE else 1.0
                     col = w + (p.nu_post * post2) * x_pre

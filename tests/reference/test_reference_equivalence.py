@@ -124,6 +124,8 @@ def test_arrival_and_emission_timing_differ():
         {"stdp": {"traces": "increment"}},
         {"stdp": {"rule": "paper", "traces": "increment"}},
         {"network": {"n_excitatory": N, "inhibition": "direct"}},
+        {"stdp": {"rule": "instar"}},
+        {"stdp": {"rule": "instar", "timing": "emission", "nu_post": 0.2}},
         {
             "network": {"n_excitatory": N, "inhibition": "direct", "w_direct_inhibition": 3.0},
             "simulation": {"rest": "reset"},
@@ -144,6 +146,8 @@ def test_arrival_and_emission_timing_differ():
         "increment-traces",
         "paper-increment",
         "direct-inhibition",
+        "instar",
+        "instar-emission-fast",
         "weak-direct-inhibition-reset",
     ],
 )

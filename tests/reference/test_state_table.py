@@ -172,7 +172,7 @@ def test_the_benchmark_reads_checkpoints_by_the_table(tmp_path):
 
 
 def test_every_stdp_rule_has_its_own_kernel_code():
-    choices = ("reference", "pair", "paper")
+    choices = ("reference", "pair", "paper", "instar")
     codes = [network.kernel_params(Config().replace(stdp={"rule": rule})).rule for rule in choices]
-    assert codes == [kernel.RULE_REFERENCE, kernel.RULE_PAIR, kernel.RULE_PAPER]
-    assert len(set(codes)) == 3 and set(network.STDP_RULES) == set(choices)
+    assert codes == [kernel.RULE_REFERENCE, kernel.RULE_PAIR, kernel.RULE_PAPER, kernel.RULE_INSTAR]
+    assert len(set(codes)) == 4 and set(network.STDP_RULES) == set(choices)

@@ -84,6 +84,29 @@ def test_paper_rule_weight_dependence():
         assert_weight(w, f32_steps(w0, P0.nu_post * (x_pre - P0.x_tar) * (1.0 - np.float64(np.float32(w0)))))
 
 
+# --------------------------------------------------------------- instar rule
+
+INSTAR = dict(rule=kernel.RULE_INSTAR)
+
+
+@pytest.mark.parametrize("w0", [0.2, 0.9])
+def test_instar_rule_moves_the_weight_towards_the_input_trace(w0):
+    # x_pre = decay^7 = 0.84 at the post spike: a weight below it rises, one above it falls,
+    # by nu_post times the difference; x_post2 plays no part (0 here)
+    a, b = 3, 10
+    x_pre = P0.decay_pre ** (b - a)
+    w = pair_run(a, b, d_syn=0, d_stdp=0, w0=w0, post2_0=0.0, **INSTAR)
+    assert_weight(w, f32_steps(w0, P0.nu_post * (x_pre - np.float64(np.float32(w0)))))
+    assert (w > w0) == (w0 < x_pre)
+
+
+@pytest.mark.parametrize("d", [0, 6])
+def test_instar_rule_has_no_depression_on_pre_spikes(d):
+    # post at 5, pre at 12 (x_post1 0.7 then): only the post spike's update, with x_pre 0
+    w = pair_run(12, 5, d_syn=d, d_stdp=d, post1_0=0.7, **INSTAR)
+    assert_weight(w, f32_steps(0.5, P0.nu_post * (0.0 - 0.5)))
+
+
 # --------------------------------------------------------------- trace variants
 
 

@@ -170,6 +170,11 @@ class ExcitatorySection:
     )
     theta_init_mv: float = _spec(20.0, _non_negative, "initial adaptive threshold")
     theta_plus_mv: float = _spec(0.05, _non_negative, "theta increment per spike while training")
+    theta_target_spikes: float = _spec(
+        0.0,
+        _non_negative,
+        "homeostasis towards a target rate: the layer's target spikes per training presentation; above 0, every neuron's theta also falls by theta_plus x target / n_excitatory after each training presentation (floored at 0 mV), so that it settles where the neuron fires its share of the target; 0 = the reference's rise alone",
+    )
     tau_theta_ms: float = _spec(
         1e7, _positive, "theta decay time constant while training (frozen in evaluation)"
     )

@@ -273,6 +273,7 @@ class KernelParams(NamedTuple):
     block_steps_e: int  # no spike while steps since spike < this
     decay_theta: float  # per-step factor of theta while learning
     theta_plus: float
+    theta_minus: float  # theta's fall after each learning presentation (homeostasis; 0 = none)
     rest_theta_decay: float  # theta factor applied for the rest under exact reset
     # inhibitory neurons
     dt_tau_i: float
@@ -880,13 +881,26 @@ def plasticity(p, ptr, idx, t, slot, prev_slot, correct, syn, state, scratch, n_
     fold_post_scales(exc, scales)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def homeostasis(p, theta):
+    """Theta after a learning presentation, besides its rise of theta_plus at each spike:
+    every neuron's falls by ``p.theta_minus`` (floored at 0 mV). A neuron's theta then
+    moves by theta_plus (spikes - theta_minus / theta_plus) per presentation and settles
+    where it fires that many spikes, its share of the layer's target; nothing when
+    theta_minus is 0 (the reference)."""
+    if p.theta_minus > 0.0:
+        for j in range(theta.shape[0]):
+            theta[j] = max(theta[j] - p.theta_minus, 0.0)
+
+
 @njit(cache=True, error_model="numpy")
 def leave_call(p, learn, state, scratch, n_steps):
     """Leave a call of ``n_steps`` steps: the state in its plain form again, clock advanced.
 
     The last step's arrivals join g_e (no conductance is left in its slot between
     calls); ``state.since`` gets the steps since each last spike (saturating at NEVER);
-    theta and the post traces are multiplied by their factors; and under
+    theta and the post traces are multiplied by their factors (and theta takes its
+    ``homeostasis`` step); and under
     ``p.exact_reset`` the state is reset to rest."""
     exc, pending, since = state.exc, state.pending, state.since
     n, ring = state.theta.shape[0], pending.shape[0]
@@ -906,6 +920,7 @@ def leave_call(p, learn, state, scratch, n_steps):
             state.theta[j] *= scales[THETA_SCALE]
             exc[POST1, j] *= scales[POST1_SCALE]
             exc[POST2, j] *= scales[POST2_SCALE]
+        homeostasis(p, state.theta)
     if p.exact_reset:
         reset_to_rest(p, learn, state)
 

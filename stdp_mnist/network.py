@@ -95,6 +95,7 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
         block_steps_e=steps(exc.spike_block_ms, dt),
         decay_theta=neuron_decay(exc.tau_theta_ms),
         theta_plus=exc.theta_plus_mv,
+        theta_minus=exc.theta_plus_mv * exc.theta_target_spikes / cfg.network.n_excitatory,
         rest_theta_decay=math.exp(-sim.rest_ms / exc.tau_theta_ms),
         dt_tau_i=dt / inh.tau_ms,
         v_rest_i=inh.v_rest_mv,

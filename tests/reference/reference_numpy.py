@@ -58,7 +58,8 @@ Variants (fields of the kernel params):
 * ``trace_increment``: x_pre, x_post1 and x_post2 grow by 1 at a spike instead of
   being set to 1.
 
-After the steps, under ``exact_reset``: v = v_rest, conductances, traces, pending input
+After the steps, when learning, theta = max(theta - theta_minus, 0) (homeostasis
+towards a target rate; theta_minus is 0 in the reference model). Then, under ``exact_reset``: v = v_rest, conductances, traces, pending input
 and x_pre history = 0, "never fired", theta *= rest_theta_decay when learning.
 """
 
@@ -200,6 +201,8 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
         last = (int(clock[0]) - 1) % ring
         exc[GE] += pending[last]
         pending[last] = 0.0
+    if learn:  # homeostasis: every theta falls by theta_minus once per presentation
+        theta[:] = np.maximum(theta - p.theta_minus, 0.0)
     if p.exact_reset:
         exc[V] = p.v_rest_e
         exc[GE:] = 0.0

@@ -126,6 +126,8 @@ def test_arrival_and_emission_timing_differ():
         {"network": {"n_excitatory": N, "inhibition": "direct"}},
         {"stdp": {"rule": "instar"}},
         {"stdp": {"rule": "instar", "timing": "emission", "nu_post": 0.2}},
+        {"excitatory": {"theta_target_spikes": 20.0, "theta_init_mv": 0.5}},
+        {"excitatory": {"theta_target_spikes": 5.0}, "simulation": {"rest": "reset"}},
         {
             "network": {"n_excitatory": N, "inhibition": "direct", "w_direct_inhibition": 3.0},
             "simulation": {"rest": "reset"},
@@ -148,6 +150,8 @@ def test_arrival_and_emission_timing_differ():
         "direct-inhibition",
         "instar",
         "instar-emission-fast",
+        "homeostasis-floor",
+        "homeostasis-reset",
         "weak-direct-inhibition-reset",
     ],
 )

@@ -107,6 +107,36 @@ def test_instar_rule_has_no_depression_on_pre_spikes(d):
     assert_weight(w, f32_steps(0.5, P0.nu_post * (0.0 - 0.5)))
 
 
+# --------------------------------------------------------------- homeostasis
+
+
+def test_target_spikes_give_theta_its_fall_per_presentation():
+    cfg = Config().replace(network={"n_excitatory": 400}, excitatory={"theta_target_spikes": 20.0})
+    assert network.kernel_params(cfg).theta_minus == pytest.approx(0.05 * 20 / 400)
+    assert network.kernel_params(Config()).theta_minus == 0.0
+
+
+@pytest.mark.parametrize(("theta0", "learn"), [(20.0, True), (0.05, True), (20.0, False)])
+def test_homeostasis_lowers_theta_once_per_learning_presentation(theta0, learn):
+    # no input, no spike (v starts 40 mV below rest): theta decays for 12 steps, then
+    # falls by theta_minus (0.1 mV), floored at 0; a frozen presentation leaves it as it is
+    p = params(theta_minus=0.1)
+    net = Tiny(p, theta=[theta0], v_offset=-40.0)
+    net.run(p, 10, learn=learn, n_rest=2)
+    expected = max(theta0 * P0.decay_theta**12 - 0.1, 0.0) if learn else theta0
+    assert net.theta[0] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_homeostasis_and_the_rise_at_a_spike_add_up():
+    # one spike (input 1, weight 100): theta rises by theta_plus at it, then falls by
+    # theta_minus at the presentation's end
+    p = params(theta_minus=0.02)
+    net = Tiny(p, n_in=2, weights=[0.0, 100.0])
+    assert net.run(p, 12, {4: [1]}, learn=True)[0] == 1
+    expected = (20.0 * P0.decay_theta**6 + P0.theta_plus) * P0.decay_theta**6 - 0.02
+    assert net.theta[0] == pytest.approx(expected, rel=1e-12)
+
+
 # --------------------------------------------------------------- trace variants
 
 

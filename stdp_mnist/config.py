@@ -110,6 +110,11 @@ class NetworkSection:
         "population: through the inhibitory neurons (reference); direct: each excitatory spike adds w_direct_inhibition to g_i of every other excitatory neuron in the same step, no inhibitory neurons simulated",
         ("population", "direct"),
     )
+    inhibition_distance: float = _spec(
+        0.0,
+        _non_negative,
+        "lateral inhibition that grows with distance (Hazan et al. 2018): the neurons sit on a square grid (row by row, ceil(sqrt(n_excitatory)) wide) and neuron k inhibits neuron j with its weight times min(1, sqrt(d / inhibition_distance)), d their distance in grid steps, so near neighbours inhibit each other less and may learn alike; 0 = every other neuron alike (reference)",
+    )
     w_direct_inhibition: float = _spec(
         17.0, _non_negative, "excitatory k -> every excitatory j != k g_i increment under direct inhibition"
     )

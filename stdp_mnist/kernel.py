@@ -291,6 +291,7 @@ class KernelParams(NamedTuple):
     w_inh_to_exc: float
     direct_inhibition: bool  # no inhibitory population: exc spikes inhibit the other exc directly
     w_direct_inhibition: float  # g_i increment of every other excitatory neuron per excitatory spike
+    inhibition_distance: float  # grid steps over which inhibition grows to its full weight (0: uniform)
     # plasticity
     nu_pre: float
     nu_post: float
@@ -553,6 +554,34 @@ def inhibit_all_but(g_i, weight, fired, n_fired):
             g_i[fired[q]] -= weight
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def inhibit_by_distance(g_i, weight, fired, n_fired, distance):
+    """Lateral inhibition growing with distance: each of the ``n_fired`` neurons k in
+    ``fired`` adds ``weight * min(1, sqrt(d / distance))`` to g_i of every excitatory
+    neuron j, d the distance of j and k on the square grid the neurons fill row by row
+    (ceil(sqrt(N)) wide); 0 for k itself."""
+    n = g_i.shape[0]
+    width = int(math.ceil(math.sqrt(n)))
+    for q in range(n_fired):
+        k_row, k_col = divmod(fired[q], width)
+        for j in range(n):
+            row, col = divmod(j, width)
+            d = math.sqrt((row - k_row) ** 2 + (col - k_col) ** 2)
+            g_i[j] += weight * min(1.0, math.sqrt(d / distance))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def lateral_inhibition(p, g_i, weight, fired, n_fired):
+    """The inhibition scheme: each of the ``n_fired`` neurons in ``fired`` inhibits the
+    other excitatory neurons with ``weight``, alike (the reference, inhibit_all_but) or
+    growing with their distance on a grid when ``p.inhibition_distance`` > 0
+    (inhibit_by_distance)."""
+    if p.inhibition_distance > 0.0:
+        inhibit_by_distance(g_i, weight, fired, n_fired, p.inhibition_distance)
+    else:
+        inhibit_all_but(g_i, weight, fired, n_fired)
+
+
 @njit(cache=True, error_model="numpy")
 def depression_per_step_ahead(p, ring):
     """``nu_pre * decay_post1^k`` for k = 0 .. ring - 1: a synapse's depression per unit of
@@ -809,7 +838,7 @@ def propagate_spikes(p, state, scratch, n_fired_e, n_fired_i):
     every other excitatory neuron), inhibitory spikes to every other excitatory neuron."""
     g_i = state.exc[GI]
     n_direct = n_fired_e if p.direct_inhibition else 0  # excitatory spikes that inhibit directly
-    inhibit_all_but(g_i, p.w_direct_inhibition, scratch.fired_e, n_direct)
+    lateral_inhibition(p, g_i, p.w_direct_inhibition, scratch.fired_e, n_direct)
     excite_partners(
         p,
         state.inh[GE],
@@ -819,7 +848,7 @@ def propagate_spikes(p, state, scratch, n_fired_e, n_fired_i):
         scratch.inh_listed,
         scratch.counters,
     )
-    inhibit_all_but(g_i, p.w_inh_to_exc, scratch.fired_i, n_fired_i)
+    lateral_inhibition(p, g_i, p.w_inh_to_exc, scratch.fired_i, n_fired_i)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -112,6 +112,7 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
         w_inh_to_exc=cfg.network.w_inh_to_exc,
         direct_inhibition=cfg.network.inhibition == "direct",
         w_direct_inhibition=cfg.network.w_direct_inhibition,
+        inhibition_distance=cfg.network.inhibition_distance,
         nu_pre=stdp.nu_pre,
         nu_post=stdp.nu_post,
         decay_pre=math.exp(-dt / stdp.tau_pre_ms),

@@ -51,6 +51,9 @@ Variants (fields of the kernel params):
 * ``direct_inhibition``: step 1b is skipped (the inhibitory state stays as it is) and
   in step 2, instead of the excitatory -> inhibitory -> excitatory path, excitatory
   spike k adds w_direct_inhibition to every excitatory j != k's g_i;
+* ``inhibition_distance > 0``: each spike of neuron k (inhibitory or, under direct
+  inhibition, excitatory) inhibits excitatory j by its weight times
+  min(1, sqrt(d_jk / inhibition_distance)), d_jk their distance on the square grid;
 * ``rule == RULE_PAPER``: no depression; for each excitatory spike j,
   w[:, j] += nu_post * (x_pre(t - stdp_delay) - x_tar) * max(w_max - w[:, j], 0)^mu;
 * ``rule == RULE_INSTAR``: no depression; for each excitatory spike j,
@@ -147,12 +150,10 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
                 depressed = w - p.nu_pre * decay_per_delay[syn_delay[i]] * exc[POST1]
                 weights[i] = np.minimum(np.maximum(depressed, 0.0), p.w_max).astype(np.float32)
         if p.direct_inhibition:
-            others_fired_e = fire_e.sum() - fire_e.astype(np.int64)  # excitatory spikes from k != j
-            exc[GI] += p.w_direct_inhibition * others_fired_e
+            exc[GI] += p.w_direct_inhibition * _inhibition_received(p, fire_e)
         else:
             inh[GE, fire_e] += p.w_exc_to_inh
-        others_fired = fire_i.sum() - fire_i.astype(np.int64)  # inhibitory spikes from k != j
-        exc[GI] += p.w_inh_to_exc * others_fired
+        exc[GI] += p.w_inh_to_exc * _inhibition_received(p, fire_i)
         if t < p.n_present:
             counts[fire_e] += 1
             total += int(fire_e.sum())
@@ -214,6 +215,20 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
         if learn:
             theta *= p.rest_theta_decay
     return total
+
+
+def _inhibition_received(p, fired):
+    """Per excitatory neuron j, the sum over the neurons k that fired of k's inhibition
+    of j in units of the weight: 1 for k != j (uniform), or under inhibition_distance
+    min(1, sqrt(d_jk / distance)) on the grid (ceil(sqrt(N)) wide, filled row by row)."""
+    n = fired.shape[0]
+    if p.inhibition_distance <= 0.0:
+        return fired.sum() - fired.astype(np.int64)  # spikes from k != j
+    width = int(np.ceil(np.sqrt(n)))
+    rows, cols = np.divmod(np.arange(n), width)
+    d = np.hypot(rows[:, None] - rows[None, :], cols[:, None] - cols[None, :])  # d[j, k]
+    factor = np.minimum(1.0, np.sqrt(d / p.inhibition_distance))
+    return factor[:, fired].sum(axis=1)
 
 
 def _inhibitory_step(p, inh, since):

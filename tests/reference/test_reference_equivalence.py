@@ -128,6 +128,8 @@ def test_arrival_and_emission_timing_differ():
         {"stdp": {"rule": "instar", "timing": "emission", "nu_post": 0.2}},
         {"excitatory": {"theta_target_spikes": 20.0, "theta_init_mv": 0.5}},
         {"excitatory": {"theta_target_spikes": 5.0}, "simulation": {"rest": "reset"}},
+        {"network": {"n_excitatory": N, "inhibition_distance": 2.0}},
+        {"network": {"n_excitatory": N, "inhibition_distance": 1.5, "inhibition": "direct"}},
         {
             "network": {"n_excitatory": N, "inhibition": "direct", "w_direct_inhibition": 3.0},
             "simulation": {"rest": "reset"},
@@ -152,6 +154,8 @@ def test_arrival_and_emission_timing_differ():
         "instar-emission-fast",
         "homeostasis-floor",
         "homeostasis-reset",
+        "distance-inhibition",
+        "distance-inhibition-direct",
         "weak-direct-inhibition-reset",
     ],
 )

@@ -176,10 +176,10 @@ def test_post_traces_set_or_incremented(increment):
 # --------------------------------------------------------------- direct inhibition
 
 
-def forced(direct, n=3, fire=(0,), w_direct=17.0):
+def forced(direct, n=3, fire=(0,), w_direct=17.0, distance=0.0):
     """Neurons in ``fire`` are made to fire at step 10 by input 1 (weight 100); the
     state just after step 10 is returned."""
-    p = params(direct_inhibition=direct, w_direct_inhibition=w_direct)
+    p = params(direct_inhibition=direct, w_direct_inhibition=w_direct, inhibition_distance=distance)
     weights = np.zeros((2, n))
     weights[1, list(fire)] = 100.0
     net = Tiny(p, n_in=2, n=n, weights=weights)
@@ -253,3 +253,26 @@ def test_brian1_dense_timing_limited_to_784_neurons():
     load_config(overrides=["stdp.timing=brian1-dense", "network.n_excitatory=784"])
     with pytest.raises(ConfigError, match="n_excitatory <= 784"):
         load_config(overrides=["stdp.timing=brian1-dense", "network.n_excitatory=785"])
+
+
+# --------------------------------------------------------------- inhibition by distance
+
+
+def test_inhibition_grows_with_distance_on_the_grid():
+    # 5 neurons on a 3-wide grid (rows 0 1 2 / 3 4); neuron 0 fires, distance 4 grid
+    # steps: neighbours 1 and 3 (d = 1) get sqrt(1/4) of the weight, 4 (d = sqrt 2)
+    # sqrt(sqrt(2)/4), 2 (d = 2) sqrt(2/4); 0 itself nothing
+    net = forced(True, n=5, fire=(0,), w_direct=10.0, distance=4.0)
+    factors = [0.0, 0.5, np.sqrt(0.5), 0.5, np.sqrt(np.sqrt(2.0) / 4.0)]
+    np.testing.assert_allclose(net.exc[GI], 10.0 * np.array(factors), rtol=1e-15)
+
+
+def test_inhibition_beyond_the_distance_is_the_full_weight():
+    net = forced(True, n=5, fire=(4,), w_direct=10.0, distance=1.0)
+    np.testing.assert_allclose(net.exc[GI], [10.0, 10.0, 10.0, 10.0, 0.0], rtol=1e-15)
+
+
+def test_inhibition_distance_reaches_the_kernel():
+    cfg = Config().replace(network={"inhibition_distance": 3.0})
+    assert network.kernel_params(cfg).inhibition_distance == 3.0
+    assert network.kernel_params(Config()).inhibition_distance == 0.0

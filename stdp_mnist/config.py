@@ -204,8 +204,8 @@ class StdpSection:
     rule: str = _spec(
         "reference",
         None,
-        "reference: potentiation scaled by x_post2; pair: without it; paper: the paper's text rule, no depression, dw = nu_post (x_pre - x_tar) (w_max - w)^mu on an excitatory spike; instar: no depression, dw = nu_post (x_pre - w) on an excitatory spike (each weight moves towards its input trace, as an online k-means centroid moves towards its input)",
-        ("reference", "pair", "paper", "instar"),
+        "reference: potentiation scaled by x_post2; pair: without it; paper: the paper's text rule, no depression, dw = nu_post (x_pre - x_tar) (w_max - w)^mu on an excitatory spike; instar: no depression, dw = nu_post (x_pre - w) on an excitatory spike (each weight moves towards its input trace, as an online k-means centroid moves towards its input); soft-bound: the reference rule with potentiation times max(w_max - w, 0)",
+        ("reference", "pair", "paper", "instar", "soft-bound"),
     )
     traces: str = _spec(
         "set",

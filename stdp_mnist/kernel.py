@@ -90,8 +90,9 @@ NEGLIGIBLE = 1e-300
 # The learning rules (KernelParams.rule; weight_change has their equations):
 # potentiation times x_post2 with depression at input spikes (the reference's), the
 # same without the x_post2 factor, the paper's weight-dependent rule without
-# depression, and the instar rule (weights move towards the input traces).
-RULE_REFERENCE, RULE_PAIR, RULE_PAPER, RULE_INSTAR = 0, 1, 2, 3
+# depression, the instar rule (weights move towards the input traces), and the
+# reference rule with soft-bounded potentiation.
+RULE_REFERENCE, RULE_PAIR, RULE_PAPER, RULE_INSTAR, RULE_SOFT_BOUND = 0, 1, 2, 3, 4
 # Entries of a call's lazy factors (``CallScratch.scales``) and of its counters.
 THETA_SCALE, POST1_SCALE, POST2_SCALE = 0, 1, 2
 N_INH_ACTIVE, N_TRACED, LAST_EMISSION = 0, 1, 2
@@ -298,7 +299,7 @@ class KernelParams(NamedTuple):
     decay_pre: float
     decay_post1: float
     decay_post2: float
-    rule: int  # RULE_REFERENCE, RULE_PAIR, RULE_PAPER or RULE_INSTAR (weight_change)
+    rule: int  # RULE_REFERENCE, RULE_PAIR, RULE_PAPER, RULE_INSTAR or RULE_SOFT_BOUND (weight_change)
     x_tar: float
     mu: float
     trace_increment: bool  # traces += 1 at a spike (all-to-all) instead of = 1 (nearest spike)
@@ -644,21 +645,25 @@ def weight_change(p, x_pre, w, post2):
     neuron's x_post2 before the spike. By ``p.rule``: the reference rule
     ``nu_post x_pre x_post2``, the pair rule ``nu_post x_pre``, the paper rule
     ``nu_post (x_pre - x_tar) max(w_max - w, 0)^mu``, or the instar rule
-    ``nu_post (x_pre - w)`` (the weight moves towards the input trace: online k-means).
-    Whether a rule also depresses on input spikes is ``rule_depresses``."""
+    ``nu_post (x_pre - w)`` (the weight moves towards the input trace: online k-means),
+    or the soft-bound rule ``nu_post x_pre x_post2 max(w_max - w, 0)`` (the reference's
+    potentiation shrinking as the weight nears w_max). Whether a rule also depresses on
+    input spikes is ``rule_depresses``."""
     if p.rule == RULE_PAPER:
         return p.nu_post * (x_pre - p.x_tar) * max(p.w_max - w, 0.0) ** p.mu
     if p.rule == RULE_INSTAR:
         return p.nu_post * (x_pre - w)
+    if p.rule == RULE_SOFT_BOUND:
+        return p.nu_post * post2 * x_pre * max(p.w_max - w, 0.0)
     return p.nu_post * (post2 if p.rule == RULE_REFERENCE else 1.0) * x_pre
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def rule_depresses(p):
     """Whether ``p.rule`` depresses each synapse on its input's spikes (by nu_pre x_post1):
-    the reference and pair rules do; the paper and instar rules learn only at the
-    neuron's spikes."""
-    return p.rule == RULE_REFERENCE or p.rule == RULE_PAIR
+    the reference, pair and soft-bound rules do; the paper and instar rules learn only
+    at the neuron's spikes."""
+    return p.rule == RULE_REFERENCE or p.rule == RULE_PAIR or p.rule == RULE_SOFT_BOUND
 
 
 @njit(cache=True, error_model="numpy", inline="always")

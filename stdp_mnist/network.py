@@ -30,6 +30,7 @@ STDP_RULES = {
     "pair": kernel.RULE_PAIR,
     "paper": kernel.RULE_PAPER,
     "instar": kernel.RULE_INSTAR,
+    "soft-bound": kernel.RULE_SOFT_BOUND,
 }
 # Tags that keep the random streams of different purposes apart (see random_seed).
 STREAM_INIT, STREAM_TRAIN, STREAM_ORDER, STREAM_ASSIGN, STREAM_TEST, STREAM_PREDICT = range(6)

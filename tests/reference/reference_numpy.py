@@ -58,6 +58,8 @@ Variants (fields of the kernel params):
   w[:, j] += nu_post * (x_pre(t - stdp_delay) - x_tar) * max(w_max - w[:, j], 0)^mu;
 * ``rule == RULE_INSTAR``: no depression; for each excitatory spike j,
   w[:, j] += nu_post * (x_pre(t - stdp_delay) - w[:, j]);
+* ``rule == RULE_SOFT_BOUND``: the reference rule with the potentiation times
+  max(w_max - w[:, j], 0);
 * ``trace_increment``: x_pre, x_post1 and x_post2 grow by 1 at a spike instead of
   being set to 1.
 
@@ -72,7 +74,7 @@ import numpy as np
 
 V, GE, GI, POST1, POST2 = 0, 1, 2, 3, 4
 NEVER = 1 << 30
-RULE_REFERENCE, RULE_PAIR, RULE_PAPER, RULE_INSTAR = 0, 1, 2, 3  # KernelParams.rule
+RULE_REFERENCE, RULE_PAIR, RULE_PAPER, RULE_INSTAR, RULE_SOFT_BOUND = 0, 1, 2, 3, 4  # KernelParams.rule
 
 
 def _spikes_matrix(ptr, idx, n_present, n_in):
@@ -106,7 +108,11 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
         for d in range(1, ring):
             decay_per_delay[d] = decay_per_delay[d - 1] * p.decay_post1
     spiked = _spikes_matrix(ptr, idx, p.n_present, n_in)
-    depress = learn and p.rule in (RULE_REFERENCE, RULE_PAIR)  # the others learn at post spikes only
+    depress = learn and p.rule in (
+        RULE_REFERENCE,
+        RULE_PAIR,
+        RULE_SOFT_BOUND,
+    )  # the others: at post spikes only
     total = 0
 
     for t in range(p.n_present + p.n_rest):
@@ -177,6 +183,8 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
                     col = w + p.nu_post * (x_pre - p.x_tar) * np.maximum(p.w_max - w, 0.0) ** p.mu
                 elif p.rule == RULE_INSTAR:
                     col = w + p.nu_post * (x_pre - w)
+                elif p.rule == RULE_SOFT_BOUND:
+                    col = w + (p.nu_post * exc[POST2, j]) * x_pre * np.maximum(p.w_max - w, 0.0)
                 else:
                     post2 = exc[POST2, j] if p.rule == RULE_REFERENCE else 1.0
                     col = w + (p.nu_post * post2) * x_pre

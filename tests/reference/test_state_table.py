@@ -172,7 +172,14 @@ def test_the_benchmark_reads_checkpoints_by_the_table(tmp_path):
 
 
 def test_every_stdp_rule_has_its_own_kernel_code():
-    choices = ("reference", "pair", "paper", "instar")
+    choices = ("reference", "pair", "paper", "instar", "soft-bound")
     codes = [network.kernel_params(Config().replace(stdp={"rule": rule})).rule for rule in choices]
-    assert codes == [kernel.RULE_REFERENCE, kernel.RULE_PAIR, kernel.RULE_PAPER, kernel.RULE_INSTAR]
-    assert len(set(codes)) == 4 and set(network.STDP_RULES) == set(choices)
+    rules = [
+        kernel.RULE_REFERENCE,
+        kernel.RULE_PAIR,
+        kernel.RULE_PAPER,
+        kernel.RULE_INSTAR,
+        kernel.RULE_SOFT_BOUND,
+    ]
+    assert codes == rules
+    assert len(set(codes)) == 5 and set(network.STDP_RULES) == set(choices)

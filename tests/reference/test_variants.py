@@ -107,6 +107,27 @@ def test_instar_rule_has_no_depression_on_pre_spikes(d):
     assert_weight(w, f32_steps(0.5, P0.nu_post * (0.0 - 0.5)))
 
 
+# --------------------------------------------------------------- soft-bound rule
+
+
+@pytest.mark.parametrize("w0", [0.2, 0.9])
+def test_soft_bound_rule_potentiates_less_near_w_max(w0):
+    # the reference rule's step nu_post x_pre x_post2 times (w_max - w); x_post2 has
+    # decayed from 0.8 over the b + 1 steps up to the spike
+    a, b = 3, 10
+    x_pre, post2 = P0.decay_pre ** (b - a), 0.8 * P0.decay_post2 ** (b + 1)
+    w = pair_run(a, b, d_syn=0, d_stdp=0, w0=w0, post2_0=0.8, rule=kernel.RULE_SOFT_BOUND)
+    assert_weight(w, f32_steps(w0, P0.nu_post * post2 * x_pre * (1.0 - np.float64(np.float32(w0)))))
+
+
+@pytest.mark.parametrize("rule", [kernel.RULE_REFERENCE, kernel.RULE_SOFT_BOUND])
+def test_soft_bound_rule_depresses_as_the_reference_does(rule):
+    # post at 5, pre at 12 with x_post1 reset to 1 at the post spike: the reference's
+    # depression nu_pre x_post1 at the pre spike (x_pre 0 at the post spike: no potentiation)
+    w = pair_run(12, 5, d_syn=0, d_stdp=0, rule=rule)
+    assert_weight(w, f32_steps(0.5, -P0.nu_pre * P0.decay_post1**7))
+
+
 # --------------------------------------------------------------- homeostasis
 
 

@@ -48,12 +48,21 @@ Arrivals after the end of a call (an exact reset instead of a rest) keep the
 prediction, as a rest without excitatory spikes would give them.
 
 Variants (loop-invariant fields of ``KernelParams``): emission timing (``not
-p.depress_at_arrival``) depresses by x_post1 at emission; ``p.rule`` selects the
-reference rule (``RULE_REFERENCE``), the pair rule (``RULE_PAIR``: no x_post2 factor)
-or the paper rule (``RULE_PAPER``: no depression at all, and potentiation by
-``nu_post * (x_pre(c - delay) - x_tar) * max(w_max - w, 0)^mu``, which is negative, i.e.
-depression, where x_pre < x_tar); with ``p.trace_increment`` every trace is incremented
-by 1 at a spike (all-to-all pairing) instead of set to 1 (nearest-spike pairing).
+p.depress_at_arrival``) depresses by x_post1 at emission; with ``p.trace_increment``
+every trace is incremented by 1 at a spike (all-to-all pairing) instead of set to 1
+(nearest-spike pairing). The learning variants each have their equations in one
+function, which the phases reach through one dispatch each:
+
+* the learning rule, ``p.rule``: ``weight_change`` (one synapse's change at its neuron's
+  spike: the reference, pair, paper, instar and soft-bound rules), with
+  ``rule_depresses`` (whether the rule also depresses at input spikes);
+* the lateral inhibition, ``p.inhibition_distance``: ``lateral_inhibition`` (uniform,
+  or growing with distance on a grid: ``inhibit_by_distance``);
+* the threshold's homeostasis, ``p.theta_minus``: ``homeostasis`` (after each learning
+  presentation).
+
+Each is 0 (or the reference rule) by default, which leaves the reference model's
+arithmetic as it was: docs/variants.md says how to add one.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from stdp_mnist.sweep import load_sweep
 
 ROOT = REPO_ROOT
 CONFIGS = ROOT / "configs"
-TRAINING_NAMES = ["dc2015-100", "dc2015-1600", "dc2015-400", "dc2015-6400", "quick", "search-100"]
+TRAINING_NAMES = ["dc2015-100", "dc2015-1600", "dc2015-400", "dc2015-6400", "instar-400", "quick", "search-100"]
 
 
 def invoke(*args):

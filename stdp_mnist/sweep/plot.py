@@ -55,7 +55,8 @@ def _draw(
     """One accuracy of one series: the mean over seeds (%) with the seeds' min-max;
     returns the line's colour (matplotlib's next one when ``color`` is None)."""
     points = [
-        (x, [100 * r[accuracy] for r in group if r[accuracy] is not None]) for x, group in zip(xs, groups)
+        (x, [100 * r[accuracy] for r in group if r[accuracy] is not None])
+        for x, group in zip(xs, groups, strict=True)
     ]
     points = [(x, values) for x, values in points if values]
     if not points:
@@ -66,8 +67,8 @@ def _draw(
         [x for x, _ in points],
         mean,
         yerr=[
-            [m - min(v) for m, (_, v) in zip(mean, points)],
-            [max(v) - m for m, (_, v) in zip(mean, points)],
+            [m - min(v) for m, (_, v) in zip(mean, points, strict=True)],
+            [max(v) - m for m, (_, v) in zip(mean, points, strict=True)],
         ],
         capsize=4,
         color=color,
@@ -81,7 +82,15 @@ def _draw(
     return color
 
 
-def _panel(ax, key: str | None, rows: list[dict], done: list[dict]) -> None:
+def _scored_split(sweep: Sweep) -> str:
+    """What the sweep's runs are scored on, evaluation.split: "test" or "validation"
+    (from --set, else the base config)."""
+    return dict(sweep.common).get(
+        "evaluation.split", sweep.base_data.get("evaluation", {}).get("split", "test")
+    )
+
+
+def _panel(ax, key: str | None, rows: list[dict], done: list[dict], split: str) -> None:
     values = list(dict.fromkeys(r["overrides"].get(key, BASE) for r in rows)) if key else ["all runs"]
     numeric = key is not None and _numeric(values)
     position = {repr(v): (v if numeric else i) for i, v in enumerate(values)}
@@ -97,7 +106,7 @@ def _panel(ax, key: str | None, rows: list[dict], done: list[dict]) -> None:
         ax.set_xticklabels([text(v) for v in values], rotation=20 if len(values) > 3 else 0)
         ax.set_xlim(-0.5, len(values) - 0.5)
     ax.set_xlabel(key or "")
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel(f"{split} accuracy (%)")
     ax.grid(alpha=0.3)
     if len(series) > 1:
         ax.legend(fontsize=7)
@@ -127,8 +136,8 @@ def summary_figure(sweep: Sweep, rows: list[dict]):
     varying = _varying_keys(sweep, rows)
     width = PANEL_WIDTH_IN * len(varying) + 1
     fig, axes = plt.subplots(1, len(varying), figsize=(width, HEIGHT_IN), squeeze=False, layout="constrained")
-    for ax, key in zip(axes[0], varying):
-        _panel(ax, key, rows, done)
+    for ax, key in zip(axes[0], varying, strict=True):
+        _panel(ax, key, rows, done, _scored_split(sweep))
     fig.suptitle(_title(sweep, width), fontsize=10)
     return fig
 

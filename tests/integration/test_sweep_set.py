@@ -95,7 +95,7 @@ def test_a_quick_trial_through_the_cli_with_the_linear_readout_in_every_summary(
     assert result.exit_code == 0, result.output
     out = Path("runs/sweeps/s_training.max_examples=4")
     assert f"in {out}" in result.stderr and "linear readout" in result.stderr
-    rows = list(csv.DictReader(open(out / "summary.csv")))
+    rows = list(csv.DictReader((out / "summary.csv").read_text().splitlines()))
     assert [r["stdp.traces"] for r in rows] == ["set", "increment"]
     assert all(0 <= float(r["accuracy_linear"]) <= 1 and r["examples_trained"] == "4" for r in rows)
     md = (out / "summary.md").read_text()
@@ -137,12 +137,12 @@ def fake_rows(values: list, key: str = "network.inhibition", seeds=(0, 1)) -> li
     ]
 
 
-def fake_sweep(values: list, key: str = "network.inhibition", seeds=(0, 1)) -> Sweep:
+def fake_sweep(values: list, key: str = "network.inhibition", seeds=(0, 1), base_data=None) -> Sweep:
     runs = tuple(Run(((key, v),), s, f"{v}-{s}") for v in values for s in seeds)
     return Sweep(
         Path("configs/sweeps/a-rather-long-sweep-file-name-100.toml"),
         Path("configs/quick.toml"),
-        {},
+        base_data or {},
         tuple(seeds),
         Path("out"),
         runs,
@@ -168,3 +168,11 @@ def test_summary_title_fits_the_figure_with_one_swept_key():
     frame = fig.bbox
     assert frame.x0 <= title.x0 and title.x1 <= frame.x1 and title.y1 <= frame.y1
     assert "linear readout" in fig._suptitle.get_text()
+
+
+def test_the_accuracy_axis_names_the_split_scored():
+    values = ["population", "direct"]
+    fig = summary_figure(fake_sweep(values), fake_rows(values))
+    assert fig.axes[0].get_ylabel() == "test accuracy (%)"
+    held_out = fake_sweep(values, base_data={"evaluation": {"split": "validation"}})
+    assert summary_figure(held_out, fake_rows(values)).axes[0].get_ylabel() == "validation accuracy (%)"

@@ -115,7 +115,7 @@ def grouped(records: Path = RECORDS) -> dict[str, list[Path]]:
     for run in sorted(records.iterdir()) if records.is_dir() else []:
         if (run / EVAL_METRICS_FILE).is_file():
             groups.setdefault(config_name(run.name), []).append(run)
-    for name, runs in groups.items():
+    for runs in groups.values():
         first = _without_seed(load_config(runs[0] / CONFIG_FILE))
         for run in runs[1:]:
             if _without_seed(load_config(run / CONFIG_FILE)) != first:

@@ -20,6 +20,7 @@ results/paired-tests.md too.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 from pathlib import Path
@@ -72,7 +73,7 @@ def report(records: Path = RECORDS) -> str:
     lines += ["", "## Each size against the next larger one, seed by seed", "", HEADER]
     by_size = sorted(groups, key=lambda name: run_metrics(groups[name][0])["n_excitatory"])
     paper_sizes = [name for name in by_size if name.startswith("dc2015-")]
-    for smaller, larger in zip(paper_sizes, paper_sizes[1:]):
+    for smaller, larger in itertools.pairwise(paper_sizes):
         larger_by_seed = {seed_of(run): run for run in groups[larger]}
         for run in groups[smaller]:
             other = larger_by_seed.get(seed_of(run))

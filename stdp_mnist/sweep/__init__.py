@@ -25,6 +25,7 @@ command again; a failing run is recorded in the summary and does not stop the ot
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,10 +51,8 @@ def _configs(specs: list[dict]) -> list:
     """The configs of the runs that are valid (an invalid one fails in its worker)."""
     configs = []
     for spec in specs:
-        try:
+        with contextlib.suppress(ConfigError):
             configs.append(config_from_dict(spec["config"]))
-        except ConfigError:
-            pass
     return configs
 
 

@@ -55,7 +55,8 @@ def _draw(
     """One accuracy of one series: the mean over seeds (%) with the seeds' min-max;
     returns the line's colour (matplotlib's next one when ``color`` is None)."""
     points = [
-        (x, [100 * r[accuracy] for r in group if r[accuracy] is not None]) for x, group in zip(xs, groups)
+        (x, [100 * r[accuracy] for r in group if r[accuracy] is not None])
+        for x, group in zip(xs, groups, strict=True)
     ]
     points = [(x, values) for x, values in points if values]
     if not points:
@@ -66,8 +67,8 @@ def _draw(
         [x for x, _ in points],
         mean,
         yerr=[
-            [m - min(v) for m, (_, v) in zip(mean, points)],
-            [max(v) - m for m, (_, v) in zip(mean, points)],
+            [m - min(v) for m, (_, v) in zip(mean, points, strict=True)],
+            [max(v) - m for m, (_, v) in zip(mean, points, strict=True)],
         ],
         capsize=4,
         color=color,
@@ -127,7 +128,7 @@ def summary_figure(sweep: Sweep, rows: list[dict]):
     varying = _varying_keys(sweep, rows)
     width = PANEL_WIDTH_IN * len(varying) + 1
     fig, axes = plt.subplots(1, len(varying), figsize=(width, HEIGHT_IN), squeeze=False, layout="constrained")
-    for ax, key in zip(axes[0], varying):
+    for ax, key in zip(axes[0], varying, strict=True):
         _panel(ax, key, rows, done)
     fig.suptitle(_title(sweep, width), fontsize=10)
     return fig

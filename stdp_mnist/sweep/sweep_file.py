@@ -116,7 +116,9 @@ def _grid(path: Path, data: dict) -> list[Overrides]:
         _check_key(key, f"{path}: [grid]")
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{path}: [grid] {key}: expected a non-empty list of values")
-    return [tuple(zip(grid, combo)) for combo in itertools.product(*grid.values())] if grid else []
+    return (
+        [tuple(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())] if grid else []
+    )
 
 
 def _points(path: Path, data: dict) -> list[Overrides]:

@@ -3,7 +3,6 @@ resuming an interrupted sweep, the summaries, and real parallel execution (local
 worker processes, and a dask.distributed LocalCluster when dask is installed).
 Tiny networks on synthetic IDX files; no MNIST."""
 
-import csv
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers.runs import TINY_SWEEP_BASE as TINY
-from helpers.runs import make_data_dir
+from helpers.runs import make_data_dir, summary_rows
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, load_config
@@ -97,7 +96,7 @@ def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
         run_sweep(sweep, "inline", point_fn=interrupt_after_first)
     first = sweep.out / sweep.runs[0].name
     assert (first / "metrics.json").is_file()
-    partial = list(csv.DictReader(open(sweep.out / "summary.csv")))
+    partial = summary_rows(sweep.out)
     assert [r["status"] for r in partial] == ["done", "missing", "missing"]
 
     # a second run dir partly trained (checkpoint at 4 of 8 examples), as a killed worker leaves it
@@ -128,7 +127,7 @@ def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
     assert (first / "metrics.json").stat().st_mtime_ns == mtime  # not trained again
     assert all(r["examples_trained"] == 8 and r["accuracy_all"] is not None for r in rows)
     assert [p.name for p in paths] == ["summary.csv", "summary.md", "summary.png"]
-    table = list(csv.DictReader(open(sweep.out / "summary.csv")))
+    table = summary_rows(sweep.out)
     assert [r["network.w_max"] for r in table] == ["1.0", "0.8", "0.6"]
     assert all(float(r["train_wall_s"]) > 0 and float(r["eval_wall_s"]) >= 0 for r in table)
     assert "| network.w_max |" in (sweep.out / "summary.md").read_text()
@@ -143,7 +142,7 @@ def test_failing_point_is_recorded_and_others_finish(base, tmp_path):
     result = CliRunner().invoke(cli.main, ["sweep", str(path), "--workers", "2"])
     assert result.exit_code == 1
     assert "2 of 4 runs failed" in result.output
-    rows = list(csv.DictReader(open(tmp_path / "out" / "summary.csv")))
+    rows = summary_rows(tmp_path / "out")
     assert [r["status"] for r in rows] == ["done", "done", "error", "error"]
     assert "w_max" in rows[2]["error"] and rows[0]["accuracy_all"]
     assert (tmp_path / "out" / "summary.png").stat().st_size > 0
@@ -177,7 +176,7 @@ def test_sweep_through_a_dask_local_cluster(base, tmp_path):
         address = cluster.scheduler_address.replace("tcp://", "")
         result = CliRunner().invoke(cli.main, ["sweep", str(path), "--executor", f"dask://{address}"])
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(open(tmp_path / "out" / "summary.csv")))
+    rows = summary_rows(tmp_path / "out")
     assert [r["status"] for r in rows] == ["done"] * 4
     assert [r["network.inhibition"] for r in rows] == ["population"] * 2 + ["direct"] * 2
     print(f"dask sweep: {time.perf_counter() - t0:.1f} s")

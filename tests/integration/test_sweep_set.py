@@ -3,14 +3,13 @@ own), out resolved like base (from the sweep file), --out, base by a shipped nam
 the linear readout in the summaries, and a summary.png whose title fits and whose
 categorical values are not joined by lines. Tiny networks on synthetic data."""
 
-import csv
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from helpers import REPO_ROOT
 from helpers.runs import TINY_SWEEP_BASE as TINY
-from helpers.runs import make_data_dir
+from helpers.runs import make_data_dir, summary_rows
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, config_from_dict
@@ -95,7 +94,7 @@ def test_a_quick_trial_through_the_cli_with_the_linear_readout_in_every_summary(
     assert result.exit_code == 0, result.output
     out = Path("runs/sweeps/s_training.max_examples=4")
     assert f"in {out}" in result.stderr and "linear readout" in result.stderr
-    rows = list(csv.DictReader(open(out / "summary.csv")))
+    rows = summary_rows(out)
     assert [r["stdp.traces"] for r in rows] == ["set", "increment"]
     assert all(0 <= float(r["accuracy_linear"]) <= 1 and r["examples_trained"] == "4" for r in rows)
     md = (out / "summary.md").read_text()

@@ -189,7 +189,7 @@ def test_running_accuracy_uses_previous_window_assignment(tmp_path, images, monk
     records = read_jsonl(tmp_path / "run" / TRAIN_METRICS_FILE)
     assert [r["examples_seen"] for r in records] == [5, 10, 15, 20]
     assert records[0]["running_accuracy"] is None
-    for record, value in zip(records, expected):
+    for record, value in zip(records, expected, strict=True):
         if value is None:
             assert record["running_accuracy"] is None
         else:

@@ -208,22 +208,24 @@ def train_until_signalled():
 ORPHANING_SWEEP = (
     TRAIN_UNTIL_SIGNALLED
     + """
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from stdp_mnist.sweep.executors import _init_worker
+from stdp_mnist.sweep.executors import _start_workers
+
+
+def task(spec):
+    if spec["task"] == "train":
+        train_until_signalled()
+    else:
+        time.sleep(120)
+    return spec
 
 
 if __name__ == "__main__":
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(os.getpid(),))
+    (conn, worker), = _start_workers(1, task).items()
     with open(os.environ["WORKER_PID_FILE"], "w") as fh:
-        fh.write(str(pool.submit(os.getpid).result()))
-    if os.environ["WORKER_TASK"] == "train":
-        pool.submit(train_until_signalled)
-    else:
-        pool.submit(time.sleep, 120)
+        fh.write(str(worker.pid))
+    conn.send({"task": os.environ["WORKER_TASK"]})
     time.sleep(0.5)
-    os._exit(0)  # the sweep process dies as SIGKILL would leave it: no pool shutdown
+    os._exit(0)  # the sweep process dies as SIGKILL would leave it: no shutdown
 """
 )
 
@@ -306,3 +308,50 @@ def test_sigint_to_the_sweep_process_alone_stops_its_workers(tmp_path):
         time.sleep(0.1)
     assert not _running(worker), "the worker outlived its interrupted sweep"
     assert len(pid_file.read_text().split()) == 1, "a queued run started after the interrupt"
+
+
+KILLED_SWEEP = (
+    TRAIN_UNTIL_SIGNALLED
+    + """
+from stdp_mnist.sweep import execute
+
+
+def run_point(spec):
+    with open(os.environ["WORKER_PID_FILE"], "a") as fh:
+        fh.write(f"{os.getpid()}\\n")
+    train_until_signalled()
+    return {"name": spec["name"]}  # as a run that checkpointed and returned
+
+
+if __name__ == "__main__":
+    specs = [{"name": f"run{k}", "run_dir": os.environ["OUT"] + f"/run{k}"} for k in range(4)]
+    execute(specs, "local", 1, point_fn=run_point)
+"""
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_sweep_starts_no_queued_run_and_its_worker_ends_quietly(tmp_path):
+    # SIGKILL to the sweep process while its one worker trains the first of four runs:
+    # the worker checkpoints and ends, no queued run starts, and nothing (no leaked
+    # semaphore warning from multiprocessing's resource tracker) is written to stderr.
+    script = tmp_path / "killed_sweep.py"
+    script.write_text(KILLED_SWEEP)
+    pid_file = tmp_path / "workers.pid"
+    sweep = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "WORKER_PID_FILE": str(pid_file), "OUT": str(tmp_path)},
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker = int(pid_file.read_text().split()[0])
+    sweep.kill()
+    _, stderr = sweep.communicate(timeout=30)  # its end of the pipe closes once the worker (and tracker) end
+    assert not _running(worker), "the worker outlived its killed sweep"
+    time.sleep(1.5)  # a worker that took a queued run would have written its pid by now
+    assert len(pid_file.read_text().split()) == 1, "a queued run started after the sweep was killed"
+    assert stderr == ""

@@ -355,3 +355,15 @@ def test_a_killed_sweep_starts_no_queued_run_and_its_worker_ends_quietly(tmp_pat
     time.sleep(1.5)  # a worker that took a queued run would have written its pid by now
     assert len(pid_file.read_text().split()) == 1, "a queued run started after the sweep was killed"
     assert stderr == ""
+
+
+def test_a_two_run_sweep_prints_progress_before_its_first_run_is_done(base, tmp_path):
+    # Through the CLI with its local worker pool; stderr is not a terminal here, so the
+    # progress comes as log lines: the first one as soon as a run reports its training.
+    path = write_sweep(tmp_path, "seeds = [0, 1]\n")
+    result = CliRunner().invoke(cli.main, ["sweep", str(path), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    first_done = next(k for k, line in enumerate(lines) if line.startswith("[1/2] "))
+    progress = [line for line in lines[:first_done] if line.startswith("sweep: 0/2 runs done, 1 in flight")]
+    assert progress and "(seed=0: train " in progress[0], result.stderr

@@ -12,7 +12,7 @@ that name exists.
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 PACKAGE = "stdp_mnist.configs"
 SUFFIX = ".toml"
@@ -47,9 +47,14 @@ def description(path: Path) -> str:
 
 
 def _candidate_names(text: str, sweep: bool) -> list[str]:
-    """The shipped names a typed config might mean: without a leading ``configs/`` and
-    a trailing ``.toml``; a sweep file also without its ``sweeps/``."""
-    name = Path(text).as_posix().removeprefix("./").removeprefix("configs/").removesuffix(SUFFIX)
+    """The shipped names a typed config might mean: without leading ``./`` and ``../``
+    (so a shipped sweep file copied elsewhere still finds its ``base = "../quick.toml"``),
+    a leading ``configs/`` and a trailing ``.toml``; a sweep file also without its
+    ``sweeps/``."""
+    parts = list(PurePosixPath(Path(text).as_posix()).parts)
+    while parts and parts[0] in (".", ".."):
+        parts.pop(0)
+    name = "/".join(parts).removeprefix("configs/").removesuffix(SUFFIX)
     return [name, f"{SWEEPS}/{name}"] if sweep else [name]
 
 

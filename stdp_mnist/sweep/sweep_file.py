@@ -2,7 +2,9 @@
 sweep (one per point and seed), each with a filesystem-safe directory name.
 
 Paths in a sweep file (``base``, ``out``) are relative to the sweep file; ``base`` may
-also name a shipped config (``quick``, ``dc2015-100``). Without ``out`` the runs go to
+also name a shipped config (``quick``, ``dc2015-100``), and a relative ``base`` that
+is no file falls back to the shipped config of its name (so ``../quick.toml`` in a
+shipped sweep file copied elsewhere still means the shipped quick config). Without ``out`` the runs go to
 ``runs/sweeps/<sweep file stem>`` under the working directory. Overrides given for the
 whole sweep (``--set``) change every point and send the runs to a directory of their
 own (the out directory's name plus the overrides), so that they never mix with the
@@ -189,7 +191,12 @@ def load_sweep(
         )
     if not isinstance(data.get("base"), str):
         raise ConfigError(f"{path}: base: expected the path of a config file (or a shipped config's name)")
-    base = config_path(data["base"], relative_to=path.parent).resolve()
+    try:
+        base = config_path(data["base"], relative_to=path.parent).resolve()
+    except ConfigError as exc:
+        raise ConfigError(
+            f"{path}: base is relative to the sweep file's folder ({path.parent}): {exc}"
+        ) from None
     base_data = read_toml(base)
     seeds = _seeds(path, data, base_data)
     points = _grid(path, data) + _points(path, data) or [()]

@@ -86,6 +86,24 @@ def test_base_may_name_a_shipped_config(tiny):
         load_sweep(path)
 
 
+def test_a_shipped_sweep_copied_with_configs_name_finds_its_base(tiny):
+    # `stdp-mnist configs variants-100 > v.toml` in a folder with no ../quick.toml: the
+    # base falls back to the shipped config of that name
+    result = CliRunner().invoke(cli.main, ["configs", "variants-100"])
+    assert result.exit_code == 0 and 'base = "../quick.toml"' in result.stdout
+    Path("v.toml").write_text(result.stdout)
+    assert load_sweep("v.toml").base == (ROOT / "configs" / "quick.toml").resolve()
+
+
+def test_a_base_not_found_says_what_it_is_relative_to(tiny):
+    path = sweep_file(tiny, "")
+    path.write_text('base = "../nowhere.toml"\n')
+    with pytest.raises(
+        ConfigError, match=r"base is relative to the sweep file's folder \(.*sweeps\): \.\./nowhere"
+    ):
+        load_sweep(path)
+
+
 def test_a_quick_trial_through_the_cli_with_the_linear_readout_in_every_summary(tiny):
     path = sweep_file(tiny, '[grid]\n"stdp.traces" = ["set", "increment"]\n')
     result = CliRunner().invoke(

@@ -16,7 +16,8 @@ class Clock:
 
 def specs(n: int, n_assign: int = 50, n_test: int = 50) -> list[dict]:
     return [
-        {"name": f"run{k}", "config": {"evaluation": {"n_assign": n_assign, "n_test": n_test}}} for k in range(n)
+        {"name": f"run{k}", "config": {"evaluation": {"n_assign": n_assign, "n_test": n_test}}}
+        for k in range(n)
     ]
 
 

@@ -11,6 +11,7 @@ that name exists.
 
 from __future__ import annotations
 
+import difflib
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
@@ -76,5 +77,13 @@ def find_config(text: str | Path, sweep: bool = False, relative_to: Path | None 
 def not_found_message(text: str | Path, sweep: bool = False) -> str:
     """One line for a config that is neither a file nor a shipped name: the shipped names."""
     kind = "sweep file" if sweep else "config file"
-    names = ", ".join(shipped_configs(sweeps=sweep))
-    return f"{text}: {kind} not found, nor a shipped one (shipped: {names}; stdp-mnist configs lists them)"
+    shipped = list(shipped_configs(sweeps=sweep))
+    typed = _candidate_names(str(text), sweep)
+    close = difflib.get_close_matches(typed[-1], shipped, n=1, cutoff=0.6) or difflib.get_close_matches(
+        typed[0], shipped, n=1, cutoff=0.6
+    )
+    hint = f" (did you mean {close[0].removeprefix(f'{SWEEPS}/')}?)" if close else ""
+    return (
+        f"{text}: {kind} not found, nor a shipped one{hint} "
+        f"(shipped: {', '.join(shipped)}; stdp-mnist configs lists them)"
+    )

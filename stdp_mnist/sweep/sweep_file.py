@@ -13,6 +13,7 @@ runs of the sweep as written.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import re
@@ -20,7 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, config_path, parse_override, read_toml, unknown_key
+from ..config import (
+    ConfigError,
+    config_from_dict,
+    config_path,
+    override_error,
+    parse_override,
+    read_toml,
+    unknown_key,
+)
 
 _SAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 _MAX_NAME = 100
@@ -205,7 +214,26 @@ def load_sweep(
     runs = _runs(points, seeds)
     common = _common_overrides(overrides, list(dict.fromkeys(key for point in points for key, _ in point)))
     out_dir = Path(out) if out is not None else _out(path, data, common)
-    return Sweep(path, base, base_data, tuple(seeds), out_dir, tuple(runs), common)
+    sweep = Sweep(path, base, base_data, tuple(seeds), out_dir, tuple(runs), common)
+    _check_common(sweep, overrides)
+    return sweep
+
+
+def _check_common(sweep: Sweep, overrides: list[str] | tuple[str, ...]) -> None:
+    """Refuse --set values that make the base config invalid (e.g. a word where a
+    number goes), before any run starts: every run would fail on them. A base that is
+    invalid on its own is left to fail in its runs, as a bad point's value is."""
+    if not sweep.common:
+        return
+    plain = Run((), sweep.seeds[0], "base")  # the base config, no point's own overrides
+    try:
+        config_from_dict(run_config_dict(dataclasses.replace(sweep, common=()), plain))
+    except ConfigError:
+        return
+    try:
+        config_from_dict(run_config_dict(sweep, plain))
+    except ConfigError as exc:
+        raise override_error(overrides, exc) from None
 
 
 def run_config_dict(sweep: Sweep, run: Run) -> dict:

@@ -86,6 +86,17 @@ def test_base_may_name_a_shipped_config(tiny):
         load_sweep(path)
 
 
+def test_a_bad_set_value_is_refused_before_any_run_starts(tiny):
+    path = sweep_file(tiny, '[grid]\n"stdp.traces" = ["set", "increment"]\n')
+    with pytest.raises(
+        ConfigError, match=r"^--set training.max_examples=abc: training.max_examples: expected"
+    ):
+        load_sweep(path, ["evaluation.n_test=5", "training.max_examples=abc"])
+    assert not Path("runs").exists()
+    result = CliRunner().invoke(cli.main, ["sweep", "seeds-10"])
+    assert result.exit_code == 1 and "(did you mean seeds-100?)" in result.stderr
+
+
 def test_a_shipped_sweep_copied_with_configs_name_finds_its_base(tiny):
     # `stdp-mnist configs variants-100 > v.toml` in a folder with no ../quick.toml: the
     # base falls back to the shipped config of that name

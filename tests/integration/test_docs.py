@@ -54,3 +54,15 @@ def test_model_doc_values_are_the_config_defaults():
             assert float(cell.split()[0]) == default, (
                 f"{key}: docs/MODEL.md says {cell}, the config {default}"
             )
+
+
+def test_results_page_links_every_report_the_site_shows():
+    # the reports in results/ become site pages under reports/ (scripts/docs_results_hook.py);
+    # the Results page links each markdown one, so none is left unreachable
+    hook = load_script("docs_results_hook")
+    page = (ROOT / "docs" / "results.md").read_text()
+    reports = [path for path in hook.report_files() if path.suffix == ".md"]
+    assert {"README.md", "paired-tests.md", "baselines.md"} <= {path.as_posix() for path in reports}
+    assert not any(path.parts[0] == "runs" for path in hook.report_files())
+    unlinked = [path for path in reports if f"]({hook.SITE_FOLDER}/{path.as_posix()})" not in page]
+    assert not unlinked, f"docs/results.md links none of {unlinked}"

@@ -5,6 +5,7 @@ categorical values are not joined by lines. Tiny networks on synthetic data."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers import REPO_ROOT
@@ -184,9 +185,9 @@ def _data_line_styles(fig) -> list[str]:
 
 def test_categorical_values_are_separate_points_and_numbers_a_line():
     fig = summary_figure(fake_sweep(["population", "direct"]), fake_rows(["population", "direct"]))
-    assert _data_line_styles(fig) == ["None", "None"]  # 'all' voting and linear readout: points, not joined
+    assert _data_line_styles(fig) == ["None"] * 3  # the three readouts: points, not joined
     fig = summary_figure(fake_sweep([1.0, 0.5], "network.w_max"), fake_rows([1.0, 0.5], "network.w_max"))
-    assert _data_line_styles(fig) == ["-", "--"]  # 'all' voting solid, the linear readout dashed
+    assert _data_line_styles(fig) == ["-", "--", ":"]  # 'all' solid, linear dashed, proportion dotted
 
 
 def test_summary_title_fits_the_figure_with_one_swept_key():
@@ -195,4 +196,25 @@ def test_summary_title_fits_the_figure_with_one_swept_key():
     title = fig._suptitle.get_window_extent()
     frame = fig.bbox
     assert frame.x0 <= title.x0 and title.x1 <= frame.x1 and title.y1 <= frame.y1
-    assert "linear readout" in fig._suptitle.get_text()
+    assert fig._suptitle.get_text().startswith("a-rather-long-sweep-file-name-100.toml: mean over 2 seeds")
+
+
+def test_summary_shows_three_readouts_as_fractions_with_the_legend_outside_the_plot():
+    rows = fake_rows([1.0, 0.5], "network.w_max")
+    fig = summary_figure(fake_sweep([1.0, 0.5], "network.w_max"), rows)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "network.w_max" and ax.get_ylabel() == "test accuracy"
+    # the means over seeds 0 and 1 as the tables give them (fractions), at w_max 0.5 then 1.0
+    means = {tuple(np.round(np.asarray(c.lines[0].get_ydata(), float), 4)) for c in ax.containers}
+    assert means == {(0.7105, 0.7005), (0.7, 0.7), (0.81, 0.8)}  # all, proportion, linear
+    low, high = ax.get_ylim()
+    assert low > 0.6 and high < 0.9  # a fraction's axis, not percent
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "'all' voting",
+        "'proportion' voting",
+        "linear readout (supervised)",
+    ]
+    assert not legend.get_window_extent().overlaps(ax.get_window_extent())
+    assert ax.get_legend() is None  # one series: nothing to name under the panel

@@ -13,24 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from helpers.runs import TINY_SWEEP_BASE as TINY
-from helpers.runs import make_data_dir, summary_rows
+from helpers.runs import summary_rows
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, load_config
 from stdp_mnist.sweep import load_sweep, run_name, run_point, run_sweep
 from stdp_mnist.sweep.summary import shown
 from stdp_mnist.training import train
-
-
-@pytest.fixture
-def base(tmp_path, monkeypatch):
-    monkeypatch.setenv("STDP_MNIST_DATA", str(tmp_path / "no-cache"))  # never the user's cache
-    data = make_data_dir(tmp_path / "data", n_train=20, n_test=10)
-    path = tmp_path / "configs" / "tiny.toml"
-    path.parent.mkdir()
-    path.write_text(TINY.format(data=data))
-    return path
 
 
 def write_sweep(tmp_path, text, name="s.toml"):
@@ -40,7 +29,7 @@ def write_sweep(tmp_path, text, name="s.toml"):
     return path
 
 
-def test_sweep_file_grid_points_seeds_and_names(base, tmp_path):
+def test_sweep_file_grid_points_seeds_and_names(sweep_base, tmp_path):
     path = write_sweep(
         tmp_path,
         'seeds = [0, 1]\n[grid]\n"stdp.rule" = ["reference", "paper"]\n'
@@ -48,7 +37,7 @@ def test_sweep_file_grid_points_seeds_and_names(base, tmp_path):
         '"data.dir" = "a/b c"\n',
     )
     sweep = load_sweep(path)
-    assert sweep.base == base.resolve() and sweep.seeds == (0, 1)
+    assert sweep.base == sweep_base.resolve() and sweep.seeds == (0, 1)
     assert len(sweep.runs) == (2 * 2 + 1) * 2
     assert sweep.keys == ["stdp.rule", "network.w_max", "network.inhibition", "data.dir"]
     names = [run.name for run in sweep.runs]
@@ -73,7 +62,7 @@ def test_sweep_file_grid_points_seeds_and_names(base, tmp_path):
         ("colour = 1\n", "unknown sweep entries"),
     ],
 )
-def test_bad_sweep_files_are_one_line_errors(base, tmp_path, text, message):
+def test_bad_sweep_files_are_one_line_errors(sweep_base, tmp_path, text, message):
     path = write_sweep(tmp_path, text)
     with pytest.raises(ConfigError, match=message):
         load_sweep(path)
@@ -81,7 +70,7 @@ def test_bad_sweep_files_are_one_line_errors(base, tmp_path, text, message):
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
 
 
-def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
+def test_interrupted_sweep_reruns_only_the_missing_points(sweep_base, tmp_path):
     path = write_sweep(tmp_path, '[grid]\n"network.w_max" = [1.0, 0.8, 0.6]\n')
     sweep = load_sweep(path)
     calls = []
@@ -101,7 +90,7 @@ def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
 
     # a second run dir partly trained (checkpoint at 4 of 8 examples), as a killed worker leaves it
     second = sweep.out / sweep.runs[1].name
-    cfg = load_config(base, ["network.w_max=0.8", "run.seed=0"])
+    cfg = load_config(sweep_base, ["network.w_max=0.8", "run.seed=0"])
     images = np.zeros((20, 784), np.uint8) + 200
 
     class Stop(Exception):
@@ -133,7 +122,7 @@ def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
     assert "| network.w_max |" in (sweep.out / "summary.md").read_text()
 
 
-def test_failing_point_is_recorded_and_others_finish(base, tmp_path):
+def test_failing_point_is_recorded_and_others_finish(sweep_base, tmp_path):
     # a value that fails the config check (and a real process pool, 2 workers, via the CLI)
     path = write_sweep(
         tmp_path, '[grid]\n"network.w_max" = [1.0, -1.0]\n"stdp.traces" = ["set", "increment"]\n'
@@ -149,7 +138,7 @@ def test_failing_point_is_recorded_and_others_finish(base, tmp_path):
     print(f"local pool sweep: {time.perf_counter() - t0:.1f} s")
 
 
-def test_dask_executor_missing_dask_is_one_line(base, tmp_path, monkeypatch):
+def test_dask_executor_missing_dask_is_one_line(sweep_base, tmp_path, monkeypatch):
     import builtins
 
     real_import = builtins.__import__
@@ -166,7 +155,7 @@ def test_dask_executor_missing_dask_is_one_line(base, tmp_path, monkeypatch):
     assert 'pip install -e ".[dask]"' in result.output and len(result.output.strip().splitlines()) == 2
 
 
-def test_sweep_through_a_dask_local_cluster(base, tmp_path):
+def test_sweep_through_a_dask_local_cluster(sweep_base, tmp_path):
     distributed = pytest.importorskip("distributed")
     path = write_sweep(tmp_path, 'seeds = [0, 1]\n[grid]\n"network.inhibition" = ["population", "direct"]\n')
     t0 = time.perf_counter()
@@ -357,7 +346,7 @@ def test_a_killed_sweep_starts_no_queued_run_and_its_worker_ends_quietly(tmp_pat
     assert stderr == ""
 
 
-def test_a_two_run_sweep_prints_progress_before_its_first_run_is_done(base, tmp_path):
+def test_a_two_run_sweep_prints_progress_before_its_first_run_is_done(sweep_base, tmp_path):
     # Through the CLI with its local worker pool; stderr is not a terminal here, so the
     # progress comes as log lines: the first one as soon as a run reports its training.
     path = write_sweep(tmp_path, "seeds = [0, 1]\n")

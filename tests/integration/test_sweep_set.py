@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers import REPO_ROOT
-from helpers.runs import TINY_SWEEP_BASE as TINY
-from helpers.runs import make_data_dir, summary_rows
+from helpers.runs import summary_rows
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, config_from_dict
@@ -23,12 +22,10 @@ ROOT = REPO_ROOT
 
 
 @pytest.fixture
-def tiny(tmp_path, monkeypatch):
-    """A tiny base config in tmp/configs, and tmp/work as the working directory."""
-    monkeypatch.setenv("STDP_MNIST_DATA", str(tmp_path / "no-cache"))
-    data = make_data_dir(tmp_path / "data", n_train=20, n_test=10)
-    (tmp_path / "configs" / "sweeps").mkdir(parents=True)
-    (tmp_path / "configs" / "tiny.toml").write_text(TINY.format(data=data))
+def tiny(sweep_base, tmp_path, monkeypatch):
+    """The tiny base config in tmp/configs (conftest's sweep_base), a tmp/configs/sweeps
+    folder, and tmp/work as the working directory."""
+    (tmp_path / "configs" / "sweeps").mkdir()
     (tmp_path / "work").mkdir()
     monkeypatch.chdir(tmp_path / "work")
     return tmp_path

@@ -241,7 +241,8 @@ def _run_local(
     def hand_out(conn: Connection) -> None:
         if queued:
             running[conn], spec = queued.pop()
-            conn.send(spec)
+            with contextlib.suppress(OSError):  # a worker that died: its pipe's end is read below
+                conn.send(spec)
 
     interrupted = True
     try:

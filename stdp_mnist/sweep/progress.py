@@ -163,6 +163,8 @@ class ProgressDisplay:
             now = self.clock()
             if self.progress.first_progress is None and not force:
                 return  # nothing measured yet: the runs are starting (or compiling)
+            if self.progress.done >= self.progress.total:
+                return  # every run's result line is out: nothing left to report
             every = self.REDRAW_S if self.tty else self.LOG_EVERY_S
             if not force and self.shown_at is not None and now - self.shown_at < every:
                 return

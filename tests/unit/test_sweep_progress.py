@@ -66,6 +66,10 @@ def test_a_log_gets_a_line_at_the_first_progress_then_every_few_seconds_and_each
         "sweep: 0/2 runs done, 1 in flight (run0: train 30/100), ETA 1:02\n",
         "[1/2] run0: done\n",
     ]
+    display.finished({"name": "run1", "status": "skipped"}, "[2/2] run1: skipped")
+    clock.now += 60
+    display.show()
+    assert written[-1] == "[2/2] run1: skipped\n"  # every run reported: no more progress lines
 
 
 def test_a_terminal_gets_one_status_line_redrawn_and_cleared_for_each_result():

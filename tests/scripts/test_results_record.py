@@ -16,12 +16,21 @@ paired = load_script("experiments/paired_tests")
 
 
 def make_record(
-    records: Path, name: str, size: int, seed: int, accuracy: float, hours: float, overrides=()
+    records: Path,
+    name: str,
+    size: int,
+    seed: int,
+    accuracy: float,
+    hours: float,
+    overrides=(),
+    config: str | None = None,
 ) -> Path:
-    """A run record as collect_results --record writes it, with made-up numbers."""
+    """A run record as collect_results --record writes it, with made-up numbers, of
+    configs/CONFIG.toml (default: dc2015-SIZE)."""
     run = records / name
     run.mkdir(parents=True)
-    cfg = load_config(ROOT / "configs" / f"dc2015-{size}.toml", [f"run.seed={seed}", *overrides])
+    config_file = ROOT / "configs" / f"{config or f'dc2015-{size}'}.toml"
+    cfg = load_config(config_file, [f"run.seed={seed}", *overrides])
     (run / "config.toml").write_text(config_to_toml(cfg))
     metrics = {
         "accuracy_all": accuracy,
@@ -54,6 +63,20 @@ def test_seeds_pool_into_one_row_with_mean_and_sample_sd(tmp_path):
         "paper's 0.870: 2 of 2 seeds above, mean +2.00 points"
     ) in lines
     assert lines[-2].endswith("'all' against the paper's 0.829: 0 of 1 seed above, mean -2.90 points")
+
+
+def test_the_brian1_reading_is_its_own_row_beside_the_default(tmp_path):
+    make_record(tmp_path, "dc2015-400-seed0", 400, 0, 0.90, 0.3)
+    make_record(tmp_path, "dc2015-400-brian1-seed0", 400, 0, 0.86, 0.3, config="dc2015-400-brian1")
+    make_record(tmp_path, "dc2015-400-brian1-seed1", 400, 1, 0.84, 0.3, config="dc2015-400-brian1")
+    make_record(tmp_path, "dc2015-1600-brian1-seed0", 1600, 0, 0.91, 1.5, config="dc2015-1600-brian1")
+    rows = [line.split(" | ")[:4] for line in collect.table(tmp_path).splitlines()[2:6]]
+    assert rows == [
+        ["| dc2015-400", "400", "3", "1"],
+        ["| dc2015-400-brian1", "400", "3", "2"],
+        ["| dc2015-1600-brian1", "1600", "7", "1"],
+        [""],
+    ]
 
 
 def test_runs_that_differ_beyond_the_seed_are_refused(tmp_path):

@@ -62,7 +62,13 @@ def test_seeds_pool_into_one_row_with_mean_and_sample_sd(tmp_path):
         "- dc2015-400: seeds 0, 1; 60,000 labelled, 10,000 test images; code 0123456; 'all' against the "
         "paper's 0.870: 2 of 2 seeds above, mean +2.00 points"
     ) in lines
-    assert lines[-2].endswith("'all' against the paper's 0.829: 0 of 1 seed above, mean -2.90 points")
+    assert lines[-3].endswith(
+        "'all' against the paper's 0.829: 0 of 1 seed above, mean -2.90 points; one seed: the spread between "
+        "seeds is unmeasured"
+    )
+    assert lines[-1].startswith("- train wall h: mean training wall-clock hours") and lines[-1].endswith(
+        "(dc2015-400's seeds took 1080 to 1800 s for the same work)"
+    )
 
 
 def test_the_brian1_reading_is_its_own_row_beside_the_default(tmp_path):

@@ -4,6 +4,7 @@ and the tables quoted in README.md and results/README.md are the generated one."
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import REPO_ROOT
 from helpers.scripts import load_script
@@ -124,3 +125,26 @@ def test_a_run_resumed_under_several_commits_names_each(tmp_path):
     (tmp_path / "dc2015-400-seed1" / "code_revision").unlink()
     assert collect.code_revisions(run) == ["aaaaaaa", "bbbbbbb", "aaaaaaa"]
     assert "code aaaaaaa, bbbbbbb, unrecorded;" in collect.table(tmp_path)
+
+
+def test_paired_tests_compare_sizes_among_the_defaults_and_brian1_with_its_default(tmp_path):
+    labels = np.arange(10000) % 10
+    for name, size, config, n_right in [
+        ("dc2015-100-seed0", 100, None, 8000),
+        ("dc2015-400-seed0", 400, None, 9000),
+        ("dc2015-400-brian1-seed0", 400, "dc2015-400-brian1", 8500),
+    ]:
+        run = make_record(tmp_path, name, size, 0, n_right / 10000, 0.1, config=config)
+        predicted = labels.copy()
+        predicted[n_right:] = (labels[n_right:] + 1) % 10  # the first n_right images right
+        np.savez(
+            run / "predictions.npz", labels=labels, all=predicted, proportion=predicted, linear=predicted
+        )
+    sizes, brian1 = paired.report(tmp_path).split("## The reference's Brian 1 numerics")
+    sizes = sizes.split("## Each size against the next larger one")[1]
+    assert "| dc2015-100-seed0 all | dc2015-400-seed0 all | 0.8000 | 0.9000 | -10.00 | 0 | 1000 |" in sizes
+    assert "brian1" not in sizes
+    assert (
+        "| dc2015-400-brian1-seed0 all | dc2015-400-seed0 all | 0.8500 | 0.9000 | -5.00 | 0 | 500 |" in brian1
+    )
+    assert "| dc2015-400-brian1 | 0.870 | 1 | 0.8500 ± 0.0036 | 0 of 1 |" in brian1  # against the paper

@@ -17,6 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import numba
@@ -110,12 +111,21 @@ def frozen_counts(
             if progress is not None:
                 progress(first + int((retries >= 0).sum()))
 
-        def respond(chunk=chunk, seeds=seeds, counts=counts, retries=retries) -> None:
-            kernel.frozen_responses(
-                params, chunk, size, seeds, network.weights, network.theta, network.delays, counts, retries
-            )
-
-        call_heeding_signals(respond, poll)
+        call_heeding_signals(
+            partial(
+                kernel.frozen_responses,
+                params,
+                chunk,
+                size,
+                seeds,
+                network.weights,
+                network.theta,
+                network.delays,
+                counts,
+                retries,
+            ),
+            poll,
+        )
         yield first, counts, retries
 
 

@@ -269,6 +269,7 @@ NOT_REGENERATED = {
             "gap-100",
             "inhibition-100",
             "refractory-100",
+            "search-100",
             "seeds-100",
             "seeds-100-emission-kernel",
             "variants-100",

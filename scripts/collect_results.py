@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from stdp_mnist.config import load_config
-from stdp_mnist.data import count_training_images, load_configured
+from stdp_mnist.data import DATASETS, count_training_images, load_configured
 from stdp_mnist.readout import PAPER_ACCURACY
 from stdp_mnist.rundir import (
     ASSIGNMENTS_FILE,
@@ -97,10 +97,15 @@ def record_run(run: Path, records: Path, test_labels: np.ndarray) -> Path:
 def record_runs(runs_dir: Path, records: Path = RECORDS) -> list[Path]:
     """Record every finished run under ``runs_dir``; returns the records written."""
     finished = [run for run in sorted(runs_dir.iterdir()) if run.is_dir() and is_finished(run)]
-    if not finished:
-        return []
-    test_labels = load_configured(load_config(finished[0] / CONFIG_FILE)).test_labels
-    return [record_run(run, records, test_labels) for run in finished]
+    labels: dict[tuple[str, str], np.ndarray] = {}  # each dataset's test labels, loaded once
+    recorded = []
+    for run in finished:
+        cfg = load_config(run / CONFIG_FILE)
+        where = (cfg.data.name, cfg.data.dir)
+        if where not in labels:
+            labels[where] = load_configured(cfg).test_labels
+        recorded.append(record_run(run, records, labels[where]))
+    return recorded
 
 
 def _without_seed(cfg) -> dict:
@@ -162,12 +167,13 @@ def config_row(name: str, runs: list[Path]) -> dict:
     revisions = list(
         dict.fromkeys(revision for run in runs for revision in code_revisions(run))
     )  # in the order first met
-    paper = PAPER_ACCURACY.get(n) if full_protocol else None
+    paper = PAPER_ACCURACY.get(n) if full_protocol and cfg.data.name == "mnist" else None
     sample = (
         f"seeds {', '.join(map(str, seeds))}; {metrics[0]['n_assign']:,} labelled, "
         f"{metrics[0]['n_test']:,} test images; code {', '.join(revisions)}"
     )
     return {
+        "dataset": cfg.data.name,
         "config": name,
         "neurons": n,
         "passes": cfg.training.passes,
@@ -194,11 +200,21 @@ COLUMNS = (
 
 
 def table(records: Path = RECORDS) -> str:
-    """The markdown table with its notes, rows ordered by size then name."""
+    """The markdown table with its notes, rows ordered by size then name: MNIST's, then
+    one table per other dataset under its name (datasets are never pooled)."""
     rows = sorted(
         (config_row(name, runs) for name, runs in grouped(records).items()),
         key=lambda row: (row["neurons"], row["config"]),
     )
+    text = dataset_table([row for row in rows if row["dataset"] == "mnist"])
+    for name, spec in DATASETS.items():
+        if name != "mnist" and (theirs := [row for row in rows if row["dataset"] == name]):
+            text += f"\n{spec.title}:\n\n" + dataset_table(theirs)
+    return text
+
+
+def dataset_table(rows: list[dict]) -> str:
+    """One dataset's markdown table with its notes."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "| " + " | ".join("---" for _ in COLUMNS) + " |"]
     lines += ["| " + " | ".join(str(row[c]) for c in COLUMNS) + " |" for row in rows]
     lines.append("")

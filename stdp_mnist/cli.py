@@ -23,7 +23,7 @@ import numpy as np
 
 from .bench import BenchmarkError
 from .config import Config, ConfigError, apply_overrides, config_from_dict, config_path, load_config
-from .data import DataError, default_data_dir, ensure_mnist, load_configured
+from .data import DATASETS, DataError, configured_dir, ensure_dataset, load_configured
 from .evaluation import evaluate, evaluate_network, self_firing_warning
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
 from .linear import LinearReadoutError
@@ -160,7 +160,7 @@ def _compile_notice(after_s: float = 2.0):
 
 def _load_data(cfg):
     """The config's data, saying where it comes from (loading takes a few seconds)."""
-    _say(f"loading the data from {cfg.data.dir or default_data_dir()} ...")
+    _say(f"loading {cfg.data.name} from {configured_dir(cfg)} ...")
     return load_configured(cfg, log=_say)
 
 
@@ -236,13 +236,20 @@ def main() -> None:
     "--data-dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Where to put MNIST (default: $STDP_MNIST_DATA or the user cache dir).",
+    help="Where to put it (default: its cache, under $STDP_MNIST_DATA or the user cache dir).",
+)
+@click.option(
+    "--dataset",
+    type=click.Choice(tuple(DATASETS)),
+    default="mnist",
+    show_default=True,
+    help="Which dataset (data.name).",
 )
 @one_line_errors
-def download(data_dir: str | None) -> None:
-    """Fetch MNIST (four IDX files, MD5-checked) into the data directory."""
-    path = ensure_mnist(data_dir, log=lambda msg: click.echo(msg, err=True))
-    click.echo(f"MNIST ready in {path}")
+def download(data_dir: str | None, dataset: str) -> None:
+    """Fetch a dataset (four IDX files, checksum-verified) into its data directory."""
+    path = ensure_dataset(dataset, data_dir, log=lambda msg: click.echo(msg, err=True))
+    click.echo(f"{DATASETS[dataset].title} ready in {path}")
 
 
 def _named_config(name: str) -> Path:

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import diagnostics, readout
 from .config import Config
-from .data import Mnist
+from .data import Mnist, class_names
 from .network import Network, load_network, self_firing_theta_mv
 from .predict import load_assignments, predict_seed
 from .rundir import (
@@ -83,6 +83,7 @@ def example_figure(
         assignments=assignments,
         note="\n".join(lines),
         title=title,
+        class_names=class_names(cfg),
     )
 
 
@@ -199,6 +200,7 @@ def write_figures(
                 out / "assignments.png",
                 title=f"Neuron assignments ({n} neurons, from "
                 f"{run.evaluation().get('n_assign', '?')} labelled training images)",
+                class_names=class_names(run.cfg),
             )
         ]
 
@@ -214,6 +216,7 @@ def write_figures(
                     np.array(metrics[key]),
                     out / f"{key}.png",
                     title=f"Confusion matrix, '{voting}' voting ({n} neurons)",
+                    class_names=class_names(run.cfg),
                 )
             )
         return paths

@@ -2,41 +2,15 @@
 and the tables quoted in README.md and results/README.md are the generated one."""
 
 import json
-from pathlib import Path
 
 import pytest
 from helpers import REPO_ROOT
+from helpers.records import make_record
 from helpers.scripts import load_script
-
-from stdp_mnist.config import config_to_toml, load_config
 
 ROOT = REPO_ROOT
 collect = load_script("collect_results")
 paired = load_script("experiments/paired_tests")
-
-
-def make_record(
-    records: Path, name: str, size: int, seed: int, accuracy: float, hours: float, overrides=()
-) -> Path:
-    """A run record as collect_results --record writes it, with made-up numbers."""
-    run = records / name
-    run.mkdir(parents=True)
-    cfg = load_config(ROOT / "configs" / f"dc2015-{size}.toml", [f"run.seed={seed}", *overrides])
-    (run / "config.toml").write_text(config_to_toml(cfg))
-    metrics = {
-        "accuracy_all": accuracy,
-        "accuracy_proportion": accuracy + 0.01,
-        "accuracy_linear": accuracy + 0.02,
-        "n_assign": 60000,
-        "n_test": 10000,
-        "n_excitatory": size,
-        "seed": seed,
-        "examples_trained": cfg.training.passes * 60000,
-    }
-    (run / "metrics.json").write_text(json.dumps(metrics))
-    (run / "metrics.jsonl").write_text(json.dumps({"examples_seen": 1000, "wall_s": hours * 3600}) + "\n")
-    (run / "code_revision").write_text("0123456789abcdef\n")
-    return run
 
 
 def test_seeds_pool_into_one_row_with_mean_and_sample_sd(tmp_path):
@@ -54,6 +28,20 @@ def test_seeds_pool_into_one_row_with_mean_and_sample_sd(tmp_path):
         "paper's 0.870: 2 of 2 seeds above, mean +2.00 points"
     ) in lines
     assert lines[-2].endswith("'all' against the paper's 0.829: 0 of 1 seed above, mean -2.90 points")
+
+
+def test_datasets_are_kept_apart(tmp_path):
+    """A Fashion-MNIST record is its own table, under its name; MNIST's rows are as they
+    were, and the paper's number is only MNIST's."""
+    make_record(tmp_path, "dc2015-400-seed0", 400, 0, 0.90, 0.3)
+    mnist_only = collect.table(tmp_path)
+    make_record(tmp_path, "dc2015-400-fashion-mnist-seed0", 400, 0, 0.80, 0.3, ["data.name=fashion-mnist"])
+    text = collect.table(tmp_path)
+    assert text.startswith(mnist_only)
+    fashion = text[len(mnist_only) :].splitlines()
+    assert fashion[:2] == ["", "Fashion-MNIST:"]
+    assert fashion[5] == "| dc2015-400-fashion-mnist | 400 | 3 | 1 | 0.8000 | 0.8100 | 0.8200 | - | 0.30 |"
+    assert "paper" not in fashion[-1].split(";")[-1]
 
 
 def test_runs_that_differ_beyond_the_seed_are_refused(tmp_path):

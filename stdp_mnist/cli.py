@@ -160,7 +160,7 @@ def _compile_notice(after_s: float = 2.0):
 
 def _load_data(cfg):
     """The config's data, saying where it comes from (loading takes a few seconds)."""
-    _say(f"loading {cfg.data.name} from {configured_dir(cfg)} ...")
+    _say(f"loading the data from {configured_dir(cfg)} ({DATASETS[cfg.data.name].title}) ...")
     return load_configured(cfg, log=_say)
 
 

@@ -18,14 +18,16 @@ def make_record(
     accuracy: float,
     hours: float,
     overrides=(),
+    config: str | None = None,
     predictions: dict[str, np.ndarray] | None = None,
 ) -> Path:
-    """A record of the shipped dc2015-SIZE config with ``overrides`` (e.g.
-    ``data.name=fashion-mnist``); ``predictions`` ({"labels": ..., "all": ..., ...}),
-    when given, are written as its predictions.npz."""
+    """A record of the shipped configs/CONFIG.toml (default: dc2015-SIZE) with
+    ``overrides`` (e.g. ``data.name=fashion-mnist``); ``predictions`` ({"labels": ...,
+    "all": ..., ...}), when given, are written as its predictions.npz."""
     run = records / name
     run.mkdir(parents=True)
-    cfg = load_config(REPO_ROOT / "configs" / f"dc2015-{size}.toml", [f"run.seed={seed}", *overrides])
+    config_file = REPO_ROOT / "configs" / f"{config or f'dc2015-{size}'}.toml"
+    cfg = load_config(config_file, [f"run.seed={seed}", *overrides])
     (run / "config.toml").write_text(config_to_toml(cfg))
     metrics = {
         "accuracy_all": accuracy,

@@ -40,7 +40,14 @@ def inputs(tmp_path):
     baselines.mkdir()
     for seed, k in ((0, 150), (1, 152)):
         make_record(
-            records, f"dc2015-400-seed{seed}", 400, seed, k / IMAGES, 0.3, (), predictions_right_on(first(k))
+            records,
+            f"dc2015-400-seed{seed}",
+            400,
+            seed,
+            k / IMAGES,
+            0.3,
+            (),
+            predictions=predictions_right_on(first(k)),
         )
     for seed, k in ((0, 180), (1, 176)):
         make_record(
@@ -51,10 +58,17 @@ def inputs(tmp_path):
             k / IMAGES,
             0.3,
             ["stdp.nu_post=0.02"],
-            predictions_right_on(first(k)),
+            predictions=predictions_right_on(first(k)),
         )
     make_record(
-        records, "test-best-seed0", 400, 0, 0.95, 0.3, ["stdp.nu_post=0.03"], predictions_right_on(first(190))
+        records,
+        "test-best-seed0",
+        400,
+        0,
+        0.95,
+        0.3,
+        ["stdp.nu_post=0.03"],
+        predictions=predictions_right_on(first(190)),
     )
     make_record(records, "dc2015-400-fashion-mnist-seed0", 400, 0, 0.7, 0.3, ["data.name=fashion-mnist"])
     quick = make_record(records, "quick-100-seed0", 100, 0, 0.8, 0.1, ["stdp.nu_post=0.05"])

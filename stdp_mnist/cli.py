@@ -25,7 +25,7 @@ from .bench import BenchmarkError
 from .config import Config, ConfigError, apply_overrides, config_from_dict, config_path, load_config
 from .data import DataError, default_data_dir, ensure_mnist, load_configured
 from .evaluation import evaluate, evaluate_network, self_firing_warning
-from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
+from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES, MECHANISMS
 from .linear import LinearReadoutError
 from .model_file import ModelFileError, open_model
 from .network import CheckpointError, load_network
@@ -616,10 +616,13 @@ def sweep_command(
     "--what",
     "what",
     multiple=True,
-    type=click.Choice(("all",) + FIGURES),
+    type=click.Choice(("all", *FIGURES, "mechanisms", *MECHANISMS)),
     default=("all",),
     show_default=True,
-    help="Figure to draw; repeatable. all = every figure the run has the files for.",
+    help="Figure to draw; repeatable. all = every figure of the run it has the files for; "
+    "mechanisms = the five mechanism figures (neuron, stdp-window, encoding, inhibition, and "
+    "prototypes, which needs a run trained with run.snapshot_every > 0), each measured on the "
+    "kernel with the run's config.",
 )
 @click.option(
     "--out",
@@ -639,11 +642,14 @@ def sweep_command(
 @one_line_errors
 def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, example_index: int) -> None:
     """Draw a run's figures as PNG files: receptive fields, theta, learning curve,
-    neuron assignments, confusion matrices, one test example in detail."""
+    neuron assignments, confusion matrices, one test example in detail; and on request
+    the model's mechanisms measured on the kernel (one neuron, the STDP window, input
+    encoding, lateral inhibition, prototypes forming as a strip and a GIF)."""
     from .figures import figures_dir, write_figures
 
     everything = "all" in what
-    names = FIGURES if everything else tuple(dict.fromkeys(what))
+    named = [name for choice in what for name in (MECHANISMS if choice == "mechanisms" else (choice,))]
+    names = FIGURES if everything else tuple(dict.fromkeys(named))
     with _lock_if_writing_into(run_dir, out_dir, "plot"), _signals_interrupt():
         cfg = read_run_config(Path(run_dir))
         results = write_figures(
@@ -652,7 +658,7 @@ def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, examp
             out_dir=out_dir,
             data=lambda: _load_data(cfg),
             example_index=example_index,
-            skip_missing=everything,
+            skip_missing=everything or "mechanisms" in what,
         )
     for result in results:
         for path in result.paths:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .atomic import atomic_open
 from .rundir import NPZ_ERRORS, SNAPSHOTS_DIR, RunDirError
+
 _NAME = re.compile(r"weights-(\d+)\.npy")
 
 

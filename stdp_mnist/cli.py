@@ -1,4 +1,4 @@
-"""Command line: ``stdp-mnist download | configs | train | evaluate | plot | predict | info | export | bench | sweep``.
+"""Command line: ``stdp-mnist download | configs | train | evaluate | plot | predict | serve | info | export | bench | sweep``.
 
 A thin shell over the library: it parses options, shows progress, prints the
 summaries the library builds (stdp_mnist.report), and turns every expected failure
@@ -768,11 +768,11 @@ def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -
     probability of it, or its share of the vote), and a warning when the network barely fired."""
     if readout == "linear":
         probabilities = linear.probabilities(result.counts[None])[0]
-        label = int(probabilities.argmax())
+        label = result.classes(linear)["linear"]
         confidence, kind = f"{probabilities[label]:.0%} probability", "linear readout: supervised"
         scores = "  probabilities: " + "  ".join(f"{c}:{p:.3f}" for c, p in enumerate(probabilities))
     else:
-        label = result.label_all if readout == "all" else result.label_proportion
+        label = result.classes()[readout]
         votes = result.scores_all if readout == "all" else result.scores_proportion
         positive = np.clip(votes, 0.0, None)
         share = positive[label] / positive.sum() if positive.sum() > 0 else 0.0
@@ -789,6 +789,49 @@ def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -
         f"({kind}){note}"
     )
     click.echo(scores)
+
+
+@main.command("serve")
+@click.argument("run_dir", metavar="RUN_DIR|MODEL_FILE", type=click.Path())
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every one)."
+)
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one)."
+)
+@one_line_errors
+def serve_command(run_dir: str, host: str, port: int) -> None:
+    """Serve a page to look inside an evaluated run (or model file): draw a digit and see
+    what the network sees, its answer by each readout with the votes, the spike rasters
+    and the receptive fields of the neurons that fired most; with the run's figures and
+    metrics. POST /api/predict takes an image file and answers as predict does. Needs
+    the serve extra (pip install "stdp-mnist[serve]"). Ctrl-C stops it."""
+    try:
+        from werkzeug.serving import make_server
+
+        from .serve.app import create_app
+    except ImportError as exc:
+        _fail(f'serve needs Flask, which is not installed ({exc}); pip install "stdp-mnist[serve]"')
+    app = create_app(run_dir)
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except (OSError, SystemExit) as exc:
+        raise OSError(f"cannot listen on {host}:{port} ({exc})") from None
+    # Ctrl-C and SIGTERM end serve_forever as KeyboardInterrupt (also where a shell
+    # started the server in the background with SIGINT ignored).
+    previous = {
+        sig: signal.signal(sig, signal.default_int_handler) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    _say(f"serving {run_dir} on http://{host}:{server.server_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()  # werkzeug's returns on KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass  # one arriving outside its loop
+    finally:
+        server.server_close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _say("stopped")
 
 
 @main.command("export")

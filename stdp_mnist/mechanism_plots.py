@@ -244,24 +244,30 @@ def strip_columns(n_snapshots: int, most: int = STRIP_COLUMNS) -> np.ndarray:
 def plot_prototype_strip(
     snapshots: Sequence[tuple[int, np.ndarray]], path: str | Path, title: str | None = None
 ) -> Path:
-    """The receptive fields of the first STRIP_NEURONS neurons (rows) at up to
-    STRIP_COLUMNS snapshots (columns), each field on its own colour scale."""
+    """The receptive fields of the STRIP_NEURONS neurons whose weights moved most from
+    the first snapshot to the last (rows, in neuron order) at up to STRIP_COLUMNS
+    snapshots (columns), each field on its own colour scale."""
     columns = strip_columns(len(snapshots))
-    n = min(STRIP_NEURONS, snapshots[0][1].shape[1])
-    fig = Figure(figsize=(1.3 * len(columns) + 0.8, 1.3 * n + 0.9))
-    axes = np.atleast_2d(fig.subplots(n, len(columns), squeeze=False))
+    moved = np.abs(snapshots[-1][1] - snapshots[0][1]).sum(axis=0)
+    neurons = np.sort(np.argsort(-moved, kind="stable")[:STRIP_NEURONS])
+    fig = Figure(figsize=(1.3 * len(columns) + 0.8, 1.3 * len(neurons) + 0.9))
+    axes = np.atleast_2d(fig.subplots(len(neurons), len(columns), squeeze=False))
     for c, k in enumerate(columns):
         examples, weights = snapshots[k]
-        for j in range(n):
-            ax = axes[j, c]
+        for row, j in enumerate(neurons):
+            ax = axes[row, c]
             ax.imshow(weights[:, j].reshape(SIDE, SIDE), cmap="hot_r", interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            if j == 0:
+            if row == 0:
                 ax.set_title(f"{examples:,}", fontsize=9)
             if c == 0:
                 ax.set_ylabel(f"neuron {j}", fontsize=8)
-    fig.suptitle(title or "Receptive fields through training (columns: examples seen)", fontsize=11)
+    fig.suptitle(
+        (title or "Receptive fields through training (columns: examples seen)")
+        + f"\nthe {len(neurons)} neurons whose weights moved most",
+        fontsize=11,
+    )
     return _save(fig, path)
 
 

@@ -145,7 +145,8 @@ function drawFields(fields) {
     });
     const caption = document.createElement("div");
     const cls = field.class >= 0 ? "class " + field.class : "unassigned";
-    caption.textContent = "neuron " + field.neuron + ": " + field.spikes + " spikes, " + cls;
+    const spikes = field.spikes + (field.spikes === 1 ? " spike" : " spikes");
+    caption.textContent = "neuron " + field.neuron + ": " + spikes + ", " + cls;
     item.append(canvas, caption);
     box.appendChild(item);
   }

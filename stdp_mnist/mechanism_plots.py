@@ -112,8 +112,20 @@ def plot_stdp_window(window: StdpWindow, path: str | Path, title: str | None = N
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.axvline(0, color="grey", linewidth=0.8)
         for part in (negative, ~negative):  # the formula's two branches, each as one line
-            ax.plot(window.intervals_ms[shown & part], window.formula[shown & part], color=THRESHOLD_COLOUR)
-        ax.plot(window.intervals_ms[shown], window.measured[shown], "o", color=V_COLOUR, markersize=3)
+            ax.plot(
+                window.intervals_ms[shown & part],
+                window.formula[shown & part],
+                color=THRESHOLD_COLOUR,
+                gid="formula",
+            )
+        ax.plot(
+            window.intervals_ms[shown],
+            window.measured[shown],
+            "o",
+            color=V_COLOUR,
+            markersize=3,
+            gid="measured",
+        )
         ax.set_xlabel("t_post − t_pre (ms)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"weight change Δw (from w = {window.w0:g})")

@@ -114,9 +114,13 @@ def create_app(path: str | Path) -> Flask:
 
     @app.post("/api/predict")
     def predict():
-        upload = request.files.get("image")
-        name = (upload.filename if upload is not None else "") or "upload"
-        data = upload.read() if upload is not None else request.get_data()
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("image")
+            if upload is None:
+                return error(400, "no file in the form field 'image'")
+            name, data = upload.filename or "upload", upload.read()
+        else:  # the image as the request body
+            name, data = "upload", request.get_data()
         try:
             digit = digit_from_bytes(data, name)
         except ImageError as exc:

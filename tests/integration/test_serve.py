@@ -60,6 +60,8 @@ def test_predict_api_refuses_oversized_and_unreadable_uploads(evaluated_run):
     assert bad.status_code == 400 and bad.get_json()["error"].startswith("note.txt: not an image")
     empty = client.post("/api/predict", data=b"")
     assert empty.status_code == 400 and "empty" in empty.get_json()["error"]
+    unnamed = client.post("/api/predict", data={"picture": (io.BytesIO(b"x"), "a.png")})
+    assert unnamed.status_code == 400 and "'image'" in unnamed.get_json()["error"]
 
 
 def test_run_without_linear_readout_answers_the_voting_classes(evaluated_run, digits, tmp_path):
@@ -90,3 +92,35 @@ def test_serve_fails_in_one_line_without_evaluation_or_flask(trained_run, evalua
     error_line(invoke("serve", trained_run), "not been evaluated", "stdp-mnist evaluate")
     monkeypatch.setitem(sys.modules, "stdp_mnist.serve.app", None)
     error_line(invoke("serve", evaluated_run), 'pip install "stdp-mnist[serve]"')
+
+
+def test_model_file_is_served_as_its_run(evaluated_run, digits, tmp_path):
+    model = tmp_path / "model.npz"
+    assert invoke("export", evaluated_run, model).exit_code == 0
+    from_file = post(create_app(model).test_client(), digits[0].read_bytes()).get_json()
+    from_run = post(create_app(evaluated_run).test_client(), digits[0].read_bytes()).get_json()
+    assert from_file == from_run
+
+
+def test_threaded_server_answers_concurrent_requests_alike(evaluated_run, digits):
+    import threading
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, create_app(evaluated_run), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    body = digits[0].read_bytes()
+
+    def request_one(_):
+        req = urllib.request.Request(f"http://127.0.0.1:{server.server_port}/api/predict", data=body)
+        return urllib.request.urlopen(req, timeout=60).read()
+
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            answers = set(pool.map(request_one, range(12)))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(answers) == 1  # every request got the same (deterministic) answer

@@ -65,3 +65,77 @@ def test_prototype_animation_has_one_frame_per_snapshot(tmp_path):
     with Image.open(strip) as image:
         assert image.format == "PNG"
     np.testing.assert_array_equal(mechanism_plots.strip_columns(20), [0, 3, 5, 8, 11, 14, 16, 19])
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The matplotlib figures the mechanism plots draw, kept instead of (and as well as) written."""
+    figures = []
+    save = mechanism_plots._save
+
+    def keep(fig, path):
+        figures.append(fig)
+        return save(fig, path)
+
+    monkeypatch.setattr(mechanism_plots, "_save", keep)
+    return figures
+
+
+def by_gid(ax, gid: str) -> list:
+    """The lines of an axes drawn with this gid."""
+    return [line for line in ax.get_lines() if line.get_gid() == gid]
+
+
+def lines_labelled(ax) -> dict:
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def test_stdp_window_figure_shows_the_measured_changes_and_the_formula(drawn, tmp_path):
+    window = mechanisms.stdp_window(Config(), max_interval_ms=10.0)
+    mechanism_plots.plot_stdp_window(window, tmp_path / "w.png")
+    whole, negative_side = drawn[0].axes
+    (dots,) = by_gid(whole, "measured")
+    np.testing.assert_array_equal(dots.get_xdata(), window.intervals_ms)
+    np.testing.assert_array_equal(dots.get_ydata(), window.measured)
+    formula = by_gid(whole, "formula")
+    np.testing.assert_array_equal(np.concatenate([line.get_xdata() for line in formula]), window.intervals_ms)
+    np.testing.assert_array_equal(np.concatenate([line.get_ydata() for line in formula]), window.formula)
+    assert whole.get_xlabel() == "t_post − t_pre (ms)" and "largest |measured − formula|" in whole.get_title()
+    (negative_dots,) = by_gid(negative_side, "measured")
+    assert len(negative_dots.get_xdata()) == 20 and (negative_dots.get_xdata() < 0).all()
+
+
+def test_neuron_figure_marks_each_spike_at_its_crossing(drawn, tmp_path):
+    trace = mechanisms.neuron_trace(Config())
+    mechanism_plots.plot_neuron_trace(trace, tmp_path / "n.png")
+    inputs, membrane, conductances, theta = drawn[0].axes
+    lines = lines_labelled(membrane)
+    np.testing.assert_array_equal(lines["v"].get_ydata(), trace.v)
+    np.testing.assert_array_equal(lines["threshold v_thresh + θ"].get_ydata(), trace.threshold)
+    marked = [line for line in membrane.get_lines() if line.get_marker() == "^"]
+    assert [float(m.get_ydata()[0]) for m in marked] == trace.free_v[trace.spike_steps].tolist()
+    assert all(m.get_ydata()[0] > trace.threshold[s] for m, s in zip(marked, trace.spike_steps, strict=True))
+    assert f"{len(trace.spike_steps)} spikes" in membrane.get_title()
+    assert {"g_e (excitatory)", "g_i (inhibitory)"} <= set(lines_labelled(conductances))
+    np.testing.assert_array_equal(theta.get_lines()[0].get_ydata(), trace.theta)
+
+
+def test_encoding_figure_plots_each_pixel_rate_against_its_value(drawn, tmp_path):
+    image = (np.arange(784) % 256).astype(np.uint8)
+    enc = mechanisms.encoding(Config(), image, repeats=5)
+    mechanism_plots.plot_encoding(enc, tmp_path / "e.png")
+    rates = drawn[0].axes[2]
+    measured = rates.get_lines()[0]
+    np.testing.assert_array_equal(measured.get_xdata(), image)
+    np.testing.assert_array_equal(measured.get_ydata(), enc.measured_hz)
+    np.testing.assert_allclose(rates.get_lines()[1].get_ydata(), [0.0, 255 * 2 / 8])
+
+
+def test_prototype_strip_columns_are_the_snapshots(drawn, tmp_path):
+    snapshots = [(k * 10, np.full((784, 3), k, np.float32)) for k in range(12)]
+    snapshots[-1][1][:, 1] = 50.0  # neuron 1 moved most
+    mechanism_plots.plot_prototype_strip(snapshots, tmp_path / "s.png")
+    axes = drawn[0].axes
+    titles = [ax.get_title() for ax in axes if ax.get_title()]
+    assert titles == [f"{snapshots[k][0]:,}" for k in mechanism_plots.strip_columns(12)]
+    assert [ax.get_ylabel() for ax in axes if ax.get_ylabel()] == ["neuron 0", "neuron 1", "neuron 2"]

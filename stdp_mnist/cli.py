@@ -743,7 +743,7 @@ def predict_command(
     writing = _lock_if_writing_into(run_dir, out_dir, "predict") if into_run else contextlib.nullcontext()
     with writing, _signals_interrupt():
         predictions = classify(cfg, network, assignments, rates, digits)
-        for (path, digit), result in zip(good, predictions):
+        for (path, digit), result in zip(good, predictions, strict=True):
             _show_prediction(path, result, readout, model.linear, cfg.input.min_spikes)
             if show:
                 from .figures import example_figure, figures_dir

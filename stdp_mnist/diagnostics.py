@@ -106,7 +106,10 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
             break
         retries += 1
         intensity += p.intensity_step
-    cat = lambda parts: np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+    def cat(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
     return ExampleTrace(
         image=image.copy(),
         dt_ms=cfg.simulation.dt_ms,

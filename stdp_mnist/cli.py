@@ -14,6 +14,7 @@ import math
 import os
 import shlex
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -791,6 +792,17 @@ def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -
     click.echo(scores)
 
 
+def _check_can_listen(host: str, port: int) -> None:
+    """OSError naming the address unless a server can bind to ``host``:``port``."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 @main.command("serve")
 @click.argument("run_dir", metavar="RUN_DIR|MODEL_FILE", type=click.Path())
 @click.option(
@@ -813,10 +825,8 @@ def serve_command(run_dir: str, host: str, port: int) -> None:
     except ImportError as exc:
         _fail(f'serve needs Flask, which is not installed ({exc}); pip install "stdp-mnist[serve]"')
     app = create_app(run_dir)
-    try:
-        server = make_server(host, port, app, threaded=True)
-    except (OSError, SystemExit) as exc:
-        raise OSError(f"cannot listen on {host}:{port} ({exc})") from None
+    _check_can_listen(host, port)  # werkzeug would print its own lines and exit
+    server = make_server(host, port, app, threaded=True)
     # Ctrl-C and SIGTERM end serve_forever as KeyboardInterrupt (also where a shell
     # started the server in the background with SIGINT ignored).
     previous = {

@@ -124,3 +124,13 @@ def test_threaded_server_answers_concurrent_requests_alike(evaluated_run, digits
         server.shutdown()
         server.server_close()
     assert len(answers) == 1  # every request got the same (deterministic) answer
+
+
+def test_serve_on_a_port_in_use_is_one_line(evaluated_run):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        error_line(invoke("serve", evaluated_run, "--port", port), f"cannot listen on 127.0.0.1:{port}")

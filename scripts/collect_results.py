@@ -13,10 +13,10 @@ and it was evaluated; the copies kept at the end of each pass (NAME-passK) are a
 curve, not a row, and are never recorded here.
 
 The table (printed; with ``--write`` also written to results/table.md and into the
-marked blocks of README.md and results/README.md) has one row per config: runs named
-CONFIG or CONFIG-seedK whose configs differ only in the seed are pooled, and each
-accuracy is the mean over seeds, with the sample standard deviation where there are
-several. ``train wall h`` is the mean training wall-clock time in hours on this
+marked blocks of README.md, results/README.md and the docs site's docs/results.md) has
+one row per config: runs named CONFIG or CONFIG-seedK whose configs differ only in the
+seed are pooled, and each accuracy is the mean over seeds, with the sample standard
+deviation where there are several. ``train wall h`` is the mean training wall-clock time in hours on this
 project's shared 2-core machine, one core per run, contention from the other work
 included (results/README.md): a record of what the runs took, not a measure of the work. Under the table, each row's sample and code revisions.
 
@@ -57,7 +57,7 @@ from stdp_mnist.training import total_examples
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "results" / "runs"
 TABLE = ROOT / "results" / "table.md"
-TABLE_HOMES = (ROOT / "README.md", ROOT / "results" / "README.md")
+TABLE_HOMES = (ROOT / "README.md", ROOT / "results" / "README.md", ROOT / "docs" / "results.md")
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
 PREDICTIONS_FILE = "predictions.npz"
 REVISION_FILE = "code_revision"

@@ -23,6 +23,7 @@ evaluated, readout by readout, by the exact McNemar test on the same test images
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -54,7 +55,7 @@ def entry_speeds(history: list[dict]) -> list[tuple[int, float]]:
     includes start-up and compilation)."""
     return [
         (b["examples_seen"], (b["wall_s"] - a["wall_s"]) / (b["examples_seen"] - a["examples_seen"]))
-        for a, b in zip(history, history[1:])
+        for a, b in itertools.pairwise(history)
         if b["examples_seen"] > a["examples_seen"]
     ]
 
@@ -205,7 +206,7 @@ def table(run_dir: Path) -> str:
         "| accuracy_proportion | accuracy_linear |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for row, acc in zip(rows, accuracies):
+    for row, acc in zip(rows, accuracies, strict=True):
         low = pass_self_firing(run_dir, row["pass"], cfg)
         cells = [f"{acc[key]:.4f}" if key in acc else "-" for key in ACCURACY_KEYS]
         lines.append(

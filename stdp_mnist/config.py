@@ -77,6 +77,12 @@ class RunSection:
         _positive,
         "training examples between lines of metrics.jsonl (spikes, boosts, theta, running accuracy)",
     )
+    snapshot_every: int = _spec(
+        0,
+        _non_negative,
+        "training examples between snapshots of the input weights in snapshots/ (0 = none), "
+        "from which `stdp-mnist plot --what prototypes` animates the receptive fields forming",
+    )
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,7 @@ NOT_MODEL_KEYS = (
     "evaluation",
     "run.checkpoint_every",
     "run.metrics_every",
+    "run.snapshot_every",
     "training.passes",
     "training.max_examples",
 )

@@ -2,7 +2,8 @@
 
 The compiled kernel trains a chunk of examples at a time; between chunks this loop
 reports progress, appends a line to metrics.jsonl every ``run.metrics_every``
-examples, writes checkpoints every ``run.checkpoint_every`` examples, and honours
+examples, writes checkpoints every ``run.checkpoint_every`` examples (and, when
+``run.snapshot_every`` > 0, weight snapshots: stdp_mnist.snapshots), and honours
 Ctrl-C / SIGTERM by checkpointing before it stops. Chunk boundaries do not change
 results: all state (random stream included) lives in the checkpointed arrays.
 
@@ -41,6 +42,7 @@ from .network import (
 )
 from .progress import LOGGER, LoggedStages, plural
 from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, create_run_dir, read_jsonl, write_atomic
+from .snapshots import snapshot_path, write_snapshot
 
 # Aim for kernel calls of about this long, so progress and Ctrl-C stay responsive.
 CHUNK_SECONDS = 0.5
@@ -250,6 +252,7 @@ def train(
     params = kernel_params(cfg)
     synapses, state = network.kernel_state(cfg)
     every, metrics_every = cfg.run.checkpoint_every, cfg.run.metrics_every
+    snapshot_every = cfg.run.snapshot_every
     n = network.n_excitatory
     saved = int(network.examples_seen[0]) if resume else None  # the examples of the checkpoint on disk
     if progress is None:
@@ -269,6 +272,12 @@ def train(
             save_network(network, model_path, cfg.model_hash(), cfg.model_values())
         saved = int(network.examples_seen[0])
 
+    def snapshot(seen: int) -> None:
+        """The weights after ``seen`` examples into snapshots/, when the run keeps them."""
+        if snapshot_every and seen % snapshot_every == 0:
+            with _naming_write_errors(snapshot_path(run_dir, seen), saved):
+                write_snapshot(run_dir, seen, network.weights)
+
     def record(seen: int, window: MetricsWindow) -> dict:
         accuracy = window.running_accuracy()
         record = {
@@ -287,12 +296,16 @@ def train(
     chunk = 1  # the first call may compile the kernel; later ones are sized to CHUNK_SECONDS
     window = MetricsWindow(n)
     latest = history[-1] if history else None
+    if not resume:
+        snapshot(0)
     with _stop_flag() as stop:
         while (seen := int(network.examples_seen[0])) < total:
             pass_index, offset = divmod(seen, len(images))
             next_checkpoint = (seen // every + 1) * every
             next_metrics = (seen // metrics_every + 1) * metrics_every
             end = min(total, (pass_index + 1) * len(images), next_checkpoint, next_metrics, seen + chunk)
+            if snapshot_every:
+                end = min(end, (seen // snapshot_every + 1) * snapshot_every)
             order = pass_order(cfg, pass_index, len(images))[offset : offset + end - seen]
             batch = images[order]
             counts = np.zeros((len(batch), n), np.int32)
@@ -301,6 +314,7 @@ def train(
             kernel.train_examples(params, batch, network.rng, synapses, state, counts, retries)
             took = time.perf_counter() - t0
             network.examples_seen[0] = end
+            snapshot(end)
             window.add(counts, retries, None if labels is None else labels[order])
             chunk = int(np.clip(len(batch) * CHUNK_SECONDS / max(took, 1e-6), 1, 2000))
             if end % metrics_every == 0 or end == total:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .constants import MNIST_FILES, N_INPUTS, delay_ring_steps
 from .shipped import find_config, not_found_message
 
 # Feature transforms of the spike counts for the linear readout (stdp_mnist.linear).
@@ -86,15 +87,15 @@ class DataSection:
         "check the canonical MNIST MD5s and fetch missing files; false = use the IDX files in dir as they are",
     )
     train_images: str = _spec(
-        "train-images-idx3-ubyte",
+        MNIST_FILES["train_images"],
         None,
         "training images file in dir (IDX, N x 28 x 28 unsigned bytes; raw or .gz); another name needs verify = false",
     )
     train_labels: str = _spec(
-        "train-labels-idx1-ubyte", None, "training labels file in dir (IDX, labels 0-9)"
+        MNIST_FILES["train_labels"], None, "training labels file in dir (IDX, labels 0-9)"
     )
-    test_images: str = _spec("t10k-images-idx3-ubyte", None, "test images file in dir")
-    test_labels: str = _spec("t10k-labels-idx1-ubyte", None, "test labels file in dir")
+    test_images: str = _spec(MNIST_FILES["test_images"], None, "test images file in dir")
+    test_labels: str = _spec(MNIST_FILES["test_labels"], None, "test labels file in dir")
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,7 @@ class Config:
 
     def model_hash(self) -> str:
         """Hash of the values that fix the learnable state's shapes; a checkpoint must match it."""
-        shape = {"n_excitatory": self.network.n_excitatory, "n_input": 784}
+        shape = {"n_excitatory": self.network.n_excitatory, "n_input": N_INPUTS}
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
 
     def model_values(self) -> dict[str, Any]:
@@ -426,10 +427,10 @@ def network_bytes(cfg: Config) -> int:
     core, and the evaluation's responses: uint16 counts of every labelled and test
     image, and the labelled ones again as float32 features for the linear readout
     (about 2.4 GB at 6,400 neurons)."""
-    ring = max(1, math.ceil(cfg.network.max_delay_ms / cfg.simulation.dt_ms))
+    ring = delay_ring_steps(cfg.network.max_delay_ms, cfg.simulation.dt_ms)
     ev = cfg.evaluation
     per_neuron = (
-        2 * (784 * (4 + 1 + 1 + 4) + 8 * (10 + ring))
+        2 * (N_INPUTS * (4 + 1 + 1 + 4) + 8 * (10 + ring))
         + 4 * (os.cpu_count() or 1) * ev.block_size
         + (2 + 4) * ev.n_assign
         + 2 * ev.n_test
@@ -468,7 +469,7 @@ def _check_work_bounds(cfg: Config) -> None:
 def _check_consistency(cfg: Config) -> None:
     """Cross-field rules that a single key's check cannot see."""
     sim = cfg.simulation
-    if cfg.stdp.timing == "brian1-dense" and cfg.network.n_excitatory > 784:
+    if cfg.stdp.timing == "brian1-dense" and cfg.network.n_excitatory > N_INPUTS:
         raise ConfigError(
             "stdp.timing: brian1-dense needs network.n_excitatory <= 784 (beyond it Brian 1's "
             f"lookup ran past the end of the delay matrix), got {cfg.network.n_excitatory}"

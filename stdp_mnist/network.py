@@ -21,9 +21,9 @@ import numpy as np
 from . import kernel
 from .atomic import atomic_open
 from .config import Config
+from .constants import N_INPUTS, delay_ring_steps
 from .rundir import NPZ_ERRORS
 
-N_INPUTS = 784
 # The kernel's code of each config value of stdp.rule.
 STDP_RULES = {"reference": kernel.RULE_REFERENCE, "pair": kernel.RULE_PAIR, "paper": kernel.RULE_PAPER}
 # Tags that keep the random streams of different purposes apart (see random_seed).
@@ -46,7 +46,7 @@ def steps(ms: float, dt_ms: float) -> int:
 
 def delay_steps(cfg: Config) -> int:
     """Number of distinct input delays (delays are 0 .. delay_steps - 1 steps); 1 = off."""
-    return max(1, math.ceil(cfg.network.max_delay_ms / cfg.simulation.dt_ms - 1e-9))
+    return delay_ring_steps(cfg.network.max_delay_ms, cfg.simulation.dt_ms)
 
 
 def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:

@@ -20,9 +20,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .atomic import atomic_open
+from .constants import IMAGE_SIDE as SIDE
+from .constants import N_CLASSES, N_INPUTS
 
-N_CLASSES = 10
-SIDE = 28
 DPI = 100
 # Colour of class c: tab10, with its grey (class 7) darkened apart from the unassigned grey.
 CLASS_COLOURS = tuple(
@@ -380,9 +380,9 @@ def plot_example(
     rx = fig.add_subplot(gs[0, 1])
     rx.scatter((np.asarray(in_steps) + 1) * dt_ms, in_ids, s=2, marker="|", color="black", linewidths=0.5)
     rx.set_xlim(0, t_end)
-    rx.set_ylim(784, 0)
+    rx.set_ylim(N_INPUTS, 0)
     rx.set_ylabel("input (pixel index)")
-    rate = len(in_ids) / (784 * t_end / 1000.0) if t_end else 0.0
+    rate = len(in_ids) / (N_INPUTS * t_end / 1000.0) if t_end else 0.0
     rx.set_title(f"input spike raster: {len(in_ids)} spikes (mean {rate:.1f} Hz per pixel)", fontsize=10)
 
     ex_steps, ex_ids = np.asarray(exc_spikes[0]), np.asarray(exc_spikes[1])

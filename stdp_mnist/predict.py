@@ -20,12 +20,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import kernel, readout
 from .config import Config
+from .constants import IMAGE_SIDE as SIDE
 from .evaluation import call_heeding_signals
 from .network import STREAM_PREDICT, Network, kernel_params, random_seed
 from .rundir import ASSIGNMENTS_FILE, NPZ_ERRORS, RunDirError
 
 MAX_PIXELS = 50_000_000
-SIDE = 28
 BOX = 20  # MNIST: each digit scaled to fit a 20 x 20 box, aspect kept
 CENTRE = 14.0  # MNIST's mean centre of mass (row and column, pixel indices)
 INK_FLOOR = 0.15  # after inversion, values below this share of the peak are background

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-N_CLASSES = 10
+from .constants import N_CLASSES
+
 # Diehl & Cook (2015), Table 1: test accuracy per number of excitatory neurons.
 PAPER_ACCURACY = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}
 UNASSIGNED = -1

@@ -69,6 +69,8 @@ def _spec(default: Any, check=None, doc: str = "", choices: tuple = ()):
 
 @dataclass(frozen=True)
 class RunSection:
+    """The run: its random seed and how often progress is saved and logged."""
+
     seed: int = _spec(0, _non_negative, "master random seed: weights, delays, spike trains, order")
     checkpoint_every: int = _spec(1000, _positive, "training examples between checkpoints of model.npz")
     metrics_every: int = _spec(
@@ -80,6 +82,8 @@ class RunSection:
 
 @dataclass(frozen=True)
 class DataSection:
+    """Where the MNIST files are and whether they are checked."""
+
     dir: str = _spec("", None, "MNIST directory; empty = $STDP_MNIST_DATA or the user cache dir")
     verify: bool = _spec(
         True,
@@ -100,6 +104,8 @@ class DataSection:
 
 @dataclass(frozen=True)
 class NetworkSection:
+    """The network: its size, input weights and delays, and the inhibition."""
+
     n_excitatory: int = _spec(100, _up_to(100_000), "excitatory neurons (and as many inhibitory ones)")
     w_exc_to_inh: float = _spec(10.4, _non_negative, "excitatory k -> inhibitory k conductance increment")
     w_inh_to_exc: float = _spec(
@@ -129,6 +135,8 @@ class NetworkSection:
 
 @dataclass(frozen=True)
 class InputSection:
+    """The input: Poisson rates of the pixels and the intensity boost of a quiet example."""
+
     rate_per_pixel_hz: float = _spec(
         0.125, _positive, "Poisson rate per pixel value (0-255) per unit intensity, Hz: pixel/8*intensity"
     )
@@ -148,6 +156,8 @@ class InputSection:
 
 @dataclass(frozen=True)
 class ExcitatorySection:
+    """The excitatory neurons: conductance-based LIF with an adaptive threshold theta (mV, ms)."""
+
     tau_ms: float = _spec(100.0, _positive, "membrane time constant")
     v_rest_mv: float = _spec(-65.0, None, "resting potential")
     v_reset_mv: float = _spec(-65.0, None, "potential after a spike")
@@ -179,6 +189,8 @@ class ExcitatorySection:
 
 @dataclass(frozen=True)
 class InhibitorySection:
+    """The inhibitory neurons: conductance-based LIF (mV, ms)."""
+
     tau_ms: float = _spec(10.0, _positive, "membrane time constant")
     v_rest_mv: float = _spec(-60.0, None, "resting potential")
     v_reset_mv: float = _spec(-45.0, None, "potential after a spike")
@@ -192,6 +204,8 @@ class InhibitorySection:
 
 @dataclass(frozen=True)
 class StdpSection:
+    """The STDP rule of the input weights: its traces, timing and learning rates."""
+
     rule: str = _spec(
         "reference",
         None,
@@ -229,6 +243,8 @@ class StdpSection:
 
 @dataclass(frozen=True)
 class SimulationSection:
+    """The simulation: time step, presentation and rest, and the integrator."""
+
     dt_ms: float = _spec(0.5, _positive, "time step")
     present_ms: float = _spec(350.0, _up_to(10_000), "presentation time of one example")
     rest_ms: float = _spec(150.0, _count_up_to(10_000), "rest after every presentation, no input")
@@ -248,6 +264,8 @@ class SimulationSection:
 
 @dataclass(frozen=True)
 class TrainingSection:
+    """The training schedule: passes over the images, their order, a cap on examples."""
+
     passes: int = _spec(1, _positive, "passes over the 60,000 training images")
     max_examples: int = _spec(0, _non_negative, "stop after this many training examples; 0 = all passes")
     shuffle: bool = _spec(False, None, "shuffle the image order of every pass (seeded)")
@@ -255,6 +273,8 @@ class TrainingSection:
 
 @dataclass(frozen=True)
 class EvaluationSection:
+    """The frozen evaluation: labelled and test images, blocks, the linear readout."""
+
     n_assign: int = _spec(60000, _positive, "labelled training images used to assign neurons to classes")
     n_test: int = _spec(10000, _positive, "test images classified")
     block_size: int = _spec(
@@ -301,6 +321,10 @@ SECTIONS: dict[str, type] = {
 
 @dataclass(frozen=True)
 class Config:
+    """A run's whole configuration, one frozen section per table of a config file; every
+    value has its default (the paper's 100-neuron network) and is checked on creation.
+    ``load_config`` reads one from TOML; ``replace`` makes a changed copy."""
+
     run: RunSection = RunSection()
     data: DataSection = DataSection()
     network: NetworkSection = NetworkSection()

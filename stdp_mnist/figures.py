@@ -8,7 +8,6 @@ training and after evaluation, and ``stdp-mnist plot`` on demand.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,18 +17,10 @@ import numpy as np
 from . import diagnostics, readout
 from .config import Config
 from .data import Mnist
-from .network import Network, load_network, self_firing_theta_mv
-from .predict import load_assignments, predict_seed
-from .rundir import (
-    ASSIGNMENTS_FILE,
-    EVAL_METRICS_FILE,
-    FIGURES_DIR,
-    MODEL_FILE,
-    TRAIN_METRICS_FILE,
-    RunDirError,
-    read_jsonl,
-    read_run_config,
-)
+from .network import Network, self_firing_theta_mv
+from .predict import predict_seed
+from .records import MetricsLine
+from .rundir import ASSIGNMENTS_FILE, EVAL_METRICS_FILE, FIGURES_DIR, TRAIN_METRICS_FILE, Run, RunDirError
 
 # Figure names, in the order they are drawn.
 FIGURES = ("receptive-fields", "theta", "learning-curve", "assignments", "confusion", "example")
@@ -86,40 +77,15 @@ def example_figure(
     )
 
 
-class _Run:
-    """A run directory's files, each read when first needed."""
+def _trained(run: Run) -> str:
+    return f"after {int(run.network.examples_seen[0])} training examples"
 
-    def __init__(self, run_dir: Path):
-        self.dir = run_dir
-        self.cfg = read_run_config(run_dir)
-        self._network = None
 
-    @property
-    def network(self) -> Network:
-        if self._network is None:
-            self._network = load_network(self.dir / MODEL_FILE, self.cfg)
-        return self._network
-
-    def records(self) -> list[dict]:
-        records = read_jsonl(self.dir / TRAIN_METRICS_FILE)
-        if not records:
-            raise RunDirError(f"{self.dir}: no {TRAIN_METRICS_FILE} lines yet (train the run first)")
-        return records
-
-    def evaluation(self) -> dict:
-        path = self.dir / EVAL_METRICS_FILE
-        if not path.is_file():
-            raise RunDirError(
-                f"{self.dir}: no {EVAL_METRICS_FILE}: the run has not been evaluated; "
-                f"run: stdp-mnist evaluate {self.dir}"
-            )
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise RunDirError(f"{path}: not readable ({exc})") from None
-
-    def trained(self) -> str:
-        return f"after {int(self.network.examples_seen[0])} training examples"
+def _records(run: Run) -> list[MetricsLine]:
+    records = run.records()
+    if not records:
+        raise RunDirError(f"{run.dir}: no {TRAIN_METRICS_FILE} lines yet (train the run first)")
+    return records
 
 
 @dataclass
@@ -131,7 +97,7 @@ class FigureResult:
 
 
 def write_figures(
-    run_dir: str | Path,
+    run_dir: str | Path | Run,
     what: tuple[str, ...] | list[str] = FIGURES,
     out_dir: str | Path | None = None,
     data: Mnist | Callable[[], Mnist] | None = None,
@@ -139,7 +105,8 @@ def write_figures(
     skip_missing: bool = False,
     keep_going: bool = False,
 ) -> list[FigureResult]:
-    """Draw the named figures of a run (into RUN_DIR/figures unless ``out_dir``).
+    """Draw the named figures of a run (a path, or a Run: its network and files in
+    memory are used as they are) into RUN_DIR/figures unless ``out_dir``.
 
     A figure whose inputs the run lacks (no evaluation yet, say) raises RunDirError,
     or with ``skip_missing`` is skipped with the reason. With ``keep_going`` any other
@@ -151,7 +118,7 @@ def write_figures(
     unknown = [name for name in what if name not in FIGURES]
     if unknown:
         raise ValueError(f"unknown figure(s): {', '.join(unknown)} (known: {', '.join(FIGURES)})")
-    run = _Run(Path(run_dir))
+    run = Run.of(run_dir)
     out = Path(out_dir) if out_dir is not None else figures_dir(run.dir)
     n = run.cfg.network.n_excitatory
 
@@ -160,7 +127,7 @@ def write_figures(
             plots.plot_receptive_fields(
                 run.network.weights,
                 out / "receptive_fields.png",
-                title=f"Receptive fields: input weights of {n} excitatory neurons {run.trained()} "
+                title=f"Receptive fields: input weights of {n} excitatory neurons {_trained(run)} "
                 "(neuron 0 top left, row by row)",
             )
         ]
@@ -170,18 +137,17 @@ def write_figures(
             plots.plot_theta(
                 run.network.theta,
                 out / "theta.png",
-                title=f"Adaptive threshold theta of {n} excitatory neurons {run.trained()}",
+                title=f"Adaptive threshold theta of {n} excitatory neurons {_trained(run)}",
                 self_firing_mv=self_firing_theta_mv(run.cfg),
             )
         ]
 
     def learning_curve() -> list[Path]:
-        records = run.records()
+        records = _records(run)
         test = None
-        if (run.dir / EVAL_METRICS_FILE).is_file():
-            metrics = run.evaluation()
-            if metrics.get("examples_trained") == records[-1]["examples_seen"]:
-                test = {"all": metrics.get("accuracy_all"), "proportion": metrics.get("accuracy_proportion")}
+        evaluation = run.evaluation
+        if evaluation is not None and evaluation.examples_trained == records[-1].examples_seen:
+            test = {readout: evaluation.accuracy(readout) for readout in ("all", "proportion")}
         return [
             plots.plot_learning_curve(
                 records,
@@ -192,27 +158,29 @@ def write_figures(
         ]
 
     def assignments() -> list[Path]:
-        classes, _ = load_assignments(run.dir)
+        classes, _ = run.assignments
         return [
             plots.plot_assignments(
                 classes,
                 out / "assignments.png",
                 title=f"Neuron assignments ({n} neurons, from "
-                f"{run.evaluation().get('n_assign', '?')} labelled training images)",
+                f"{run.require_evaluation().n_assign} labelled training images)",
             )
         ]
 
     def confusion() -> list[Path]:
-        metrics = run.evaluation()
+        evaluation = run.require_evaluation()
         paths = []
         for voting in ("all", "proportion"):
-            key = f"confusion_{voting}"
-            if key not in metrics:
-                raise RunDirError(f"{run.dir / EVAL_METRICS_FILE}: no {key}; evaluate the run again")
+            matrix = evaluation.confusion(voting)
+            if matrix is None:
+                raise RunDirError(
+                    f"{run.path(EVAL_METRICS_FILE)}: no confusion_{voting}; evaluate the run again"
+                )
             paths.append(
                 plots.plot_confusion(
-                    np.array(metrics[key]),
-                    out / f"{key}.png",
+                    np.array(matrix),
+                    out / f"confusion_{voting}.png",
                     title=f"Confusion matrix, '{voting}' voting ({n} neurons)",
                 )
             )
@@ -227,8 +195,8 @@ def write_figures(
         if not 0 <= example_index < len(mnist.test_images):
             raise RunDirError(f"example {example_index}: the test set has {len(mnist.test_images)} images")
         classes = rates = None
-        if (run.dir / ASSIGNMENTS_FILE).is_file():
-            classes, rates = load_assignments(run.dir)
+        if run.path(ASSIGNMENTS_FILE).is_file():
+            classes, rates = run.assignments
         return [
             example_figure(
                 run.cfg,
@@ -238,7 +206,7 @@ def write_figures(
                 classes,
                 rates,
                 label=int(mnist.test_labels[example_index]),
-                title=f"Test image {example_index} in detail ({n} neurons {run.trained()}; "
+                title=f"Test image {example_index} in detail ({n} neurons {_trained(run)}; "
                 "frozen, from rest)",
             )
         ]

@@ -23,7 +23,7 @@ from .config import Config
 from .constants import IMAGE_SIDE as SIDE
 from .evaluation import call_heeding_signals
 from .network import STREAM_PREDICT, Network, kernel_params, random_seed
-from .rundir import ASSIGNMENTS_FILE, NPZ_ERRORS, RunDirError
+from .rundir import ASSIGNMENTS_FILE, RunDirError
 
 MAX_PIXELS = 50_000_000
 BOX = 20  # MNIST: each digit scaled to fit a 20 x 20 box, aspect kept
@@ -135,24 +135,6 @@ def load_digit(path: str | Path) -> np.ndarray:
         if str(exc).startswith(str(path)):
             raise
         raise ImageError(f"{path}: {exc}") from None
-
-
-def load_assignments(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """(assignments N, class_rates N x 10) of an evaluated run."""
-    run_dir = Path(run_dir)
-    path = run_dir / ASSIGNMENTS_FILE
-    if not path.is_file():
-        raise RunDirError(
-            f"{run_dir}: no {ASSIGNMENTS_FILE}: the run has not been evaluated; "
-            f"run: stdp-mnist evaluate {run_dir}"
-        )
-    try:
-        with np.load(path, allow_pickle=False) as arrays:
-            return arrays["assignments"], arrays["class_rates"]
-    except (*NPZ_ERRORS, KeyError) as exc:
-        raise RunDirError(
-            f"{path}: not a readable assignments file ({exc}); evaluate the run again"
-        ) from None
 
 
 @dataclass

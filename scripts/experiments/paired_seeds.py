@@ -18,18 +18,20 @@ import math
 import statistics
 from pathlib import Path
 
+from stdp_mnist.sweep.summary import ACCURACY_ALL
+
 
 def read_summary(path: Path) -> dict[int, dict]:
     """Rows of a sweep summary.csv by seed (finished runs only)."""
     with open(path, newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["accuracy_all"]]
+        rows = [r for r in csv.DictReader(fh) if r[ACCURACY_ALL]]
     return {int(r["seed"]): r for r in rows}
 
 
 def paired(baseline: dict[int, dict], new: dict[int, dict]) -> dict:
     """Per-seed differences (new - baseline) of accuracy_all over the seeds both have."""
     seeds = sorted(set(baseline) & set(new))
-    diffs = [float(new[s]["accuracy_all"]) - float(baseline[s]["accuracy_all"]) for s in seeds]
+    diffs = [float(new[s][ACCURACY_ALL]) - float(baseline[s][ACCURACY_ALL]) for s in seeds]
     sd = statistics.stdev(diffs) if len(diffs) > 1 else float("nan")
     return {
         "seeds": seeds,

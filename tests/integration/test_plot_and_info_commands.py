@@ -6,6 +6,8 @@ import json
 from helpers.cli import error_line, invoke, only_error_line
 from helpers.images import assert_png
 
+from stdp_mnist.rundir import read_evaluation
+
 ALL_FIGURES = (
     "receptive_fields",
     "theta",
@@ -67,8 +69,8 @@ def test_info_command(evaluated_run, trained_run):
     assert "network.n_excitatory=6" in out
     last = json.loads((evaluated_run / "metrics.jsonl").read_text().splitlines()[-1])
     assert f"running accuracy {last['running_accuracy']:.3f}" in out
-    metrics = json.loads((evaluated_run / "metrics.json").read_text())
-    assert f"accuracy {metrics['accuracy_all']:.4f}" in out
+    metrics = read_evaluation(evaluated_run)
+    assert f"accuracy {metrics.accuracy_all:.4f}" in out
     for name in ("config.toml", "model.npz", "metrics.jsonl", "metrics.json", "assignments.npz"):
         assert name in out
     result = invoke("info", trained_run)

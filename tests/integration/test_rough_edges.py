@@ -130,10 +130,10 @@ def test_a_full_disk_names_the_file_the_intact_checkpoint_and_how_to_continue(tm
 def test_a_full_disk_before_the_first_checkpoint_says_to_start_again(tmp_path, config, monkeypatch):
     run = tmp_path / "run"
 
-    def full(path, record):
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    def full(run, record):
+        raise OSError(errno.ENOSPC, "No space left on device", str(run.path("metrics.jsonl")))
 
-    monkeypatch.setattr("stdp_mnist.training.append_jsonl", full)
+    monkeypatch.setattr("stdp_mnist.rundir.Run.append_record", full)
     result = train(config, run)
     error_line(
         result,

@@ -37,7 +37,7 @@ from .atomic import atomic_open, write_atomic
 from .config import Config, ConfigError, config_to_toml, load_config
 from .network import Network, read_checkpoint, save_network
 from .npzfile import NPZ_ERRORS, read_npz
-from .records import Evaluation, MetricsLine, RecordError
+from .records import Evaluation, MetricsLine
 
 CONFIG_FILE = "config.toml"
 MODEL_FILE = "model.npz"
@@ -195,14 +195,6 @@ def read_run_config(run_dir: Path) -> Config:
         raise RunDirError(str(exc)) from None
 
 
-def append_jsonl(path: Path, record: dict) -> None:
-    """Append one JSON line and flush it to disk."""
-    with open(path, "a") as fh:
-        fh.write(json.dumps(record) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def read_jsonl(path: Path) -> list[dict]:
     """All complete JSON lines of a file (a torn last line is ignored)."""
     if not path.is_file():
@@ -237,12 +229,15 @@ def read_evaluation(run_dir: Path) -> Evaluation | None:
 
 
 def read_records(run_dir: Path) -> list[MetricsLine]:
-    """The run's training metrics lines (metrics.jsonl); a torn or foreign last line ends them."""
+    """The run's training metrics lines (metrics.jsonl); a torn or foreign line ends them."""
+    path = Path(run_dir) / TRAIN_METRICS_FILE
+    if not path.is_file():
+        return []
     records = []
-    for values in read_jsonl(Path(run_dir) / TRAIN_METRICS_FILE):
+    for line in path.read_text().splitlines():
         try:
-            records.append(MetricsLine.from_json(json.dumps(values)))
-        except RecordError:
+            records.append(MetricsLine.from_json(line, str(path)))
+        except ValueError:  # a torn last line (JSON) or not a metrics line (RecordError)
             break
     return records
 
@@ -332,11 +327,6 @@ class Run:
         if self._cfg is None:
             self._cfg = read_run_config(self.dir)
         return self._cfg
-
-    @property
-    def trained(self) -> bool:
-        """Whether the run has a checkpoint (kept in memory or on disk)."""
-        return self._network is not None or self.path(MODEL_FILE).is_file()
 
     @property
     def network(self) -> Network:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 import statistics
 from pathlib import Path
 
+from stdp_mnist.rundir import read_records
 from stdp_mnist.sweep.summary import ACCURACY_ALL
 
 
@@ -45,15 +45,12 @@ def paired(baseline: dict[int, dict], new: dict[int, dict]) -> dict:
 def firing(run_dir: Path, last_examples: int = 10000) -> tuple[float, float] | None:
     """(spikes per training example over the last ``last_examples``, mean theta at the end)
     from a run's metrics.jsonl, or None when the run is not on this machine."""
-    path = run_dir / "metrics.jsonl"
-    if not path.is_file():
-        return None
-    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = read_records(run_dir)
     if not lines:
         return None
-    end = lines[-1]["examples_seen"]
-    window = [r for r in lines if r["examples_seen"] > end - last_examples]
-    return statistics.fmean(r["spikes_per_example"] for r in window), lines[-1]["mean_theta_mv"]
+    end = lines[-1].examples_seen
+    window = [r for r in lines if r.examples_seen > end - last_examples]
+    return statistics.fmean(r.spikes_per_example for r in window), lines[-1].mean_theta_mv
 
 
 def main(argv: list[str] | None = None) -> None:

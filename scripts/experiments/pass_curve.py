@@ -23,6 +23,7 @@ evaluated, readout by readout, by the exact McNemar test on the same test images
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 from pathlib import Path
@@ -35,32 +36,31 @@ from comparisons import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
 from stdp_mnist.data import count_training_images, load_configured
 from stdp_mnist.network import count_self_firing, self_firing_theta_mv
 from stdp_mnist.plots import plot_pass_curve
-from stdp_mnist.records import READOUTS
+from stdp_mnist.records import READOUTS, MetricsLine
 from stdp_mnist.rundir import (
     ASSIGNMENTS_FILE,
     EVAL_METRICS_FILE,
     MODEL_FILE,
     NPZ_ERRORS,
-    TRAIN_METRICS_FILE,
     read_evaluation,
-    read_jsonl,
     read_npz,
+    read_records,
     read_run_config,
 )
 
 
-def entry_speeds(history: list[dict]) -> list[tuple[int, float]]:
+def entry_speeds(history: list[MetricsLine]) -> list[tuple[int, float]]:
     """(examples_seen, s per example) of each log entry after the first: the wall time
     since the previous entry over the examples since it. The first entry has none (it
     includes start-up and compilation)."""
     return [
-        (b["examples_seen"], (b["wall_s"] - a["wall_s"]) / (b["examples_seen"] - a["examples_seen"]))
-        for a, b in zip(history, history[1:])
-        if b["examples_seen"] > a["examples_seen"]
+        (b.examples_seen, (b.wall_s - a.wall_s) / (b.examples_seen - a.examples_seen))
+        for a, b in itertools.pairwise(history)
+        if b.examples_seen > a.examples_seen
     ]
 
 
-def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
+def pass_rows(history: list[MetricsLine], per_pass: int) -> list[dict]:
     """Per finished pass: examples, wall s, median s per example, spikes per example,
     theta at the end.
 
@@ -73,8 +73,8 @@ def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
     spikes = 0.0
     previous_seen = 0
     for entry in history:
-        seen, wall = entry["examples_seen"], entry["wall_s"]
-        spikes += entry["spikes_per_example"] * (seen - previous_seen)
+        seen, wall = entry.examples_seen, entry.wall_s
+        spikes += entry.spikes_per_example * (seen - previous_seen)
         previous_seen = seen
         if seen % per_pass == 0 and seen > start_seen:
             in_pass = [speed for at, speed in speeds if start_seen < at <= seen]
@@ -87,26 +87,26 @@ def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
                     if in_pass
                     else (wall - start_wall) / (seen - start_seen),
                     "spikes_per_example": spikes / (seen - start_seen),
-                    "mean_theta_mv": entry["mean_theta_mv"],
+                    "mean_theta_mv": entry.mean_theta_mv,
                 }
             )
             start_seen, start_wall, spikes = seen, wall, 0.0
     return rows
 
 
-def current_speed(history: list[dict], per_pass: int) -> float | None:
+def current_speed(history: list[MetricsLine], per_pass: int) -> float | None:
     """Median s per example over the log entries of the pass in progress (None: none)."""
-    pass_start = (history[-1]["examples_seen"] - 1) // per_pass * per_pass if history else 0
+    pass_start = (history[-1].examples_seen - 1) // per_pass * per_pass if history else 0
     speeds = [speed for at, speed in entry_speeds(history) if at > pass_start]
     return statistics.median(speeds) if speeds else None
 
 
-def remaining_s(history: list[dict], rows: list[dict], per_pass: int, passes: int) -> float | None:
+def remaining_s(history: list[MetricsLine], rows: list[dict], per_pass: int, passes: int) -> float | None:
     """Seconds the passes not yet trained need at the last measured speed (None: no data)."""
     s_per_example = rows[-1]["median_s_per_example"] if rows else current_speed(history, per_pass)
     if s_per_example is None:
         return None
-    return (passes * per_pass - history[-1]["examples_seen"]) * s_per_example
+    return (passes * per_pass - history[-1].examples_seen) * s_per_example
 
 
 def pass_copy(run_dir: Path, k: int) -> Path:
@@ -194,7 +194,7 @@ def curve(run_dir: Path):
     per_pass = count_training_images(cfg)
     if per_pass is None:
         raise SystemExit(f"{run_dir}: its training data is not found (run stdp-mnist download)")
-    history = read_jsonl(run_dir / TRAIN_METRICS_FILE)
+    history = read_records(run_dir)
     rows = pass_rows(history, per_pass)
     return cfg, per_pass, history, rows, [pass_accuracies(run_dir, row["pass"], per_pass) for row in rows]
 
@@ -216,7 +216,7 @@ def table(run_dir: Path) -> str:
             + " | ".join(cells)
             + " |"
         )
-    seen = history[-1]["examples_seen"] if history else 0
+    seen = history[-1].examples_seen if history else 0
     total = cfg.training.passes * per_pass
     left = remaining_s(history, rows, per_pass, cfg.training.passes)
     lines.append("")

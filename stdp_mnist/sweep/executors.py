@@ -56,7 +56,7 @@ def run_point(spec: dict) -> dict:
         numba.set_num_threads(1)  # one run per core: evaluation must not oversubscribe
         from ..data import load_configured
         from ..evaluation import evaluate
-        from ..rundir import EVAL_METRICS_FILE, MODEL_FILE, run_dir_lock
+        from ..rundir import EVAL_METRICS_FILE, MODEL_FILE, Run
         from ..training import train
 
         run_dir = Path(spec["run_dir"])
@@ -66,13 +66,12 @@ def run_point(spec: dict) -> dict:
             return result_row(spec, "error", other)
         if (run_dir / EVAL_METRICS_FILE).is_file():
             return result_row(spec, "skipped")
-        with run_dir_lock(run_dir, "sweep", create=True):
+        run = Run(run_dir, cfg)
+        with run.locked("sweep", create=True):
             data = load_configured(cfg)
             resume = (run_dir / MODEL_FILE).is_file()
-            train(
-                cfg, run_dir, data.train_images, resume=resume, overwrite=not resume, labels=data.train_labels
-            )
-            evaluate(run_dir, data, cfg=cfg)
+            train(cfg, run, data.train_images, resume=resume, overwrite=not resume, labels=data.train_labels)
+            evaluate(run, data, cfg=cfg)  # the network trained, in memory
         return result_row(spec, "resumed" if resume else "done")
     except Exception as exc:
         with open(Path(spec["run_dir"]).parent / "errors.log", "a") as fh:

@@ -5,17 +5,11 @@ import numpy as np
 import pytest
 from helpers.scripts import load_script
 
-from stdp_mnist.records import Evaluation
+from stdp_mnist.records import Evaluation, MetricsLine
 
 
 def entry(seen, wall_s, spikes, theta=10.0):
-    return {
-        "examples_seen": seen,
-        "wall_s": wall_s,
-        "spikes_per_example": spikes,
-        "mean_theta_mv": theta,
-        "running_accuracy": None,
-    }
+    return MetricsLine(examples_seen=seen, wall_s=wall_s, spikes_per_example=spikes, mean_theta_mv=theta)
 
 
 def test_pass_rows_weight_spikes_by_examples_and_take_the_median_speed():
@@ -119,7 +113,7 @@ def test_markdown_file_is_headed_by_the_command_that_made_it(tmp_path, monkeypat
 
 def write_evaluation(directory, examples_trained, all_, proportion, linear):
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "metrics.json").write_text(f'{{"examples_trained": {examples_trained}}}')
+    (directory / "metrics.json").write_text(evaluation_json(0.5, None, examples_trained))
     np.savez(
         directory / "assignments.npz",
         predictions_all=np.array(all_),

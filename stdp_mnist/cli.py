@@ -354,24 +354,16 @@ def _finished(run: Run, then_evaluate: bool) -> bool:
     seen = int(run.network.examples_seen[0])
     if n_images is None or seen < total_examples(run.cfg, n_images):
         return False
-    quoted = shlex.quote(str(run.dir))
+    finished = f"{run.dir}: finished ({plural(seen, 'example')} trained); nothing to train"
     evaluation = run.evaluation
-    current = evaluation is not None and evaluation.examples_trained == seen
-    if not then_evaluate or current:
-        _say(
-            f"{run.dir}: finished ({plural(seen, 'example')} trained); nothing to train. "
-            + (
-                "Its evaluation is current (stdp-mnist info "
-                if current
-                else "Evaluate it: stdp-mnist evaluate "
-            )
-            + quoted
-            + (")" if current else "")
-        )
-        return True
-    _say(f"{run.dir}: finished ({plural(seen, 'example')} trained); nothing to train, evaluating it")
-    with _signals_interrupt():
-        _evaluate(run, _load_data(run.cfg), run.cfg)
+    if evaluation is not None and evaluation.examples_trained == seen:
+        _say(f"{finished}, and its evaluation is current (stdp-mnist info {shlex.quote(str(run.dir))})")
+    elif not then_evaluate:
+        _say(f"{finished}; evaluate it with: stdp-mnist evaluate {shlex.quote(str(run.dir))}")
+    else:
+        _say(f"{finished}; evaluating it")
+        with _signals_interrupt():
+            _evaluate(run, _load_data(run.cfg), run.cfg)
     return True
 
 

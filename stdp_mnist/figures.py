@@ -1,7 +1,9 @@
 """A run directory's figures: which exist, what each is drawn from, where it goes.
 
-``write_figures`` reads the run's files (model.npz, metrics.jsonl, metrics.json,
-assignments.npz) and hands arrays to ``stdp_mnist.plots``; by default the PNGs go to
+``write_figures`` takes what it draws from a ``Run`` (its network, training records,
+evaluation and assignments: in memory where the caller has them, else read once from
+model.npz, metrics.jsonl, metrics.json and assignments.npz) and hands arrays to
+``stdp_mnist.plots``; by default the PNGs go to
 ``RUN_DIR/figures/``. Nothing here runs during training: the CLI calls it after
 training and after evaluation, and ``stdp-mnist plot`` on demand.
 """

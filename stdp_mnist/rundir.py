@@ -3,9 +3,9 @@
 Layout of a run directory::
 
     config.toml      the resolved config the run was trained with (every key)
-    model.npz        the network and its place in the training schedule
-    metrics.jsonl    one line per run.metrics_every training examples
-    metrics.json     the evaluation's results
+    model.npz        the network and its place in the training schedule (checkpoint format 1)
+    metrics.jsonl    one line per run.metrics_every training examples (records.MetricsLine)
+    metrics.json     the evaluation's results (records.Evaluation)
     assignments.npz  neuron classes and per-class rates from the evaluation
     linear.npz       the evaluation's supervised linear readout (stdp_mnist.linear)
     evaluate-partial/  an interrupted evaluation's finished frozen responses, from
@@ -16,6 +16,10 @@ Layout of a run directory::
 Every command that writes a run directory holds its lock (``run_dir_lock``) for its
 whole life, so two writers can never mix their files; the lock goes with the process,
 so a killed writer never blocks the next one.
+
+A ``Run`` is one run directory for the code that reads or writes it: it reads each file
+once, when first needed, keeps what it writes, and names the file, what is kept and how
+to go on when a write fails (``WriteError``).
 """
 
 from __future__ import annotations

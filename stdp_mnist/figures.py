@@ -22,7 +22,15 @@ from .data import Mnist
 from .network import Network, self_firing_theta_mv
 from .predict import predict_seed
 from .records import MetricsLine
-from .rundir import ASSIGNMENTS_FILE, EVAL_METRICS_FILE, FIGURES_DIR, TRAIN_METRICS_FILE, Run, RunDirError
+from .rundir import (
+    ASSIGNMENTS_FILE,
+    EVAL_METRICS_FILE,
+    FIGURES_DIR,
+    TRAIN_METRICS_FILE,
+    Run,
+    RunDirError,
+    WriteError,
+)
 
 # Figure names, in the order they are drawn.
 FIGURES = ("receptive-fields", "theta", "learning-curve", "assignments", "confusion", "example")
@@ -231,6 +239,16 @@ def write_figures(
             if not skip_missing:
                 raise
             results.append(FigureResult(name, [], skipped=str(exc)))
+        except OSError as exc:  # a full disk, say: the file, what is kept, what to do
+            failure = WriteError(
+                Path(exc.filename) if exc.filename else out / name,
+                exc,
+                "the run's other files are intact",
+                f"draw it again with: stdp-mnist plot {run.dir} --what {name}",
+            )
+            if not keep_going:
+                raise failure from None
+            results.append(FigureResult(name, [], error=str(failure)))
         except Exception as exc:
             if not keep_going:
                 raise

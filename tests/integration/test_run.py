@@ -178,3 +178,18 @@ def test_the_checkpoint_carries_its_format_and_a_newer_one_is_refused_by_name(tm
     del arrays["format_version"]  # a checkpoint from before versions: format 1
     np.savez(path, **arrays)
     assert int(network.load_network(path, cfg).examples_seen[0]) == 0
+
+
+def test_a_figure_that_cannot_be_written_names_its_file_and_how_to_draw_it_again(evaluated_run, monkeypatch):
+    from stdp_mnist import plots
+
+    def full(theta, path, **options):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(plots, "plot_theta", full)
+    figure = evaluated_run / "figures" / "theta.png"
+    error_line(
+        invoke("plot", evaluated_run, "--what", "theta"),
+        f"{figure}: No space left on device while writing it; the run's other files are intact",
+        f"draw it again with: stdp-mnist plot {evaluated_run} --what theta",
+    )

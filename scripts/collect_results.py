@@ -1,6 +1,6 @@
 """The accuracy table, generated from run records: one row per config, its seeds pooled.
 
-    python scripts/collect_results.py [--record RUNS_DIR] [--write]
+    python scripts/collect_results.py [--record RUNS_DIR] [--write | --all]
 
 ``--record RUNS_DIR`` first copies the record of every finished run under RUNS_DIR
 (default: runs/) into results/runs/NAME/: config.toml, metrics.json, metrics.jsonl,
@@ -13,16 +13,24 @@ and it was evaluated; the copies kept at the end of each pass (NAME-passK) are a
 curve, not a row, and are never recorded here.
 
 The table (printed; with ``--write`` also written to results/table.md and into the
-marked blocks of README.md and results/README.md) has one row per config: runs named
-CONFIG or CONFIG-seedK whose configs differ only in the seed are pooled, and each
-accuracy is the mean over seeds, with the sample standard deviation where there are
-several. ``train h`` is the mean training wall time (hours, one core, the machines
-named in results/README.md). Under the table, each row's sample and code revisions.
+marked blocks of README.md, results/README.md and the docs site's docs/results.md) has
+one row per config: runs named CONFIG or CONFIG-seedK whose configs differ only in the
+seed are pooled, and each accuracy is the mean over seeds, with the sample standard
+deviation where there are several. ``train wall h`` is the mean training wall-clock time in hours on this
+project's shared 2-core machine, one core per run, contention from the other work
+included (results/README.md): a record of what the runs took, not a measure of the work. Under the table, each row's sample and code revisions.
+
+``--all`` rewrites every generated file whose inputs are committed: the table and its
+README blocks, and results/paired-tests.md (scripts/experiments/paired_tests.py). The
+other generated reports in results/ were made from run directories that are not in
+the repository (NOT_REGENERATED names them); each says so in its first line, and
+``--all`` leaves it as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import shutil
 import statistics
@@ -49,7 +57,7 @@ from stdp_mnist.training import total_examples
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "results" / "runs"
 TABLE = ROOT / "results" / "table.md"
-TABLE_HOMES = (ROOT / "README.md", ROOT / "results" / "README.md")
+TABLE_HOMES = (ROOT / "README.md", ROOT / "results" / "README.md", ROOT / "docs" / "results.md")
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
 PREDICTIONS_FILE = "predictions.npz"
 REVISION_FILE = "code_revision"
@@ -115,7 +123,7 @@ def grouped(records: Path = RECORDS) -> dict[str, list[Path]]:
     for run in sorted(records.iterdir()) if records.is_dir() else []:
         if (run / EVAL_METRICS_FILE).is_file():
             groups.setdefault(config_name(run.name), []).append(run)
-    for name, runs in groups.items():
+    for runs in groups.values():
         first = _without_seed(load_config(runs[0] / CONFIG_FILE))
         for run in runs[1:]:
             if _without_seed(load_config(run / CONFIG_FILE)) != first:
@@ -137,6 +145,7 @@ def versus_paper(values: list[float], paper: float) -> str:
     return (
         f"'all' against the paper's {paper:.3f}: {above} of {len(values)} seed{'s' if len(values) > 1 else ''} "
         f"above, mean {100 * (statistics.fmean(values) - paper):+.2f} points"
+        + ("; one seed: the spread between seeds is unmeasured" if len(values) == 1 else "")
     )
 
 
@@ -174,7 +183,7 @@ def config_row(name: str, runs: list[Path]) -> dict:
         "seeds": len(runs),
         **{f"accuracy_{r}": mean_sd([m.accuracy(r) for m in metrics]) for r in READOUTS},
         "paper": f"{paper:.3f}" if paper else "-",
-        "train h": f"{statistics.fmean(hours):.2f}",
+        "train wall h": f"{statistics.fmean(hours):.2f}",
         "sample": sample + (f"; {versus_paper([m.accuracy_all for m in metrics], paper)}" if paper else ""),
     }
 
@@ -188,20 +197,38 @@ COLUMNS = (
     "accuracy_proportion",
     "accuracy_linear",
     "paper",
-    "train h",
+    "train wall h",
 )
+
+
+def wall_note(groups: dict[str, list[Path]]) -> str:
+    """The note that says what ``train wall h`` measures, with the widest spread of
+    training wall times among the seeds of one config (the same work each)."""
+    walls = {name: [training_wall_s(run) for run in runs] for name, runs in groups.items() if len(runs) > 1}
+    note = (
+        "- train wall h: mean training wall-clock hours, one core per run on this project's shared 2-core "
+        "machine, slowed by whatever else ran on it: not a measure of the work"
+    )
+    if not walls:
+        return note
+    name = max(walls, key=lambda name: max(walls[name]) / min(walls[name]))
+    return (
+        note + f" ({name}'s seeds took {min(walls[name]):.0f} to {max(walls[name]):.0f} s for the same work)"
+    )
 
 
 def table(records: Path = RECORDS) -> str:
     """The markdown table with its notes, rows ordered by size then name."""
+    groups = grouped(records)
     rows = sorted(
-        (config_row(name, runs) for name, runs in grouped(records).items()),
+        (config_row(name, runs) for name, runs in groups.items()),
         key=lambda row: (row["neurons"], row["config"]),
     )
     lines = ["| " + " | ".join(COLUMNS) + " |", "| " + " | ".join("---" for _ in COLUMNS) + " |"]
     lines += ["| " + " | ".join(str(row[c]) for c in COLUMNS) + " |" for row in rows]
     lines.append("")
     lines += [f"- {row['config']}: {row['sample']}" for row in rows]
+    lines.append(wall_note(groups))
     return "\n".join(lines) + "\n"
 
 
@@ -213,18 +240,86 @@ def with_table(text: str, generated: str, where: Path) -> str:
     return text[: start + len(START)] + "\n" + generated + text[end:]
 
 
+# The generated reports in results/ that --all cannot rewrite: the inputs each was made
+# from (all under runs/ on the development machine). Each report's first line is not_regenerated_line(path).
+NOT_REGENERATED = {
+    "pass-curve-dc2015-6400.md": "the per-pass copies runs/dc2015-6400-passK/ (their evaluations, "
+    "predictions and thetas, behind the accuracy, theta < 7 mV and McNemar columns; the training-log "
+    "columns come from results/runs/dc2015-6400/metrics.jsonl, which is committed)",
+    "baselines.md": "runs/baselines-cache/ and the recorded runs' model files under runs/",
+    "self-firing.md": "runs/dc2015-6400-pass1/ and runs/self-firing-6400-pass1/",
+    "self-firing-at25k.md": "runs/dc2015-6400-at25k/ and runs/self-firing-6400-at25k/",
+    "benchmark.md": "the raw timings of `stdp-mnist bench` and scripts/benchmarks/brian2_reference.py "
+    "under runs/bench/, and the runs they timed",
+    "linear-readout.md": "the emission-time kernel's run directories it names (runs/quick-seed0, "
+    "runs/quick400-20k, ...)",
+    "rest-spikes.md": "the arrival-time kernel's runs/dc2015-100-seed0 to -seed2 and runs/dc2015-400-seed0",
+    "assignment-sources.md": "the arrival-time kernel's runs/dc2015-100-seed0 to -seed2 and "
+    "runs/dc2015-400-seed0",
+    **{
+        f"sweeps/{name}.md": f"the run directories under runs/sweeps/ (each run's row is in "
+        f"sweeps/{name}.csv beside it; an earlier `stdp-mnist sweep` wrote this summary in its format "
+        "of the time)"
+        for name in (
+            "brian1-100",
+            "brian1-dense-100",
+            "brian1-euler-100",
+            "drive-100",
+            "gap-100",
+            "inhibition-100",
+            "refractory-100",
+            "seeds-100",
+            "seeds-100-emission-kernel",
+            "variants-100",
+        )
+    },
+}
+
+
+def not_regenerated_line(report: str) -> str:
+    """The first line of a report in NOT_REGENERATED (a path under results/)."""
+    return (
+        f"> Not regenerable from this repository: made from {NOT_REGENERATED[report]}, on the development "
+        "machine; those inputs are not committed and are no longer there. "
+        "`python scripts/collect_results.py --all` leaves this file as it is."
+    )
+
+
+def regenerated_files() -> dict[Path, str]:
+    """Every file ``--all`` writes, with the text it writes, from the committed records:
+    the table, the README blocks that quote it, and the paired tests."""
+    sys.path.insert(0, str(ROOT / "scripts" / "experiments"))
+    paired_tests = importlib.import_module("paired_tests")
+    generated = table()
+    files = {TABLE: generated}
+    files.update({home: with_table(home.read_text(), generated, home) for home in TABLE_HOMES})
+    files[paired_tests.REPORT] = paired_tests.document()
+    return files
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--record", type=Path, metavar="RUNS_DIR", help="record finished runs from RUNS_DIR first"
     )
     parser.add_argument("--write", action="store_true", help="write results/table.md and the README blocks")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="rewrite every generated file whose inputs are committed (the table, its README blocks, "
+        "results/paired-tests.md)",
+    )
     args = parser.parse_args(argv)
     if args.record:
         if not args.record.is_dir():
             raise SystemExit(f"error: {args.record}: no such directory")
         for record in record_runs(args.record):
             print(f"recorded {record.relative_to(ROOT)}", file=sys.stderr)
+    if args.all:
+        for path, text in regenerated_files().items():
+            path.write_text(text)
+            print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
+        return
     generated = table()
     print(generated, end="")
     if args.write:

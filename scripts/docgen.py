@@ -1,10 +1,12 @@
 """Write the documentation site's generated reference pages from the code.
 
 docs/reference/commands.md comes from the click commands of ``stdp_mnist.cli.main``
-(each command's usage, help text and options, as ``--help`` prints them), and
-docs/reference/configuration.md from ``stdp_mnist.config.config_reference()`` (every
-config key, its default and meaning). Rerun it after changing a command, an option or
-a config key; tests/test_docs.py fails while a page differs from what it writes.
+(each command's usage, help text and options, as ``--help`` prints them), the synopsis
+at the top of docs/commands.md (the marked block: one line per command, its arguments
+and options) from the same commands, and docs/reference/configuration.md from
+``stdp_mnist.config.config_reference()`` (every config key, its default and meaning).
+Rerun it after changing a command, an option or a config key;
+tests/integration/test_docs.py fails while a page differs from what it writes.
 
     python scripts/docgen.py
 """
@@ -21,6 +23,8 @@ from stdp_mnist.config import config_reference
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 COMMANDS_PAGE = DOCS / "reference" / "commands.md"
+COMMANDS_GUIDE = DOCS / "commands.md"
+SYNOPSIS_START, SYNOPSIS_END = "<!-- synopsis:start (scripts/docgen.py) -->", "<!-- synopsis:end -->"
 CONFIGURATION_PAGE = DOCS / "reference" / "configuration.md"
 PROGRAM = "stdp-mnist"
 GENERATED_NOTE = (
@@ -76,6 +80,37 @@ def commands_page() -> str:
     return "\n".join(header) + "\n" + "\n".join(sections)
 
 
+def synopsis_line(command: click.Command, ctx: click.Context) -> str:
+    """``stdp-mnist NAME ARG [--option VALUE] [--flag] [--many VALUE]...``: a command's
+    arguments and options with click's metavars (as ``--help`` names them)."""
+    parts = [ctx.command_path]
+    for param in command.get_params(ctx):
+        if isinstance(param, click.Argument):
+            parts.append(param.make_metavar(ctx))
+        elif isinstance(param, click.Option) and not param.hidden and "--help" not in param.opts:
+            option = max(param.opts, key=len)
+            if not param.is_flag:
+                option += f" {param.make_metavar(ctx)}"
+            parts.append((option if param.required else f"[{option}]") + ("..." if param.multiple else ""))
+    return " ".join(parts)
+
+
+def commands_guide() -> str:
+    """docs/commands.md with its synopsis block (every command, alphabetically) written
+    from the commands."""
+    root = click.Context(cli_main, info_name=PROGRAM)
+    lines = [
+        "    " + synopsis_line(command, click.Context(command, info_name=name, parent=root))
+        for name in cli_main.list_commands(root)
+        for command in [cli_main.get_command(root, name)]
+    ]
+    text = COMMANDS_GUIDE.read_text()
+    start, end = text.find(SYNOPSIS_START), text.find(SYNOPSIS_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"error: {COMMANDS_GUIDE} has no {SYNOPSIS_START} ... {SYNOPSIS_END} block")
+    return text[: start + len(SYNOPSIS_START)] + "\n\n" + "\n".join(lines) + "\n\n" + text[end:]
+
+
 def configuration_page() -> str:
     """The configuration reference: the table of every config key."""
     return "\n".join(
@@ -97,7 +132,11 @@ def configuration_page() -> str:
 
 def pages() -> dict[Path, str]:
     """Every generated page and the text it must hold."""
-    return {COMMANDS_PAGE: commands_page(), CONFIGURATION_PAGE: configuration_page()}
+    return {
+        COMMANDS_PAGE: commands_page(),
+        COMMANDS_GUIDE: commands_guide(),
+        CONFIGURATION_PAGE: configuration_page(),
+    }
 
 
 def main() -> int:

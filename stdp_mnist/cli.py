@@ -585,7 +585,8 @@ def sweep_command(
     A quick trial of a sweep: --set training.max_examples=300 --set
     evaluation.n_assign=300 --set evaluation.n_test=300 (its runs go to a directory
     of their own, so they never mix with the full sweep's)."""
-    from .sweep import load_sweep, run_sweep
+    from .sweep import load_sweep, run_specs, run_sweep
+    from .sweep.progress import ProgressDisplay, SweepProgress
     from .sweep.summary import ACCURACY_ALL, ACCURACY_LINEAR
 
     if executor != "local" and not executor.startswith("dask://"):
@@ -600,16 +601,22 @@ def sweep_command(
         err=True,
     )
     finished = []
+    display = ProgressDisplay(
+        SweepProgress(run_specs(sweep)),
+        lambda text: click.echo(text, err=True, nl=False),
+        sys.stderr.isatty(),
+    )
 
     def report(row: dict) -> None:
         finished.append(row)
         accuracy, linear = row[ACCURACY_ALL], row[ACCURACY_LINEAR]
         shown = f"accuracy {accuracy:.4f}" if accuracy is not None else row["error"]
         shown += f" (linear readout {linear:.4f})" if linear is not None else ""
-        click.echo(f"[{len(finished)}/{total}] {row['name']}: {row['status']}, {shown}", err=True)
+        display.finished(row, f"[{len(finished)}/{total}] {row['name']}: {row['status']}, {shown}")
 
     try:
-        rows, paths = run_sweep(sweep, executor, workers, on_result=report)
+        with display:
+            rows, paths = run_sweep(sweep, executor, workers, on_result=report, on_progress=display.update)
     except KeyboardInterrupt:
         _fail(
             f"interrupted; run the same command again to finish the missing runs "
@@ -743,7 +750,7 @@ def predict_command(
     writing = _lock_if_writing_into(run_dir, out_dir, "predict") if into_run else contextlib.nullcontext()
     with writing, _signals_interrupt():
         predictions = classify(cfg, network, assignments, rates, digits)
-        for (path, digit), result in zip(good, predictions):
+        for (path, digit), result in zip(good, predictions, strict=True):
             _show_prediction(path, result, readout, model.linear, cfg.input.min_spikes)
             if show:
                 from .figures import example_figure, figures_dir

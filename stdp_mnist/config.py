@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -568,11 +569,11 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, turning every failure into a one-line ConfigError."""
+    """Read a TOML file, turning every failure into a one-line ConfigError. A UTF-8
+    byte order mark at the start (as some Windows editors write) is accepted and ignored."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except tomllib.TOMLDecodeError as exc:
@@ -598,10 +599,25 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     """Load a TOML config (a file, or a shipped config's name such as ``quick``; the
     defaults when path is None) and apply overrides."""
     data = read_toml(config_path(path)) if path is not None else {}
+    if path is not None:
+        try:
+            config_from_dict(data)  # the file alone: its own errors are the file's
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    merged = apply_overrides(data, overrides)  # an unknown key is named by its --set
     try:
-        return config_from_dict(apply_overrides(data, overrides))
+        return config_from_dict(merged)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}" if path is not None else str(exc)) from None
+        if not overrides:
+            raise
+        raise override_error(overrides, exc) from None
+
+
+def override_error(overrides: list[str] | tuple[str, ...], exc: ConfigError) -> ConfigError:
+    """``exc`` (a config made invalid by ``--set`` overrides) as an error of the
+    overrides it names (of them all when it names none), not of the config file."""
+    named = [text for text in overrides if text.split("=", 1)[0].strip() in str(exc)]
+    return ConfigError(f"--set {' '.join(shlex.quote(text) for text in named or overrides)}: {exc}")
 
 
 def _toml_value(value: Any) -> str:

@@ -60,6 +60,11 @@ class ExampleTrace:
         return order[: min(k, len(order))]
 
 
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The arrays of ``parts`` end to end as int64 (empty when there are none)."""
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
 def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -> ExampleTrace:
     """Show ``image`` (784 uint8) to the frozen network from rest with the random
     stream ``seed``, exactly as ``kernel.frozen_responses`` would for a block of one,
@@ -102,7 +107,6 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
             break
         retries += 1
         intensity += p.intensity_step
-    cat = lambda parts: np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
     return ExampleTrace(
         image=image.copy(),
         dt_ms=cfg.simulation.dt_ms,
@@ -110,8 +114,8 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
         retries=retries,
         input_ptr=ptr,
         input_idx=idx,
-        spike_steps=cat(spike_steps),
-        spike_neurons=cat(spike_neurons),
+        spike_steps=_joined(spike_steps),
+        spike_neurons=_joined(spike_neurons),
         v=v,
         threshold=threshold,
         counts=counts,

@@ -17,6 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import numba
@@ -106,13 +107,22 @@ def frozen_counts(
         counts = np.zeros((len(chunk), network.n_excitatory), np.int32)
         retries = np.full(len(chunk), -1, np.int64)  # an example's entry is set when it is done
 
-        def poll() -> None:
+        def poll(first: int = first, retries: np.ndarray = retries) -> None:
             if progress is not None:
                 progress(first + int((retries >= 0).sum()))
 
         call_heeding_signals(
-            lambda: kernel.frozen_responses(
-                params, chunk, size, seeds, network.weights, network.theta, network.delays, counts, retries
+            partial(
+                kernel.frozen_responses,
+                params,
+                chunk,
+                size,
+                seeds,
+                network.weights,
+                network.theta,
+                network.delays,
+                counts,
+                retries,
             ),
             poll,
         )

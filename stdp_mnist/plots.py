@@ -163,7 +163,7 @@ def plot_assignments(assignments: np.ndarray, path: str | Path, title: str | Non
     bars = bx.bar(np.arange(N_CLASSES), per_class, color=CLASS_COLOURS)
     bx.bar_label(bars, fontsize=9)
     bx.set_xticks(np.arange(N_CLASSES))
-    for tick, colour in zip(bx.get_xticklabels(), CLASS_COLOURS):
+    for tick, colour in zip(bx.get_xticklabels(), CLASS_COLOURS, strict=True):
         tick.set_color(colour)
         tick.set_fontweight("bold")
     bx.set_xlabel("class")
@@ -296,7 +296,8 @@ def plot_learning_curve(
             va="center",
             color="grey",
         )
-    for (name, value), style in zip((test_accuracy or {}).items(), ("s", "D", "^")):
+    # one marker per readout, in order; a run evaluated by fewer readouts uses the first ones
+    for (name, value), style in zip((test_accuracy or {}).items(), ("s", "D", "^"), strict=False):
         if value is not None and len(seen):
             ax.plot(
                 [seen[-1]],
@@ -488,7 +489,8 @@ def plot_pass_curve(
     and spikes per training example with the median training ms per example."""
     fig = Figure(figsize=(8, 7))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"hspace": 0.1})
-    for (name, values), style in zip(accuracies.items(), ("o-", "s-", "^-")):
+    # one line style per readout, in order; fewer readouts use the first ones
+    for (name, values), style in zip(accuracies.items(), ("o-", "s-", "^-"), strict=False):
         evaluated = ~np.isnan(np.asarray(values, dtype=float))
         top.plot(
             np.asarray(passes)[evaluated],

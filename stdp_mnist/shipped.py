@@ -11,8 +11,9 @@ that name exists.
 
 from __future__ import annotations
 
+import difflib
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 PACKAGE = "stdp_mnist.configs"
 SUFFIX = ".toml"
@@ -47,9 +48,14 @@ def description(path: Path) -> str:
 
 
 def _candidate_names(text: str, sweep: bool) -> list[str]:
-    """The shipped names a typed config might mean: without a leading ``configs/`` and
-    a trailing ``.toml``; a sweep file also without its ``sweeps/``."""
-    name = Path(text).as_posix().removeprefix("./").removeprefix("configs/").removesuffix(SUFFIX)
+    """The shipped names a typed config might mean: without leading ``./`` and ``../``
+    (so a shipped sweep file copied elsewhere still finds its ``base = "../quick.toml"``),
+    a leading ``configs/`` and a trailing ``.toml``; a sweep file also without its
+    ``sweeps/``."""
+    parts = list(PurePosixPath(Path(text).as_posix()).parts)
+    while parts and parts[0] in (".", ".."):
+        parts.pop(0)
+    name = "/".join(parts).removeprefix("configs/").removesuffix(SUFFIX)
     return [name, f"{SWEEPS}/{name}"] if sweep else [name]
 
 
@@ -71,5 +77,13 @@ def find_config(text: str | Path, sweep: bool = False, relative_to: Path | None 
 def not_found_message(text: str | Path, sweep: bool = False) -> str:
     """One line for a config that is neither a file nor a shipped name: the shipped names."""
     kind = "sweep file" if sweep else "config file"
-    names = ", ".join(shipped_configs(sweeps=sweep))
-    return f"{text}: {kind} not found, nor a shipped one (shipped: {names}; stdp-mnist configs lists them)"
+    shipped = list(shipped_configs(sweeps=sweep))
+    typed = _candidate_names(str(text), sweep)
+    close = difflib.get_close_matches(typed[-1], shipped, n=1, cutoff=0.6) or difflib.get_close_matches(
+        typed[0], shipped, n=1, cutoff=0.6
+    )
+    hint = f" (did you mean {close[0].removeprefix(f'{SWEEPS}/')}?)" if close else ""
+    return (
+        f"{text}: {kind} not found, nor a shipped one{hint} "
+        f"(shipped: {', '.join(shipped)}; stdp-mnist configs lists them)"
+    )

@@ -7,11 +7,20 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pytest
 from helpers.images import draw_one, draw_zero, save_image
-from helpers.runs import TINY_TOML, blob_images, make_data_dir, tiny_run, write_bar_data
+from helpers.runs import (
+    TINY_SWEEP_BASE,
+    TINY_TOML,
+    blob_images,
+    make_data_dir,
+    tiny_config,
+    tiny_run,
+    write_bar_data,
+)
 
-from stdp_mnist import data, network, training
+from stdp_mnist import data, network, plots, training
 from stdp_mnist.config import Config, load_config
 from stdp_mnist.data import load_mnist
 
@@ -104,6 +113,40 @@ def trained_run(tmp_path_factory):
     return tiny_run(tmp_path_factory.mktemp("trained"), evaluated=False)
 
 
+class TinyTrained(NamedTuple):
+    cfg: Config
+    run: Path  # its run directory
+    network: network.Network
+    images: np.ndarray  # the images fixture's; the first 12 trained it
+
+
+@pytest.fixture(scope="module")
+def tiny_trained(tmp_path_factory, images) -> TinyTrained:
+    """A 5-neuron network (helpers.runs.tiny_config) trained in this process on 12 of
+    ``images``, evaluated on up to 30 labelled and 14 test images; one per test module."""
+    cfg = tiny_config(training={"max_examples": 12}, evaluation={"n_assign": 30, "n_test": 14})
+    run = tmp_path_factory.mktemp("trained") / "run"
+    return TinyTrained(cfg, run, training.train(cfg, run, images), images)
+
+
+@pytest.fixture
+def sweep_base(tmp_path, monkeypatch) -> Path:
+    """TMP/configs/tiny.toml: the tiny sweep base config (helpers.runs.TINY_SWEEP_BASE)
+    reading 20 training and 10 test images of TMP/data; never the user's cache."""
+    monkeypatch.setenv("STDP_MNIST_DATA", str(tmp_path / "no-cache"))
+    data = make_data_dir(tmp_path / "data", n_train=20, n_test=10)
+    path = tmp_path / "configs" / "tiny.toml"
+    path.parent.mkdir()
+    path.write_text(TINY_SWEEP_BASE.format(data=data))
+    return path
+
+
+@pytest.fixture
+def tiny_data(data_dir):
+    """The data_dir fixture's synthetic MNIST, loaded."""
+    return load_mnist(data_dir, fetch=False)
+
+
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory):
     """PNG files of a hand-drawn one and zero, as a user would give them to predict."""
@@ -132,3 +175,19 @@ def bar_reference(bar_config) -> network.Network:
     """The uninterrupted run of bar_config, trained in this process into ROOT/reference."""
     images = load_mnist(bar_config.cfg.data.dir, fetch=False).train_images
     return training.train(bar_config.cfg, bar_config.root / "reference", images)
+
+
+@pytest.fixture
+def drawn(monkeypatch) -> list:
+    """The matplotlib Figures that stdp_mnist.plots saves during the test, in order (the
+    PNG files are still written), so a test can check what a figure shows: its axes,
+    titles and data."""
+    figures = []
+    save = plots._save
+
+    def keep(fig, path, *args, **kwargs):
+        figures.append(fig)
+        return save(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    return figures

@@ -17,6 +17,7 @@ Prints the best of ``--rounds`` per case. Stop other work on the machine first.
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 import numpy as np
 from numba import njit
@@ -66,9 +67,9 @@ def main(argv: list[str] | None = None) -> None:
         spikes = rng.integers(0, 784, args.spikes)
         pending = np.zeros((RING, n), np.float32)
         events = args.spikes * n
-        kernel = ns_per_event(lambda: deliver(weights, delays, pending, spikes), events, args.rounds)
-        one_row = ns_per_event(lambda: deliver(weights, no_delays, pending, spikes), events, args.rounds)
-        floor = ns_per_event(lambda: numpy_add(weights, pending, spikes), events, args.rounds)
+        kernel = ns_per_event(partial(deliver, weights, delays, pending, spikes), events, args.rounds)
+        one_row = ns_per_event(partial(deliver, weights, no_delays, pending, spikes), events, args.rounds)
+        floor = ns_per_event(partial(numpy_add, weights, pending, spikes), events, args.rounds)
         print(f"| {n} | {kernel:.2f} | {one_row:.2f} | {floor:.2f} | {kernel * events / 1e6:.1f} |")
 
 

@@ -15,6 +15,7 @@ left out, so the speed-up shown is an upper bound for a full split.
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 import numpy as np
 from numba import njit, prange
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         finals[name] = v.copy()
         results[name] = [
             1e3 * s
-            for s in best_and_median_s(lambda: kernel(weights, delays, pending, ptr, idx, v), args.rounds)
+            for s in best_and_median_s(partial(kernel, weights, delays, pending, ptr, idx, v), args.rounds)
         ]
     assert np.array_equal(finals["one core"], finals["two cores"]), "the split changed the results"
     for name, (best, median) in results.items():

@@ -42,6 +42,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numba
@@ -338,29 +339,31 @@ def measure(
             ),
         )
     ]
+
+    def projection(n: int) -> dict:
+        t0 = time.perf_counter()
+        train_x, test_x = (
+            random_projection(train_pixels, n, seed),
+            random_projection(test_pixels, n, seed),
+        )
+        features_s = time.perf_counter() - t0
+        return {
+            **select_and_test(train_x, data.train_labels, test_x, data.test_labels, n_validate, log),
+            "features_s": features_s,
+        }
+
     for n in sizes:
         cfg = configs[n]
-
-        def projection() -> dict:
-            t0 = time.perf_counter()
-            train_x, test_x = (
-                random_projection(train_pixels, n, seed),
-                random_projection(test_pixels, n, seed),
-            )
-            features_s = time.perf_counter() - t0
-            return {
-                **select_and_test(train_x, data.train_labels, test_x, data.test_labels, n_validate, log),
-                "features_s": features_s,
-            }
-
-        rows.append(row("random projection + ReLU", n, f"gauss-seed{seed}", projection))
+        rows.append(row("random projection + ReLU", n, f"gauss-seed{seed}", partial(projection, n)))
         fresh = untrained_network(cfg)
         rows.append(
             row(
                 "untrained spiking layer",
                 n,
                 network_key(cfg, fresh),
-                lambda: spiking_row("untrained", cfg, fresh, data, cache / f"untrained-{n}", n_validate, log),
+                partial(
+                    spiking_row, "untrained", cfg, fresh, data, cache / f"untrained-{n}", n_validate, log
+                ),
             )
         )
         if n in runs:
@@ -371,8 +374,15 @@ def measure(
                         TRAINED,
                         n,
                         network_key(cfg, trained),
-                        lambda: spiking_row(
-                            "trained", cfg, trained, data, cache / f"trained-{n}", n_validate, log
+                        partial(
+                            spiking_row,
+                            "trained",
+                            cfg,
+                            trained,
+                            data,
+                            cache / f"trained-{n}",
+                            n_validate,
+                            log,
                         ),
                     ),
                     "run": str(runs[n]),
@@ -384,8 +394,8 @@ def measure(
                 "k-means",
                 n,
                 f"seed{seed}",
-                lambda: kmeans_voting(
-                    train_pixels, data.train_labels, test_pixels, data.test_labels, n, seed
+                partial(
+                    kmeans_voting, train_pixels, data.train_labels, test_pixels, data.test_labels, n, seed
                 ),
             )
         )

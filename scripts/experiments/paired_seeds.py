@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         f"| seed | {args.label_baseline} | {args.label_new} | difference | spikes/example (last 10,000) | theta at the end (mV) |"
     )
     print("| --- | --- | --- | --- | --- | --- |")
-    for seed, diff in zip(result["seeds"], result["diffs"]):
+    for seed, diff in zip(result["seeds"], result["diffs"], strict=True):
         stats = firing(Path(new[seed]["run_dir"]))
         spikes, theta = (f"{stats[0]:.1f}", f"{stats[1]:.1f}") if stats else ("-", "-")
         print(

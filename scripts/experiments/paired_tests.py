@@ -6,8 +6,11 @@ Reads the run records in results/runs/ (their predictions.npz, written by
 scripts/collect_results.py --record) and prints, as markdown:
 - per run, each pair of readouts of the same network ("all" voting against
   "proportion" and against the supervised linear readout);
-- per seed, each config against the next larger one recorded with that seed
-  (same readout);
+- per seed, each paper config (dc2015-N) against the next larger one recorded with
+  that seed (same readout): two networks, not two configs, since the seed spread is
+  not in the test;
+- per seed, each dc2015-N-brian1 config (the reference's Brian 1 numerics) against
+  dc2015-N, where both are recorded;
 - per config, its seeds against the paper's figure (each seed's accuracy with its
   binomial standard error, and how many seeds lie above the paper).
 A McNemar test counts the test images that exactly one of the two gets right (b and c)
@@ -20,7 +23,9 @@ results/paired-tests.md too.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +36,8 @@ from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, grouped, 
 from comparisons import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
 
 REPORT = ROOT / "results" / "paired-tests.md"
+PAPER_CONFIG = re.compile(r"dc2015-\d+$")
+BRIAN1_SUFFIX = "-brian1"
 
 
 def correct(run: Path) -> dict[str, np.ndarray]:
@@ -58,6 +65,18 @@ HEADER = (
 )
 
 
+def seed_pairs(groups: dict[str, list[Path]], first: str, second: str) -> list[str]:
+    """Rows of config ``first`` against ``second``, run by run where both have the seed."""
+    second_by_seed = {seed_of(run): run for run in groups[second]}
+    lines = []
+    for run in groups[first]:
+        other = second_by_seed.get(seed_of(run))
+        if other is not None:
+            a, b = correct(run), correct(other)
+            lines += [row(f"{run.name} {r}", f"{other.name} {r}", a[r], b[r]) for r in ("all", "linear")]
+    return lines
+
+
 def report(records: Path = RECORDS) -> str:
     groups = grouped(records)
     runs = [run for name in groups for run in groups[name]]
@@ -68,25 +87,36 @@ def report(records: Path = RECORDS) -> str:
             row(f"{run.name} all", f"{run.name} {other}", right["all"], right[other])
             for other in ("proportion", "linear")
         ]
-    lines += ["", "## Each size against the next larger one, seed by seed", "", HEADER]
+    lines += [
+        "",
+        "## Each size against the next larger one, seed by seed",
+        "",
+        "Each row compares two networks (one seed of each config) on the same test images: the test says "
+        "whether these two networks differ, not whether the two configs do, whose seeds spread too.",
+        "",
+        HEADER,
+    ]
     by_size = sorted(groups, key=lambda name: run_metrics(groups[name][0])["n_excitatory"])
-    paper_sizes = [name for name in by_size if name.startswith("dc2015-")]
-    for smaller, larger in zip(paper_sizes, paper_sizes[1:]):
-        larger_by_seed = {seed_of(run): run for run in groups[larger]}
-        for run in groups[smaller]:
-            other = larger_by_seed.get(seed_of(run))
-            if other is None:
-                continue
-            a, b = correct(run), correct(other)
-            lines += [row(f"{run.name} {r}", f"{other.name} {r}", a[r], b[r]) for r in ("all", "linear")]
+    paper_sizes = [name for name in by_size if PAPER_CONFIG.fullmatch(name)]
+    for smaller, larger in itertools.pairwise(paper_sizes):
+        lines += seed_pairs(groups, smaller, larger)
+    brian1 = [name for name in paper_sizes if name + BRIAN1_SUFFIX in groups]
+    if brian1:
+        lines += ["", "## The reference's Brian 1 numerics against the default, seed by seed", "", HEADER]
+        for name in brian1:
+            lines += seed_pairs(groups, name + BRIAN1_SUFFIX, name)
     lines += [
         "",
         "## Against the paper, seed by seed",
         "",
+        "The ± is one network's binomial standard error on the test images, not the spread between "
+        "seeds (the table's standard deviation); where a config has one seed, that spread is unmeasured. "
+        "The paper's figure is one run, itself with a spread unknown.",
+        "",
         "| config | paper | seeds | accuracy_all per seed (± binomial SE) | seeds above the paper |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for name in paper_sizes:
+    for name in (name for name in by_size if name.startswith("dc2015-")):
         metrics = [run_metrics(run) for run in groups[name]]
         n = metrics[0].n_excitatory
         if n not in PAPER_ACCURACY or metrics[0].n_assign != 60000:
@@ -102,14 +132,19 @@ def report(records: Path = RECORDS) -> str:
     return "\n".join(lines) + "\n"
 
 
+def document() -> str:
+    """results/paired-tests.md as --write writes it: a heading, the command, the report."""
+    return (
+        "# Paired tests on the same test images\n\nGenerated by `python scripts/experiments/paired_tests.py "
+        "--write` from the run records in results/runs/.\n\n" + report()
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="also write results/paired-tests.md")
     args = parser.parse_args(argv)
-    text = (
-        "# Paired tests on the same test images\n\nGenerated by `python scripts/experiments/paired_tests.py "
-        "--write` from the run records in results/runs/.\n\n" + report()
-    )
+    text = document()
     print(text, end="")
     if args.write:
         REPORT.write_text(text)

@@ -207,7 +207,7 @@ def table(run_dir: Path) -> str:
         "| accuracy_proportion | accuracy_linear |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for row, acc in zip(rows, accuracies):
+    for row, acc in zip(rows, accuracies, strict=True):
         low = pass_self_firing(run_dir, row["pass"], cfg)
         cells = [f"{acc[readout]:.4f}" if readout in acc else "-" for readout in READOUTS]
         lines.append(

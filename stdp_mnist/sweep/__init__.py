@@ -25,11 +25,12 @@ command again; a failing run is recorded in the summary and does not stop the ot
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
 from ..config import ConfigError, config_from_dict
-from .executors import PointFn, execute, run_point
+from .executors import PointFn, Progress, execute, run_point
 from .summary import write_summary
 from .sweep_file import Run, Sweep, load_sweep, run_name, run_specs
 
@@ -50,10 +51,8 @@ def _configs(specs: list[dict]) -> list:
     """The configs of the runs that are valid (an invalid one fails in its worker)."""
     configs = []
     for spec in specs:
-        try:
+        with contextlib.suppress(ConfigError):
             configs.append(config_from_dict(spec["config"]))
-        except ConfigError:
-            pass
     return configs
 
 
@@ -63,9 +62,11 @@ def run_sweep(
     workers: int | None = None,
     point_fn: PointFn = run_point,
     on_result: Callable[[dict], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> tuple[list[dict], list[Path]]:
     """Run every run of the sweep (skipping finished ones, resuming partial ones) and
-    write the summaries, also when interrupted. Returns (rows, summary paths)."""
+    write the summaries, also when interrupted. Returns (rows, summary paths).
+    ``on_result`` and ``on_progress`` as in :func:`execute`."""
     from ..data import ensure_mnist
 
     specs = run_specs(sweep)
@@ -75,7 +76,7 @@ def run_sweep(
         ensure_mnist(data_dir or None)
     rows: list[dict] = []
     try:
-        execute(specs, executor, workers, point_fn, on_result, rows)
+        execute(specs, executor, workers, point_fn, on_result, rows, on_progress)
     except BaseException:
         if rows:
             write_summary(sweep, rows)

@@ -1,11 +1,14 @@
 """summary.png: a sweep's test accuracies against its swept values.
 
-One panel per swept key whose value varies, one series per combination of the other
-keys; each series shows the 'all' voting accuracy (filled circles) and the supervised
-linear readout's (open squares, dashed), the mean over seeds with the seeds' min-max
-as error bars, and every seed's 'all' accuracy as a dot. Numeric values are placed on
-a numeric axis and joined by lines; other values (words, true/false, the base
-config's "(base)") are separate categories, not joined, the series side by side.
+One panel per swept key whose value varies, one series (a colour) per combination of
+the other keys; each series shows the three readouts' test accuracies as fractions,
+as the summary tables give them: 'all' voting (filled circles, solid), 'proportion'
+voting (triangles, dotted) and the supervised linear readout (open squares, dashed),
+each the mean over seeds with the seeds' min-max as error bars, and every seed's 'all'
+accuracy as a dot. Numeric values are placed on a numeric axis and joined by lines;
+other values (words, true/false, the base config's "(base)") are separate categories,
+not joined, the series side by side. The readouts' legend is outside the panels on the
+right; a panel's series (their colours) are named below it.
 """
 
 from __future__ import annotations
@@ -21,11 +24,18 @@ from .sweep_file import Sweep, text
 
 BASE = "(base)"  # the value shown for a run whose point does not set the key
 PANEL_WIDTH_IN, HEIGHT_IN = 4.8, 4.4
+LEGEND_WIDTH_IN = 2.6  # room on the right for the legend
 CHARS_PER_INCH = 11  # of the 10-point title, so that it is wrapped to fit the figure
 DODGE = 0.12  # sideways step between the series of a categorical panel
 STYLES = {
     "accuracy_all": {"marker": "o", "linestyle": "-"},
+    "accuracy_proportion": {"marker": "^", "linestyle": ":"},
     "accuracy_linear": {"marker": "s", "linestyle": "--", "markerfacecolor": "none"},
+}
+READOUTS = {
+    "accuracy_all": "'all' voting",
+    "accuracy_proportion": "'proportion' voting",
+    "accuracy_linear": "linear readout (supervised)",
 }
 
 
@@ -50,13 +60,12 @@ def _series(done: list[dict], key: str | None) -> dict[str, dict[str, list[dict]
     return series
 
 
-def _draw(
-    ax, xs: list[float], groups: list[list[dict]], accuracy: str, color, joined: bool, label: str | None
-):
-    """One accuracy of one series: the mean over seeds (%) with the seeds' min-max;
-    returns the line's colour (matplotlib's next one when ``color`` is None)."""
+def _draw(ax, xs: list[float], groups: list[list[dict]], accuracy: str, color, joined: bool):
+    """One accuracy of one series: the mean over seeds (a fraction) with the seeds'
+    min-max; returns the line's colour (matplotlib's next one when ``color`` is None)."""
     points = [
-        (x, [100 * r[accuracy] for r in group if r[accuracy] is not None]) for x, group in zip(xs, groups)
+        (x, [r[accuracy] for r in group if r.get(accuracy) is not None])
+        for x, group in zip(xs, groups, strict=True)
     ]
     points = [(x, values) for x, values in points if values]
     if not points:
@@ -67,12 +76,11 @@ def _draw(
         [x for x, _ in points],
         mean,
         yerr=[
-            [m - min(v) for m, (_, v) in zip(mean, points)],
-            [max(v) - m for m, (_, v) in zip(mean, points)],
+            [m - min(v) for m, (_, v) in zip(mean, points, strict=True)],
+            [max(v) - m for m, (_, v) in zip(mean, points, strict=True)],
         ],
         capsize=4,
         color=color,
-        label=label,
         **style,
     )
     color = line[0].get_color()
@@ -83,33 +91,56 @@ def _draw(
 
 
 def _panel(ax, key: str | None, rows: list[dict], done: list[dict]) -> None:
+    """Draw one swept key's panel, with its series' colours in a legend below it
+    (outside the plot) when there are several."""
     values = list(dict.fromkeys(r["overrides"].get(key, BASE) for r in rows)) if key else ["all runs"]
     numeric = key is not None and _numeric(values)
     position = {repr(v): (v if numeric else i) for i, v in enumerate(values)}
     series = _series(done, key)
+    colors = {}
     for j, (label, groups) in enumerate(series.items()):
         xs = sorted(groups, key=lambda k: position[k])
         offset = 0.0 if numeric else DODGE * (j - (len(series) - 1) / 2)
         px = [position[k] + offset for k in xs]
-        color = _draw(ax, px, [groups[k] for k in xs], "accuracy_all", None, numeric, label)
-        _draw(ax, px, [groups[k] for k in xs], "accuracy_linear", color, numeric, None)
+        color = None
+        for accuracy in READOUTS:
+            color = _draw(ax, px, [groups[k] for k in xs], accuracy, color, numeric)
+        colors[label] = color
     if not numeric:
         ax.set_xticks(range(len(values)))
         ax.set_xticklabels([text(v) for v in values], rotation=20 if len(values) > 3 else 0)
         ax.set_xlim(-0.5, len(values) - 0.5)
     ax.set_xlabel(key or "")
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel("test accuracy")
     ax.grid(alpha=0.3)
-    if len(series) > 1:
-        ax.legend(fontsize=7)
+    if len(colors) > 1:
+        from matplotlib.lines import Line2D
+
+        ax.legend(
+            [Line2D([], [], color=color, linewidth=6) for color in colors.values()],
+            list(colors),
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.15),
+            fontsize=7,
+            frameon=False,
+        )
+
+
+def _readout_legend(fig) -> None:
+    """The figure's legend of the readouts' markers and line styles (in grey),
+    outside the panels on the right."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="0.3", **STYLES[accuracy]) for accuracy in READOUTS]
+    fig.legend(handles, list(READOUTS.values()), loc="outside right upper", fontsize=8)
 
 
 def _title(sweep: Sweep, width_in: float) -> str:
     """The figure's title, wrapped to the figure's width."""
     common = "".join(f", {key}={text(value)}" for key, value in sweep.common)
     words = (
-        f"{sweep.path.name}{common}: mean over {plural(len(sweep.seeds), 'seed')}; filled circles, solid: "
-        f"'all' voting; open squares, dashed: linear readout (supervised); bars: seed min-max; dots: seeds"
+        f"{sweep.path.name}{common}: mean over {plural(len(sweep.seeds), 'seed')}; "
+        "bars: seed min-max; dots: each seed's 'all'"
     )
     return textwrap.fill(words, width=int(width_in * CHARS_PER_INCH))
 
@@ -126,10 +157,11 @@ def summary_figure(sweep: Sweep, rows: list[dict]):
     if not done:
         return None
     varying = _varying_keys(sweep, rows)
-    width = PANEL_WIDTH_IN * len(varying) + 1
+    width = PANEL_WIDTH_IN * len(varying) + LEGEND_WIDTH_IN
     fig, axes = plt.subplots(1, len(varying), figsize=(width, HEIGHT_IN), squeeze=False, layout="constrained")
-    for ax, key in zip(axes[0], varying):
+    for ax, key in zip(axes[0], varying, strict=True):
         _panel(ax, key, rows, done)
+    _readout_legend(fig)
     fig.suptitle(_title(sweep, width), fontsize=10)
     return fig
 

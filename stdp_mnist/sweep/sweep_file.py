@@ -2,7 +2,9 @@
 sweep (one per point and seed), each with a filesystem-safe directory name.
 
 Paths in a sweep file (``base``, ``out``) are relative to the sweep file; ``base`` may
-also name a shipped config (``quick``, ``dc2015-100``). Without ``out`` the runs go to
+also name a shipped config (``quick``, ``dc2015-100``), and a relative ``base`` that
+is no file falls back to the shipped config of its name (so ``../quick.toml`` in a
+shipped sweep file copied elsewhere still means the shipped quick config). Without ``out`` the runs go to
 ``runs/sweeps/<sweep file stem>`` under the working directory. Overrides given for the
 whole sweep (``--set``) change every point and send the runs to a directory of their
 own (the out directory's name plus the overrides), so that they never mix with the
@@ -11,6 +13,7 @@ runs of the sweep as written.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import re
@@ -18,7 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, config_path, parse_override, read_toml, unknown_key
+from ..config import (
+    ConfigError,
+    config_from_dict,
+    config_path,
+    override_error,
+    parse_override,
+    read_toml,
+    unknown_key,
+)
 
 _SAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 _MAX_NAME = 100
@@ -116,7 +127,9 @@ def _grid(path: Path, data: dict) -> list[Overrides]:
         _check_key(key, f"{path}: [grid]")
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{path}: [grid] {key}: expected a non-empty list of values")
-    return [tuple(zip(grid, combo)) for combo in itertools.product(*grid.values())] if grid else []
+    return (
+        [tuple(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())] if grid else []
+    )
 
 
 def _points(path: Path, data: dict) -> list[Overrides]:
@@ -187,7 +200,12 @@ def load_sweep(
         )
     if not isinstance(data.get("base"), str):
         raise ConfigError(f"{path}: base: expected the path of a config file (or a shipped config's name)")
-    base = config_path(data["base"], relative_to=path.parent).resolve()
+    try:
+        base = config_path(data["base"], relative_to=path.parent).resolve()
+    except ConfigError as exc:
+        raise ConfigError(
+            f"{path}: base is relative to the sweep file's folder ({path.parent}): {exc}"
+        ) from None
     base_data = read_toml(base)
     seeds = _seeds(path, data, base_data)
     points = _grid(path, data) + _points(path, data) or [()]
@@ -196,7 +214,26 @@ def load_sweep(
     runs = _runs(points, seeds)
     common = _common_overrides(overrides, list(dict.fromkeys(key for point in points for key, _ in point)))
     out_dir = Path(out) if out is not None else _out(path, data, common)
-    return Sweep(path, base, base_data, tuple(seeds), out_dir, tuple(runs), common)
+    sweep = Sweep(path, base, base_data, tuple(seeds), out_dir, tuple(runs), common)
+    _check_common(sweep, overrides)
+    return sweep
+
+
+def _check_common(sweep: Sweep, overrides: list[str] | tuple[str, ...]) -> None:
+    """Refuse --set values that make the base config invalid (e.g. a word where a
+    number goes), before any run starts: every run would fail on them. A base that is
+    invalid on its own is left to fail in its runs, as a bad point's value is."""
+    if not sweep.common:
+        return
+    plain = Run((), sweep.seeds[0], "base")  # the base config, no point's own overrides
+    try:
+        config_from_dict(run_config_dict(dataclasses.replace(sweep, common=()), plain))
+    except ConfigError:
+        return
+    try:
+        config_from_dict(run_config_dict(sweep, plain))
+    except ConfigError as exc:
+        raise override_error(overrides, exc) from None
 
 
 def run_config_dict(sweep: Sweep, run: Run) -> dict:

@@ -2,6 +2,7 @@
 evaluated runs of a few neurons (seconds, no MNIST), and comparisons of their files and
 networks."""
 
+import csv
 import dataclasses
 import shutil
 from pathlib import Path
@@ -197,3 +198,9 @@ def snapshot(run: Path) -> dict[str, bytes]:
 def copy_run(run: Path, to: Path) -> Path:
     """A copy of a run directory, to damage or change."""
     return Path(shutil.copytree(run, to))
+
+
+def summary_rows(out: Path) -> list[dict[str, str]]:
+    """The rows of a sweep's summary.csv in ``out``, as csv.DictReader reads them."""
+    with open(out / "summary.csv", newline="") as fh:
+        return list(csv.DictReader(fh))

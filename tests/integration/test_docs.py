@@ -54,3 +54,33 @@ def test_model_doc_values_are_the_config_defaults():
             assert float(cell.split()[0]) == default, (
                 f"{key}: docs/MODEL.md says {cell}, the config {default}"
             )
+
+
+def test_results_page_links_every_report_the_site_shows():
+    # the reports in results/ become site pages under reports/ (scripts/docs_results_hook.py);
+    # the Results page links each markdown one, so none is left unreachable
+    hook = load_script("docs_results_hook")
+    page = (ROOT / "docs" / "results.md").read_text()
+    reports = [path for path in hook.report_files() if path.suffix == ".md"]
+    assert {"README.md", "paired-tests.md", "baselines.md"} <= {path.as_posix() for path in reports}
+    assert not any(path.parts[0] == "runs" for path in hook.report_files())
+    unlinked = [path for path in reports if f"]({hook.SITE_FOLDER}/{path.as_posix()})" not in page]
+    assert not unlinked, f"docs/results.md links none of {unlinked}"
+
+
+def test_test_paths_named_in_docs_config_and_scripts_exist():
+    # tests moved into folders once (unit/, integration/, ...); a page naming the old path misleads
+    named = re.compile(r"tests/[\w/.-]+\.py")
+    sources = [
+        ROOT / "pyproject.toml",
+        ROOT / "README.md",
+        *ROOT.glob("docs/**/*.md"),
+        *ROOT.glob("scripts/**/*.py"),
+    ]
+    missing = [
+        f"{source.relative_to(ROOT)}: {path}"
+        for source in sources
+        for path in named.findall(source.read_text())
+        if not (ROOT / path).is_file()
+    ]
+    assert not missing, missing

@@ -17,14 +17,9 @@ from stdp_mnist.rundir import read_evaluation
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    return tiny_run(tmp_path_factory.mktemp("run"), evaluated=True)
-
-
-@pytest.fixture(scope="module")
-def exported(run, tmp_path_factory):
+def exported(evaluated_run, tmp_path_factory):
     path = tmp_path_factory.mktemp("export") / "model.stdp.npz"
-    result = invoke("export", run, path)
+    result = invoke("export", evaluated_run, path)
     assert result.exit_code == 0, result.output
     assert str(path) in result.stdout and "6 neurons" in result.stdout
     return path
@@ -40,8 +35,8 @@ def write_arrays(path, arrays: dict) -> None:
         np.savez(fh, **arrays)
 
 
-def test_round_trip_keeps_everything_that_classifies(run, exported):
-    from_dir, from_file = open_model(run), read_model_file(exported)
+def test_round_trip_keeps_everything_that_classifies(evaluated_run, exported):
+    from_dir, from_file = open_model(evaluated_run), read_model_file(exported)
     assert from_file.is_file and not from_dir.is_file
     assert from_file.cfg == from_dir.cfg
     for name in ("weights", "theta", "delays", "examples_seen"):
@@ -60,18 +55,18 @@ def test_round_trip_keeps_everything_that_classifies(run, exported):
 
 
 @pytest.mark.parametrize("readout", ["all", "proportion", "linear"])
-def test_predict_from_the_file_equals_predict_from_the_run(run, exported, digits, readout):
-    from_dir = invoke("predict", run, *digits, "--readout", readout)
+def test_predict_from_the_file_equals_predict_from_the_run(evaluated_run, exported, digits, readout):
+    from_dir = invoke("predict", evaluated_run, *digits, "--readout", readout)
     from_file = invoke("predict", exported, *digits, "--readout", readout)
     assert from_dir.exit_code == 0 and from_file.exit_code == 0, from_dir.output + from_file.output
     assert from_file.stdout == from_dir.stdout
     assert ("probabilities:" in from_file.stdout) == (readout == "linear")
 
 
-def test_evaluate_and_info_accept_the_file(run, exported):
+def test_evaluate_and_info_accept_the_file(evaluated_run, exported):
     result = invoke("evaluate", exported)
     assert result.exit_code == 0, result.output
-    metrics = read_evaluation(run)
+    metrics = read_evaluation(evaluated_run)
     assert (
         f"accuracy (all):        {metrics.accuracy_all:.4f}" in result.stdout
     )  # evaluation is deterministic
@@ -88,9 +83,9 @@ def test_export_needs_an_evaluated_run(tmp_path):
     assert not (tmp_path / "m.npz").exists()
 
 
-def test_export_refuses_an_evaluation_older_than_the_model(run, tmp_path):
+def test_export_refuses_an_evaluation_older_than_the_model(evaluated_run, tmp_path):
     stale = tmp_path / "stale"
-    shutil.copytree(run, stale)
+    shutil.copytree(evaluated_run, stale)
     metrics = read_evaluation(stale)
     (stale / "metrics.json").write_text(dataclasses.replace(metrics, examples_trained=3).to_json())
     only_error_line(invoke("export", stale, tmp_path / "m.npz"), "older than the model")
@@ -156,16 +151,16 @@ def test_damaged_or_mismatched_files_are_one_line_errors(exported, tmp_path, dig
                 raise AssertionError(f"{name}, {command[0]}: {exc}") from None
 
 
-def test_export_onto_a_directory_is_refused(run, tmp_path):
-    result = invoke("export", run, tmp_path)  # click's own usage error
+def test_export_onto_a_directory_is_refused(evaluated_run, tmp_path):
+    result = invoke("export", evaluated_run, tmp_path)  # click's own usage error
     assert result.exit_code != 0 and "is a directory" in result.output and "Traceback" not in result.output
     with pytest.raises(ModelFileError, match="is a directory"):
-        export_model(run, tmp_path)
+        export_model(evaluated_run, tmp_path)
 
 
-def test_predict_linear_on_a_run_evaluated_before_the_linear_readout(run, tmp_path, digits):
+def test_predict_linear_on_a_run_evaluated_before_the_linear_readout(evaluated_run, tmp_path, digits):
     old = tmp_path / "old"
-    shutil.copytree(run, old)
+    shutil.copytree(evaluated_run, old)
     (old / "linear.npz").unlink()
     result = invoke("predict", old, digits[0])
     assert result.exit_code == 0 and "votes:" in result.stdout and "(all voting)" in result.stdout, (
@@ -175,8 +170,8 @@ def test_predict_linear_on_a_run_evaluated_before_the_linear_readout(run, tmp_pa
     only_error_line(invoke("export", old, tmp_path / "m.npz"), "linear.npz", "evaluate")
 
 
-def test_export_model_function_returns_the_checked_model(run, tmp_path):
-    model = export_model(run, tmp_path / "m.npz")
+def test_export_model_function_returns_the_checked_model(evaluated_run, tmp_path):
+    model = export_model(evaluated_run, tmp_path / "m.npz")
     assert model.is_file and model.network.n_excitatory == 6 and model.linear is not None
 
 

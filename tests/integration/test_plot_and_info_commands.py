@@ -3,10 +3,13 @@ only trained (no MNIST needed): which figures each draws and what info reports."
 
 import json
 
+import numpy as np
 from helpers.cli import error_line, invoke, only_error_line
 from helpers.images import assert_png
 
-from stdp_mnist.rundir import read_evaluation
+from stdp_mnist import plots
+from stdp_mnist.model_file import open_model
+from stdp_mnist.rundir import read_evaluation, read_records
 
 ALL_FIGURES = (
     "receptive_fields",
@@ -19,7 +22,7 @@ ALL_FIGURES = (
 )
 
 
-def test_plot_command_draws_every_figure(evaluated_run, tmp_path):
+def test_plot_command_draws_every_figure(evaluated_run, tmp_path, drawn):
     out = tmp_path / "figs"
     result = invoke("plot", evaluated_run, "--out", out)
     assert result.exit_code == 0, result.output
@@ -27,6 +30,24 @@ def test_plot_command_draws_every_figure(evaluated_run, tmp_path):
         assert_png(out / f"{name}.png")
         assert str(out / f"{name}.png") in result.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{name}.png" for name in ALL_FIGURES)
+    # what the figures show is the run's own data
+    figures = {fig._suptitle.get_text().split(" (")[0].split(":")[0]: fig for fig in drawn}
+    weights = open_model(evaluated_run).network.weights
+    (mosaic,) = figures["Receptive fields"].axes[0].get_images()
+    np.testing.assert_array_equal(mosaic.get_array().filled(np.nan), plots.receptive_field_mosaic(weights))
+    with np.load(evaluated_run / "assignments.npz") as npz:
+        assignments = npz["assignments"]
+    bars = figures["Neuron assignments"].axes[1]
+    assert [b.get_height() for b in bars.patches] == np.bincount(
+        assignments[assignments >= 0], minlength=10
+    ).tolist()
+    metrics = read_evaluation(evaluated_run)
+    confusions = [fig for title, fig in figures.items() if title.startswith("Confusion")]
+    shown = sorted(fig.axes[0].get_images()[0].get_array().tolist() for fig in confusions)
+    assert shown == sorted([metrics.confusion_all, metrics.confusion_proportion])
+    records = read_records(evaluated_run)
+    theta = figures["Learning curve"].axes[2]
+    assert theta.get_lines()[0].get_ydata().tolist() == [r.mean_theta_mv for r in records]
 
 
 def test_plot_command_default_dir_and_choice(evaluated_run):

@@ -13,7 +13,6 @@ from helpers.runs import TINY_TOML, make_data_dir
 
 from stdp_mnist import evaluate, train
 from stdp_mnist.config import config_from_dict
-from stdp_mnist.data import load_mnist
 from stdp_mnist.progress import LOGGER, LoggedStages, StageProgress, format_duration, plural
 
 
@@ -73,11 +72,6 @@ def test_logged_stages_log_each_stage_and_a_one_step_one(caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert messages[:2] == ["assign: 0/40 images", "assign: 40/40 images"]
     assert messages[2] == "linear: started" and messages[3].startswith("linear: finished in ")
-
-
-@pytest.fixture
-def tiny_data(tmp_path):
-    return load_mnist(make_data_dir(tmp_path / "mnist"), fetch=False)
 
 
 def tiny_config():

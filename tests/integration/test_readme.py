@@ -11,7 +11,7 @@ from stdp_mnist.cli import main
 README = (REPO_ROOT / "README.md").read_text()
 TABLE_HEADER = (
     "| config | neurons | passes | seeds | accuracy_all | accuracy_proportion | accuracy_linear "
-    "| paper | train h |"
+    "| paper | train wall h |"
 )
 
 

@@ -8,7 +8,6 @@ import shutil
 import numpy as np
 import pytest
 from helpers.cli import invoke
-from helpers.runs import tiny_run
 
 from stdp_mnist import evaluation
 from stdp_mnist.config import load_config
@@ -17,11 +16,6 @@ from stdp_mnist.evaluation import ResponseStore
 from stdp_mnist.rundir import CONFIG_FILE, EVAL_METRICS_FILE, EVAL_PARTIAL_DIR, MODEL_FILE
 
 WALL_KEYS = ("assign_wall_s", "linear_fit_wall_s", "test_wall_s")
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return tiny_run(tmp_path_factory.mktemp("resumable"), evaluated=False)
 
 
 def results(run):
@@ -50,9 +44,11 @@ def one_block_per_call(monkeypatch):
 
 
 @pytest.mark.parametrize("stage", ["assign", "test"])
-def test_interrupted_evaluation_continues_to_the_same_metrics(trained, tmp_path, stage, one_block_per_call):
-    whole, halted = (shutil.copytree(trained, tmp_path / name) for name in ("whole", "halted"))
-    data = data_of(trained)
+def test_interrupted_evaluation_continues_to_the_same_metrics(
+    trained_run, tmp_path, stage, one_block_per_call
+):
+    whole, halted = (shutil.copytree(trained_run, tmp_path / name) for name in ("whole", "halted"))
+    data = data_of(trained_run)
     evaluation.evaluate(whole, data)
     with pytest.raises(KeyboardInterrupt):
         evaluation.evaluate(halted, data, progress=interrupt_at(stage, 20))
@@ -71,13 +67,13 @@ def test_interrupted_evaluation_continues_to_the_same_metrics(trained, tmp_path,
 
 
 def test_a_stage_kept_whole_with_a_partial_last_block_is_not_recomputed(
-    trained, tmp_path, one_block_per_call
+    trained_run, tmp_path, one_block_per_call
 ):
     """25 labelled images in blocks of 10: all of "assign" kept (its last chunk 5 images)
     when "test" is interrupted; the next run takes the whole stage from the store."""
-    cfg = load_config(trained / CONFIG_FILE).replace(evaluation={"n_assign": 25})
-    whole, halted = (shutil.copytree(trained, tmp_path / name) for name in ("whole", "halted"))
-    data = data_of(trained)
+    cfg = load_config(trained_run / CONFIG_FILE).replace(evaluation={"n_assign": 25})
+    whole, halted = (shutil.copytree(trained_run, tmp_path / name) for name in ("whole", "halted"))
+    data = data_of(trained_run)
     evaluation.evaluate(whole, data, cfg=cfg)
     with pytest.raises(KeyboardInterrupt):
         evaluation.evaluate(halted, data, cfg=cfg, progress=interrupt_at("test", 10))
@@ -89,14 +85,14 @@ def test_a_stage_kept_whole_with_a_partial_last_block_is_not_recomputed(
     assert results(halted) == results(whole)
 
 
-def test_responses_of_another_model_are_discarded(trained, tmp_path, one_block_per_call):
-    run = shutil.copytree(trained, tmp_path / "run")
+def test_responses_of_another_model_are_discarded(trained_run, tmp_path, one_block_per_call):
+    run = shutil.copytree(trained_run, tmp_path / "run")
     data = data_of(run)
     with pytest.raises(KeyboardInterrupt):
         evaluation.evaluate(run, data, progress=interrupt_at("test", 20))
-    whole = shutil.copytree(trained, tmp_path / "whole")
+    whole = shutil.copytree(trained_run, tmp_path / "whole")
     evaluation.evaluate(whole, data)
-    # the model changes (as if trained on): the kept responses belong to the old one
+    # the model changes (as if trained_run on): the kept responses belong to the old one
     with np.load(run / MODEL_FILE) as old:
         arrays = dict(old)
     arrays["theta"] = arrays["theta"] + np.float64(0.5)
@@ -157,8 +153,8 @@ def test_inconsistent_chunks_are_not_used(tmp_path, bad):
     assert store.load("test", np.zeros((30, 4), np.uint16), np.zeros(30, np.int64), block_size=10) == 0
 
 
-def test_the_cli_says_what_is_kept_and_continues(trained, tmp_path, monkeypatch, one_block_per_call):
-    run = shutil.copytree(trained, tmp_path / "run")
+def test_the_cli_says_what_is_kept_and_continues(trained_run, tmp_path, monkeypatch, one_block_per_call):
+    run = shutil.copytree(trained_run, tmp_path / "run")
     real = evaluation.frozen_counts
 
     def stop_after_one_chunk(*args, **kwargs):

@@ -12,17 +12,11 @@ from pathlib import Path
 import pytest
 from helpers import REPO_ROOT
 from helpers.cli import error_line, invoke
-from helpers.runs import TINY_TOML, make_data_dir, tiny_run
 from helpers.scripts import load_script
 
 from stdp_mnist import network, rundir
 from stdp_mnist.config import Config, config_to_toml
 from stdp_mnist.report import info
-
-
-@pytest.fixture(scope="module")
-def evaluated(tmp_path_factory):
-    return tiny_run(tmp_path_factory.mktemp("rough"), evaluated=True)
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path):
@@ -68,29 +62,20 @@ def test_a_mistyped_key_in_a_config_file_suggests_too(tmp_path):
     )
 
 
-def test_words_agree_with_their_numbers(evaluated, tmp_path):
-    text = "\n".join(info(evaluated))
+def test_words_agree_with_their_numbers(evaluated_run, tmp_path):
+    text = "\n".join(info(evaluated_run))
     assert "(1 pass over 40 images" in text and "pass(es)" not in text
-    result = invoke("plot", evaluated, "--what", "theta", "--out", tmp_path / "figures")
+    result = invoke("plot", evaluated_run, "--what", "theta", "--out", tmp_path / "figures")
     assert result.exit_code == 0 and "1 figure in" in result.stderr, result.output
-
-
-@pytest.fixture
-def config(tmp_path, monkeypatch):
-    """The tiny config (20 training examples, a checkpoint every 8) and its synthetic data."""
-    monkeypatch.setenv("STDP_MNIST_DATA", str(make_data_dir(tmp_path / "mnist")))
-    path = tmp_path / "tiny.toml"
-    path.write_text(TINY_TOML)
-    return path
 
 
 def train(config, run):
     return invoke("train", "--config", config, "--run-dir", run, "--set", "data.verify=false")
 
 
-def test_train_and_info_report_the_same_training_time(tmp_path, config):
+def test_train_and_info_report_the_same_training_time(tmp_path, config_file, data_dir):
     run = tmp_path / "run"
-    trained = train(config, run)
+    trained = train(config_file, run)
     assert trained.exit_code == 0, trained.output
     shown = invoke("info", run)
     pattern = r"(\d+\.\d) s \(wall clock in the training loop, all sessions\)"
@@ -113,10 +98,12 @@ def _failing_write(monkeypatch, module, name: str, at: int):
     monkeypatch.setattr(module, "atomic_open", filling_disk)
 
 
-def test_a_full_disk_names_the_file_the_intact_checkpoint_and_how_to_continue(tmp_path, config, monkeypatch):
+def test_a_full_disk_names_the_file_the_intact_checkpoint_and_how_to_continue(
+    tmp_path, config_file, data_dir, monkeypatch
+):
     run = tmp_path / "run"
     _failing_write(monkeypatch, network, "model.npz", at=2)  # the second checkpoint, at 16 examples
-    result = train(config, run)
+    result = train(config_file, run)
     line = error_line(
         result,
         f"{run / 'model.npz'}: No space left on device while writing it",
@@ -127,14 +114,16 @@ def test_a_full_disk_names_the_file_the_intact_checkpoint_and_how_to_continue(tm
     assert rundir.checkpoint_examples(run) == 8  # the checkpoint said to be intact is
 
 
-def test_a_full_disk_before_the_first_checkpoint_says_to_start_again(tmp_path, config, monkeypatch):
+def test_a_full_disk_before_the_first_checkpoint_says_to_start_again(
+    tmp_path, config_file, data_dir, monkeypatch
+):
     run = tmp_path / "run"
 
     def full(run, record):
         raise OSError(errno.ENOSPC, "No space left on device", str(run.path("metrics.jsonl")))
 
     monkeypatch.setattr("stdp_mnist.rundir.Run.append_record", full)
-    result = train(config, run)
+    result = train(config_file, run)
     error_line(
         result,
         f"{run / 'metrics.jsonl'}: No space left on device",

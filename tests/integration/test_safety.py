@@ -221,10 +221,12 @@ class TestConcurrency:
         assert snapshot(run) == before
 
     def test_lock_refuses_a_second_holder_in_the_same_process(self, tmp_path):
-        with run_dir_lock(tmp_path, "train"):
-            with pytest.raises(RunDirError, match=f"pid {os.getpid()} \\(train\\)"):
-                with run_dir_lock(tmp_path, "plot"):
-                    pass
+        with (
+            run_dir_lock(tmp_path, "train"),
+            pytest.raises(RunDirError, match=f"pid {os.getpid()} \\(train\\)"),
+            run_dir_lock(tmp_path, "plot"),
+        ):
+            pass
         with run_dir_lock(tmp_path, "plot"):  # released when the block ends
             pass
 

@@ -17,7 +17,15 @@ from stdp_mnist.sweep import load_sweep
 
 ROOT = REPO_ROOT
 CONFIGS = ROOT / "configs"
-TRAINING_NAMES = ["dc2015-100", "dc2015-1600", "dc2015-400", "dc2015-6400", "quick"]
+TRAINING_NAMES = [
+    "dc2015-100",
+    "dc2015-1600-brian1",  # sorted by file name: "-" before "."
+    "dc2015-1600",
+    "dc2015-400-brian1",
+    "dc2015-400",
+    "dc2015-6400",
+    "quick",
+]
 
 
 def invoke(*args):

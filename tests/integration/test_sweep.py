@@ -3,7 +3,6 @@ resuming an interrupted sweep, the summaries, and real parallel execution (local
 worker processes, and a dask.distributed LocalCluster when dask is installed).
 Tiny networks on synthetic IDX files; no MNIST."""
 
-import csv
 import os
 import signal
 import subprocess
@@ -14,24 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from helpers.runs import TINY_SWEEP_BASE as TINY
-from helpers.runs import make_data_dir
+from helpers.runs import summary_rows
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, load_config
 from stdp_mnist.sweep import load_sweep, run_name, run_point, run_sweep
 from stdp_mnist.sweep.summary import ACCURACY_ALL, shown
 from stdp_mnist.training import train
-
-
-@pytest.fixture
-def base(tmp_path, monkeypatch):
-    monkeypatch.setenv("STDP_MNIST_DATA", str(tmp_path / "no-cache"))  # never the user's cache
-    data = make_data_dir(tmp_path / "data", n_train=20, n_test=10)
-    path = tmp_path / "configs" / "tiny.toml"
-    path.parent.mkdir()
-    path.write_text(TINY.format(data=data))
-    return path
 
 
 def write_sweep(tmp_path, text, name="s.toml"):
@@ -41,7 +29,7 @@ def write_sweep(tmp_path, text, name="s.toml"):
     return path
 
 
-def test_sweep_file_grid_points_seeds_and_names(base, tmp_path):
+def test_sweep_file_grid_points_seeds_and_names(sweep_base, tmp_path):
     path = write_sweep(
         tmp_path,
         'seeds = [0, 1]\n[grid]\n"stdp.rule" = ["reference", "paper"]\n'
@@ -49,7 +37,7 @@ def test_sweep_file_grid_points_seeds_and_names(base, tmp_path):
         '"data.dir" = "a/b c"\n',
     )
     sweep = load_sweep(path)
-    assert sweep.base == base.resolve() and sweep.seeds == (0, 1)
+    assert sweep.base == sweep_base.resolve() and sweep.seeds == (0, 1)
     assert len(sweep.runs) == (2 * 2 + 1) * 2
     assert sweep.keys == ["stdp.rule", "network.w_max", "network.inhibition", "data.dir"]
     names = [run.name for run in sweep.runs]
@@ -74,7 +62,7 @@ def test_sweep_file_grid_points_seeds_and_names(base, tmp_path):
         ("colour = 1\n", "unknown sweep entries"),
     ],
 )
-def test_bad_sweep_files_are_one_line_errors(base, tmp_path, text, message):
+def test_bad_sweep_files_are_one_line_errors(sweep_base, tmp_path, text, message):
     path = write_sweep(tmp_path, text)
     with pytest.raises(ConfigError, match=message):
         load_sweep(path)
@@ -82,7 +70,7 @@ def test_bad_sweep_files_are_one_line_errors(base, tmp_path, text, message):
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
 
 
-def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
+def test_interrupted_sweep_reruns_only_the_missing_points(sweep_base, tmp_path):
     path = write_sweep(tmp_path, '[grid]\n"network.w_max" = [1.0, 0.8, 0.6]\n')
     sweep = load_sweep(path)
     calls = []
@@ -97,12 +85,12 @@ def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
         run_sweep(sweep, "inline", point_fn=interrupt_after_first)
     first = sweep.out / sweep.runs[0].name
     assert (first / "metrics.json").is_file()
-    partial = list(csv.DictReader(open(sweep.out / "summary.csv")))
+    partial = summary_rows(sweep.out)
     assert [r["status"] for r in partial] == ["done", "missing", "missing"]
 
     # a second run dir partly trained (checkpoint at 4 of 8 examples), as a killed worker leaves it
     second = sweep.out / sweep.runs[1].name
-    cfg = load_config(base, ["network.w_max=0.8", "run.seed=0"])
+    cfg = load_config(sweep_base, ["network.w_max=0.8", "run.seed=0"])
     images = np.zeros((20, 784), np.uint8) + 200
 
     class Stop(Exception):
@@ -128,13 +116,13 @@ def test_interrupted_sweep_reruns_only_the_missing_points(base, tmp_path):
     assert (first / "metrics.json").stat().st_mtime_ns == mtime  # not trained again
     assert all(r["examples_trained"] == 8 and r[ACCURACY_ALL] is not None for r in rows)
     assert [p.name for p in paths] == ["summary.csv", "summary.md", "summary.png"]
-    table = list(csv.DictReader(open(sweep.out / "summary.csv")))
+    table = summary_rows(sweep.out)
     assert [r["network.w_max"] for r in table] == ["1.0", "0.8", "0.6"]
     assert all(float(r["train_wall_s"]) > 0 and float(r["eval_wall_s"]) >= 0 for r in table)
     assert "| network.w_max |" in (sweep.out / "summary.md").read_text()
 
 
-def test_failing_point_is_recorded_and_others_finish(base, tmp_path):
+def test_failing_point_is_recorded_and_others_finish(sweep_base, tmp_path):
     # a value that fails the config check (and a real process pool, 2 workers, via the CLI)
     path = write_sweep(
         tmp_path, '[grid]\n"network.w_max" = [1.0, -1.0]\n"stdp.traces" = ["set", "increment"]\n'
@@ -143,14 +131,14 @@ def test_failing_point_is_recorded_and_others_finish(base, tmp_path):
     result = CliRunner().invoke(cli.main, ["sweep", str(path), "--workers", "2"])
     assert result.exit_code == 1
     assert "2 of 4 runs failed" in result.output
-    rows = list(csv.DictReader(open(tmp_path / "out" / "summary.csv")))
+    rows = summary_rows(tmp_path / "out")
     assert [r["status"] for r in rows] == ["done", "done", "error", "error"]
     assert "w_max" in rows[2]["error"] and rows[0][ACCURACY_ALL]
     assert (tmp_path / "out" / "summary.png").stat().st_size > 0
     print(f"local pool sweep: {time.perf_counter() - t0:.1f} s")
 
 
-def test_dask_executor_missing_dask_is_one_line(base, tmp_path, monkeypatch):
+def test_dask_executor_missing_dask_is_one_line(sweep_base, tmp_path, monkeypatch):
     import builtins
 
     real_import = builtins.__import__
@@ -167,7 +155,7 @@ def test_dask_executor_missing_dask_is_one_line(base, tmp_path, monkeypatch):
     assert 'pip install -e ".[dask]"' in result.output and len(result.output.strip().splitlines()) == 2
 
 
-def test_sweep_through_a_dask_local_cluster(base, tmp_path):
+def test_sweep_through_a_dask_local_cluster(sweep_base, tmp_path):
     distributed = pytest.importorskip("distributed")
     path = write_sweep(tmp_path, 'seeds = [0, 1]\n[grid]\n"network.inhibition" = ["population", "direct"]\n')
     t0 = time.perf_counter()
@@ -177,7 +165,7 @@ def test_sweep_through_a_dask_local_cluster(base, tmp_path):
         address = cluster.scheduler_address.replace("tcp://", "")
         result = CliRunner().invoke(cli.main, ["sweep", str(path), "--executor", f"dask://{address}"])
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(open(tmp_path / "out" / "summary.csv")))
+    rows = summary_rows(tmp_path / "out")
     assert [r["status"] for r in rows] == ["done"] * 4
     assert [r["network.inhibition"] for r in rows] == ["population"] * 2 + ["direct"] * 2
     print(f"dask sweep: {time.perf_counter() - t0:.1f} s")
@@ -209,22 +197,24 @@ def train_until_signalled():
 ORPHANING_SWEEP = (
     TRAIN_UNTIL_SIGNALLED
     + """
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from stdp_mnist.sweep.executors import _init_worker
+from stdp_mnist.sweep.executors import _start_workers
+
+
+def task(spec):
+    if spec["task"] == "train":
+        train_until_signalled()
+    else:
+        time.sleep(120)
+    return spec
 
 
 if __name__ == "__main__":
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(os.getpid(),))
+    (conn, worker), = _start_workers(1, task).items()
     with open(os.environ["WORKER_PID_FILE"], "w") as fh:
-        fh.write(str(pool.submit(os.getpid).result()))
-    if os.environ["WORKER_TASK"] == "train":
-        pool.submit(train_until_signalled)
-    else:
-        pool.submit(time.sleep, 120)
+        fh.write(str(worker.pid))
+    conn.send({"task": os.environ["WORKER_TASK"]})
     time.sleep(0.5)
-    os._exit(0)  # the sweep process dies as SIGKILL would leave it: no pool shutdown
+    os._exit(0)  # the sweep process dies as SIGKILL would leave it: no shutdown
 """
 )
 
@@ -307,3 +297,62 @@ def test_sigint_to_the_sweep_process_alone_stops_its_workers(tmp_path):
         time.sleep(0.1)
     assert not _running(worker), "the worker outlived its interrupted sweep"
     assert len(pid_file.read_text().split()) == 1, "a queued run started after the interrupt"
+
+
+KILLED_SWEEP = (
+    TRAIN_UNTIL_SIGNALLED
+    + """
+from stdp_mnist.sweep import execute
+
+
+def run_point(spec):
+    with open(os.environ["WORKER_PID_FILE"], "a") as fh:
+        fh.write(f"{os.getpid()}\\n")
+    train_until_signalled()
+    return {"name": spec["name"]}  # as a run that checkpointed and returned
+
+
+if __name__ == "__main__":
+    specs = [{"name": f"run{k}", "run_dir": os.environ["OUT"] + f"/run{k}"} for k in range(4)]
+    execute(specs, "local", 1, point_fn=run_point)
+"""
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_sweep_starts_no_queued_run_and_its_worker_ends_quietly(tmp_path):
+    # SIGKILL to the sweep process while its one worker trains the first of four runs:
+    # the worker checkpoints and ends, no queued run starts, and nothing (no leaked
+    # semaphore warning from multiprocessing's resource tracker) is written to stderr.
+    script = tmp_path / "killed_sweep.py"
+    script.write_text(KILLED_SWEEP)
+    pid_file = tmp_path / "workers.pid"
+    sweep = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "WORKER_PID_FILE": str(pid_file), "OUT": str(tmp_path)},
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker = int(pid_file.read_text().split()[0])
+    sweep.kill()
+    _, stderr = sweep.communicate(timeout=30)  # its end of the pipe closes once the worker (and tracker) end
+    assert not _running(worker), "the worker outlived its killed sweep"
+    time.sleep(1.5)  # a worker that took a queued run would have written its pid by now
+    assert len(pid_file.read_text().split()) == 1, "a queued run started after the sweep was killed"
+    assert stderr == ""
+
+
+def test_a_two_run_sweep_prints_progress_before_its_first_run_is_done(sweep_base, tmp_path):
+    # Through the CLI with its local worker pool; stderr is not a terminal here, so the
+    # progress comes as log lines: the first one as soon as a run reports its training.
+    path = write_sweep(tmp_path, "seeds = [0, 1]\n")
+    result = CliRunner().invoke(cli.main, ["sweep", str(path), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    first_done = next(k for k, line in enumerate(lines) if line.startswith("[1/2] "))
+    progress = [line for line in lines[:first_done] if line.startswith("sweep: 0/2 runs done, 1 in flight")]
+    assert progress and "(seed=0: train " in progress[0], result.stderr

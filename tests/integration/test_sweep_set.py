@@ -3,14 +3,13 @@ own), out resolved like base (from the sweep file), --out, base by a shipped nam
 the linear readout in the summaries, and a summary.png whose title fits and whose
 categorical values are not joined by lines. Tiny networks on synthetic data."""
 
-import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers import REPO_ROOT
-from helpers.runs import TINY_SWEEP_BASE as TINY
-from helpers.runs import make_data_dir
+from helpers.runs import summary_rows
 
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, config_from_dict
@@ -24,12 +23,10 @@ ROOT = REPO_ROOT
 
 
 @pytest.fixture
-def tiny(tmp_path, monkeypatch):
-    """A tiny base config in tmp/configs, and tmp/work as the working directory."""
-    monkeypatch.setenv("STDP_MNIST_DATA", str(tmp_path / "no-cache"))
-    data = make_data_dir(tmp_path / "data", n_train=20, n_test=10)
-    (tmp_path / "configs" / "sweeps").mkdir(parents=True)
-    (tmp_path / "configs" / "tiny.toml").write_text(TINY.format(data=data))
+def tiny(sweep_base, tmp_path, monkeypatch):
+    """The tiny base config in tmp/configs (conftest's sweep_base), a tmp/configs/sweeps
+    folder, and tmp/work as the working directory."""
+    (tmp_path / "configs" / "sweeps").mkdir()
     (tmp_path / "work").mkdir()
     monkeypatch.chdir(tmp_path / "work")
     return tmp_path
@@ -88,6 +85,35 @@ def test_base_may_name_a_shipped_config(tiny):
         load_sweep(path)
 
 
+def test_a_bad_set_value_is_refused_before_any_run_starts(tiny):
+    path = sweep_file(tiny, '[grid]\n"stdp.traces" = ["set", "increment"]\n')
+    with pytest.raises(
+        ConfigError, match=r"^--set training.max_examples=abc: training.max_examples: expected"
+    ):
+        load_sweep(path, ["evaluation.n_test=5", "training.max_examples=abc"])
+    assert not Path("runs").exists()
+    result = CliRunner().invoke(cli.main, ["sweep", "seeds-10"])
+    assert result.exit_code == 1 and "(did you mean seeds-100?)" in result.stderr
+
+
+def test_a_shipped_sweep_copied_with_configs_name_finds_its_base(tiny):
+    # `stdp-mnist configs variants-100 > v.toml` in a folder with no ../quick.toml: the
+    # base falls back to the shipped config of that name
+    result = CliRunner().invoke(cli.main, ["configs", "variants-100"])
+    assert result.exit_code == 0 and 'base = "../quick.toml"' in result.stdout
+    Path("v.toml").write_text(result.stdout)
+    assert load_sweep("v.toml").base == (ROOT / "configs" / "quick.toml").resolve()
+
+
+def test_a_base_not_found_says_what_it_is_relative_to(tiny):
+    path = sweep_file(tiny, "")
+    path.write_text('base = "../nowhere.toml"\n')
+    with pytest.raises(
+        ConfigError, match=r"base is relative to the sweep file's folder \(.*sweeps\): \.\./nowhere"
+    ):
+        load_sweep(path)
+
+
 def test_a_quick_trial_through_the_cli_with_the_linear_readout_in_every_summary(tiny):
     path = sweep_file(tiny, '[grid]\n"stdp.traces" = ["set", "increment"]\n')
     result = CliRunner().invoke(
@@ -96,7 +122,7 @@ def test_a_quick_trial_through_the_cli_with_the_linear_readout_in_every_summary(
     assert result.exit_code == 0, result.output
     out = Path("runs/sweeps/s_training.max_examples=4")
     assert f"in {out}" in result.stderr and "linear readout" in result.stderr
-    rows = list(csv.DictReader(open(out / "summary.csv")))
+    rows = summary_rows(out)
     assert [r["stdp.traces"] for r in rows] == ["set", "increment"]
     assert all(0 <= float(r[ACCURACY_LINEAR]) <= 1 and r["examples_trained"] == "4" for r in rows)
     md = (out / "summary.md").read_text()
@@ -157,9 +183,9 @@ def _data_line_styles(fig) -> list[str]:
 
 def test_categorical_values_are_separate_points_and_numbers_a_line():
     fig = summary_figure(fake_sweep(["population", "direct"]), fake_rows(["population", "direct"]))
-    assert _data_line_styles(fig) == ["None", "None"]  # 'all' voting and linear readout: points, not joined
+    assert _data_line_styles(fig) == ["None"] * 3  # the three readouts: points, not joined
     fig = summary_figure(fake_sweep([1.0, 0.5], "network.w_max"), fake_rows([1.0, 0.5], "network.w_max"))
-    assert _data_line_styles(fig) == ["-", "--"]  # 'all' voting solid, the linear readout dashed
+    assert _data_line_styles(fig) == ["-", "--", ":"]  # 'all' solid, linear dashed, proportion dotted
 
 
 def test_summary_title_fits_the_figure_with_one_swept_key():
@@ -168,4 +194,25 @@ def test_summary_title_fits_the_figure_with_one_swept_key():
     title = fig._suptitle.get_window_extent()
     frame = fig.bbox
     assert frame.x0 <= title.x0 and title.x1 <= frame.x1 and title.y1 <= frame.y1
-    assert "linear readout" in fig._suptitle.get_text()
+    assert fig._suptitle.get_text().startswith("a-rather-long-sweep-file-name-100.toml: mean over 2 seeds")
+
+
+def test_summary_shows_three_readouts_as_fractions_with_the_legend_outside_the_plot():
+    rows = fake_rows([1.0, 0.5], "network.w_max")
+    fig = summary_figure(fake_sweep([1.0, 0.5], "network.w_max"), rows)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "network.w_max" and ax.get_ylabel() == "test accuracy"
+    # the means over seeds 0 and 1 as the tables give them (fractions), at w_max 0.5 then 1.0
+    means = {tuple(np.round(np.asarray(c.lines[0].get_ydata(), float), 4)) for c in ax.containers}
+    assert means == {(0.7105, 0.7005), (0.7, 0.7), (0.81, 0.8)}  # all, proportion, linear
+    low, high = ax.get_ylim()
+    assert low > 0.6 and high < 0.9  # a fraction's axis, not percent
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "'all' voting",
+        "'proportion' voting",
+        "linear readout (supervised)",
+    ]
+    assert not legend.get_window_extent().overlaps(ax.get_window_extent())
+    assert ax.get_legend() is None  # one series: nothing to name under the panel

@@ -3,19 +3,11 @@ very presentation the fast frozen kernel classifies: same spikes, same boosts.""
 
 import numpy as np
 import pytest
-from helpers.runs import blob_images, blob_labels, tiny_config
+from helpers.runs import blob_labels
 
-from stdp_mnist import diagnostics, kernel, readout, training
+from stdp_mnist import diagnostics, kernel, readout
 from stdp_mnist.network import kernel_params
 from stdp_mnist.predict import classify, predict_seed
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    images = blob_images(12)
-    cfg = tiny_config(training={"max_examples": 12})
-    net = training.train(cfg, tmp_path_factory.mktemp("diag") / "run", images)
-    return cfg, net, images
 
 
 def frozen_single(cfg, net, image, seed):
@@ -46,8 +38,8 @@ def frozen_single(cfg, net, image, seed):
     ],
     ids=["reference", "boosted", "exact-reset", "no-boost"],
 )
-def test_trace_matches_the_frozen_kernel(trained, variant):
-    cfg, net, images = trained
+def test_trace_matches_the_frozen_kernel(tiny_trained, variant):
+    cfg, _, net, images = tiny_trained
     cfg = cfg.replace(**variant)
     total = 0
     for k, seed in ((0, 1), (3, 2), (7, 12345)):
@@ -61,8 +53,8 @@ def test_trace_matches_the_frozen_kernel(trained, variant):
     assert total > 0
 
 
-def test_trace_records_every_step(trained):
-    cfg, net, images = trained
+def test_trace_records_every_step(tiny_trained):
+    cfg, _, net, images = tiny_trained
     before = (net.weights.copy(), net.theta.copy())
     trace = diagnostics.trace_example(cfg, net, images[0], 7)
     np.testing.assert_array_equal(net.weights, before[0])  # frozen
@@ -87,8 +79,8 @@ def test_trace_records_every_step(trained):
     assert trace.counts[winners[0]] == trace.counts.max() and len(set(winners.tolist())) == 3
 
 
-def test_predict_classifies_the_traced_presentation(trained):
-    cfg, net, images = trained
+def test_predict_classifies_the_traced_presentation(tiny_trained):
+    cfg, _, net, images = tiny_trained
     counts, _ = frozen_single(cfg, net, images[:1][0], predict_seed(cfg))
     rates = readout.class_rates(readout.class_spike_sums(counts[None], blob_labels(1)), np.ones(10))
     assignments = readout.assign_classes(rates)

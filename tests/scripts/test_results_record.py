@@ -4,6 +4,7 @@ and the tables quoted in README.md and results/README.md are the generated one."
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import REPO_ROOT
 from helpers.scripts import load_script
@@ -16,12 +17,21 @@ paired = load_script("experiments/paired_tests")
 
 
 def make_record(
-    records: Path, name: str, size: int, seed: int, accuracy: float, hours: float, overrides=()
+    records: Path,
+    name: str,
+    size: int,
+    seed: int,
+    accuracy: float,
+    hours: float,
+    overrides=(),
+    config: str | None = None,
 ) -> Path:
-    """A run record as collect_results --record writes it, with made-up numbers."""
+    """A run record as collect_results --record writes it, with made-up numbers, of
+    configs/CONFIG.toml (default: dc2015-SIZE)."""
     run = records / name
     run.mkdir(parents=True)
-    cfg = load_config(ROOT / "configs" / f"dc2015-{size}.toml", [f"run.seed={seed}", *overrides])
+    config_file = ROOT / "configs" / f"{config or f'dc2015-{size}'}.toml"
+    cfg = load_config(config_file, [f"run.seed={seed}", *overrides])
     (run / "config.toml").write_text(config_to_toml(cfg))
     metrics = {
         "accuracy_all": accuracy,
@@ -53,7 +63,27 @@ def test_seeds_pool_into_one_row_with_mean_and_sample_sd(tmp_path):
         "- dc2015-400: seeds 0, 1; 60,000 labelled, 10,000 test images; code 0123456; 'all' against the "
         "paper's 0.870: 2 of 2 seeds above, mean +2.00 points"
     ) in lines
-    assert lines[-2].endswith("'all' against the paper's 0.829: 0 of 1 seed above, mean -2.90 points")
+    assert lines[-3].endswith(
+        "'all' against the paper's 0.829: 0 of 1 seed above, mean -2.90 points; one seed: the spread between "
+        "seeds is unmeasured"
+    )
+    assert lines[-1].startswith("- train wall h: mean training wall-clock hours") and lines[-1].endswith(
+        "(dc2015-400's seeds took 1080 to 1800 s for the same work)"
+    )
+
+
+def test_the_brian1_reading_is_its_own_row_beside_the_default(tmp_path):
+    make_record(tmp_path, "dc2015-400-seed0", 400, 0, 0.90, 0.3)
+    make_record(tmp_path, "dc2015-400-brian1-seed0", 400, 0, 0.86, 0.3, config="dc2015-400-brian1")
+    make_record(tmp_path, "dc2015-400-brian1-seed1", 400, 1, 0.84, 0.3, config="dc2015-400-brian1")
+    make_record(tmp_path, "dc2015-1600-brian1-seed0", 1600, 0, 0.91, 1.5, config="dc2015-1600-brian1")
+    rows = [line.split(" | ")[:4] for line in collect.table(tmp_path).splitlines()[2:6]]
+    assert rows == [
+        ["| dc2015-400", "400", "3", "1"],
+        ["| dc2015-400-brian1", "400", "3", "2"],
+        ["| dc2015-1600-brian1", "1600", "7", "1"],
+        [""],
+    ]
 
 
 def test_runs_that_differ_beyond_the_seed_are_refused(tmp_path):
@@ -95,3 +125,26 @@ def test_a_run_resumed_under_several_commits_names_each(tmp_path):
     (tmp_path / "dc2015-400-seed1" / "code_revision").unlink()
     assert collect.code_revisions(run) == ["aaaaaaa", "bbbbbbb", "aaaaaaa"]
     assert "code aaaaaaa, bbbbbbb, unrecorded;" in collect.table(tmp_path)
+
+
+def test_paired_tests_compare_sizes_among_the_defaults_and_brian1_with_its_default(tmp_path):
+    labels = np.arange(10000) % 10
+    for name, size, config, n_right in [
+        ("dc2015-100-seed0", 100, None, 8000),
+        ("dc2015-400-seed0", 400, None, 9000),
+        ("dc2015-400-brian1-seed0", 400, "dc2015-400-brian1", 8500),
+    ]:
+        run = make_record(tmp_path, name, size, 0, n_right / 10000, 0.1, config=config)
+        predicted = labels.copy()
+        predicted[n_right:] = (labels[n_right:] + 1) % 10  # the first n_right images right
+        np.savez(
+            run / "predictions.npz", labels=labels, all=predicted, proportion=predicted, linear=predicted
+        )
+    sizes, brian1 = paired.report(tmp_path).split("## The reference's Brian 1 numerics")
+    sizes = sizes.split("## Each size against the next larger one")[1]
+    assert "| dc2015-100-seed0 all | dc2015-400-seed0 all | 0.8000 | 0.9000 | -10.00 | 0 | 1000 |" in sizes
+    assert "brian1" not in sizes
+    assert (
+        "| dc2015-400-brian1-seed0 all | dc2015-400-seed0 all | 0.8500 | 0.9000 | -5.00 | 0 | 500 |" in brian1
+    )
+    assert "| dc2015-400-brian1 | 0.870 | 1 | 0.8500 ± 0.0036 | 0 of 1 |" in brian1  # against the paper

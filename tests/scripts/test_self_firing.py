@@ -85,7 +85,7 @@ def test_the_experiment_on_a_tiny_network_with_forced_self_firing_neurons(forced
     assert "**2 of 6 neurons are below the line**" in page
     assert "self_firing.py " + str(forced_run) in page
     assert page.count("| lifted | ") == 4 and page.count("| silenced | ") == 4  # results row + three tests
-    for name, changed in zip(COPIES, (0, 2, 2)):
+    for name, changed in zip(COPIES, (0, 2, 2), strict=True):
         assert (
             f"| {name} | {changed} | {metrics[name].self_firing_neurons} | {metrics[name].accuracy_all:.4f} |"
         ) in page

@@ -343,6 +343,35 @@ def test_override_value_validated(text, key):
         load_config(None, [text])
 
 
+def test_a_bad_override_value_is_an_error_of_the_set_not_of_the_file(tmp_path):
+    path = write(tmp_path, "[training]\nmax_examples = 10\n", "mine.toml")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ["run.seed=2", "training.max_examples=abc"])
+    message = str(info.value)
+    assert message.startswith("--set training.max_examples=abc: training.max_examples: expected an integer")
+    assert "mine.toml" not in message and "run.seed" not in message
+    with pytest.raises(ConfigError, match=r"^--set 'training.max_exampels=3': unknown key"):
+        load_config("quick", ["training.max_exampels=3"])  # no file named before it either
+    with pytest.raises(ConfigError, match=r"^\S*bad.toml: training.max_examples"):
+        load_config(write(tmp_path, '[training]\nmax_examples = "x"\n', "bad.toml"), ["run.seed=2"])
+
+
+def test_a_mistyped_shipped_name_gets_the_nearest_one():
+    with pytest.raises(
+        ConfigError, match=r"quik: config file not found, nor a shipped one \(did you mean quick\?\)"
+    ):
+        load_config("quik")
+    with pytest.raises(ConfigError) as info:
+        load_config("zzzzzz")
+    assert "did you mean" not in str(info.value)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf[training]\nmax_examples = 5\n")  # as Notepad saves UTF-8
+    assert load_config(path).training.max_examples == 5
+
+
 # --- config_to_toml / config_reference -----------------------------------------
 
 

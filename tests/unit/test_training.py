@@ -197,7 +197,7 @@ def test_running_accuracy_uses_previous_window_assignment(tmp_path, images, monk
     records = read_jsonl(tmp_path / "run" / TRAIN_METRICS_FILE)
     assert [r["examples_seen"] for r in records] == [5, 10, 15, 20]
     assert records[0]["running_accuracy"] is None
-    for record, value in zip(records, expected):
+    for record, value in zip(records, expected, strict=True):
         if value is None:
             assert record["running_accuracy"] is None
         else:
@@ -387,14 +387,6 @@ def test_load_missing_model(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, images):
-    cfg = tiny_config(training={"max_examples": 12}, evaluation={"n_assign": 30, "n_test": 14})
-    run = tmp_path_factory.mktemp("trained") / "run"
-    net = training.train(cfg, run, images)
-    return cfg, run, net
-
-
-@pytest.fixture(scope="module")
 def tiny_mnist(images):
     return Mnist(
         train_images=images,
@@ -404,8 +396,8 @@ def tiny_mnist(images):
     )
 
 
-def test_evaluate_network_metrics(trained, tiny_mnist):
-    cfg, _, net = trained
+def test_evaluate_network_metrics(tiny_trained, tiny_mnist):
+    cfg, _, net, _ = tiny_trained
     before = {name: getattr(net, name).copy() for name in STATE}
     progress = []
     metrics, arrays, _ = evaluation.evaluate_network(cfg, net, tiny_mnist, lambda *a: progress.append(a))
@@ -427,16 +419,16 @@ def test_evaluate_network_metrics(trained, tiny_mnist):
     assert ("assign", 30, 30) in progress and ("test", 14, 14) in progress
 
 
-def test_evaluate_network_caps_at_data_size(trained, tiny_mnist):
-    cfg, _, net = trained
+def test_evaluate_network_caps_at_data_size(tiny_trained, tiny_mnist):
+    cfg, _, net, _ = tiny_trained
     metrics, _, _ = evaluation.evaluate_network(
         cfg.replace(evaluation={"n_assign": 60000, "n_test": 10000}), net, tiny_mnist
     )
     assert metrics.n_assign == 30 and metrics.n_test == 14
 
 
-def test_evaluation_is_deterministic(trained, tiny_mnist):
-    cfg, _, net = trained
+def test_evaluation_is_deterministic(tiny_trained, tiny_mnist):
+    cfg, _, net, _ = tiny_trained
     m1, a1, r1 = evaluation.evaluate_network(cfg, net, tiny_mnist)
     m2, a2, r2 = evaluation.evaluate_network(cfg, net, tiny_mnist)
     d1, d2 = m1.to_dict(), m2.to_dict()
@@ -455,8 +447,8 @@ def _all_counts(cfg, net, imgs, per_call):
     return (np.concatenate([c for _, c, _ in parts]), np.concatenate([r for _, _, r in parts]))
 
 
-def test_frozen_counts_independent_of_grouping(trained, images):
-    cfg, _, net = trained  # block_size 4, 30 images: 8 blocks, the last one partial
+def test_frozen_counts_independent_of_grouping(tiny_trained, images):
+    cfg, _, net, _ = tiny_trained  # block_size 4, 30 images: 8 blocks, the last one partial
     c1, r1 = _all_counts(cfg, net, images, 1)
     c3, r3 = _all_counts(cfg, net, images, 3)
     cn, rn = _all_counts(cfg, net, images, None)
@@ -467,9 +459,9 @@ def test_frozen_counts_independent_of_grouping(trained, images):
         np.testing.assert_array_equal(r1, r)
 
 
-def test_frozen_counts_block_is_independent_of_preceding_blocks(trained, images):
+def test_frozen_counts_block_is_independent_of_preceding_blocks(tiny_trained, images):
     """Each block starts from rest with its own stream: block 2 alone == block 2 in a run."""
-    cfg, _, net = trained
+    cfg, _, net, _ = tiny_trained
     full, _ = _all_counts(cfg, net, images[:12], 3)
     # blocks 0-1 replaced by other images: block 2's counts unchanged
     other = images[:12].copy()
@@ -478,15 +470,15 @@ def test_frozen_counts_block_is_independent_of_preceding_blocks(trained, images)
     np.testing.assert_array_equal(full[8:12], changed[8:12])
 
 
-def test_frozen_counts_streams_differ(trained, images):
-    cfg, _, net = trained
+def test_frozen_counts_streams_differ(tiny_trained, images):
+    cfg, _, net, _ = tiny_trained
     a = np.concatenate([c for _, c, _ in evaluation.frozen_counts(cfg, net, images, network.STREAM_ASSIGN)])
     b = np.concatenate([c for _, c, _ in evaluation.frozen_counts(cfg, net, images, network.STREAM_TEST)])
     assert not np.array_equal(a, b)
 
 
-def test_evaluate_run_dir_writes_files(tmp_path, trained, tiny_mnist):
-    cfg, run, net = trained
+def test_evaluate_run_dir_writes_files(tmp_path, tiny_trained, tiny_mnist):
+    cfg, run, net, _ = tiny_trained
     metrics = evaluation.evaluate(run, tiny_mnist, cfg=cfg)
     on_disk = read_evaluation(run)
     assert on_disk == metrics
@@ -514,7 +506,7 @@ def test_evaluate_run_dir_writes_files(tmp_path, trained, tiny_mnist):
     np.testing.assert_array_equal(fitted.predict(test_counts), predictions_linear)
 
 
-def test_evaluate_with_wrong_config_is_refused(trained, tiny_mnist):
-    cfg, run, _ = trained
+def test_evaluate_with_wrong_config_is_refused(tiny_trained, tiny_mnist):
+    cfg, run, _, _ = tiny_trained
     with pytest.raises(CheckpointError):
         evaluation.evaluate(run, tiny_mnist, cfg=cfg.replace(network={"n_excitatory": 3}))

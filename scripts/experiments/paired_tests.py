@@ -96,7 +96,7 @@ def report(records: Path = RECORDS) -> str:
         "",
         HEADER,
     ]
-    by_size = sorted(groups, key=lambda name: run_metrics(groups[name][0])["n_excitatory"])
+    by_size = sorted(groups, key=lambda name: run_metrics(groups[name][0]).n_excitatory)
     paper_sizes = [name for name in by_size if PAPER_CONFIG.fullmatch(name)]
     for smaller, larger in itertools.pairwise(paper_sizes):
         lines += seed_pairs(groups, smaller, larger)

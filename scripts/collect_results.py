@@ -21,7 +21,8 @@ project's shared 2-core machine, one core per run, contention from the other wor
 included (results/README.md): a record of what the runs took, not a measure of the work. Under the table, each row's sample and code revisions.
 
 ``--all`` rewrites every generated file whose inputs are committed: the table and its
-README blocks, and results/paired-tests.md (scripts/experiments/paired_tests.py). The
+README blocks, results/paired-tests.md (scripts/experiments/paired_tests.py) and
+results/beyond.md (scripts/beyond.py). The
 other generated reports in results/ were made from run directories that are not in
 the repository (NOT_REGENERATED names them); each says so in its first line, and
 ``--all`` leaves it as it is.
@@ -42,7 +43,7 @@ import numpy as np
 from comparisons import PAPER_ACCURACY
 
 from stdp_mnist.config import load_config
-from stdp_mnist.data import count_training_images, load_configured
+from stdp_mnist.data import DATASETS, count_training_images, load_configured
 from stdp_mnist.records import READOUTS, Evaluation
 from stdp_mnist.rundir import (
     ASSIGNMENTS_FILE,
@@ -105,10 +106,15 @@ def record_run(run: Path, records: Path, test_labels: np.ndarray) -> Path:
 def record_runs(runs_dir: Path, records: Path = RECORDS) -> list[Path]:
     """Record every finished run under ``runs_dir``; returns the records written."""
     finished = [run for run in sorted(runs_dir.iterdir()) if run.is_dir() and is_finished(run)]
-    if not finished:
-        return []
-    test_labels = load_configured(load_config(finished[0] / CONFIG_FILE)).test_labels
-    return [record_run(run, records, test_labels) for run in finished]
+    labels: dict[tuple[str, str], np.ndarray] = {}  # each dataset's test labels, loaded once
+    recorded = []
+    for run in finished:
+        cfg = load_config(run / CONFIG_FILE)
+        where = (cfg.data.name, cfg.data.dir)
+        if where not in labels:
+            labels[where] = load_configured(cfg).test_labels
+        recorded.append(record_run(run, records, labels[where]))
+    return recorded
 
 
 def _without_seed(cfg) -> dict:
@@ -171,12 +177,13 @@ def config_row(name: str, runs: list[Path]) -> dict:
     revisions = list(
         dict.fromkeys(revision for run in runs for revision in code_revisions(run))
     )  # in the order first met
-    paper = PAPER_ACCURACY.get(n) if full_protocol else None
+    paper = PAPER_ACCURACY.get(n) if full_protocol and cfg.data.name == "mnist" else None
     sample = (
         f"seeds {', '.join(map(str, seeds))}; {metrics[0].n_assign:,} labelled, "
         f"{metrics[0].n_test:,} test images; code {', '.join(revisions)}"
     )
     return {
+        "dataset": cfg.data.name,
         "config": name,
         "neurons": n,
         "passes": cfg.training.passes,
@@ -218,17 +225,27 @@ def wall_note(groups: dict[str, list[Path]]) -> str:
 
 
 def table(records: Path = RECORDS) -> str:
-    """The markdown table with its notes, rows ordered by size then name."""
+    """The markdown table with its notes, rows ordered by size then name: MNIST's, then
+    one table per other dataset under its name (datasets are never pooled)."""
     groups = grouped(records)
     rows = sorted(
         (config_row(name, runs) for name, runs in groups.items()),
         key=lambda row: (row["neurons"], row["config"]),
     )
+    text = dataset_table([row for row in rows if row["dataset"] == "mnist"], groups)
+    for name, spec in DATASETS.items():
+        if name != "mnist" and (theirs := [row for row in rows if row["dataset"] == name]):
+            text += f"\n{spec.title}:\n\n" + dataset_table(theirs, groups)
+    return text
+
+
+def dataset_table(rows: list[dict], groups: dict[str, list[Path]]) -> str:
+    """One dataset's markdown table with its notes (``groups``: the runs of each config)."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "| " + " | ".join("---" for _ in COLUMNS) + " |"]
     lines += ["| " + " | ".join(str(row[c]) for c in COLUMNS) + " |" for row in rows]
     lines.append("")
     lines += [f"- {row['config']}: {row['sample']}" for row in rows]
-    lines.append(wall_note(groups))
+    lines.append(wall_note({row["config"]: groups[row["config"]] for row in rows}))
     return "\n".join(lines) + "\n"
 
 
@@ -287,13 +304,16 @@ def not_regenerated_line(report: str) -> str:
 
 def regenerated_files() -> dict[Path, str]:
     """Every file ``--all`` writes, with the text it writes, from the committed records:
-    the table, the README blocks that quote it, and the paired tests."""
+    the table, the README blocks that quote it, the paired tests and results/beyond.md."""
     sys.path.insert(0, str(ROOT / "scripts" / "experiments"))
+    sys.path.insert(0, str(ROOT / "scripts"))
     paired_tests = importlib.import_module("paired_tests")
+    beyond = importlib.import_module("beyond")
     generated = table()
     files = {TABLE: generated}
     files.update({home: with_table(home.read_text(), generated, home) for home in TABLE_HOMES})
     files[paired_tests.REPORT] = paired_tests.document()
+    files[beyond.REPORT] = beyond.report()
     return files
 
 
@@ -307,7 +327,7 @@ def main(argv: list[str] | None = None) -> None:
         "--all",
         action="store_true",
         help="rewrite every generated file whose inputs are committed (the table, its README blocks, "
-        "results/paired-tests.md)",
+        "results/paired-tests.md, results/beyond.md)",
     )
     args = parser.parse_args(argv)
     if args.record:

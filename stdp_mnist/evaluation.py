@@ -356,6 +356,7 @@ def evaluate_network(
         n_excitatory=network.n_excitatory,
         examples_trained=int(network.examples_seen[0]),
         seed=cfg.run.seed,
+        dataset=cfg.data.name,
         confusion_all=readout.confusion_matrix(truth, pred_all).tolist(),
         confusion_proportion=readout.confusion_matrix(truth, pred_prop).tolist(),
         confusion_linear=readout.confusion_matrix(truth, pred_linear).tolist(),

@@ -10,6 +10,7 @@ training and after evaluation, and ``stdp-mnist plot`` on demand.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 
 from . import diagnostics, readout
 from .config import Config
-from .data import Mnist
+from .data import Mnist, class_names
 from .network import Network, self_firing_theta_mv
 from .predict import predict_seed
 from .records import MetricsLine
@@ -37,6 +38,11 @@ FIGURES = ("receptive-fields", "theta", "learning-curve", "assignments", "confus
 AFTER_TRAINING = ("receptive-fields", "theta", "learning-curve")
 # After an evaluation the learning curve is drawn again, with the test accuracies.
 AFTER_EVALUATION = ("learning-curve", "assignments", "confusion", "example")
+# The model's mechanisms, measured on the kernel with the run's config (stdp_mnist.mechanisms),
+# drawn only when named: the neuron, the STDP window, the input encoding and lateral
+# inhibition (on test image --example), and the receptive fields through training (from
+# the snapshots a run keeps with run.snapshot_every).
+MECHANISMS = ("neuron", "stdp-window", "encoding", "inhibition", "prototypes")
 
 
 def figures_dir(run_dir: str | Path) -> Path:
@@ -84,6 +90,7 @@ def example_figure(
         assignments=assignments,
         note="\n".join(lines),
         title=title,
+        class_names=class_names(cfg),
     )
 
 
@@ -123,11 +130,13 @@ def write_figures(
     failure of one figure is recorded and the others are still drawn. ``data`` (or a
     function returning it) gives the test image of the 'example' figure; without it
     MNIST is loaded as the run's config says."""
-    from . import plots
+    from . import mechanism_plots, mechanisms, plots
+    from .snapshots import read_snapshots
 
-    unknown = [name for name in what if name not in FIGURES]
+    known = FIGURES + MECHANISMS
+    unknown = [name for name in what if name not in known]
     if unknown:
-        raise ValueError(f"unknown figure(s): {', '.join(unknown)} (known: {', '.join(FIGURES)})")
+        raise ValueError(f"unknown figure(s): {', '.join(unknown)} (known: {', '.join(known)})")
     run = Run.of(run_dir)
     out = Path(out_dir) if out_dir is not None else figures_dir(run.dir)
     n = run.cfg.network.n_excitatory
@@ -175,6 +184,7 @@ def write_figures(
                 out / "assignments.png",
                 title=f"Neuron assignments ({n} neurons, from "
                 f"{run.require_evaluation().n_assign} labelled training images)",
+                class_names=class_names(run.cfg),
             )
         ]
 
@@ -192,11 +202,15 @@ def write_figures(
                     np.array(matrix),
                     out / f"confusion_{voting}.png",
                     title=f"Confusion matrix, '{voting}' voting ({n} neurons)",
+                    class_names=class_names(run.cfg),
                 )
             )
         return paths
 
-    def example() -> list[Path]:
+    @functools.cache
+    def test_set() -> Mnist:
+        """The data of the figures of a test image (read once), checked to hold image
+        ``example_index``."""
         mnist = data() if callable(data) else data
         if mnist is None:
             from .data import load_configured
@@ -204,6 +218,10 @@ def write_figures(
             mnist = load_configured(run.cfg)
         if not 0 <= example_index < len(mnist.test_images):
             raise RunDirError(f"example {example_index}: the test set has {len(mnist.test_images)} images")
+        return mnist
+
+    def example() -> list[Path]:
+        mnist = test_set()
         classes = rates = None
         if run.path(ASSIGNMENTS_FILE).is_file():
             classes, rates = run.assignments
@@ -221,6 +239,43 @@ def write_figures(
             )
         ]
 
+    def neuron() -> list[Path]:
+        trace = mechanisms.neuron_trace(run.cfg)
+        title = (
+            f"One excitatory neuron under {mechanisms.TRACE_INPUTS} Poisson inputs and a rival's inhibition\n"
+            "(the run's parameters; recorded from the kernel)"
+        )
+        return [mechanism_plots.plot_neuron_trace(trace, out / "mechanism_neuron.png", title=title)]
+
+    def stdp_window() -> list[Path]:
+        window = mechanisms.stdp_window(run.cfg)
+        title = "The STDP window: one input spike and one output spike per pairing, through the kernel"
+        return [mechanism_plots.plot_stdp_window(window, out / "mechanism_stdp_window.png", title=title)]
+
+    def encoding() -> list[Path]:
+        measured = mechanisms.encoding(run.cfg, test_set().test_images[example_index])
+        title = f"Poisson encoding of test image {example_index} (the run's intensity and rates)"
+        path = out / f"mechanism_encoding_test{example_index}.png"
+        return [mechanism_plots.plot_encoding(measured, path, title=title)]
+
+    def inhibition() -> list[Path]:
+        image = test_set().test_images[example_index]
+        trace = diagnostics.trace_example(run.cfg, run.network, image, predict_seed(run.cfg))
+        title = (
+            f"Lateral inhibition: test image {example_index}, {n} neurons {run.trained()} (frozen, from rest)"
+        )
+        path = out / f"mechanism_inhibition_test{example_index}.png"
+        return [mechanism_plots.plot_inhibition(trace, path, title=title)]
+
+    def prototypes() -> list[Path]:
+        frames = read_snapshots(run.dir, run.network.weights.shape[0], n)
+        title = f"Receptive fields of {n} neurons"
+        strip_title = f"{title} through training (columns: examples seen; {len(frames)} snapshots)"
+        return [
+            mechanism_plots.plot_prototype_strip(frames, out / "prototypes.png", title=strip_title),
+            mechanism_plots.write_prototype_gif(frames, out / "prototypes.gif", title=title),
+        ]
+
     drawers = {
         "receptive-fields": receptive_fields,
         "theta": theta,
@@ -228,9 +283,14 @@ def write_figures(
         "assignments": assignments,
         "confusion": confusion,
         "example": example,
+        "neuron": neuron,
+        "stdp-window": stdp_window,
+        "encoding": encoding,
+        "inhibition": inhibition,
+        "prototypes": prototypes,
     }
     results = []
-    for name in FIGURES:
+    for name in known:
         if name not in what:
             continue
         try:

@@ -33,6 +33,30 @@ UNASSIGNED_COLOUR = (0.85, 0.85, 0.85)
 SEPARATOR_COLOUR = "#7a7a7a"
 
 
+DIGITS = tuple(str(digit) for digit in range(N_CLASSES))
+
+
+def _named(c: int, class_names: Sequence[str]) -> str:
+    """'3' for MNIST's class 3; 'Dress (3)' where the classes have names other than digits."""
+    return class_names[c] if class_names[c] == str(c) else f"{class_names[c]} ({c})"
+
+
+def _words(class_names: Sequence[str]) -> bool:
+    """Whether the class names are words (ticked at an angle, with room made below)."""
+    return any(len(name) > 2 for name in class_names)
+
+
+def _class_ticks(ax, class_names: Sequence[str], axis: str = "x") -> None:
+    """Tick each class on an axis by its name (rotated on x when the names are words)."""
+    words = _words(class_names)
+    if axis == "x":
+        ax.set_xticks(
+            np.arange(N_CLASSES), class_names, rotation=45 if words else 0, ha="right" if words else "center"
+        )
+    else:
+        ax.set_yticks(np.arange(N_CLASSES), class_names)
+
+
 def grid_shape(n: int) -> tuple[int, int]:
     """(rows, columns) of the square-ish grid that shows n neurons, row by row."""
     cols = max(1, math.ceil(math.sqrt(n)))
@@ -125,9 +149,11 @@ def plot_receptive_fields(
     return _save(fig, path)
 
 
-def plot_assignments(assignments: np.ndarray, path: str | Path, title: str | None = None) -> Path:
-    """Each neuron's class on the neuron grid (colour, and the digit when the grid is
-    small enough to read it), and how many neurons each class got. -1 = unassigned."""
+def plot_assignments(
+    assignments: np.ndarray, path: str | Path, title: str | None = None, class_names: Sequence[str] = DIGITS
+) -> Path:
+    """Each neuron's class on the neuron grid (colour, and the class number when the grid is
+    small enough to read it), and how many neurons each class got, by class name. -1 = unassigned."""
     assignments = np.asarray(assignments, dtype=np.int64)
     n = len(assignments)
     rows, cols = grid_shape(n)
@@ -136,8 +162,9 @@ def plot_assignments(assignments: np.ndarray, path: str | Path, title: str | Non
     picture = colours[_on_grid(index, fill=N_CLASSES + 1).astype(np.int64)]
     grid_in = 9.0 if n <= 1600 else 12.0
     fig = Figure(figsize=(grid_in + 5.5, grid_in * rows / cols + 1.2))
+    bottom = 0.16 if _words(class_names) else 0.08
     gs = fig.add_gridspec(
-        1, 2, width_ratios=(grid_in, 4.5), left=0.05, right=0.97, top=0.9, bottom=0.08, wspace=0.15
+        1, 2, width_ratios=(grid_in, 4.5), left=0.05, right=0.97, top=0.9, bottom=bottom, wspace=0.15
     )
     ax = fig.add_subplot(gs[0])
     ax.imshow(picture, interpolation="nearest", aspect="equal")
@@ -162,7 +189,7 @@ def plot_assignments(assignments: np.ndarray, path: str | Path, title: str | Non
     bx = fig.add_subplot(gs[1])
     bars = bx.bar(np.arange(N_CLASSES), per_class, color=CLASS_COLOURS)
     bx.bar_label(bars, fontsize=9)
-    bx.set_xticks(np.arange(N_CLASSES))
+    _class_ticks(bx, class_names)
     for tick, colour in zip(bx.get_xticklabels(), CLASS_COLOURS, strict=True):
         tick.set_color(colour)
         tick.set_fontweight("bold")
@@ -221,7 +248,9 @@ def plot_theta(
     return _save(fig, path)
 
 
-def plot_confusion(matrix: np.ndarray, path: str | Path, title: str | None = None) -> Path:
+def plot_confusion(
+    matrix: np.ndarray, path: str | Path, title: str | None = None, class_names: Sequence[str] = DIGITS
+) -> Path:
     """A 10 x 10 confusion matrix (rows = true class, columns = predicted): counts, and
     normalised by row (the share of each true class given each prediction)."""
     matrix = np.asarray(matrix, dtype=np.int64)
@@ -230,7 +259,8 @@ def plot_confusion(matrix: np.ndarray, path: str | Path, title: str | None = Non
     rows = matrix.sum(axis=1, keepdims=True)
     share = np.divide(matrix, rows, out=np.zeros(matrix.shape), where=rows > 0)
     fig = Figure(figsize=(15, 7))
-    gs = fig.add_gridspec(1, 2, left=0.05, right=0.97, top=0.86, bottom=0.09, wspace=0.18)
+    bottom = 0.17 if _words(class_names) else 0.09
+    gs = fig.add_gridspec(1, 2, left=0.05 + bottom - 0.09, right=0.97, top=0.86, bottom=bottom, wspace=0.18)
     panels = (
         (matrix, "counts", "Blues", lambda v: f"{int(v)}", matrix.max() or 1),
         (share * 100, "row-normalised (% of each true class)", "Greens", lambda v: f"{v:.1f}", 100.0),
@@ -249,8 +279,8 @@ def plot_confusion(matrix: np.ndarray, path: str | Path, title: str | None = Non
                     fontsize=8,
                     color="white" if values[i, j] > 0.6 * top else "black",
                 )
-        ax.set_xticks(range(N_CLASSES))
-        ax.set_yticks(range(N_CLASSES))
+        _class_ticks(ax, class_names)
+        _class_ticks(ax, class_names, axis="y")
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
         ax.set_title(name, fontsize=10)
@@ -355,6 +385,7 @@ def plot_example(
     assignments: np.ndarray | None = None,
     note: str = "",
     title: str | None = None,
+    class_names: Sequence[str] = DIGITS,
 ) -> Path:
     """One example in detail: the input image, the input spike raster, the excitatory
     spike raster, and the membrane potential and threshold of a few neurons (``v`` and
@@ -383,7 +414,9 @@ def plot_example(
     ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title("input image" + (f" (label {label})" if label is not None else ""), fontsize=10)
+    ax.set_title(
+        "input image" + (f" (label {_named(label, class_names)})" if label is not None else ""), fontsize=10
+    )
 
     in_steps, in_ids = input_spikes
     rx = fig.add_subplot(gs[0, 1])
@@ -434,11 +467,11 @@ def plot_example(
         scores = np.asarray(scores, dtype=np.float64)
         colours = ["#c44e52" if c == predicted else "#8fa8c8" for c in range(N_CLASSES)]
         sx.bar(np.arange(N_CLASSES), scores, color=colours)
-        sx.set_xticks(np.arange(N_CLASSES))
+        _class_ticks(sx, class_names)
         sx.set_xlabel("class")
         sx.set_title(
             "votes: mean spikes per neuron\nof each class"
-            + (f" -> {predicted}" if predicted is not None else ""),
+            + (f" -> {_named(predicted, class_names)}" if predicted is not None else ""),
             fontsize=10,
         )
     else:
@@ -453,9 +486,9 @@ def plot_example(
     tx.set_axis_off()
     lines = [f"presentation: {t_end:.0f} ms, dt {dt_ms} ms", f"excitatory spikes: {len(ex_ids)}"]
     if predicted is not None:
-        lines.append(f"predicted class: {predicted}")
+        lines.append(f"predicted class: {_named(predicted, class_names)}")
     if label is not None:
-        lines.append(f"true class: {label}")
+        lines.append(f"true class: {_named(label, class_names)}")
     if note:
         lines.extend(note.splitlines())
     tx.text(

@@ -11,9 +11,11 @@ classified with the neuron assignment of the run's evaluation (assignments.npz).
 
 from __future__ import annotations
 
+import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -67,28 +69,35 @@ def load_image(path: str | Path) -> np.ndarray:
         raise ImageError(f"{path}: is a directory, not an image")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: empty file, not an image")
+    return read_image(path, str(path))
+
+
+def read_image(source: str | Path | BinaryIO, name: str) -> np.ndarray:
+    """Read an image (a path or a binary file object, called ``name`` in errors) as float
+    grey levels (H x W, 0..255); one-line ImageError for anything that is not a readable
+    image of at most MAX_PIXELS pixels."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(source) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise ImageError(
-                        f"{path}: {width} x {height} pixels is too large "
+                        f"{name}: {width} x {height} pixels is too large "
                         f"(at most {MAX_PIXELS // 1_000_000} megapixels)"
                     )
                 if width == 0 or height == 0:
-                    raise ImageError(f"{path}: image has no pixels")
+                    raise ImageError(f"{name}: image has no pixels")
                 image = ImageOps.exif_transpose(image)
                 return _grey_pixels(image)
     except ImageError:
         raise
     except Image.DecompressionBombError:
-        raise ImageError(f"{path}: too large (at most {MAX_PIXELS // 1_000_000} megapixels)") from None
+        raise ImageError(f"{name}: too large (at most {MAX_PIXELS // 1_000_000} megapixels)") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image (PNG, JPEG or another format Pillow reads)") from None
+        raise ImageError(f"{name}: not an image (PNG, JPEG or another format Pillow reads)") from None
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
-        raise ImageError(f"{path}: cannot read image ({exc})") from None
+        raise ImageError(f"{name}: cannot read image ({exc})") from None
 
 
 def preprocess(grey: np.ndarray) -> np.ndarray:
@@ -129,12 +138,25 @@ def preprocess(grey: np.ndarray) -> np.ndarray:
 
 def load_digit(path: str | Path) -> np.ndarray:
     """An image file as an MNIST-like 28 x 28 uint8 digit."""
+    return _digit(lambda: load_image(path), str(path))
+
+
+def digit_from_bytes(data: bytes, name: str) -> np.ndarray:
+    """An image's bytes (an upload called ``name``) as an MNIST-like 28 x 28 uint8 digit,
+    read and preprocessed exactly as ``load_digit`` reads a file."""
+    if not data:
+        raise ImageError(f"{name}: empty file, not an image")
+    return _digit(lambda: read_image(io.BytesIO(data), name), name)
+
+
+def _digit(read, name: str) -> np.ndarray:
+    """``preprocess`` of what ``read()`` returns, every ImageError naming ``name``."""
     try:
-        return preprocess(load_image(path))
+        return preprocess(read())
     except ImageError as exc:
-        if str(exc).startswith(str(path)):
+        if str(exc).startswith(name):
             raise
-        raise ImageError(f"{path}: {exc}") from None
+        raise ImageError(f"{name}: {exc}") from None
 
 
 @dataclass
@@ -151,6 +173,14 @@ class Prediction:
     @property
     def spikes(self) -> int:
         return int(self.counts.sum())
+
+    def classes(self, linear=None) -> dict[str, int]:
+        """The class by each readout: 'all' and 'proportion' voting, and 'linear' where a
+        linear readout (stdp_mnist.linear.LinearReadout) is given."""
+        classes = {"all": self.label_all, "proportion": self.label_proportion}
+        if linear is not None:
+            classes["linear"] = int(linear.probabilities(self.counts[None])[0].argmax())
+        return classes
 
 
 def classify(

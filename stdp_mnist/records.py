@@ -87,6 +87,9 @@ class Evaluation:
     n_excitatory: int | None = None
     examples_trained: int  # training examples of the network evaluated
     seed: int | None = None
+    dataset: str | None = (
+        None  # data.name of the images (None: records from before datasets had names, MNIST)
+    )
     confusion_all: list[list[int]] | None = None  # rows: true class, columns: predicted
     confusion_proportion: list[list[int]] | None = None
     confusion_linear: list[list[int]] | None = None

@@ -10,6 +10,7 @@ Layout of a run directory::
     linear.npz       the evaluation's supervised linear readout (stdp_mnist.linear)
     evaluate-partial/  an interrupted evaluation's finished frozen responses, from
                      which the next evaluate continues (removed when one completes)
+    snapshots/       input weights every run.snapshot_every examples, when asked (stdp_mnist.snapshots)
     figures/         PNG figures drawn after training and evaluation (stdp_mnist.figures)
     .lock            held (flock) by the one process writing the run; holds its pid
 
@@ -51,6 +52,7 @@ ASSIGNMENTS_FILE = "assignments.npz"
 LINEAR_FILE = "linear.npz"
 EVAL_PARTIAL_DIR = "evaluate-partial"
 FIGURES_DIR = "figures"
+SNAPSHOTS_DIR = "snapshots"
 LOCK_FILE = ".lock"
 # What a new run replaces in a run directory (the lock file stays).
 RUN_FILES = (
@@ -62,6 +64,7 @@ RUN_FILES = (
     LINEAR_FILE,
     EVAL_PARTIAL_DIR,
     FIGURES_DIR,
+    SNAPSHOTS_DIR,
 )
 
 

@@ -2,7 +2,8 @@
 
 The compiled kernel trains a chunk of examples at a time; between chunks this loop
 reports progress, appends a line to metrics.jsonl every ``run.metrics_every``
-examples, writes checkpoints every ``run.checkpoint_every`` examples, and honours
+examples, writes checkpoints every ``run.checkpoint_every`` examples (and, when
+``run.snapshot_every`` > 0, weight snapshots: stdp_mnist.snapshots), and honours
 Ctrl-C / SIGTERM by checkpointing before it stops. Chunk boundaries do not change
 results: all state (random stream included) lives in the checkpointed arrays.
 
@@ -40,6 +41,7 @@ from .network import (
 from .progress import LOGGER, LoggedStages, plural
 from .records import MetricsLine
 from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, Run, WriteError, create_run_dir
+from .snapshots import snapshot_path, write_snapshot
 
 # Aim for kernel calls of about this long, so progress and Ctrl-C stay responsive.
 CHUNK_SECONDS = 0.5
@@ -261,6 +263,7 @@ def train(
     params = kernel_params(cfg)
     synapses, state = network.kernel_state(cfg)
     every, metrics_every = cfg.run.checkpoint_every, cfg.run.metrics_every
+    snapshot_every = cfg.run.snapshot_every
     n = network.n_excitatory
     saved = int(network.examples_seen[0]) if resume else None  # the examples of the checkpoint on disk
     if progress is None:
@@ -280,6 +283,12 @@ def train(
             run.save_network(network)
         saved = int(network.examples_seen[0])
 
+    def snapshot(seen: int) -> None:
+        """The weights after ``seen`` examples into snapshots/, when the run keeps them."""
+        if snapshot_every and seen % snapshot_every == 0:
+            with _naming_write_errors(snapshot_path(run.dir, seen), saved):
+                write_snapshot(run.dir, seen, network.weights)
+
     def record(seen: int, window: MetricsWindow) -> MetricsLine:
         accuracy = window.running_accuracy()
         line = MetricsLine(
@@ -297,6 +306,8 @@ def train(
     chunk = 1  # later calls are sized to CHUNK_SECONDS by the time of this one
     window = MetricsWindow(n)
     latest = history[-1] if history else None
+    if not resume:
+        snapshot(0)
     with _stop_flag() as stop:
         prepare_kernels(cfg, network)  # compiled (a signal meanwhile stops after the first chunk)
         start = time.perf_counter()  # the training time starts after the compilation
@@ -305,6 +316,8 @@ def train(
             next_checkpoint = (seen // every + 1) * every
             next_metrics = (seen // metrics_every + 1) * metrics_every
             end = min(total, (pass_index + 1) * len(images), next_checkpoint, next_metrics, seen + chunk)
+            if snapshot_every:
+                end = min(end, (seen // snapshot_every + 1) * snapshot_every)
             order = pass_order(cfg, pass_index, len(images))[offset : offset + end - seen]
             batch = images[order]
             counts = np.zeros((len(batch), n), np.int32)
@@ -313,6 +326,7 @@ def train(
             kernel.train_examples(params, batch, network.rng, synapses, state, counts, retries)
             took = time.perf_counter() - t0
             network.examples_seen[0] = end
+            snapshot(end)
             window.add(counts, retries, None if labels is None else labels[order])
             chunk = int(np.clip(len(batch) * CHUNK_SECONDS / max(took, 1e-6), 1, 2000))
             if end % metrics_every == 0 or end == total:

@@ -77,12 +77,12 @@ def data_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def no_md5(monkeypatch):
-    """Let the CLI read synthetic IDX files: its loader verifies the canonical MNIST MD5s
+    """Let the CLI read synthetic IDX files: its loader verifies the dataset's checksums
     (load_mnist(fetch=True)), which synthetic files can never match."""
     real = data.load_mnist
 
-    def load_without_fetch(data_dir=None, fetch=True, log=None, names=None):
-        return real(data_dir, fetch=False, log=log, names=names)
+    def load_without_fetch(data_dir=None, fetch=True, log=None, names=None, dataset="mnist"):
+        return real(data_dir, fetch=False, log=log, names=names, dataset=dataset)
 
     monkeypatch.setattr(data, "load_mnist", load_without_fetch)
 

@@ -28,6 +28,16 @@ accuracy_all), kept under --cache as the package's resumable response chunks, so
 interrupted or repeated run does not simulate them again; finished rows are kept there
 too (delete the cache to recompute). Settings and data come from the trained run of
 each size, or the defaults (the paper's values) where none is given.
+
+``--dataset fashion-mnist`` (any data.name; ``--data-dir`` where its files are, default
+its cache) measures another dataset; its runs must have been trained on it. ``--only
+random-projection,k-means`` computes only those feature sets (of: pixels,
+random-projection, untrained, trained, k-means), e.g. the cheap baselines of a dataset
+before any spiking layer is trained on it:
+
+    python scripts/experiments/baselines.py --dataset fashion-mnist --sizes 400 \
+        --only random-projection,k-means --cache runs/baselines-fashion-mnist \
+        --out runs/baselines-fashion-mnist/baselines.md
 """
 
 from __future__ import annotations
@@ -55,7 +65,7 @@ import sklearn
 from stdp_mnist import kernel, linear, readout
 from stdp_mnist.cli import one_line_errors
 from stdp_mnist.config import Config, ConfigError
-from stdp_mnist.data import Mnist, load_configured
+from stdp_mnist.data import DATASETS, Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, stage_responses
 from stdp_mnist.network import STREAM_ASSIGN, STREAM_TEST, Network, load_network, new_network
 from stdp_mnist.rundir import MODEL_FILE, read_evaluation, read_json_object, read_run_config, write_atomic
@@ -75,6 +85,14 @@ PAIRED_WITH = (
     ("k-means", "voting"),
 )
 VERDICT_WORDS = {"first ahead": "trained ahead", "second ahead": "other ahead", "level": "level"}
+# --only's names of the feature sets, by row name
+FEATURE_SETS = {
+    "pixels": "raw pixels",
+    "random-projection": "random projection + ReLU",
+    "untrained": "untrained spiking layer",
+    "trained": TRAINED,
+    "k-means": "k-means",
+}
 Log = Callable[[str], None]
 
 
@@ -299,22 +317,43 @@ def parse_runs(text: str) -> dict[int, Path]:
     return runs
 
 
-def run_config(size: int, run_dir: Path | None) -> Config:
-    """The trained run's config (checked to have ``size`` neurons), or the defaults at that size."""
+def parse_only(text: str) -> set[str]:
+    """``random-projection,k-means`` as the row names of those feature sets."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in FEATURE_SETS]
+    if unknown or not names:
+        raise ConfigError(f"--only {text!r}: expected some of {', '.join(FEATURE_SETS)}, comma-separated")
+    return {FEATURE_SETS[name] for name in names}
+
+
+def run_config(size: int, run_dir: Path | None, dataset: str = "mnist", data_dir: str = "") -> Config:
+    """The trained run's config (checked to have ``size`` neurons and to have been trained
+    on ``dataset``), or the defaults at that size, reading ``dataset`` from ``data_dir``."""
     if run_dir is None:
-        return Config().replace(network={"n_excitatory": size})
+        return Config().replace(network={"n_excitatory": size}, data={"name": dataset, "dir": data_dir})
     cfg = read_run_config(run_dir)
     if cfg.network.n_excitatory != size:
         raise ConfigError(f"--runs: {run_dir} has {cfg.network.n_excitatory} neurons, not {size}")
+    if cfg.data.name != dataset:
+        raise ConfigError(f"--runs: {run_dir} was trained on {cfg.data.name}, not --dataset {dataset}")
     return cfg
 
 
 def measure(
-    sizes: list[int], runs: dict[int, Path], cache: Path, n_validate: int, seed: int, log: Log = log_stderr
+    sizes: list[int],
+    runs: dict[int, Path],
+    cache: Path,
+    n_validate: int,
+    seed: int,
+    log: Log = log_stderr,
+    dataset: str = "mnist",
+    data_dir: str = "",
+    only: set[str] | None = None,
 ) -> tuple[list[dict], Mnist]:
     """Every row of the table, in order: raw pixels, then per size the random
-    projection, the untrained and trained layers and k-means."""
-    configs = {n: run_config(n, runs.get(n)) for n in sizes}
+    projection, the untrained and trained layers and k-means (those named in ``only``
+    when given)."""
+    configs = {n: run_config(n, runs.get(n), dataset, data_dir) for n in sizes}
     data_settings = {json.dumps(cfg.to_dict()["data"], sort_keys=True) for cfg in configs.values()}
     if len(data_settings) > 1:
         raise ConfigError("--runs: the runs read different data ([data] of their config.toml)")
@@ -324,13 +363,17 @@ def measure(
     train_pixels, test_pixels = data.train_images, data.test_images
     rows_cache = RowCache(cache)
     protocol = f"{ROW_VERSION}|{n_validate}|{GRID_C}|{TRANSFORMS}|{len(train_pixels)}|{len(test_pixels)}"
+    protocol += "" if dataset == "mnist" else f"|{dataset}"  # MNIST's cached rows keep their keys
+    wanted = set(FEATURE_SETS.values()) if only is None else only
 
-    def row(name: str, n: int | None, key: str, compute: Callable[[], dict]) -> dict:
+    def row(name: str, n: int | None, key: str, compute: Callable[[], dict]) -> list[dict]:
+        if name not in wanted:
+            return []
         log(f"{name}, N = {n or 784} ...")
-        return {"name": name, "n": n, **rows_cache.get(f"{name}|{n}|{key}|{protocol}", compute)}
+        return [{"name": name, "n": n, **rows_cache.get(f"{name}|{n}|{key}|{protocol}", compute)}]
 
     rows = [
-        row(
+        *row(
             "raw pixels",
             None,
             "pixels",
@@ -354,50 +397,31 @@ def measure(
 
     for n in sizes:
         cfg = configs[n]
-        rows.append(row("random projection + ReLU", n, f"gauss-seed{seed}", partial(projection, n)))
+        rows += row("random projection + ReLU", n, f"gauss-seed{seed}", partial(projection, n))
         fresh = untrained_network(cfg)
-        rows.append(
-            row(
-                "untrained spiking layer",
-                n,
-                network_key(cfg, fresh),
-                partial(
-                    spiking_row, "untrained", cfg, fresh, data, cache / f"untrained-{n}", n_validate, log
-                ),
-            )
+        rows += row(
+            "untrained spiking layer",
+            n,
+            network_key(cfg, fresh),
+            partial(spiking_row, "untrained", cfg, fresh, data, cache / f"untrained-{n}", n_validate, log),
         )
         if n in runs:
             trained = load_network(runs[n] / MODEL_FILE, cfg)
-            rows.append(
-                {
-                    **row(
-                        TRAINED,
-                        n,
-                        network_key(cfg, trained),
-                        partial(
-                            spiking_row,
-                            "trained",
-                            cfg,
-                            trained,
-                            data,
-                            cache / f"trained-{n}",
-                            n_validate,
-                            log,
-                        ),
-                    ),
-                    "run": str(runs[n]),
-                    "run_metrics": evaluated_accuracy(runs[n]),
-                }
-            )
-        rows.append(
-            row(
-                "k-means",
+            trained_rows = row(
+                TRAINED,
                 n,
-                f"seed{seed}",
-                partial(
-                    kmeans_voting, train_pixels, data.train_labels, test_pixels, data.test_labels, n, seed
-                ),
+                network_key(cfg, trained),
+                partial(spiking_row, "trained", cfg, trained, data, cache / f"trained-{n}", n_validate, log),
             )
+            rows += [
+                {**trained_row, "run": str(runs[n]), "run_metrics": evaluated_accuracy(runs[n])}
+                for trained_row in trained_rows
+            ]
+        rows += row(
+            "k-means",
+            n,
+            f"seed{seed}",
+            partial(kmeans_voting, train_pixels, data.train_labels, test_pixels, data.test_labels, n, seed),
         )
     return rows, data
 
@@ -452,11 +476,13 @@ def fmt(value: float | None, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def report(rows: list[dict], data: Mnist, command: str, n_validate: int, seed: int) -> str:
+def report(
+    rows: list[dict], data: Mnist, command: str, n_validate: int, seed: int, dataset: str = "mnist"
+) -> str:
     """The markdown page: how it was made, the protocol, the table and its notes."""
     n_train, n_test = len(data.train_images), len(data.test_images)
     lines = [
-        "# Baselines: what does STDP add?",
+        "# Baselines: what does STDP add?" + ("" if dataset == "mnist" else f" ({DATASETS[dataset].title})"),
         "",
         f"Made by `{command}` ({process_settings()}, scikit-learn {sklearn.__version__}) on "
         f"{datetime.date.today().isoformat()}.",
@@ -583,9 +609,19 @@ def run(args: argparse.Namespace, command: str) -> None:
     unused = sorted(set(runs) - set(sizes))
     if unused:
         raise ConfigError(f"--runs names sizes not in --sizes: {', '.join(map(str, unused))}")
-    rows, data = measure(sizes, runs, args.cache, args.n_validate, args.seed)
+    only = parse_only(args.only) if args.only else None
+    rows, data = measure(
+        sizes,
+        runs,
+        args.cache,
+        args.n_validate,
+        args.seed,
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        only=only,
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out, report(rows, data, command, args.n_validate, args.seed))
+    write_atomic(args.out, report(rows, data, command, args.n_validate, args.seed, args.dataset))
     log_stderr(f"written: {args.out}")
 
 
@@ -614,6 +650,18 @@ def main(argv: list[str] | None = None) -> None:
         help="the last this many training images form the validation split (default 10000)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random projection and k-means")
+    parser.add_argument(
+        "--dataset", default="mnist", choices=tuple(DATASETS), help="the dataset (data.name; default mnist)"
+    )
+    parser.add_argument(
+        "--data-dir", default="", help="where the dataset's files are (default: its cache, as data.dir)"
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        metavar="SET,...",
+        help=f"compute only these feature sets (of {', '.join(FEATURE_SETS)}; default all)",
+    )
     args = parser.parse_args(argv)
     words = sys.argv[1:] if argv is None else argv
     run(args, shlex.join(["python", "scripts/experiments/baselines.py", *words]))

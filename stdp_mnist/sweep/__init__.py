@@ -67,13 +67,13 @@ def run_sweep(
     """Run every run of the sweep (skipping finished ones, resuming partial ones) and
     write the summaries, also when interrupted. Returns (rows, summary paths).
     ``on_result`` and ``on_progress`` as in :func:`execute`."""
-    from ..data import ensure_mnist
+    from ..data import ensure_dataset
 
     specs = run_specs(sweep)
     sweep.out.mkdir(parents=True, exist_ok=True)
-    # Fetch MNIST once here rather than in every worker at the same time.
-    for data_dir in {cfg.data.dir for cfg in _configs(specs) if cfg.data.verify}:
-        ensure_mnist(data_dir or None)
+    # Fetch the data once here rather than in every worker at the same time.
+    for name, data_dir in {(cfg.data.name, cfg.data.dir) for cfg in _configs(specs) if cfg.data.verify}:
+        ensure_dataset(name, data_dir or None)
     rows: list[dict] = []
     try:
         execute(specs, executor, workers, point_fn, on_result, rows, on_progress)

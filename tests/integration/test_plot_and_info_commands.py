@@ -102,3 +102,34 @@ def test_info_command_errors(tmp_path):
     only_error_line(invoke("info", tmp_path / "nothing"), "nothing")
     (tmp_path / "empty").mkdir()
     only_error_line(invoke("info", tmp_path / "empty"), "config.toml")
+
+
+def test_plot_mechanisms_draws_them_and_skips_prototypes_without_snapshots(evaluated_run, tmp_path):
+    out = tmp_path / "mech"
+    result = invoke("plot", evaluated_run, "--what", "mechanisms", "--out", out)
+    assert result.exit_code == 0, result.output
+    for name in (
+        "mechanism_neuron",
+        "mechanism_stdp_window",
+        "mechanism_encoding_test0",
+        "mechanism_inhibition_test0",
+    ):
+        assert_png(out / f"{name}.png")
+    assert "skipped prototypes" in result.stderr and "run.snapshot_every" in result.stderr
+    failed = invoke("plot", evaluated_run, "--what", "prototypes", "--out", out)
+    error_line(failed, "snapshot")
+
+
+def test_plot_prototypes_from_a_run_that_kept_snapshots(tmp_path):
+    from helpers.runs import blob_images, tiny_config
+    from PIL import Image
+
+    from stdp_mnist import training
+
+    run = tmp_path / "run"
+    training.train(tiny_config(training={"max_examples": 8}, run={"snapshot_every": 2}), run, blob_images(8))
+    result = invoke("plot", run, "--what", "prototypes")
+    assert result.exit_code == 0, result.output
+    assert_png(run / "figures" / "prototypes.png")
+    with Image.open(run / "figures" / "prototypes.gif") as gif:
+        assert gif.n_frames == 5  # examples 0, 2, 4, 6, 8

@@ -16,7 +16,19 @@ TABLE_HEADER = (
 
 
 def test_readme_commands_exist():
-    for command in ("download", "train", "evaluate", "plot", "predict", "info", "export", "bench", "sweep"):
+    commands = (
+        "download",
+        "train",
+        "evaluate",
+        "plot",
+        "predict",
+        "serve",
+        "info",
+        "export",
+        "bench",
+        "sweep",
+    )
+    for command in commands:
         assert f"stdp-mnist {command}" in README
         assert CliRunner().invoke(main, [command, "--help"]).exit_code == 0
     assert "configs/quick.toml" in README and (REPO_ROOT / "configs" / "quick.toml").is_file()

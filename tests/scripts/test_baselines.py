@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from helpers.runs import tiny_run
+from helpers.runs import make_data_dir, tiny_run
 from helpers.scripts import load_script
 
 from stdp_mnist import linear
+from stdp_mnist.data import DATASETS, MNIST_FILES, md5_file
 from stdp_mnist.readout import N_CLASSES
 from stdp_mnist.rundir import read_evaluation
 
@@ -227,3 +228,37 @@ def test_report_on_a_tiny_run_matches_its_evaluation_and_reruns_from_the_cache(t
         f"Rows taken from the cache were computed, and timed, in earlier invocations: {computed_with}: raw "
         "pixels 784, random projection + ReLU 6, untrained spiking layer 6, trained spiking layer 6, k-means 6."
     ) in (tmp_path / "out.md").read_text()
+
+
+def test_only_some_feature_sets_of_another_dataset(tmp_path, monkeypatch):
+    """--dataset fashion-mnist --only random-projection,k-means: those rows alone, on that
+    dataset's (checksum-verified) files, cached under keys that name it."""
+    data_dir = make_data_dir(tmp_path / "fashion")
+    for name in MNIST_FILES.values():
+        monkeypatch.setitem(DATASETS["fashion-mnist"].md5, name, md5_file(data_dir / name))
+    monkeypatch.setattr(baselines, "GRID_C", (0.01,))
+    argv = ["--dataset", "fashion-mnist", "--data-dir", str(data_dir), "--sizes", "6", "--n-validate", "10"]
+    argv += ["--only", "random-projection,k-means", "--cache", str(tmp_path / "cache")]
+    baselines.main([*argv, "--out", str(tmp_path / "out.md")])
+    page = (tmp_path / "out.md").read_text()
+    assert page.startswith("# Baselines: what does STDP add? (Fashion-MNIST)\n")
+    rows = [
+        line.split(" | ")[0][2:] for line in page.splitlines() if line.startswith("| ") and "| 6 |" in line
+    ]
+    assert rows[:2] == ["random projection + ReLU", "k-means"]
+    keys = json.loads((tmp_path / "cache" / baselines.ROWS_FILE).read_text())
+    assert sorted(key.split("|")[0] for key in keys) == ["k-means", "random projection + ReLU"]
+    assert all(key.endswith("|fashion-mnist") for key in keys)
+
+
+def test_a_run_of_another_dataset_or_an_unknown_feature_set_is_one_line_error(tmp_path, capsys):
+    run = tiny_run(tmp_path, evaluated=False)
+    for argv, message in (
+        (["--sizes", "6", "--runs", f"6={run}", "--dataset", "fashion-mnist"], "trained on mnist"),
+        (["--sizes", "6", "--only", "kmeans"], "--only 'kmeans': expected some of pixels"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            baselines.main([*argv, "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "out.md")])
+        assert exit_info.value.code != 0
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err

@@ -2,51 +2,16 @@
 and the tables quoted in README.md and results/README.md are the generated one."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import REPO_ROOT
+from helpers.records import make_record
 from helpers.scripts import load_script
-
-from stdp_mnist.config import config_to_toml, load_config
 
 ROOT = REPO_ROOT
 collect = load_script("collect_results")
 paired = load_script("experiments/paired_tests")
-
-
-def make_record(
-    records: Path,
-    name: str,
-    size: int,
-    seed: int,
-    accuracy: float,
-    hours: float,
-    overrides=(),
-    config: str | None = None,
-) -> Path:
-    """A run record as collect_results --record writes it, with made-up numbers, of
-    configs/CONFIG.toml (default: dc2015-SIZE)."""
-    run = records / name
-    run.mkdir(parents=True)
-    config_file = ROOT / "configs" / f"{config or f'dc2015-{size}'}.toml"
-    cfg = load_config(config_file, [f"run.seed={seed}", *overrides])
-    (run / "config.toml").write_text(config_to_toml(cfg))
-    metrics = {
-        "accuracy_all": accuracy,
-        "accuracy_proportion": accuracy + 0.01,
-        "accuracy_linear": accuracy + 0.02,
-        "n_assign": 60000,
-        "n_test": 10000,
-        "n_excitatory": size,
-        "seed": seed,
-        "examples_trained": cfg.training.passes * 60000,
-    }
-    (run / "metrics.json").write_text(json.dumps(metrics))
-    (run / "metrics.jsonl").write_text(json.dumps({"examples_seen": 1000, "wall_s": hours * 3600}) + "\n")
-    (run / "code_revision").write_text("0123456789abcdef\n")
-    return run
 
 
 def test_seeds_pool_into_one_row_with_mean_and_sample_sd(tmp_path):
@@ -84,6 +49,20 @@ def test_the_brian1_reading_is_its_own_row_beside_the_default(tmp_path):
         ["| dc2015-1600-brian1", "1600", "7", "1"],
         [""],
     ]
+
+
+def test_datasets_are_kept_apart(tmp_path):
+    """A Fashion-MNIST record is its own table, under its name; MNIST's rows are as they
+    were, and the paper's number is only MNIST's."""
+    make_record(tmp_path, "dc2015-400-seed0", 400, 0, 0.90, 0.3)
+    mnist_only = collect.table(tmp_path)
+    make_record(tmp_path, "dc2015-400-fashion-mnist-seed0", 400, 0, 0.80, 0.3, ["data.name=fashion-mnist"])
+    text = collect.table(tmp_path)
+    assert text.startswith(mnist_only)
+    fashion = text[len(mnist_only) :].splitlines()
+    assert fashion[:2] == ["", "Fashion-MNIST:"]
+    assert fashion[5] == "| dc2015-400-fashion-mnist | 400 | 3 | 1 | 0.8000 | 0.8100 | 0.8200 | - | 0.30 |"
+    assert "paper" not in fashion[-1].split(";")[-1]
 
 
 def test_runs_that_differ_beyond_the_seed_are_refused(tmp_path):

@@ -262,7 +262,7 @@ def write_figures(
         image = test_set().test_images[example_index]
         trace = diagnostics.trace_example(run.cfg, run.network, image, predict_seed(run.cfg))
         title = (
-            f"Lateral inhibition: test image {example_index}, {n} neurons {run.trained()} (frozen, from rest)"
+            f"Lateral inhibition: test image {example_index}, {n} neurons {_trained(run)} (frozen, from rest)"
         )
         path = out / f"mechanism_inhibition_test{example_index}.png"
         return [mechanism_plots.plot_inhibition(trace, path, title=title)]

@@ -39,10 +39,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from collect_results import MNIST_TEST_IMAGES, PREDICTIONS_FILE, RECORDS, ROOT, grouped, mean_sd, run_metrics
+from comparisons import SIGNIFICANCE, format_p, mcnemar, paired_verdict
 
 from stdp_mnist.config import Config, load_config
 from stdp_mnist.data import DATASETS
-from stdp_mnist.readout import SIGNIFICANCE, format_p, mcnemar, paired_verdict
+from stdp_mnist.records import Evaluation
 from stdp_mnist.rundir import CONFIG_FILE
 
 INPUTS = ROOT / "results" / "beyond"
@@ -100,8 +101,8 @@ def is_paper_network(cfg: Config) -> bool:
     }
 
 
-def full_protocol(metrics: dict) -> bool:
-    return metrics["n_assign"] == 60000 and metrics["n_test"] == MNIST_TEST_IMAGES
+def full_protocol(metrics: Evaluation) -> bool:
+    return metrics.n_assign == 60000 and metrics.n_test == MNIST_TEST_IMAGES
 
 
 def record_rows(records: Path = RECORDS) -> list[Row]:
@@ -117,13 +118,13 @@ def record_rows(records: Path = RECORDS) -> list[Row]:
             neurons=cfg.network.n_excitatory,
             variant=PAPER if is_paper_network(cfg) else name,
             passes=str(cfg.training.passes),
-            all={m["seed"]: m["accuracy_all"] for m in metrics},
-            linear={m["seed"]: m["accuracy_linear"] for m in metrics},
+            all={m.seed: m.accuracy_all for m in metrics},
+            linear={m.seed: m.accuracy_linear for m in metrics},
         )
         for run, m in zip(runs, metrics, strict=True):
             if (run / PREDICTIONS_FILE).is_file():
                 with np.load(run / PREDICTIONS_FILE) as arrays:
-                    row.predictions[m["seed"]] = arrays["all"]
+                    row.predictions[m.seed] = arrays["all"]
                     row.labels = arrays["labels"]
         rows.append(row)
     return rows

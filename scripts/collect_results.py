@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import re
 import shutil
 import statistics
@@ -41,10 +40,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+from comparisons import PAPER_ACCURACY
 
 from stdp_mnist.config import load_config
 from stdp_mnist.data import DATASETS, count_training_images, load_configured
-from stdp_mnist.readout import PAPER_ACCURACY
+from stdp_mnist.records import READOUTS, Evaluation
 from stdp_mnist.rundir import (
     ASSIGNMENTS_FILE,
     CONFIG_FILE,
@@ -62,7 +62,6 @@ TABLE_HOMES = (ROOT / "README.md", ROOT / "results" / "README.md", ROOT / "docs"
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
 PREDICTIONS_FILE = "predictions.npz"
 REVISION_FILE = "code_revision"
-READOUTS = ("all", "proportion", "linear")
 SEED_SUFFIX = re.compile(r"-seed\d+$")
 MNIST_TEST_IMAGES = 10000
 
@@ -72,9 +71,10 @@ def config_name(run_name: str) -> str:
     return SEED_SUFFIX.sub("", run_name)
 
 
-def run_metrics(run: Path) -> dict:
+def run_metrics(run: Path) -> Evaluation:
     """A run's (or record's) evaluation results, metrics.json."""
-    return json.loads((run / EVAL_METRICS_FILE).read_text())
+    path = run / EVAL_METRICS_FILE
+    return Evaluation.from_json(path.read_text(), str(path))
 
 
 def is_finished(run: Path) -> bool:
@@ -83,7 +83,7 @@ def is_finished(run: Path) -> bool:
         return False
     cfg = load_config(run / CONFIG_FILE)
     n_images = count_training_images(cfg)
-    return n_images is not None and run_metrics(run)["examples_trained"] == total_examples(cfg, n_images)
+    return n_images is not None and run_metrics(run).examples_trained == total_examples(cfg, n_images)
 
 
 def record_run(run: Path, records: Path, test_labels: np.ndarray) -> Path:
@@ -172,15 +172,15 @@ def config_row(name: str, runs: list[Path]) -> dict:
     metrics = [run_metrics(run) for run in runs]
     hours = [training_wall_s(run) / 3600 for run in runs]
     n = cfg.network.n_excitatory
-    full_protocol = metrics[0]["n_assign"] == 60000 and metrics[0]["n_test"] == MNIST_TEST_IMAGES
-    seeds = sorted(m["seed"] for m in metrics)
+    full_protocol = metrics[0].n_assign == 60000 and metrics[0].n_test == MNIST_TEST_IMAGES
+    seeds = sorted(m.seed for m in metrics)
     revisions = list(
         dict.fromkeys(revision for run in runs for revision in code_revisions(run))
     )  # in the order first met
     paper = PAPER_ACCURACY.get(n) if full_protocol and cfg.data.name == "mnist" else None
     sample = (
-        f"seeds {', '.join(map(str, seeds))}; {metrics[0]['n_assign']:,} labelled, "
-        f"{metrics[0]['n_test']:,} test images; code {', '.join(revisions)}"
+        f"seeds {', '.join(map(str, seeds))}; {metrics[0].n_assign:,} labelled, "
+        f"{metrics[0].n_test:,} test images; code {', '.join(revisions)}"
     )
     return {
         "dataset": cfg.data.name,
@@ -188,11 +188,10 @@ def config_row(name: str, runs: list[Path]) -> dict:
         "neurons": n,
         "passes": cfg.training.passes,
         "seeds": len(runs),
-        **{f"accuracy_{r}": mean_sd([m[f"accuracy_{r}"] for m in metrics]) for r in READOUTS},
+        **{f"accuracy_{r}": mean_sd([m.accuracy(r) for m in metrics]) for r in READOUTS},
         "paper": f"{paper:.3f}" if paper else "-",
         "train wall h": f"{statistics.fmean(hours):.2f}",
-        "sample": sample
-        + (f"; {versus_paper([m['accuracy_all'] for m in metrics], paper)}" if paper else ""),
+        "sample": sample + (f"; {versus_paper([m.accuracy_all for m in metrics], paper)}" if paper else ""),
     }
 
 

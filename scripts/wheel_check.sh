@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The package as a user installs it: build the wheel, install it into a fresh virtual
 # environment outside the repository and, from another directory, list the shipped
-# configs and train and evaluate the quick one by name: the whole run (10,000 training,
+# configs, run a tiny benchmark, and train and evaluate the quick one by name: the whole run (10,000 training,
 # 10,000 labelled and 10,000 test images, a few minutes), which must score exactly what
 # the README says it scores (results/runs/quick-seed0, the record the README quotes).
 # What the wheel ships (configs included) is what is checked, not the clone.
@@ -19,6 +19,7 @@ mkdir "$tmp/elsewhere"
 cd "$tmp/elsewhere"
 "$tmp/venv/bin/stdp-mnist" configs
 "$tmp/venv/bin/python" -c "import stdp_mnist.sweep, stdp_mnist.report"  # the modules the commands import late
+"$tmp/venv/bin/stdp-mnist" bench --sizes 20 --scale 0.02 --output bench.md  # needs nothing of the repository
 # the page of stdp-mnist serve ships as package data (served from the installed package)
 "$tmp/venv/bin/python" -c "
 import importlib.resources as r

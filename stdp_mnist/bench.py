@@ -1,20 +1,17 @@
 """Speed benchmark: ms per example of training and of frozen evaluation, per network size.
 
 Each measurement runs in its own child process (this file run as a script), so that its
-peak resident memory is its own and so that it can time another revision of the
-package: ``--compare REV`` extracts the ``stdp_mnist`` package of git revision REV into
-a temporary directory and alternates child processes of the two, round by round, on
-the same images and the same starting network, so the speed-up is a ratio measured
-side by side. Real MNIST images, the paper protocol (350 ms presentation + 150 ms
+peak resident memory is its own, and so that another copy of the package can be timed
+beside this one (``run_benchmark``'s ``baseline``, e.g. an earlier revision's package:
+child processes of the two alternate, round by round, on the same images and the same
+starting network, so the speed-up is a ratio measured side by side). The repository's
+benchmark script adds that comparison and Brian2's timings. Real MNIST images, the paper protocol (350 ms presentation + 150 ms
 simulated rest at 0.5 ms steps, intensity boost on), after a compilation warm-up; from
-a fresh network, and from trained checkpoints given with ``--trained``. Where Brian2 is
-installed, ``scripts/benchmarks/brian2_reference.py`` times the same network beside ours
-(Brian2's Cython runtime and its C++ standalone device).
+a fresh network, and from trained checkpoints given with ``--trained``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import platform
@@ -22,9 +19,8 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +37,32 @@ class BenchmarkError(Exception):
     """A benchmark that cannot run: a bad checkpoint or revision, or a failed child (its last line of stderr)."""
 
 
+def validated_sizes(sizes: str, scale: float) -> list[int]:
+    """The network sizes of a comma-separated ``sizes``, each one the config allows
+    (bounds, memory), and ``scale`` checked; ConfigError naming the option otherwise."""
+    import math
+
+    from stdp_mnist.config import Config, ConfigError
+
+    try:
+        size_list = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(f"--sizes {sizes!r}: expected comma-separated integers") from None
+    if not 1 <= len(size_list) <= MAX_SIZES:
+        raise ConfigError(f"--sizes {sizes!r}: expected 1 to {MAX_SIZES} sizes")
+    for n in size_list:
+        try:
+            Config().replace(network={"n_excitatory": n})
+        except ConfigError as exc:
+            raise ConfigError(f"--sizes: {exc}") from None
+    if not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
+        raise ConfigError(f"--scale {scale}: expected a number above 0 and at most {MAX_SCALE}")
+    return size_list
+
+
 def best_and_median_s(run, rounds: int) -> tuple[float, float]:
     """Call ``run()`` once to compile and warm the caches, then time ``rounds`` calls:
-    (best, median) seconds. For the microbenchmarks under scripts/benchmarks/."""
+    (best, median) seconds (for microbenchmarks of single kernel phases)."""
     run()
     times = []
     for _ in range(rounds):
@@ -154,7 +173,7 @@ def checkpoint_size(path: str | Path) -> int:
     # imported here: the benchmark's child loads this file outside the package
     from .kernel import STATE_TABLE, Sizes, table_problem
     from .network import N_INPUTS
-    from .rundir import NPZ_ERRORS
+    from .npzfile import NPZ_ERRORS
 
     path = _model_file(path)
     try:
@@ -176,27 +195,6 @@ def checkpoint_size(path: str | Path) -> int:
 def package_root() -> Path:
     """The directory holding this ``stdp_mnist`` package."""
     return Path(__file__).resolve().parents[1]
-
-
-@contextmanager
-def revision_package(rev: str):
-    """A temporary directory holding the ``stdp_mnist`` package of git revision ``rev``
-    of the checkout this package lives in."""
-    root = package_root()
-    with tempfile.TemporaryDirectory(prefix="stdp-mnist-bench-") as tmp:
-        try:
-            archive = subprocess.run(
-                ["git", "-C", str(root), "archive", "--format=tar", rev, "stdp_mnist"],
-                capture_output=True,
-                check=False,
-            )
-        except OSError:
-            raise BenchmarkError("--compare needs git on PATH") from None
-        if archive.returncode != 0:
-            reason = archive.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["git failed"]
-            raise BenchmarkError(f"--compare {rev}: {reason[0]}")
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-        yield Path(tmp)
 
 
 # The child loads this file by path (the revision under test may not have it) with the
@@ -236,41 +234,6 @@ def _median_row(rows: list[dict]) -> dict:
     return row
 
 
-BRIAN2_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmarks" / "brian2_reference.py"
-BRIAN2_MODES = ("runtime", "standalone")  # brian2_reference.py's Cython runtime and C++ standalone
-
-
-def brian2_timings(n: int, n_examples: int) -> dict[str, dict | str] | str:
-    """Brian2's ms per example (1 core) for the same network in each of BRIAN2_MODES,
-    each measured by brian2_reference.py in a process of its own (so that neither its
-    memory nor its device settings reach anything else): {mode: {"train_ms",
-    "frozen_ms", "target", "version"}, or why that mode failed}; "not installed" when
-    Brian2 or the script is absent."""
-    if importlib.util.find_spec("brian2") is None or not BRIAN2_SCRIPT.is_file():
-        return "not installed"
-    timings: dict[str, dict | str] = {}
-    for mode in BRIAN2_MODES:
-        cmd = [
-            sys.executable,
-            str(BRIAN2_SCRIPT),
-            "--n",
-            str(n),
-            "--examples",
-            str(n_examples),
-            "--first",
-            "2",
-            "--mode",
-            mode,
-            "--json",
-        ]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=BRIAN2_SCRIPT.parent)
-        if out.returncode != 0:
-            timings[mode] = "failed: " + _last_line(out.stderr)[:80]
-            continue
-        timings[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-    return timings
-
-
 def machine_description() -> str:
     import numba
 
@@ -288,47 +251,47 @@ def machine_description() -> str:
     )
 
 
+# A column a caller adds to the report: (header, the cell of a row).
+Column = tuple[str, Callable[[dict], str]]
+
+
 def run_benchmark(
     sizes=DEFAULT_SIZES,
     scale: float = 1.0,
     log=print,
     trained: tuple[str, ...] = (),
-    compare: str | None = None,
     rounds: int = 1,
+    baseline: tuple[str, Path] | None = None,
+    per_fresh_row: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """Measure every size (fresh network) and every trained checkpoint in child
-    processes, ``rounds`` times each (alternating with revision ``compare`` when given);
-    return one row per case with median timings (and ``compare``'s under "baseline"),
-    and for each fresh size Brian2's timing of the same network where it is installed."""
+    processes, ``rounds`` times each; return one row per case with median timings.
+    ``baseline`` (a name and the directory holding another ``stdp_mnist`` package) is
+    timed beside this one, alternating, into each row's "baseline"; ``per_fresh_row``
+    may add to each fresh size's row (e.g. another simulator's timings)."""
     cases = [(n, None) for n in sizes] + [
         (checkpoint_size(path), str(_model_file(path).resolve())) for path in trained
     ]
-    with revision_package(compare) if compare else nullcontext() as baseline_root:
-        rows = []
-        for n, model in cases:
-            k = _examples_for(n, scale)
-            log(
-                f"N={n} {'trained' if model else 'fresh'}: timing {k} examples x {rounds} round(s)"
-                + (f", beside {compare}" if compare else "")
-                + " ..."
-            )
-            ours, theirs = [], []
-            for _ in range(rounds):
-                if baseline_root is not None:
-                    theirs.append(_child_row(baseline_root, n, k, model))
-                ours.append(_child_row(package_root(), n, k, model))
-            row = _median_row(ours)
-            if theirs:
-                row["baseline"] = _median_row(theirs)
-                row["baseline_rev"] = compare
-            if model is None:
-                row["brian2_examples"] = max(3, k // 40)
-                log(
-                    f"N={n} fresh: timing Brian2 ({', '.join(BRIAN2_MODES)}) on {row['brian2_examples']} examples "
-                    "where it is installed ..."
-                )
-                row["brian2"] = brian2_timings(n, row["brian2_examples"])
-            rows.append(row)
+    rows = []
+    for n, model in cases:
+        k = _examples_for(n, scale)
+        log(
+            f"N={n} {'trained' if model else 'fresh'}: timing {k} examples x {rounds} round(s)"
+            + (f", beside {baseline[0]}" if baseline else "")
+            + " ..."
+        )
+        ours, theirs = [], []
+        for _ in range(rounds):
+            if baseline is not None:
+                theirs.append(_child_row(baseline[1], n, k, model))
+            ours.append(_child_row(package_root(), n, k, model))
+        row = _median_row(ours)
+        if theirs:
+            row["baseline"] = _median_row(theirs)
+            row["baseline_rev"] = baseline[0]
+        if model is None and per_fresh_row is not None:
+            per_fresh_row(row)
+        rows.append(row)
     return rows
 
 
@@ -337,34 +300,22 @@ def _model_file(path: str | Path) -> Path:
     return path / "model.npz" if path.is_dir() else path
 
 
-def _brian2_cell(row: dict, mode: str) -> str:
-    """'train / frozen ms (ratios)' of one Brian2 mode for a row, or why there is none."""
-    timings = row.get("brian2", "not measured")
-    timing = timings.get(mode, "not measured") if isinstance(timings, dict) else timings
-    if isinstance(timing, str):
-        return timing
-    return (
-        f"{timing['train_ms']:.1f} / {timing['frozen_ms']:.1f} ({timing['train_ms'] / row['train_ms']:.0f}x / "
-        f"{timing['frozen_ms'] / row['frozen_1core_ms']:.0f}x slower)"
-    )
-
-
-def format_table(rows: list[dict]) -> str:
+def format_table(rows: list[dict], columns: tuple[Column, ...] = ()) -> str:
+    """The report's markdown table (with the caller's ``columns`` last), and a second
+    one of the baseline's timings side by side where the rows have them."""
     lines = [
         "| N | network | examples | train ms/example (1 core) | frozen ms/example (1 core) "
         "| frozen ms/example (all cores) | speed-up all/1 | spikes/example | peak RSS MB "
-        + "".join(f"| Brian2 {mode} train / frozen ms (ratio) " for mode in BRIAN2_MODES)
+        + "".join(f"| {header} " for header, _ in columns)
         + "|",
-        "| --- " * (9 + len(BRIAN2_MODES)) + "|",
+        "| --- " * (9 + len(columns)) + "|",
     ]
     for r in rows:
         lines.append(
             f"| {r['n']} | {r.get('case', 'fresh')} | {r['examples']} | {r['train_ms']:.2f} "
             f"| {r['frozen_1core_ms']:.2f} | {r['frozen_all_ms']:.2f} ({r['threads']} threads) "
             f"| {r['frozen_1core_ms'] / r['frozen_all_ms']:.2f} | {r['train_spikes_per_example']:.1f} "
-            f"| {r['peak_rss_mb']:.0f} "
-            + "".join(f"| {_brian2_cell(r, mode)} " for mode in BRIAN2_MODES)
-            + "|"
+            f"| {r['peak_rss_mb']:.0f} " + "".join(f"| {cell(r)} " for _, cell in columns) + "|"
         )
     compared = [r for r in rows if "baseline" in r]
     if compared:
@@ -392,28 +343,12 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def brian2_note(rows: list[dict]) -> str:
-    """How the Brian2 columns were measured (empty when they were not)."""
-    measured = [r for r in rows if isinstance(r.get("brian2"), dict)]
-    done = [t for r in measured for t in r["brian2"].values() if isinstance(t, dict)]
-    if not done:
-        return ""
-    targets = ", ".join(sorted({t["target"] for t in done}))
-    examples = ", ".join(f"{r['brian2_examples']} at N = {r['n']}" for r in measured)
-    return (
-        f"\n\nBrian2 columns: Brian2 {done[0]['version']} ({targets}), scripts/benchmarks/brian2_reference.py, "
-        "each mode in a process of its own, after one untimed warm-up example, timed on the training images "
-        f"from index 2 (examples: {examples}). Runtime: the network built once and run example by example from "
-        "Python, as the public Brian2 ports do. Standalone: every example compiled into one C++ program, "
-        "timed inside it (compilation and start-up excluded), without the intensity boost (a standalone "
-        "program cannot choose its next run from the last one's spikes), so slightly less work than the "
-        "protocol. Ratio = Brian2's time / ours."
-    )
-
-
-def write_report(rows: list[dict], path: Path, command: str) -> str:
-    """Write the table with the machine, versions and command to ``path``; return the table."""
-    table = format_table(rows) + brian2_note(rows)
+def write_report(
+    rows: list[dict], path: Path, command: str, columns: tuple[Column, ...] = (), note: str = ""
+) -> str:
+    """Write the table (with the caller's ``columns``, then its ``note``) with the
+    machine, versions and command to ``path``; return the table."""
+    table = format_table(rows, columns) + note
     text = (
         f"# Benchmark\n\nCommand: `{command}`\n\nMachine: {machine_description()}\n\n"
         f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}\n\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import os
 import shlex
 import signal
@@ -23,28 +22,30 @@ import click
 import numpy as np
 
 from .bench import BenchmarkError
-from .config import Config, ConfigError, apply_overrides, config_from_dict, config_path, load_config
-from .data import DATASETS, DataError, configured_dir, ensure_dataset, load_configured
+from .config import ConfigError, apply_overrides, config_from_dict, config_path, load_config
+from .data import DATASETS, DataError, configured_dir, count_training_images, ensure_dataset, load_configured
 from .evaluation import evaluate, evaluate_network, self_firing_warning
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES, MECHANISMS
 from .linear import LinearReadoutError
 from .model_file import ModelFileError, open_model
-from .network import CheckpointError, load_network
+from .network import CheckpointError
 from .predict import ImageError
 from .progress import StageProgress, plural
 from .report import evaluation_report, file_size, info, resume_command, training_time
 from .rundir import (
     ASSIGNMENTS_FILE,
+    EVAL_METRICS_FILE,
     EVAL_PARTIAL_DIR,
     MODEL_FILE,
+    Run,
     RunDirError,
+    RunExistsError,
+    WriteError,
     check_new_run_dir,
-    read_run_config,
     run_dir_lock,
-    training_wall_s,
 )
 from .shipped import description, find_config, not_found_message, shipped_configs, shipped_dir
-from .training import NumericalError, Progress, RunWriteError, TrainingInterrupted, train
+from .training import NumericalError, Progress, RunWriteError, TrainingInterrupted, total_examples, train
 
 EXPECTED_ERRORS = (
     ConfigError,
@@ -52,7 +53,7 @@ EXPECTED_ERRORS = (
     RunDirError,
     CheckpointError,
     NumericalError,
-    RunWriteError,
+    WriteError,
     ImageError,
     BenchmarkError,
     ModelFileError,
@@ -193,20 +194,20 @@ def _signals_interrupt():
             signal.signal(sig, old)
 
 
-def _write_figures_safely(run_dir: str, what: tuple[str, ...], data=None) -> bool:
+def _write_figures_safely(run: Run, what: tuple[str, ...], data=None) -> bool:
     """Draw a run's figures after training or evaluation. Nothing here can fail the
     command (the run is already saved): a failure is a warning line on stderr, and a
     signal (Ctrl-C) stops the drawing with a warning. Returns False when interrupted."""
     from .figures import figures_dir, write_figures
 
-    _say(f"figures: drawing {', '.join(what)} into {figures_dir(run_dir)} ...")
+    _say(f"figures: drawing {', '.join(what)} into {figures_dir(run.dir)} ...")
     try:
         with _signals_interrupt():
-            results = write_figures(run_dir, what, data=data, skip_missing=True, keep_going=True)
+            results = write_figures(run, what, data=data, skip_missing=True, keep_going=True)
     except (_Interrupted, KeyboardInterrupt):
         click.echo(
             f"stdp-mnist: warning: figures interrupted (the run is saved); draw them with: "
-            f"stdp-mnist plot {shlex.quote(str(run_dir))}",
+            f"stdp-mnist plot {shlex.quote(str(run.dir))}",
             err=True,
         )
         return False
@@ -222,7 +223,7 @@ def _write_figures_safely(run_dir: str, what: tuple[str, ...], data=None) -> boo
             )
     written = [path.name for result in results for path in result.paths]
     if written:
-        click.echo(f"figures: {figures_dir(run_dir)} ({', '.join(written)})")
+        click.echo(f"figures: {figures_dir(run.dir)} ({', '.join(written)})")
     return True
 
 
@@ -300,49 +301,83 @@ def train_command(config_name, run_dir, overrides, resume, overwrite, then_evalu
             raise ConfigError(
                 "--resume takes its config from the run directory; drop --config/--set/--overwrite"
             )
-        run_dir = resume
+        run = Run(resume)
     else:
         cfg = load_config(_named_config(config_name) if config_name else None, overrides)
-        run_dir = run_dir or str(Path("runs") / (Path(config_name).stem if config_name else "default"))
-        check_new_run_dir(Path(run_dir), overwrite)
-    with run_dir_lock(Path(run_dir), "train", create=not resume):
+        run = Run(run_dir or Path("runs") / (Path(config_name).stem if config_name else "default"), cfg)
+        _check_new_run(run, overwrite)  # before the lock: it would create the directory
+    with run.locked("train", create=not resume):
         if resume:
-            cfg = read_run_config(Path(run_dir))
-            load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
+            _ = run.network  # fail before fetching data
+            if _finished(run, then_evaluate):
+                return
         else:
-            check_new_run_dir(Path(run_dir), overwrite)  # again, now that no one else can write it
+            _check_new_run(run, overwrite)  # again, now that no one else can write it
         _say(
-            f"training {plural(cfg.network.n_excitatory, 'neuron')} in {run_dir}"
+            f"training {plural(run.cfg.network.n_excitatory, 'neuron')} in {run.dir}"
             + (", resumed from its checkpoint" if resume else "")
         )
-        data = _load_data(cfg)
+        data = _load_data(run.cfg)
         try:
-            _train(cfg, run_dir, data, bool(resume), overwrite)
+            _train(run, data, bool(resume), overwrite)
         except TrainingInterrupted as exc:
             click.echo(
-                f"\nstdp-mnist: {exc}; continue with: {resume_command(run_dir, then_evaluate)}", err=True
+                f"\nstdp-mnist: {exc}; continue with: {resume_command(run.dir, then_evaluate)}", err=True
             )
             sys.exit(130)
         except RunWriteError as exc:
             then = (
-                f"continue with: {resume_command(run_dir, then_evaluate)}"
+                f"continue with: {resume_command(run.dir, then_evaluate)}"
                 if exc.saved is not None
                 else "start again with --overwrite"
             )
             _fail(f"{exc}; free some space, then {then}")
-        drawn = _write_figures_safely(run_dir, AFTER_TRAINING)
+        drawn = _write_figures_safely(run, AFTER_TRAINING)
         if then_evaluate:
             if not drawn:  # a Ctrl-C while drawing: the training is saved, stop before evaluating
                 _fail(
-                    f"interrupted before the evaluation; run: stdp-mnist evaluate {shlex.quote(run_dir)}", 130
+                    f"interrupted before the evaluation; run: stdp-mnist evaluate {shlex.quote(str(run.dir))}",
+                    130,
                 )
             with _signals_interrupt():
-                _evaluate(run_dir, data, cfg)
+                _evaluate(run, data, run.cfg)
 
 
-def _train(cfg, run_dir: str, data, resume: bool, overwrite: bool) -> None:
-    """Train with a progress bar whose rate starts after the first chunk (which may
-    compile the kernel); ends with the run's training time as info reports it."""
+def _check_new_run(run: Run, overwrite: bool) -> None:
+    """Refuse a new run's directory that holds a run, in the command line's words."""
+    try:
+        check_new_run_dir(run.dir, overwrite)
+    except RunExistsError:
+        raise RunDirError(
+            f"{run.dir}: not empty; use --resume {shlex.quote(str(run.dir))} to continue it "
+            "or --overwrite to start again"
+        ) from None
+
+
+def _finished(run: Run, then_evaluate: bool) -> bool:
+    """Say so when a resumed run has trained its whole schedule (nothing to train, no
+    figures redrawn); with --evaluate, evaluate it unless its evaluation is current.
+    Returns whether the run was finished."""
+    n_images = count_training_images(run.cfg)
+    seen = int(run.network.examples_seen[0])
+    if n_images is None or seen < total_examples(run.cfg, n_images):
+        return False
+    finished = f"{run.dir}: finished ({plural(seen, 'example')} trained); nothing to train"
+    evaluation = run.evaluation
+    if evaluation is not None and evaluation.examples_trained == seen:
+        _say(f"{finished}, and its evaluation is current (stdp-mnist info {shlex.quote(str(run.dir))})")
+    elif not then_evaluate:
+        _say(f"{finished}; evaluate it with: stdp-mnist evaluate {shlex.quote(str(run.dir))}")
+    else:
+        _say(f"{finished}; evaluating it")
+        with _signals_interrupt():
+            _evaluate(run, _load_data(run.cfg), run.cfg)
+    return True
+
+
+def _train(run: Run, data, resume: bool, overwrite: bool) -> None:
+    """Train with a progress bar whose rate starts after the first chunk (the kernel is
+    compiled before it); ends with the run's training time as info reports it."""
     bars: list[ProgressBar] = []
 
     def report(p: Progress) -> None:
@@ -354,8 +389,8 @@ def _train(cfg, run_dir: str, data, resume: bool, overwrite: bool) -> None:
     try:
         with _compile_notice() as call_off_notice:
             network = train(
-                cfg,
-                run_dir,
+                run.cfg,
+                run,
                 data.train_images,
                 resume=resume,
                 overwrite=overwrite,
@@ -366,18 +401,18 @@ def _train(cfg, run_dir: str, data, resume: bool, overwrite: bool) -> None:
         for bar in bars:
             bar.close()
     seen = int(network.examples_seen[0])
-    wall_s = training_wall_s(Path(run_dir))
-    took = f"; training time {training_time(wall_s)}" if wall_s is not None else ""
-    click.echo(f"trained {plural(seen, 'example')}{took}; model: {Path(run_dir) / MODEL_FILE}")
+    records = run.records()
+    took = f"; training time {training_time(records[-1].wall_s)}" if records and records[-1].wall_s else ""
+    click.echo(f"trained {plural(seen, 'example')}{took}; model: {run.path(MODEL_FILE)}")
 
 
 # What the evaluation's frozen stages show to the network.
 STAGE_IMAGES = {"assign": "labelled training image", "test": "test image"}
 
 
-def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
-    """Evaluate a run directory (writing its evaluation files and figures), or a model
-    file's network (``model``; nothing is written)."""
+def _evaluate(run: Run | None, data, cfg, model=None) -> None:
+    """Evaluate a run (writing its evaluation files and figures), or a model file's
+    network (``model``, with ``run`` None; nothing is written)."""
     bars: dict[str, ProgressBar] = {}
 
     def report(stage: str, done: int, total: int) -> None:
@@ -400,9 +435,10 @@ def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
 
     interrupted = False
     try:
+        # the kernel is compiled at the first frozen call, unless training compiled it
         with _compile_notice() as call_off_notice:
             if model is None:
-                metrics = evaluate(run_dir, data, report, cfg, log=_say)
+                metrics = evaluate(run, data, report, cfg, log=_say)
             else:
                 metrics, _, _ = evaluate_network(cfg, model.network, data, report, log=_say)
     except (_Interrupted, KeyboardInterrupt):
@@ -414,15 +450,15 @@ def _evaluate(run_dir: str, data, cfg=None, model=None) -> None:
             bar.close()
     if interrupted:
         _fail(
-            f"interrupted; the finished responses are kept in {Path(run_dir) / EVAL_PARTIAL_DIR}, and the same "
+            f"interrupted; the finished responses are kept in {run.path(EVAL_PARTIAL_DIR)}, and the same "
             "evaluate continues from them",
             130,
         )
     for line in evaluation_report(metrics):
         click.echo(line)
     if model is None:
-        click.echo(f"metrics: {Path(run_dir) / 'metrics.json'}")
-        _write_figures_safely(run_dir, AFTER_EVALUATION, data)
+        click.echo(f"metrics: {run.path(EVAL_METRICS_FILE)}")
+        _write_figures_safely(run, AFTER_EVALUATION, data)
     else:
         click.echo("(model file: nothing written; the file keeps the evaluation it was exported with)")
 
@@ -441,17 +477,18 @@ def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
     """Assign neurons to classes and classify the test set, weights and theta frozen
     (RUN_DIR: a run directory, or a model file written by export)."""
     model = open_model(run_dir) if Path(run_dir).is_file() else None
-    writing = run_dir_lock(Path(run_dir), "evaluate") if model is None else contextlib.nullcontext()
+    run = None if model else Run(run_dir)
+    writing = run.locked("evaluate") if run else contextlib.nullcontext()
     with writing, _signals_interrupt():
-        cfg = model.cfg if model else read_run_config(Path(run_dir))
+        cfg = model.cfg if model else run.cfg
         if overrides:
             for text in overrides:
                 if not text.startswith(("evaluation.", "data.")):
                     raise ConfigError(f"--set {text!r}: evaluate only accepts evaluation.* and data.* keys")
             cfg = config_from_dict(apply_overrides(cfg.to_dict(), overrides))
-        if model is None:
-            load_network(Path(run_dir) / MODEL_FILE, cfg)  # fail before fetching data
-        _evaluate(run_dir, _load_data(cfg), cfg, model)
+        if run:
+            _ = run.network  # fail before fetching data
+        _evaluate(run, _load_data(cfg), cfg, model)
 
 
 @main.command("bench")
@@ -475,17 +512,11 @@ def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
     help="Also time this trained checkpoint (a run directory or model.npz), continuing its training. Repeatable.",
 )
 @click.option(
-    "--compare",
-    "compare_rev",
-    metavar="REV",
-    help="Time git revision REV's kernel beside this one, alternating, and report the speed-up.",
-)
-@click.option(
     "--rounds",
     type=click.IntRange(1, 20),
     default=1,
     show_default=True,
-    help="Measurements per case (per revision with --compare); the report gives medians.",
+    help="Measurements per case; the report gives medians.",
 )
 @click.option(
     "--output",
@@ -495,31 +526,15 @@ def evaluate_command(run_dir: str, overrides: tuple[str, ...]) -> None:
     help="Where to write the markdown report (the committed results/benchmark.md only when named).",
 )
 @one_line_errors
-def bench_command(
-    sizes: str, scale: float, trained: tuple[str, ...], compare_rev: str | None, rounds: int, output: str
-) -> None:
+def bench_command(sizes: str, scale: float, trained: tuple[str, ...], rounds: int, output: str) -> None:
     """Time training and frozen evaluation per network size; write a markdown report."""
-    from .bench import MAX_SCALE, MAX_SIZES, run_benchmark, write_report
+    from .bench import run_benchmark, validated_sizes, write_report
 
-    try:
-        size_list = [int(s) for s in sizes.split(",") if s.strip()]
-    except ValueError:
-        raise ConfigError(f"--sizes {sizes!r}: expected comma-separated integers") from None
-    if not 1 <= len(size_list) <= MAX_SIZES:
-        raise ConfigError(f"--sizes {sizes!r}: expected 1 to {MAX_SIZES} sizes")
-    for n in size_list:  # each size is a network the config must allow (bounds, memory)
-        try:
-            Config().replace(network={"n_excitatory": n})
-        except ConfigError as exc:
-            raise ConfigError(f"--sizes: {exc}") from None
-    if not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
-        raise ConfigError(f"--scale {scale}: expected a number above 0 and at most {MAX_SCALE}")
     rows = run_benchmark(
-        size_list,
+        validated_sizes(sizes, scale),
         scale,
         log=lambda msg: click.echo(msg, err=True),
         trained=trained,
-        compare=compare_rev,
         rounds=rounds,
     )
     if Path(sys.argv[0]).name == "stdp-mnist":
@@ -580,6 +595,7 @@ def sweep_command(
     of their own, so they never mix with the full sweep's)."""
     from .sweep import load_sweep, run_specs, run_sweep
     from .sweep.progress import ProgressDisplay, SweepProgress
+    from .sweep.summary import ACCURACY_ALL, ACCURACY_LINEAR
 
     if executor != "local" and not executor.startswith("dask://"):
         raise ConfigError(f"--executor {executor!r}: expected local or dask://HOST:PORT")
@@ -601,7 +617,7 @@ def sweep_command(
 
     def report(row: dict) -> None:
         finished.append(row)
-        accuracy, linear = row["accuracy_all"], row["accuracy_linear"]
+        accuracy, linear = row[ACCURACY_ALL], row[ACCURACY_LINEAR]
         shown = f"accuracy {accuracy:.4f}" if accuracy is not None else row["error"]
         shown += f" (linear readout {linear:.4f})" if linear is not None else ""
         display.finished(row, f"[{len(finished)}/{total}] {row['name']}: {row['status']}, {shown}")
@@ -665,13 +681,13 @@ def plot_command(run_dir: str, what: tuple[str, ...], out_dir: str | None, examp
     everything = "all" in what
     named = [name for choice in what for name in (MECHANISMS if choice == "mechanisms" else (choice,))]
     names = FIGURES if everything else tuple(dict.fromkeys(named))
+    run = Run(run_dir)
     with _lock_if_writing_into(run_dir, out_dir, "plot"), _signals_interrupt():
-        cfg = read_run_config(Path(run_dir))
         results = write_figures(
-            run_dir,
+            run,
             names,
             out_dir=out_dir,
-            data=lambda: _load_data(cfg),
+            data=lambda: _load_data(run.cfg),
             example_index=example_index,
             skip_missing=everything or "mechanisms" in what,
         )
@@ -733,17 +749,7 @@ def predict_command(
         raise RunDirError(
             f"{run_dir}: no linear readout (evaluated before it existed); run: stdp-mnist evaluate {run_dir}"
         )
-    evaluated_at = model.metrics.get("examples_trained")
-    if evaluated_at is not None and evaluated_at != int(network.examples_seen[0]):
-        click.echo(
-            f"stdp-mnist: warning: the assignments are from an evaluation after {evaluated_at} training "
-            f"examples, the model has {int(network.examples_seen[0])}; run: stdp-mnist evaluate "
-            f"{shlex.quote(run_dir)}",
-            err=True,
-        )
-    warning = self_firing_warning(cfg, network.theta)
-    if warning:
-        click.echo(warning, err=True)
+    _warn_of_stale_or_self_firing(model, run_dir)
     good, failed = [], 0
     for path in images:  # every image is read; a bad one is reported and the others still classified
         try:
@@ -776,6 +782,21 @@ def predict_command(
                 click.echo(f"  figure: {figure}")
     if failed:
         _fail(f"{failed} of {plural(len(images), 'image')} could not be read (see above)")
+
+
+def _warn_of_stale_or_self_firing(model, run_dir: str) -> None:
+    """Warn when the model's evaluation is older than its network, and of self-firing neurons."""
+    trained = int(model.network.examples_seen[0])
+    if model.metrics is not None and model.metrics.examples_trained != trained:
+        click.echo(
+            f"stdp-mnist: warning: the assignments are from an evaluation after "
+            f"{model.metrics.examples_trained} training examples, the model has {trained}; run: "
+            f"stdp-mnist evaluate {shlex.quote(run_dir)}",
+            err=True,
+        )
+    warning = self_firing_warning(model.cfg, model.network.theta)
+    if warning:
+        click.echo(warning, err=True)
 
 
 def _show_prediction(path: str, result, readout: str, linear, min_spikes: int) -> None:
@@ -861,14 +882,17 @@ def serve_command(run_dir: str, host: str, port: int) -> None:
 @main.command("export")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--overwrite", is_flag=True, help="Replace FILE when it exists.")
 @one_line_errors
-def export_command(run_dir: str, file: str) -> None:
+def export_command(run_dir: str, file: str, overwrite: bool) -> None:
     """Write an evaluated run as one model file (weights, theta, delays, config, voting
     assignments, linear readout, versions) that predict, evaluate and info accept in
-    place of the run directory."""
+    place of the run directory. An existing FILE is kept unless --overwrite."""
     from .model_file import export_model
 
-    model = export_model(run_dir, file)
+    if Path(file).exists() and not Path(file).is_dir() and not overwrite:
+        raise ModelFileError(f"{file}: exists; use --overwrite to replace it")
+    model = export_model(run_dir, file, overwrite=True)
     click.echo(
         f"model file: {file} ({file_size(Path(file))}; {plural(model.network.n_excitatory, 'neuron')}, "
         f"{plural(int(model.network.examples_seen[0]), 'example')} trained)"

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .constants import MNIST_FILES, N_INPUTS, delay_ring_steps
 from .data import DATASETS
 from .shipped import find_config, not_found_message
 
@@ -70,6 +71,8 @@ def _spec(default: Any, check=None, doc: str = "", choices: tuple = ()):
 
 @dataclass(frozen=True)
 class RunSection:
+    """The run: its random seed and how often progress is saved and logged."""
+
     seed: int = _spec(0, _non_negative, "master random seed: weights, delays, spike trains, order")
     checkpoint_every: int = _spec(1000, _positive, "training examples between checkpoints of model.npz")
     metrics_every: int = _spec(
@@ -87,6 +90,8 @@ class RunSection:
 
 @dataclass(frozen=True)
 class DataSection:
+    """Which dataset, where its files are and whether they are checked."""
+
     name: str = _spec(
         "mnist",
         None,
@@ -105,19 +110,21 @@ class DataSection:
         "check the dataset's checksums and fetch missing files; false = use the IDX files in dir as they are",
     )
     train_images: str = _spec(
-        "train-images-idx3-ubyte",
+        MNIST_FILES["train_images"],
         None,
         "training images file in dir (IDX, N x 28 x 28 unsigned bytes; raw or .gz); another name needs verify = false",
     )
     train_labels: str = _spec(
-        "train-labels-idx1-ubyte", None, "training labels file in dir (IDX, labels 0-9)"
+        MNIST_FILES["train_labels"], None, "training labels file in dir (IDX, labels 0-9)"
     )
-    test_images: str = _spec("t10k-images-idx3-ubyte", None, "test images file in dir")
-    test_labels: str = _spec("t10k-labels-idx1-ubyte", None, "test labels file in dir")
+    test_images: str = _spec(MNIST_FILES["test_images"], None, "test images file in dir")
+    test_labels: str = _spec(MNIST_FILES["test_labels"], None, "test labels file in dir")
 
 
 @dataclass(frozen=True)
 class NetworkSection:
+    """The network: its size, input weights and delays, and the inhibition."""
+
     n_excitatory: int = _spec(100, _up_to(100_000), "excitatory neurons (and as many inhibitory ones)")
     w_exc_to_inh: float = _spec(10.4, _non_negative, "excitatory k -> inhibitory k conductance increment")
     w_inh_to_exc: float = _spec(
@@ -152,6 +159,8 @@ class NetworkSection:
 
 @dataclass(frozen=True)
 class InputSection:
+    """The input: Poisson rates of the pixels and the intensity boost of a quiet example."""
+
     rate_per_pixel_hz: float = _spec(
         0.125, _positive, "Poisson rate per pixel value (0-255) per unit intensity, Hz: pixel/8*intensity"
     )
@@ -171,6 +180,8 @@ class InputSection:
 
 @dataclass(frozen=True)
 class ExcitatorySection:
+    """The excitatory neurons: conductance-based LIF with an adaptive threshold theta (mV, ms)."""
+
     tau_ms: float = _spec(100.0, _positive, "membrane time constant")
     v_rest_mv: float = _spec(-65.0, None, "resting potential")
     v_reset_mv: float = _spec(-65.0, None, "potential after a spike")
@@ -207,6 +218,8 @@ class ExcitatorySection:
 
 @dataclass(frozen=True)
 class InhibitorySection:
+    """The inhibitory neurons: conductance-based LIF (mV, ms)."""
+
     tau_ms: float = _spec(10.0, _positive, "membrane time constant")
     v_rest_mv: float = _spec(-60.0, None, "resting potential")
     v_reset_mv: float = _spec(-45.0, None, "potential after a spike")
@@ -220,6 +233,8 @@ class InhibitorySection:
 
 @dataclass(frozen=True)
 class StdpSection:
+    """The STDP rule of the input weights: its traces, timing and learning rates."""
+
     rule: str = _spec(
         "reference",
         None,
@@ -257,6 +272,8 @@ class StdpSection:
 
 @dataclass(frozen=True)
 class SimulationSection:
+    """The simulation: time step, presentation and rest, and the integrator."""
+
     dt_ms: float = _spec(0.5, _positive, "time step")
     present_ms: float = _spec(350.0, _up_to(10_000), "presentation time of one example")
     rest_ms: float = _spec(150.0, _count_up_to(10_000), "rest after every presentation, no input")
@@ -276,6 +293,8 @@ class SimulationSection:
 
 @dataclass(frozen=True)
 class TrainingSection:
+    """The training schedule: passes over the images, their order, a cap on examples."""
+
     passes: int = _spec(1, _positive, "passes over the 60,000 training images")
     max_examples: int = _spec(0, _non_negative, "stop after this many training examples; 0 = all passes")
     shuffle: bool = _spec(False, None, "shuffle the image order of every pass (seeded)")
@@ -283,6 +302,8 @@ class TrainingSection:
 
 @dataclass(frozen=True)
 class EvaluationSection:
+    """The frozen evaluation: labelled and test images, blocks, the linear readout."""
+
     n_assign: int = _spec(60000, _positive, "labelled training images used to assign neurons to classes")
     n_test: int = _spec(10000, _positive, "test images classified")
     block_size: int = _spec(
@@ -339,6 +360,10 @@ SECTIONS: dict[str, type] = {
 
 @dataclass(frozen=True)
 class Config:
+    """A run's whole configuration, one frozen section per table of a config file; every
+    value has its default (the paper's 100-neuron network) and is checked on creation.
+    ``load_config`` reads one from TOML; ``replace`` makes a changed copy."""
+
     run: RunSection = RunSection()
     data: DataSection = DataSection()
     network: NetworkSection = NetworkSection()
@@ -362,7 +387,7 @@ class Config:
 
     def model_hash(self) -> str:
         """Hash of the values that fix the learnable state's shapes; a checkpoint must match it."""
-        shape = {"n_excitatory": self.network.n_excitatory, "n_input": 784}
+        shape = {"n_excitatory": self.network.n_excitatory, "n_input": N_INPUTS}
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
 
     def model_values(self) -> dict[str, Any]:
@@ -465,10 +490,10 @@ def network_bytes(cfg: Config) -> int:
     core, and the evaluation's responses: uint16 counts of every labelled and test
     image, and the labelled ones again as float32 features for the linear readout
     (about 2.4 GB at 6,400 neurons)."""
-    ring = max(1, math.ceil(cfg.network.max_delay_ms / cfg.simulation.dt_ms))
+    ring = delay_ring_steps(cfg.network.max_delay_ms, cfg.simulation.dt_ms)
     ev = cfg.evaluation
     per_neuron = (
-        2 * (784 * (4 + 1 + 1 + 4) + 8 * (10 + ring))
+        2 * (N_INPUTS * (4 + 1 + 1 + 4) + 8 * (10 + ring))
         + 4 * (os.cpu_count() or 1) * ev.block_size
         + (2 + 4) * ev.n_assign
         + 2 * ev.n_test
@@ -507,7 +532,7 @@ def _check_work_bounds(cfg: Config) -> None:
 def _check_consistency(cfg: Config) -> None:
     """Cross-field rules that a single key's check cannot see."""
     sim = cfg.simulation
-    if cfg.stdp.timing == "brian1-dense" and cfg.network.n_excitatory > 784:
+    if cfg.stdp.timing == "brian1-dense" and cfg.network.n_excitatory > N_INPUTS:
         raise ConfigError(
             "stdp.timing: brian1-dense needs network.n_excitatory <= 784 (beyond it Brian 1's "
             f"lookup ran past the end of the delay matrix), got {cfg.network.n_excitatory}"

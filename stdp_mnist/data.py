@@ -28,18 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_atomic
+from .constants import IMAGE_SIDE, MNIST_FILES
 
 
 class DataError(Exception):
     """One-line, user-facing error about data files (always names the file)."""
 
-
-MNIST_FILES: dict[str, str] = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
 
 MNIST_MD5: dict[str, str] = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
@@ -334,7 +328,7 @@ def _arrays_from_pickle(data: bytes) -> dict[str, np.ndarray]:
     (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = pickle.loads(gzip.decompress(data), encoding="latin1")
 
     def pixels(*xs):
-        return np.round(np.concatenate(xs) * 256).astype(np.uint8).reshape(-1, 28, 28)
+        return np.round(np.concatenate(xs) * 256).astype(np.uint8).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
 
     def labels(*ys):
         return np.concatenate(ys).astype(np.uint8)

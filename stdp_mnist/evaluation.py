@@ -30,24 +30,24 @@ from .data import DataError, Mnist
 from .network import (
     STREAM_ASSIGN,
     STREAM_TEST,
+    CheckpointError,
     Network,
     count_self_firing,
     kernel_params,
-    load_network,
     random_seed,
     self_firing_theta_mv,
     steps,
 )
 from .progress import LOGGER, LoggedStages
+from .records import Evaluation
 from .rundir import (
-    ASSIGNMENTS_FILE,
-    EVAL_METRICS_FILE,
+    CONFIG_FILE,
     EVAL_PARTIAL_DIR,
-    LINEAR_FILE,
     MODEL_FILE,
     NPZ_ERRORS,
+    Run,
+    naming_write_errors,
     read_npz,
-    read_run_config,
     write_atomic,
 )
 
@@ -167,13 +167,14 @@ class ResponseStore:
             write_atomic(key_path, key + "\n")
 
     @staticmethod
-    def key_for(model_path: Path, cfg: Config) -> str:
-        """sha256 of the model file's bytes and the settings the responses depend on."""
+    def key_for(model: Path | hashlib._Hash, cfg: Config) -> str:
+        """sha256 of the model file's bytes (the file, or the sha256 of its bytes, e.g.
+        Run.model_digest) and of the settings the responses depend on."""
         settings = cfg.to_dict()
         settings["evaluation"] = {
             k: v for k, v in settings["evaluation"].items() if not k.startswith("linear_")
         }
-        digest = hashlib.sha256(Path(model_path).read_bytes())
+        digest = hashlib.sha256(Path(model).read_bytes()) if isinstance(model, Path) else model.copy()
         digest.update(json.dumps(settings, sort_keys=True).encode())
         return digest.hexdigest()
 
@@ -217,7 +218,12 @@ class ResponseStore:
         return done
 
     def save(self, stage: str, first: int, counts: np.ndarray, retries: np.ndarray) -> None:
-        with atomic_open(self._chunk(stage, first)) as fh:
+        """Keep one chunk of responses; a failure (a full disk) is a WriteError naming the
+        chunk, with the chunks before it kept."""
+        path = self._chunk(stage, first)
+        kept = f"the responses finished before it are kept in {self.directory}"
+        then = f"free some space, then evaluate {self.directory.parent} again (it continues from them)"
+        with naming_write_errors(path, kept, then), atomic_open(path) as fh:
             np.savez(fh, counts=counts, retries=retries)
 
     def remove(self) -> None:
@@ -302,7 +308,7 @@ def evaluate_network(
     progress: EvalProgress | None = None,
     store: ResponseStore | None = None,
     log: Callable[[str], None] = LOGGER.warning,
-) -> tuple[dict, dict[str, np.ndarray], linear.LinearReadout]:
+) -> tuple[Evaluation, dict[str, np.ndarray], linear.LinearReadout]:
     """Assign and test a trained network; returns (metrics, assignment arrays, the
     linear readout fitted on the labelled images' counts). With a ``store``, frozen
     responses are kept there as they come and taken from there when already kept.
@@ -361,36 +367,36 @@ def evaluate_network(
     test_s = time.perf_counter() - t0
 
     truth = scored_labels[:n_test]
-    metrics = {
-        "split": ev.split,
-        "accuracy_all": readout.accuracy(truth, pred_all),
-        "accuracy_proportion": readout.accuracy(truth, pred_prop),
-        "accuracy_linear": readout.accuracy(truth, pred_linear),
-        "n_test": n_test,
-        "n_assign": n_assign,
-        "n_excitatory": network.n_excitatory,
-        "examples_trained": int(network.examples_seen[0]),
-        "seed": cfg.run.seed,
-        "dataset": cfg.data.name,
-        "confusion_all": readout.confusion_matrix(truth, pred_all).tolist(),
-        "confusion_proportion": readout.confusion_matrix(truth, pred_prop).tolist(),
-        "confusion_linear": readout.confusion_matrix(truth, pred_linear).tolist(),
-        "linear_transform": linear_readout.transform,
-        "linear_c": linear_readout.c,
-        "linear_iterations": linear_readout.iterations,
-        "linear_max_iterations": linear.MAX_ITER,
-        "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=readout.N_CLASSES).tolist(),
-        "unassigned_neurons": int((assignments == readout.UNASSIGNED).sum()),
-        "self_firing_neurons": count_self_firing(cfg, network.theta),
-        "assign_spikes_per_example": assign_spikes / max(1, n_assign),
-        "test_spikes_per_example": test_spikes / max(1, n_test),
-        "assign_boosts": assign_boosts,
-        "test_boosts": test_boosts,
-        "assign_wall_s": round(assign_s, 3),
-        "linear_fit_wall_s": round(linear_s, 3),
-        "test_wall_s": round(test_s, 3),
-        "threads": numba.get_num_threads(),
-    }
+    metrics = Evaluation(
+        split=ev.split,
+        accuracy_all=readout.accuracy(truth, pred_all),
+        accuracy_proportion=readout.accuracy(truth, pred_prop),
+        accuracy_linear=readout.accuracy(truth, pred_linear),
+        n_test=n_test,
+        n_assign=n_assign,
+        n_excitatory=network.n_excitatory,
+        examples_trained=int(network.examples_seen[0]),
+        seed=cfg.run.seed,
+        dataset=cfg.data.name,
+        confusion_all=readout.confusion_matrix(truth, pred_all).tolist(),
+        confusion_proportion=readout.confusion_matrix(truth, pred_prop).tolist(),
+        confusion_linear=readout.confusion_matrix(truth, pred_linear).tolist(),
+        linear_transform=linear_readout.transform,
+        linear_c=linear_readout.c,
+        linear_iterations=linear_readout.iterations,
+        linear_max_iterations=linear.MAX_ITER,
+        neurons_per_class=np.bincount(assignments[assignments >= 0], minlength=readout.N_CLASSES).tolist(),
+        unassigned_neurons=int((assignments == readout.UNASSIGNED).sum()),
+        self_firing_neurons=count_self_firing(cfg, network.theta),
+        assign_spikes_per_example=assign_spikes / max(1, n_assign),
+        test_spikes_per_example=test_spikes / max(1, n_test),
+        assign_boosts=assign_boosts,
+        test_boosts=test_boosts,
+        assign_wall_s=round(assign_s, 3),
+        linear_fit_wall_s=round(linear_s, 3),
+        test_wall_s=round(test_s, 3),
+        threads=numba.get_num_threads(),
+    )
     arrays = {
         "assignments": assignments,
         "class_rates": rates,
@@ -402,26 +408,29 @@ def evaluate_network(
 
 
 def evaluate(
-    run_dir: str | Path,
+    run_dir: str | Path | Run,
     data: Mnist,
     progress: EvalProgress | None = None,
     cfg: Config | None = None,
     log: Callable[[str], None] = LOGGER.warning,
-) -> dict:
-    """Evaluate a trained run directory (with its own config unless ``cfg`` is given,
-    e.g. with other evaluation settings); writes metrics.json, assignments.npz and the
-    linear readout (linear.npz) there. ``progress`` and ``log`` as in
+) -> Evaluation:
+    """Evaluate a trained run (a run directory's path, or a Run, whose network in memory
+    is used as it is) with its own config unless ``cfg`` is given (e.g. with other
+    evaluation settings); writes metrics.json, assignments.npz and the linear readout
+    (linear.npz) there, and returns the results. ``progress`` and ``log`` as in
     ``evaluate_network`` (the "stdp_mnist" logger without them). The frozen responses
     are kept in ``evaluate-partial/`` as they come, so an interrupted evaluation
     continues from them; the directory is removed once the evaluation is written."""
-    run_dir = Path(run_dir)
-    cfg = cfg or read_run_config(run_dir)
-    network = load_network(run_dir / MODEL_FILE, cfg)
-    store = ResponseStore(run_dir / EVAL_PARTIAL_DIR, ResponseStore.key_for(run_dir / MODEL_FILE, cfg), log)
+    run = Run.of(run_dir)
+    cfg = cfg or run.cfg
+    if cfg.model_hash() != run.cfg.model_hash() or cfg.model_values() != run.cfg.model_values():
+        raise CheckpointError(
+            f"{run.path(MODEL_FILE)}: the config given describes another model than the run's "
+            f"{CONFIG_FILE}; an evaluation may change evaluation.* and data.* values only"
+        )
+    network = run.network
+    store = ResponseStore(run.path(EVAL_PARTIAL_DIR), ResponseStore.key_for(run.model_digest(), cfg), log)
     metrics, arrays, linear_readout = evaluate_network(cfg, network, data, progress, store, log)
-    write_atomic(run_dir / EVAL_METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
-    with atomic_open(run_dir / ASSIGNMENTS_FILE) as fh:
-        np.savez(fh, **arrays)
-    linear.save(linear_readout, run_dir / LINEAR_FILE)
+    run.save_evaluation(metrics, arrays, linear_readout)
     store.remove()
     return metrics

@@ -1,7 +1,9 @@
 """A run directory's figures: which exist, what each is drawn from, where it goes.
 
-``write_figures`` reads the run's files (model.npz, metrics.jsonl, metrics.json,
-assignments.npz) and hands arrays to ``stdp_mnist.plots``; by default the PNGs go to
+``write_figures`` takes what it draws from a ``Run`` (its network, training records,
+evaluation and assignments: in memory where the caller has them, else read once from
+model.npz, metrics.jsonl, metrics.json and assignments.npz) and hands arrays to
+``stdp_mnist.plots``; by default the PNGs go to
 ``RUN_DIR/figures/``. Nothing here runs during training: the CLI calls it after
 training and after evaluation, and ``stdp-mnist plot`` on demand.
 """
@@ -9,7 +11,6 @@ training and after evaluation, and ``stdp-mnist plot`` on demand.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,17 +20,17 @@ import numpy as np
 from . import diagnostics, readout
 from .config import Config
 from .data import Mnist, class_names
-from .network import Network, load_network, self_firing_theta_mv
-from .predict import load_assignments, predict_seed
+from .network import Network, self_firing_theta_mv
+from .predict import predict_seed
+from .records import MetricsLine
 from .rundir import (
     ASSIGNMENTS_FILE,
     EVAL_METRICS_FILE,
     FIGURES_DIR,
-    MODEL_FILE,
     TRAIN_METRICS_FILE,
+    Run,
     RunDirError,
-    read_jsonl,
-    read_run_config,
+    WriteError,
 )
 
 # Figure names, in the order they are drawn.
@@ -93,40 +94,15 @@ def example_figure(
     )
 
 
-class _Run:
-    """A run directory's files, each read when first needed."""
+def _trained(run: Run) -> str:
+    return f"after {int(run.network.examples_seen[0])} training examples"
 
-    def __init__(self, run_dir: Path):
-        self.dir = run_dir
-        self.cfg = read_run_config(run_dir)
-        self._network = None
 
-    @property
-    def network(self) -> Network:
-        if self._network is None:
-            self._network = load_network(self.dir / MODEL_FILE, self.cfg)
-        return self._network
-
-    def records(self) -> list[dict]:
-        records = read_jsonl(self.dir / TRAIN_METRICS_FILE)
-        if not records:
-            raise RunDirError(f"{self.dir}: no {TRAIN_METRICS_FILE} lines yet (train the run first)")
-        return records
-
-    def evaluation(self) -> dict:
-        path = self.dir / EVAL_METRICS_FILE
-        if not path.is_file():
-            raise RunDirError(
-                f"{self.dir}: no {EVAL_METRICS_FILE}: the run has not been evaluated; "
-                f"run: stdp-mnist evaluate {self.dir}"
-            )
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise RunDirError(f"{path}: not readable ({exc})") from None
-
-    def trained(self) -> str:
-        return f"after {int(self.network.examples_seen[0])} training examples"
+def _records(run: Run) -> list[MetricsLine]:
+    records = run.records()
+    if not records:
+        raise RunDirError(f"{run.dir}: no {TRAIN_METRICS_FILE} lines yet (train the run first)")
+    return records
 
 
 @dataclass
@@ -138,7 +114,7 @@ class FigureResult:
 
 
 def write_figures(
-    run_dir: str | Path,
+    run_dir: str | Path | Run,
     what: tuple[str, ...] | list[str] = FIGURES,
     out_dir: str | Path | None = None,
     data: Mnist | Callable[[], Mnist] | None = None,
@@ -146,7 +122,8 @@ def write_figures(
     skip_missing: bool = False,
     keep_going: bool = False,
 ) -> list[FigureResult]:
-    """Draw the named figures of a run (into RUN_DIR/figures unless ``out_dir``).
+    """Draw the named figures of a run (a path, or a Run: its network and files in
+    memory are used as they are) into RUN_DIR/figures unless ``out_dir``.
 
     A figure whose inputs the run lacks (no evaluation yet, say) raises RunDirError,
     or with ``skip_missing`` is skipped with the reason. With ``keep_going`` any other
@@ -160,7 +137,7 @@ def write_figures(
     unknown = [name for name in what if name not in known]
     if unknown:
         raise ValueError(f"unknown figure(s): {', '.join(unknown)} (known: {', '.join(known)})")
-    run = _Run(Path(run_dir))
+    run = Run.of(run_dir)
     out = Path(out_dir) if out_dir is not None else figures_dir(run.dir)
     n = run.cfg.network.n_excitatory
 
@@ -169,7 +146,7 @@ def write_figures(
             plots.plot_receptive_fields(
                 run.network.weights,
                 out / "receptive_fields.png",
-                title=f"Receptive fields: input weights of {n} excitatory neurons {run.trained()} "
+                title=f"Receptive fields: input weights of {n} excitatory neurons {_trained(run)} "
                 "(neuron 0 top left, row by row)",
             )
         ]
@@ -179,18 +156,17 @@ def write_figures(
             plots.plot_theta(
                 run.network.theta,
                 out / "theta.png",
-                title=f"Adaptive threshold theta of {n} excitatory neurons {run.trained()}",
+                title=f"Adaptive threshold theta of {n} excitatory neurons {_trained(run)}",
                 self_firing_mv=self_firing_theta_mv(run.cfg),
             )
         ]
 
     def learning_curve() -> list[Path]:
-        records = run.records()
+        records = _records(run)
         test = None
-        if (run.dir / EVAL_METRICS_FILE).is_file():
-            metrics = run.evaluation()
-            if metrics.get("examples_trained") == records[-1]["examples_seen"]:
-                test = {"all": metrics.get("accuracy_all"), "proportion": metrics.get("accuracy_proportion")}
+        evaluation = run.evaluation
+        if evaluation is not None and evaluation.examples_trained == records[-1].examples_seen:
+            test = {readout: evaluation.accuracy(readout) for readout in ("all", "proportion")}
         return [
             plots.plot_learning_curve(
                 records,
@@ -201,28 +177,30 @@ def write_figures(
         ]
 
     def assignments() -> list[Path]:
-        classes, _ = load_assignments(run.dir)
+        classes, _ = run.assignments
         return [
             plots.plot_assignments(
                 classes,
                 out / "assignments.png",
                 title=f"Neuron assignments ({n} neurons, from "
-                f"{run.evaluation().get('n_assign', '?')} labelled training images)",
+                f"{run.require_evaluation().n_assign} labelled training images)",
                 class_names=class_names(run.cfg),
             )
         ]
 
     def confusion() -> list[Path]:
-        metrics = run.evaluation()
+        evaluation = run.require_evaluation()
         paths = []
         for voting in ("all", "proportion"):
-            key = f"confusion_{voting}"
-            if key not in metrics:
-                raise RunDirError(f"{run.dir / EVAL_METRICS_FILE}: no {key}; evaluate the run again")
+            matrix = evaluation.confusion(voting)
+            if matrix is None:
+                raise RunDirError(
+                    f"{run.path(EVAL_METRICS_FILE)}: no confusion_{voting}; evaluate the run again"
+                )
             paths.append(
                 plots.plot_confusion(
-                    np.array(metrics[key]),
-                    out / f"{key}.png",
+                    np.array(matrix),
+                    out / f"confusion_{voting}.png",
                     title=f"Confusion matrix, '{voting}' voting ({n} neurons)",
                     class_names=class_names(run.cfg),
                 )
@@ -245,8 +223,8 @@ def write_figures(
     def example() -> list[Path]:
         mnist = test_set()
         classes = rates = None
-        if (run.dir / ASSIGNMENTS_FILE).is_file():
-            classes, rates = load_assignments(run.dir)
+        if run.path(ASSIGNMENTS_FILE).is_file():
+            classes, rates = run.assignments
         return [
             example_figure(
                 run.cfg,
@@ -256,7 +234,7 @@ def write_figures(
                 classes,
                 rates,
                 label=int(mnist.test_labels[example_index]),
-                title=f"Test image {example_index} in detail ({n} neurons {run.trained()}; "
+                title=f"Test image {example_index} in detail ({n} neurons {_trained(run)}; "
                 "frozen, from rest)",
             )
         ]
@@ -284,7 +262,7 @@ def write_figures(
         image = test_set().test_images[example_index]
         trace = diagnostics.trace_example(run.cfg, run.network, image, predict_seed(run.cfg))
         title = (
-            f"Lateral inhibition: test image {example_index}, {n} neurons {run.trained()} (frozen, from rest)"
+            f"Lateral inhibition: test image {example_index}, {n} neurons {_trained(run)} (frozen, from rest)"
         )
         path = out / f"mechanism_inhibition_test{example_index}.png"
         return [mechanism_plots.plot_inhibition(trace, path, title=title)]
@@ -321,6 +299,16 @@ def write_figures(
             if not skip_missing:
                 raise
             results.append(FigureResult(name, [], skipped=str(exc)))
+        except OSError as exc:  # a full disk, say: the file, what is kept, what to do
+            failure = WriteError(
+                Path(exc.filename) if exc.filename else out / name,
+                exc,
+                "the run's other files are intact",
+                f"draw it again with: stdp-mnist plot {run.dir} --what {name}",
+            )
+            if not keep_going:
+                raise failure from None
+            results.append(FigureResult(name, [], error=str(failure)))
         except Exception as exc:
             if not keep_going:
                 raise

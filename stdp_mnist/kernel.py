@@ -67,7 +67,6 @@ arithmetic as it was: docs/variants.md says how to add one.
 
 from __future__ import annotations
 
-import collections
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -325,11 +324,17 @@ class Synapses(NamedTuple):
     potentiation_delays: np.ndarray  # uint8, steps back at which potentiation reads x_pre
 
 
-State = collections.namedtuple("State", [spec.name for spec in STATE_TABLE if spec.in_state], module=__name__)
-State.__doc__ = (
-    "What the kernel carries from one step (and one example) to the next: the arrays of the "
-    "STATE_TABLE rows marked in_state, in the table's order."
-)
+class State(NamedTuple):
+    """What the kernel carries from one step (and one example) to the next: the arrays of
+    the STATE_TABLE rows marked in_state, in the table's order (a test holds them together)."""
+
+    theta: np.ndarray
+    exc: np.ndarray
+    inh: np.ndarray
+    since: np.ndarray
+    pending: np.ndarray
+    x_pre_hist: np.ndarray
+    clock: np.ndarray
 
 
 class CallScratch(NamedTuple):

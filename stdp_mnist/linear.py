@@ -26,8 +26,8 @@ import numpy as np
 
 from .atomic import atomic_open
 from .config import LINEAR_TRANSFORMS as TRANSFORMS
+from .npzfile import NPZ_ERRORS, read_npz
 from .readout import N_CLASSES
-from .rundir import NPZ_ERRORS, read_npz
 
 MAX_ITER = 1000  # lbfgs iterations; a fit that stops here is reported (metrics: linear_iterations)
 ROWS_PER_CHUNK = 4096  # examples transformed at a time (bounds the float64 temporaries)

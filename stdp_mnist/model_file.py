@@ -23,18 +23,17 @@ import numpy as np
 from . import kernel, linear
 from .atomic import atomic_open
 from .config import Config, ConfigError, config_from_dict, config_to_toml
-from .network import Network, load_network, network_sizes, new_network
-from .predict import load_assignments
+from .network import Network, network_sizes, new_network
 from .readout import N_CLASSES, UNASSIGNED
+from .records import Evaluation
 from .rundir import (
-    EVAL_METRICS_FILE,
+    ASSIGNMENTS_FILE,
     LINEAR_FILE,
-    MODEL_FILE,
     NPZ_ERRORS,
+    Run,
     RunDirError,
-    read_evaluation,
+    naming_write_errors,
     read_npz,
-    read_run_config,
 )
 
 FORMAT = "stdp-mnist-model"
@@ -67,7 +66,7 @@ class Model:
     assignments: np.ndarray | None  # int64 (N,), class per neuron, -1 unassigned
     class_rates: np.ndarray | None  # float64 (N, 10), mean spikes per class
     linear: linear.LinearReadout | None
-    metrics: dict  # the evaluation's metrics.json ({} when none)
+    metrics: Evaluation | None  # the evaluation's results (None when not evaluated)
     is_file: bool
     project_version: str = ""  # of the stdp-mnist that wrote a model file
 
@@ -80,26 +79,21 @@ def project_version() -> str:
         return "unknown"
 
 
-def open_run_dir(run_dir: Path) -> Model:
-    """A run directory as a Model (its evaluation's files where they exist)."""
-    cfg = read_run_config(run_dir)
-    network = load_network(run_dir / MODEL_FILE, cfg)
-    assignments = rates = readout = None
-    try:
-        assignments, rates = load_assignments(run_dir)
-    except RunDirError:
-        if (run_dir / EVAL_METRICS_FILE).is_file():
-            raise  # evaluated, but the assignments are unreadable
-    if assignments is not None and (run_dir / LINEAR_FILE).is_file():
-        readout = linear.load(run_dir / LINEAR_FILE, network.n_excitatory)
+def open_run_dir(run_dir: str | Path | Run) -> Model:
+    """A run directory (or a Run) as a Model (its evaluation's files where they exist)."""
+    run = Run.of(run_dir)
+    network = run.network
+    assignments = rates = None
+    if run.evaluation is not None or run.path(ASSIGNMENTS_FILE).is_file():
+        assignments, rates = run.assignments  # evaluated: the assignments must be readable
     return Model(
-        path=run_dir,
-        cfg=cfg,
+        path=run.dir,
+        cfg=run.cfg,
         network=network,
         assignments=assignments,
         class_rates=rates,
-        linear=readout,
-        metrics=read_evaluation(run_dir),
+        linear=run.linear if assignments is not None else None,
+        metrics=run.evaluation,
         is_file=False,
     )
 
@@ -112,32 +106,35 @@ def open_model(path: str | Path) -> Model:
     return read_model_file(path) if path.is_file() else open_run_dir(path)
 
 
-def export_model(run_dir: str | Path, path: str | Path) -> Model:
-    """Write an evaluated run directory's model to one file; returns the Model read back
-    from it (so the written file has passed the loader's checks)."""
-    run_dir, path = Path(run_dir), Path(path)
-    model = open_run_dir(run_dir)
-    if model.assignments is None:
-        raise RunDirError(f"{run_dir}: not evaluated; run: stdp-mnist evaluate {run_dir}")
-    if model.linear is None:
-        raise RunDirError(
-            f"{run_dir}: no {LINEAR_FILE} (evaluated before the linear readout existed); "
-            f"run: stdp-mnist evaluate {run_dir}"
-        )
-    trained = int(model.network.examples_seen[0])
-    if model.metrics.get("examples_trained") != trained:
-        raise RunDirError(
-            f"{run_dir}: the evaluation is older than the model ({trained} examples trained); "
-            f"run: stdp-mnist evaluate {run_dir}"
-        )
+def export_model(run_dir: str | Path | Run, path: str | Path, overwrite: bool = False) -> Model:
+    """Write an evaluated run's model to one file; returns the Model read back from it
+    (so the written file has passed the loader's checks). An existing file is replaced
+    only with ``overwrite``."""
+    run, path = Run.of(run_dir), Path(path)
     if path.is_dir():
         raise ModelFileError(f"{path}: is a directory; give a file name")
+    if path.exists() and not overwrite:
+        raise ModelFileError(f"{path}: exists; overwrite=True (export --overwrite) replaces it")
+    model = open_run_dir(run)
+    if model.assignments is None or model.metrics is None:
+        raise RunDirError(f"{run.dir}: not evaluated; run: stdp-mnist evaluate {run.dir}")
+    if model.linear is None:
+        raise RunDirError(
+            f"{run.dir}: no {LINEAR_FILE} (evaluated before the linear readout existed); "
+            f"run: stdp-mnist evaluate {run.dir}"
+        )
+    trained = int(model.network.examples_seen[0])
+    if model.metrics.examples_trained != trained:
+        raise RunDirError(
+            f"{run.dir}: the evaluation is older than the model ({trained} examples trained); "
+            f"run: stdp-mnist evaluate {run.dir}"
+        )
     arrays = {
         "format": np.array(FORMAT),
         "format_version": np.array(FORMAT_VERSION, np.int64),
         "project_version": np.array(project_version()),
         "config_toml": np.array(config_to_toml(model.cfg)),
-        "metrics_json": np.array(json.dumps(model.metrics)),
+        "metrics_json": np.array(json.dumps(model.metrics.to_dict())),
         "examples_trained": np.array(trained, np.int64),
         "weights": model.network.weights,
         "theta": model.network.theta,
@@ -146,7 +143,10 @@ def export_model(run_dir: str | Path, path: str | Path) -> Model:
         "class_rates": model.class_rates.astype(np.float64),
         **{LINEAR_PREFIX + name: value for name, value in linear.to_arrays(model.linear).items()},
     }
-    with atomic_open(path) as fh:
+    kept = "nothing was written there (the run directory is unchanged)" + (
+        ", the file there before is intact" if path.exists() else ""
+    )
+    with naming_write_errors(path, kept, "free some space, then export again"), atomic_open(path) as fh:
         np.savez(fh, **arrays)
     return read_model_file(path)
 
@@ -192,11 +192,9 @@ def read_model_file(path: str | Path) -> Model:
     except (tomllib.TOMLDecodeError, ConfigError) as exc:
         raise ModelFileError(f"{path}: its config is not valid ({' '.join(str(exc).split())})") from None
     try:
-        metrics = json.loads(_text(path, arrays, "metrics_json"))
-    except ValueError:
-        metrics = None
-    if not isinstance(metrics, dict):
-        raise ModelFileError(f"{path}: its metrics are not a JSON object")
+        metrics = Evaluation.from_json(_text(path, arrays, "metrics_json"), "its metrics")
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: {exc} (not an evaluation's results)") from None
     _check(path, arrays, MODEL_ARRAYS, network_sizes(cfg))
     stored = {
         name[len(LINEAR_PREFIX) :]: value for name, value in arrays.items() if name.startswith(LINEAR_PREFIX)

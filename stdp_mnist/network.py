@@ -9,21 +9,26 @@ what makes an interrupted run resume bit-identically.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
-import zipfile
-from dataclasses import make_dataclass
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 
 from . import kernel
 from .atomic import atomic_open
 from .config import Config
-from .rundir import NPZ_ERRORS
+from .constants import N_INPUTS, delay_ring_steps
+from .npzfile import NPZ_ERRORS, array_headers
 
-N_INPUTS = 784
+# The format of model.npz this version writes; a checkpoint without one is format 1.
+CHECKPOINT_FORMAT = 1
 # The kernel's code of each config value of stdp.rule.
 STDP_RULES = {
     "reference": kernel.RULE_REFERENCE,
@@ -52,7 +57,7 @@ def steps(ms: float, dt_ms: float) -> int:
 
 def delay_steps(cfg: Config) -> int:
     """Number of distinct input delays (delays are 0 .. delay_steps - 1 steps); 1 = off."""
-    return max(1, math.ceil(cfg.network.max_delay_ms / cfg.simulation.dt_ms - 1e-9))
+    return delay_ring_steps(cfg.network.max_delay_ms, cfg.simulation.dt_ms)
 
 
 def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
@@ -158,8 +163,23 @@ def network_sizes(cfg: Config) -> kernel.Sizes:
     )
 
 
-class NetworkMethods:
-    """What a Network does besides holding its arrays."""
+@dataclass
+class Network:
+    """Everything that defines a (partly) trained network and where its training stands:
+    one array per row of kernel.STATE_TABLE, in its order and as that row declares it
+    (a test holds the two together)."""
+
+    weights: np.ndarray  # input -> excitatory weights (784 x N), learnt
+    theta: np.ndarray  # adaptive threshold (mV, N), learnt
+    delays: np.ndarray  # input -> excitatory conductance delays (time steps, 784 x N), fixed
+    exc: np.ndarray  # the kernel's State: excitatory rows
+    inh: np.ndarray  # inhibitory rows
+    since: np.ndarray  # steps since each neuron's last spike
+    pending: np.ndarray  # ring of delayed conductance
+    x_pre_hist: np.ndarray  # input traces of the last ring steps
+    clock: np.ndarray  # global step count
+    rng: np.ndarray  # the training spike-train stream's state
+    examples_seen: np.ndarray  # training examples finished
 
     @property
     def n_excitatory(self) -> int:
@@ -185,22 +205,6 @@ class NetworkMethods:
         of this network's arrays (the kernel updates them in place)."""
         synapses = kernel.Synapses(self.weights, self.delays, self.potentiation_delays(cfg))
         return synapses, kernel.State(*(getattr(self, name) for name in kernel.State._fields))
-
-
-Network = make_dataclass(
-    "Network",
-    [(spec.name, np.ndarray) for spec in kernel.STATE_TABLE],
-    bases=(NetworkMethods,),
-    namespace={
-        "__module__": __name__,
-        "__doc__": (
-            "Everything that defines a (partly) trained network and where its training stands: "
-            "one array per row of kernel.STATE_TABLE (the learnable weights and theta, the fixed "
-            "delays, the kernel's dynamic State, the training stream's state and the examples "
-            "trained), each as that row declares it."
-        ),
-    },
-)
 
 
 def _network_of(arrays: dict[str, np.ndarray]) -> Network:
@@ -235,47 +239,57 @@ def new_network(cfg: Config) -> Network:
 
 def save_network(
     network: Network, path: str | Path, model_hash: str, model_values: dict | None = None
-) -> None:
-    """Write the network to ``path`` atomically: a temp file beside it, fsync, rename.
-    ``model_values`` (Config.model_values) lets a later load name a changed setting."""
-    path = Path(path)
+) -> hashlib._Hash:
+    """Write the network to ``path`` atomically (a temp file beside it, fsync, rename),
+    with the checkpoint format version; returns the sha256 of the bytes written (what
+    an evaluation's kept responses are keyed by). ``model_values``
+    (Config.model_values) lets a later load name a changed setting."""
     arrays = {spec.name: getattr(network, spec.name) for spec in kernel.STATE_TABLE}
     extra = (
         {} if model_values is None else {"model_values": np.array(json.dumps(model_values, sort_keys=True))}
     )
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        format_version=np.array(CHECKPOINT_FORMAT, np.int64),
+        model_hash=np.array(model_hash),
+        **extra,
+        **arrays,
+    )
+    content = buffer.getvalue()
     with atomic_open(path) as fh:
-        np.savez(fh, model_hash=np.array(model_hash), **extra, **arrays)
+        fh.write(content)
+    return hashlib.sha256(content)
 
 
-def _array_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """(shape, dtype) of each array of a .npz file, from the headers alone, so that a
-    file claiming huge arrays is refused before anything is allocated."""
-    headers = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            with archive.open(name) as fh:
-                version = np.lib.format.read_magic(fh)
-                read = (
-                    np.lib.format.read_array_header_1_0
-                    if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0
-                )
-                shape, _, dtype = read(fh)
-            headers[name.removesuffix(".npy")] = (shape, dtype)
-    return headers
+def read_checkpoint(path: str | Path, cfg: Config) -> tuple[Network, hashlib._Hash]:
+    """A saved network (``load_network``) and the sha256 of the file's bytes, reading
+    the file once."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no model file (was the run trained?)")
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    return _network_from_bytes(path, content, cfg), hashlib.sha256(content)
 
 
 def load_network(path: str | Path, cfg: Config) -> Network:
     """Read a saved network, checking that it belongs to ``cfg`` (shapes, hash, the
-    model's settings) and that every value is one the kernel can run on."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no model file (was the run trained?)")
+    model's settings), that this version reads its format, and that every value is one
+    the kernel can run on."""
+    return read_checkpoint(path, cfg)[0]
+
+
+def _network_from_bytes(path: Path, content: bytes, cfg: Config) -> Network:
+    """The network in a checkpoint's bytes (``path`` names it in errors)."""
     sizes = network_sizes(cfg)
     try:
-        headers = _array_headers(path)
+        headers = array_headers(content)
         _check_entries(path, headers)
-        with np.load(path, allow_pickle=False) as data:
+        with np.load(io.BytesIO(content), allow_pickle=False) as data:
+            _check_format(path, data)
             if str(data["model_hash"]) != cfg.model_hash():
                 raise CheckpointError(
                     f"{path}: model does not match the config (n_excitatory="
@@ -298,6 +312,21 @@ def load_network(path: str | Path, cfg: Config) -> Network:
     if problem:
         raise CheckpointError(f"{path}: {problem}; the file is damaged or not from this program")
     return _network_of(arrays)
+
+
+def _check_format(path: Path, data) -> None:
+    """Refuse a checkpoint of a format this version does not read: a newer one by its
+    number. A checkpoint without a version (written before versions) is format 1."""
+    if "format_version" not in data.files:
+        return
+    version = data["format_version"]
+    if version.shape != () or version.dtype.kind not in "iu" or int(version) < 1:
+        raise CheckpointError(f"{path}: not a model file of this program (format_version is not a number)")
+    if int(version) > CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"{path}: checkpoint format {int(version)}, written by a newer stdp-mnist; this one reads "
+            f"format {CHECKPOINT_FORMAT} (upgrade stdp-mnist to continue or evaluate this run)"
+        )
 
 
 def _check_entries(path: Path, headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
@@ -325,3 +354,32 @@ def _check_model_values(path: Path, stored: Any, cfg: Config) -> None:
                 f"with {trained!r}; put it back, or start a new run: "
                 "stdp-mnist train --config FILE --run-dir NEW_DIR"
             )
+
+
+def prepare_kernels(cfg: Config, network: Network) -> float:
+    """Compile the kernel's training and frozen entry points for this network's array
+    types (or load them from numba's cache): training's by a call on no examples, which
+    changes nothing, the frozen one for its argument types without a call (a call would
+    start numba's thread pool from this thread, and a Ctrl-C during a later frozen run
+    would then wait for that run to end); returns the seconds it took (next to none once
+    done in this process). Training calls it before its clock starts, so that the
+    training time excludes the compilation, and the evaluation after it compiles nothing."""
+    start = time.perf_counter()
+    synapses, state = network.kernel_state(cfg)
+    no_images = np.zeros((0, N_INPUTS), np.uint8)
+    no_counts = np.zeros((0, network.n_excitatory), np.int32)
+    no_retries = np.zeros(0, np.int64)
+    kernel.train_examples(kernel_params(cfg), no_images, network.rng, synapses, state, no_counts, no_retries)
+    frozen_args = (
+        kernel_params(cfg, frozen=True),
+        no_images,
+        cfg.evaluation.block_size,
+        np.zeros(0, np.uint64),
+        network.weights,
+        network.theta,
+        network.delays,
+        no_counts,
+        no_retries,
+    )
+    kernel.frozen_responses.compile(tuple(numba.typeof(arg) for arg in frozen_args))
+    return time.perf_counter() - start

@@ -20,9 +20,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .atomic import atomic_open
+from .constants import IMAGE_SIDE as SIDE
+from .constants import N_CLASSES, N_INPUTS
+from .records import MetricsLine
 
-N_CLASSES = 10
-SIDE = 28
 DPI = 100
 # Colour of class c: tab10, with its grey (class 7) darkened apart from the unassigned grey.
 CLASS_COLOURS = tuple(
@@ -289,19 +290,20 @@ def plot_confusion(
 
 
 def plot_learning_curve(
-    records: Sequence[dict], path: str | Path, test_accuracy: dict | None = None, title: str | None = None
+    records: Sequence[MetricsLine],
+    path: str | Path,
+    test_accuracy: dict | None = None,
+    title: str | None = None,
 ) -> Path:
     """Training metrics lines (metrics.jsonl records) against examples seen: the running
     accuracy estimate, mean spikes per example, and mean theta. ``test_accuracy``
     ({"all": 0.8, ...}) marks the evaluation's test accuracies at the end."""
     records = list(records)
-    seen = np.array([r["examples_seen"] for r in records], dtype=np.float64)
+    seen = np.array([r.examples_seen for r in records], dtype=np.float64)
     fig = Figure(figsize=(11, 9))
     axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": (1.4, 1, 1), "hspace": 0.12})
     fig.subplots_adjust(left=0.09, right=0.91, top=0.92, bottom=0.07)
-    acc = [
-        (r["examples_seen"], r["running_accuracy"]) for r in records if r.get("running_accuracy") is not None
-    ]
+    acc = [(r.examples_seen, r.running_accuracy) for r in records if r.running_accuracy is not None]
     ax = axes[0]
     if acc:
         x, y = np.array(acc).T
@@ -341,17 +343,23 @@ def plot_learning_curve(
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8, loc="lower right")
-    spikes = [r.get("spikes_per_example", np.nan) for r in records]
+    spikes = np.array([r.spikes_per_example for r in records], dtype=np.float64)  # None: NaN
     axes[1].plot(seen, spikes, "o-", color="#55a868", markersize=3)
     axes[1].set_ylabel("spikes / example")
     axes[1].grid(alpha=0.3)
-    boosts = np.array([r.get("boosts", 0) for r in records], dtype=np.float64)
+    boosts = np.array([r.boosts or 0 for r in records], dtype=np.float64)
     window = np.diff(np.concatenate([[0.0], seen]))
     bx = axes[1].twinx()
     bx.plot(seen, boosts / np.maximum(window, 1), ".:", color="#8172b2", markersize=3)
     bx.set_ylabel("boosts / example", color="#8172b2")
     bx.tick_params(axis="y", colors="#8172b2")
-    axes[2].plot(seen, [r.get("mean_theta_mv", np.nan) for r in records], "o-", color="#dd8452", markersize=3)
+    axes[2].plot(
+        seen,
+        np.array([r.mean_theta_mv for r in records], dtype=np.float64),
+        "o-",
+        color="#dd8452",
+        markersize=3,
+    )
     axes[2].set_ylabel("mean theta (mV)")
     axes[2].set_xlabel("training examples seen")
     axes[2].grid(alpha=0.3)
@@ -414,9 +422,9 @@ def plot_example(
     rx = fig.add_subplot(gs[0, 1])
     rx.scatter((np.asarray(in_steps) + 1) * dt_ms, in_ids, s=2, marker="|", color="black", linewidths=0.5)
     rx.set_xlim(0, t_end)
-    rx.set_ylim(784, 0)
+    rx.set_ylim(N_INPUTS, 0)
     rx.set_ylabel("input (pixel index)")
-    rate = len(in_ids) / (784 * t_end / 1000.0) if t_end else 0.0
+    rate = len(in_ids) / (N_INPUTS * t_end / 1000.0) if t_end else 0.0
     rx.set_title(f"input spike raster: {len(in_ids)} spikes (mean {rate:.1f} Hz per pixel)", fontsize=10)
 
     ex_steps, ex_ids = np.asarray(exc_spikes[0]), np.asarray(exc_spikes[1])

@@ -22,12 +22,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import kernel, readout
 from .config import Config
+from .constants import IMAGE_SIDE as SIDE
 from .evaluation import call_heeding_signals
 from .network import STREAM_PREDICT, Network, kernel_params, random_seed
-from .rundir import ASSIGNMENTS_FILE, NPZ_ERRORS, RunDirError
+from .rundir import ASSIGNMENTS_FILE, RunDirError
 
 MAX_PIXELS = 50_000_000
-SIDE = 28
 BOX = 20  # MNIST: each digit scaled to fit a 20 x 20 box, aspect kept
 CENTRE = 14.0  # MNIST's mean centre of mass (row and column, pixel indices)
 INK_FLOOR = 0.15  # after inversion, values below this share of the peak are background
@@ -157,24 +157,6 @@ def _digit(read, name: str) -> np.ndarray:
         if str(exc).startswith(name):
             raise
         raise ImageError(f"{name}: {exc}") from None
-
-
-def load_assignments(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """(assignments N, class_rates N x 10) of an evaluated run."""
-    run_dir = Path(run_dir)
-    path = run_dir / ASSIGNMENTS_FILE
-    if not path.is_file():
-        raise RunDirError(
-            f"{run_dir}: no {ASSIGNMENTS_FILE}: the run has not been evaluated; "
-            f"run: stdp-mnist evaluate {run_dir}"
-        )
-    try:
-        with np.load(path, allow_pickle=False) as arrays:
-            return arrays["assignments"], arrays["class_rates"]
-    except (*NPZ_ERRORS, KeyError) as exc:
-        raise RunDirError(
-            f"{path}: not a readable assignments file ({exc}); evaluate the run again"
-        ) from None
 
 
 @dataclass

@@ -1,5 +1,4 @@
-"""From spike counts to classes: neuron assignment, voting, accuracy, confusion matrix,
-and the exact paired test that compares two classifiers on the same images.
+"""From spike counts to classes: neuron assignment, voting, accuracy, confusion matrix.
 
 ``counts`` arrays are (examples x neurons) spike counts of frozen presentations.
 """
@@ -8,11 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-N_CLASSES = 10
-# Diehl & Cook (2015), Table 1: test accuracy per number of excitatory neurons.
-PAPER_ACCURACY = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}
+from .constants import N_CLASSES
+
 UNASSIGNED = -1
-SIGNIFICANCE = 0.05  # a paired difference with p at or above this is called level
 
 
 def class_spike_sums(counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -86,43 +83,3 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
 def accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
     """Fraction of correct predictions."""
     return float(np.mean(labels == predictions)) if len(labels) else 0.0
-
-
-def distinct_winners(counts: np.ndarray) -> int:
-    """How many neurons are the most active one (the first on ties) for at least one
-    example of ``counts`` (examples x N); examples without any spike have no winner. A
-    few winners for many examples means a few neurons answer everything."""
-    active = counts.max(axis=1) > 0
-    return int(np.unique(counts[active].argmax(axis=1)).size)
-
-
-def mcnemar(first_right: np.ndarray, second_right: np.ndarray) -> tuple[int, int, float]:
-    """Exact McNemar test of two classifiers on the same images, from one boolean per
-    image each (right or wrong): (images only the first gets right, images only the
-    second gets right, two-sided p-value of a binomial test of the discordant images
-    against 1/2; 1 when there are none)."""
-    from scipy.stats import binomtest  # scipy.stats is slow to import; only the paired reports need it
-
-    first_right, second_right = np.asarray(first_right, dtype=bool), np.asarray(second_right, dtype=bool)
-    if first_right.shape != second_right.shape:
-        raise ValueError("the two classifiers' results cover different images")
-    only_first = int(np.count_nonzero(first_right & ~second_right))
-    only_second = int(np.count_nonzero(second_right & ~first_right))
-    discordant = only_first + only_second
-    return (
-        only_first,
-        only_second,
-        float(binomtest(only_first, discordant, 0.5).pvalue) if discordant else 1.0,
-    )
-
-
-def format_p(p: float, digits: int = 2) -> str:
-    """A p-value to ``digits`` significant digits; "< 1e-300" where binomtest underflows to 0."""
-    return f"{p:.{digits}g}" if p > 0 else "< 1e-300"
-
-
-def paired_verdict(first_accuracy: float, second_accuracy: float, p: float) -> str:
-    """'level' unless the paired test is significant (p < SIGNIFICANCE); else which side is ahead."""
-    if p >= SIGNIFICANCE:
-        return "level"
-    return "first ahead" if first_accuracy > second_accuracy else "second ahead"

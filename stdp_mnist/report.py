@@ -11,18 +11,12 @@ import shlex
 from pathlib import Path
 
 from .config import Config
+from .constants import N_CLASSES
 from .data import count_training_images
 from .model_file import open_model
 from .progress import plural
-from .rundir import (
-    MODEL_FILE,
-    TRAIN_METRICS_FILE,
-    checkpoint_examples,
-    read_evaluation,
-    read_jsonl,
-    read_run_config,
-    training_wall_s,
-)
+from .records import Evaluation
+from .rundir import MODEL_FILE, Run, checkpoint_examples, read_evaluation
 from .training import total_examples
 
 
@@ -53,36 +47,42 @@ def changed_settings(cfg: Config) -> str:
     return ", ".join(changed) if changed else "all defaults"
 
 
-def evaluation_line(metrics: dict) -> str:
+def evaluation_line(evaluation: Evaluation) -> str:
     """One line of an evaluation's accuracies (the linear readout's where it has one)."""
-    linear = metrics.get("accuracy_linear")
+    linear = evaluation.accuracy_linear
     return (
-        f"accuracy {metrics.get('accuracy_all', float('nan')):.4f} ('all' voting), "
-        f"{metrics.get('accuracy_proportion', float('nan')):.4f} ('proportion')"
+        f"accuracy {evaluation.accuracy_all:.4f} ('all' voting), "
+        f"{evaluation.accuracy_proportion:.4f} ('proportion')"
         + (f", {linear:.4f} (linear readout, supervised)" if linear is not None else "")
-        + f"; {metrics.get('n_test')} test images, {metrics.get('n_assign')} labelled"
+        + f"; {evaluation.n_test} test images, {evaluation.n_assign} labelled"
     )
 
 
-def evaluation_report(metrics: dict) -> list[str]:
+def evaluation_report(evaluation: Evaluation) -> list[str]:
     """An evaluation's results in full: the three accuracies, the image counts and the
     'all' voting confusion matrix."""
-    capped = (
-        " (stopped at the iteration limit)"
-        if metrics["linear_iterations"] >= metrics["linear_max_iterations"]
-        else ""
-    )
+    capped = " (stopped at the iteration limit)" if evaluation.linear_capped else ""
     lines = [
-        f"accuracy (all):        {metrics['accuracy_all']:.4f}",
-        f"accuracy (proportion): {metrics['accuracy_proportion']:.4f}",
-        f"accuracy (linear):     {metrics['accuracy_linear']:.4f}   supervised readout: logistic regression "
-        f"on the labelled images' spike counts{capped}, not the paper's voting",
-        f"test images: {metrics['n_test']}, labelled for assignment: {metrics['n_assign']}, "
-        f"unassigned neurons: {metrics['unassigned_neurons']}",
-        "confusion ('all' voting; rows = true class, columns = predicted):",
-        "      " + "".join(f"{c:>6d}" for c in range(10)),
+        f"accuracy (all):        {evaluation.accuracy_all:.4f}",
+        f"accuracy (proportion): {evaluation.accuracy_proportion:.4f}",
     ]
-    lines += [f"{c:>6d}" + "".join(f"{v:>6d}" for v in row) for c, row in enumerate(metrics["confusion_all"])]
+    if evaluation.accuracy_linear is not None:
+        lines.append(
+            f"accuracy (linear):     {evaluation.accuracy_linear:.4f}   supervised readout: logistic "
+            f"regression on the labelled images' spike counts{capped}, not the paper's voting"
+        )
+    lines.append(
+        f"test images: {evaluation.n_test}, labelled for assignment: {evaluation.n_assign}, "
+        f"unassigned neurons: {evaluation.unassigned_neurons}"
+    )
+    if evaluation.confusion_all is not None:
+        lines += [
+            "confusion ('all' voting; rows = true class, columns = predicted):",
+            "      " + "".join(f"{c:>6d}" for c in range(N_CLASSES)),
+        ]
+        lines += [
+            f"{c:>6d}" + "".join(f"{v:>6d}" for v in row) for c, row in enumerate(evaluation.confusion_all)
+        ]
     return lines
 
 
@@ -100,7 +100,7 @@ def model_file_info(path: Path) -> list[str]:
         f"network:    {plural(cfg.network.n_excitatory, 'excitatory neuron')}, seed {cfg.run.seed}, "
         f"{plural(int(model.network.examples_seen[0]), 'example')} trained",
         f"settings:   {changed_settings(cfg)}",
-        f"evaluation: {evaluation_line(model.metrics)}",
+        "evaluation: " + (evaluation_line(model.metrics) if model.metrics else "none"),
     ]
 
 
@@ -116,39 +116,39 @@ def _schedule_line(cfg: Config, total: int | None, n_images: int | None) -> str:
     )
 
 
-def _progress_line(run: Path, seen: int | None, total: int | None) -> str:
-    if not (run / MODEL_FILE).is_file():
+def _progress_line(run: Run, seen: int | None, total: int | None) -> str:
+    if not run.path(MODEL_FILE).is_file():
         return "progress:   no model yet (not trained)"
     if seen is None:
-        return f"progress:   {run / MODEL_FILE} is not readable"
+        return f"progress:   {run.path(MODEL_FILE)} is not readable"
     if total is None:
         return f"progress:   {plural(seen, 'example')} trained"
-    status = "finished" if seen >= total else "stopped; continue with: " + resume_command(run)
+    status = "finished" if seen >= total else "stopped; continue with: " + resume_command(run.dir)
     return f"progress:   {seen} / {total} examples ({100 * seen / max(1, total):.1f}%), {status}"
 
 
-def _training_line(run: Path) -> str | None:
-    history = read_jsonl(run / TRAIN_METRICS_FILE)
+def _training_line(run: Run) -> str | None:
+    history = run.records()
     if not history:
         return None
     last = history[-1]
-    accuracy = last.get("running_accuracy")
+    accuracy = last.running_accuracy
     return (
-        f"training:   {training_time(training_wall_s(run))}; last metrics at {last['examples_seen']} "
-        f"examples: {last['spikes_per_example']:.2f} spikes/example, {plural(last['boosts'], 'boost')}, "
-        f"mean theta {last['mean_theta_mv']:.2f} mV"
+        f"training:   {training_time(last.wall_s or 0.0)}; last metrics at {last.examples_seen} "
+        f"examples: {last.spikes_per_example or 0.0:.2f} spikes/example, {plural(last.boosts or 0, 'boost')}, "
+        f"mean theta {last.mean_theta_mv or 0.0:.2f} mV"
         + (f", running accuracy {accuracy:.3f}" if accuracy is not None else "")
     )
 
 
-def _evaluation_status(run: Path, seen: int | None) -> str:
-    metrics = read_evaluation(run)
-    if not metrics:
-        return f"evaluation: none yet (stdp-mnist evaluate {shlex.quote(str(run))})"
+def _evaluation_status(run: Run, seen: int | None) -> str:
+    evaluation = read_evaluation(run.dir)
+    if evaluation is None:
+        return f"evaluation: none yet (stdp-mnist evaluate {shlex.quote(str(run.dir))})"
     stale = ""
-    if seen is not None and metrics.get("examples_trained") != seen:
-        stale = f" (STALE: evaluated after {metrics.get('examples_trained')} examples)"
-    return f"evaluation: {evaluation_line(metrics)}{stale}"
+    if seen is not None and evaluation.examples_trained != seen:
+        stale = f" (STALE: evaluated after {evaluation.examples_trained} examples)"
+    return f"evaluation: {evaluation_line(evaluation)}{stale}"
 
 
 def _visible(folder: Path) -> list[Path]:
@@ -169,15 +169,16 @@ def _file_lines(run: Path) -> list[str]:
     return lines
 
 
-def run_info(run: Path) -> list[str]:
+def run_info(run_dir: str | Path | Run) -> list[str]:
     """``info`` of a run directory: config, schedule, training progress, the last
     metrics line, the evaluation and the files."""
-    cfg = read_run_config(run)
+    run = Run.of(run_dir)
+    cfg = run.cfg
     n_images = count_training_images(cfg)
     total = total_examples(cfg, n_images) if n_images is not None else None
-    seen = checkpoint_examples(run)
+    seen = checkpoint_examples(run.dir)
     lines = [
-        f"run:        {run}",
+        f"run:        {run.dir}",
         f"network:    {plural(cfg.network.n_excitatory, 'excitatory neuron')}, seed {cfg.run.seed}",
         _schedule_line(cfg, total, n_images),
         f"settings:   {changed_settings(cfg)}",
@@ -186,7 +187,7 @@ def run_info(run: Path) -> list[str]:
     training = _training_line(run)
     if training:
         lines.append(training)
-    return lines + [_evaluation_status(run, seen)] + _file_lines(run)
+    return lines + [_evaluation_status(run, seen)] + _file_lines(run.dir)
 
 
 def info(path: str | Path) -> list[str]:

@@ -3,9 +3,9 @@
 Layout of a run directory::
 
     config.toml      the resolved config the run was trained with (every key)
-    model.npz        the network and its place in the training schedule
-    metrics.jsonl    one line per run.metrics_every training examples
-    metrics.json     the evaluation's results
+    model.npz        the network and its place in the training schedule (checkpoint format 1)
+    metrics.jsonl    one line per run.metrics_every training examples (records.MetricsLine)
+    metrics.json     the evaluation's results (records.Evaluation)
     assignments.npz  neuron classes and per-class rates from the evaluation
     linear.npz       the evaluation's supervised linear readout (stdp_mnist.linear)
     evaluate-partial/  an interrupted evaluation's finished frozen responses, from
@@ -17,26 +17,32 @@ Layout of a run directory::
 Every command that writes a run directory holds its lock (``run_dir_lock``) for its
 whole life, so two writers can never mix their files; the lock goes with the process,
 so a killed writer never blocks the next one.
+
+A ``Run`` is one run directory for the code that reads or writes it: it reads each file
+once, when first needed, keeps what it writes, and names the file, what is kept and how
+to go on when a write fails (``WriteError``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import tempfile
-import tokenize
-import zipfile
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomic
+from . import linear
+from .atomic import atomic_open, write_atomic
 from .config import Config, ConfigError, config_to_toml, load_config
+from .network import Network, read_checkpoint, save_network
+from .npzfile import NPZ_ERRORS, read_npz
+from .records import Evaluation, MetricsLine
 
 CONFIG_FILE = "config.toml"
 MODEL_FILE = "model.npz"
@@ -64,6 +70,18 @@ RUN_FILES = (
 
 class RunDirError(Exception):
     """A run directory that is missing, incomplete, or would be overwritten."""
+
+
+class RunExistsError(RunDirError):
+    """A new run's directory already holds a run (its message in the API's words:
+    ``resume=True``, ``overwrite=True``; the command line says its own flags)."""
+
+    def __init__(self, run_dir: Path):
+        super().__init__(
+            f"{run_dir}: holds a run already; train(..., resume=True) continues it, "
+            "overwrite=True starts again in it"
+        )
+        self.run_dir = run_dir
 
 
 def _holder(lock_path: Path) -> str:
@@ -137,7 +155,7 @@ def check_new_run_dir(run_dir: Path, overwrite: bool = False) -> None:
     if run_dir.exists() and not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: exists and is not a directory")
     if run_files(run_dir) and not overwrite:
-        raise RunDirError(f"{run_dir}: not empty; use --resume to continue it or --overwrite to start again")
+        raise RunExistsError(run_dir)
 
 
 def create_run_dir(run_dir: Path, cfg: Config, overwrite: bool = False) -> None:
@@ -184,29 +202,6 @@ def read_run_config(run_dir: Path) -> Config:
         raise RunDirError(str(exc)) from None
 
 
-# What read_npz raises for a file that is not a readable npz archive: numpy parses a
-# damaged .npy header with ast and tokenize, which raise SyntaxError or TokenError.
-NPZ_ERRORS = (OSError, ValueError, EOFError, SyntaxError, tokenize.TokenError, zipfile.BadZipFile, zlib.error)
-
-
-def read_npz(path: Path) -> dict:
-    """Every array of an npz file, read without pickle. Raises one of NPZ_ERRORS for a
-    file that is not a readable npz (ValueError also for a plain .npy file)."""
-    loaded = np.load(path, allow_pickle=False)
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise ValueError("not an npz archive")
-    with loaded as npz:
-        return {name: npz[name] for name in npz.files}
-
-
-def append_jsonl(path: Path, record: dict) -> None:
-    """Append one JSON line and flush it to disk."""
-    with open(path, "a") as fh:
-        fh.write(json.dumps(record) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def read_jsonl(path: Path) -> list[dict]:
     """All complete JSON lines of a file (a torn last line is ignored)."""
     if not path.is_file():
@@ -230,19 +225,37 @@ def read_json_object(path: Path) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def read_evaluation(run_dir: Path) -> dict:
-    """The run's evaluation results (metrics.json), or {} when it has none or the file
+def read_evaluation(run_dir: Path) -> Evaluation | None:
+    """The run's evaluation results (metrics.json), or None when it has none or the file
     is unreadable (a summary reports what is there; it does not fail)."""
-    return read_json_object(Path(run_dir) / EVAL_METRICS_FILE)
+    path = Path(run_dir) / EVAL_METRICS_FILE
+    try:
+        return Evaluation.from_json(path.read_text(), str(path))
+    except (OSError, ValueError):
+        return None
+
+
+def read_records(run_dir: Path) -> list[MetricsLine]:
+    """The run's training metrics lines (metrics.jsonl); a torn or foreign line ends them."""
+    path = Path(run_dir) / TRAIN_METRICS_FILE
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(MetricsLine.from_json(line, str(path)))
+        except ValueError:  # a torn last line (JSON) or not a metrics line (RecordError)
+            break
+    return records
 
 
 def training_wall_s(run_dir: Path) -> float | None:
     """The run's training time: wall-clock seconds in the training loop summed over
-    every session (each session's kernel compilation included; loading data, drawing
-    figures and evaluating not), as its last metrics.jsonl line records it; None
-    before the first line."""
-    history = read_jsonl(Path(run_dir) / TRAIN_METRICS_FILE)
-    return history[-1].get("wall_s") if history else None
+    every session (the kernel's compilation, loading data, drawing figures and
+    evaluating not counted), as its last metrics.jsonl line records it; None before
+    the first line."""
+    history = read_records(run_dir)
+    return history[-1].wall_s if history else None
 
 
 def checkpoint_examples(run_dir: Path) -> int | None:
@@ -253,3 +266,185 @@ def checkpoint_examples(run_dir: Path) -> int | None:
             return int(arrays["examples_seen"][0])
     except (*NPZ_ERRORS, KeyError, IndexError, TypeError):
         return None
+
+
+class WriteError(Exception):
+    """Writing a file failed (a full disk, say): the message names the file, what is
+    kept (every write is atomic: the previous file stays whole) and how to go on."""
+
+    def __init__(self, path: Path, error: OSError, kept: str, then: str = ""):
+        reason = error.strerror or str(error)
+        super().__init__(f"{path}: {reason} while writing it; {kept}" + (f"; {then}" if then else ""))
+        self.path = path
+
+
+@contextlib.contextmanager
+def naming_write_errors(path: Path, kept: str, then: str = "") -> Iterator[None]:
+    """Turn an OSError in the block into a WriteError naming ``path``, what is ``kept``
+    and what to do ``then``."""
+    try:
+        yield
+    except OSError as exc:
+        raise WriteError(path, exc, kept, then) from None
+
+
+_UNREAD = object()
+
+
+class Run:
+    """One run directory: its config read and checked once, and each of its files read
+    when first needed and then kept (the network, the training records, the
+    evaluation, the assignments, the linear readout); what it writes replaces a file
+    atomically and is kept as the value read from then on.
+
+    ``cfg`` gives the config of a run not written yet (a new training run); otherwise
+    it is read from config.toml. ``locked`` takes the run's lock for a writer."""
+
+    def __init__(self, path: str | Path, cfg: Config | None = None):
+        self.dir = Path(path)
+        self._cfg = cfg
+        self._network: Network | None = None
+        self._model_digest: hashlib._Hash | None = None
+        self._records: list[MetricsLine] | None = None
+        self._evaluation = _UNREAD
+        self._assignments: tuple[np.ndarray, np.ndarray] | None = None
+        self._linear = _UNREAD
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.dir)!r})"
+
+    @classmethod
+    def of(cls, run: Run | str | Path, cfg: Config | None = None) -> Run:
+        """``run`` itself when it is a Run, else the Run of that directory."""
+        return run if isinstance(run, Run) else cls(run, cfg)
+
+    @contextlib.contextmanager
+    def locked(self, command: str, create: bool = False) -> Iterator[Run]:
+        """Hold the run directory's lock (``run_dir_lock``) while the block runs."""
+        with run_dir_lock(self.dir, command, create):
+            yield self
+
+    def path(self, name: str) -> Path:
+        """A file of the run (MODEL_FILE, ...)."""
+        return self.dir / name
+
+    @property
+    def cfg(self) -> Config:
+        """The run's resolved config (config.toml), read once."""
+        if self._cfg is None:
+            self._cfg = read_run_config(self.dir)
+        return self._cfg
+
+    @property
+    def network(self) -> Network:
+        """The network of model.npz, read and checked once (CheckpointError)."""
+        if self._network is None:
+            self._network, self._model_digest = read_checkpoint(self.path(MODEL_FILE), self.cfg)
+        return self._network
+
+    def model_digest(self) -> hashlib._Hash:
+        """sha256 of model.npz's bytes (of the read or the last write)."""
+        if self._model_digest is None:
+            _ = self.network
+        return self._model_digest.copy()
+
+    def save_network(self, network: Network) -> None:
+        """Checkpoint ``network`` to model.npz (atomically; OSError when it cannot be
+        written, the previous checkpoint intact) and keep it as the run's network."""
+        cfg = self.cfg
+        self._model_digest = save_network(
+            network, self.path(MODEL_FILE), cfg.model_hash(), cfg.model_values()
+        )
+        self._network = network
+
+    def records(self) -> list[MetricsLine]:
+        """The training metrics lines (metrics.jsonl), read once."""
+        if self._records is None:
+            self._records = read_records(self.dir)
+        return self._records
+
+    def keep_records(self, records: list[MetricsLine]) -> None:
+        """Rewrite metrics.jsonl to hold just ``records`` (atomically)."""
+        write_atomic(self.path(TRAIN_METRICS_FILE), "".join(r.to_json() + "\n" for r in records))
+        self._records = list(records)
+
+    def append_record(self, record: MetricsLine) -> None:
+        """Append a line to metrics.jsonl (flushed to disk)."""
+        records = self.records()
+        path = self.path(TRAIN_METRICS_FILE)
+        with open(path, "a") as fh:
+            fh.write(record.to_json() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        records.append(record)
+
+    @property
+    def evaluation(self) -> Evaluation | None:
+        """The evaluation's results (metrics.json), read once; None when not evaluated.
+        An unreadable file is a RunDirError."""
+        if self._evaluation is _UNREAD:
+            path = self.path(EVAL_METRICS_FILE)
+            if not path.is_file():
+                self._evaluation = None
+            else:
+                try:
+                    self._evaluation = Evaluation.from_json(path.read_text(), str(path))
+                except (OSError, ValueError) as exc:
+                    raise RunDirError(f"{path}: not readable ({exc}); evaluate the run again") from None
+        return self._evaluation
+
+    def require_evaluation(self) -> Evaluation:
+        """The evaluation's results, or a RunDirError saying how to evaluate the run."""
+        if self.evaluation is None:
+            raise RunDirError(
+                f"{self.dir}: no {EVAL_METRICS_FILE}: the run has not been evaluated; "
+                f"run: stdp-mnist evaluate {self.dir}"
+            )
+        return self.evaluation
+
+    @property
+    def assignments(self) -> tuple[np.ndarray, np.ndarray]:
+        """(class of each neuron N, class rates N x 10) of the evaluation (assignments.npz),
+        read once; RunDirError when the run has not been evaluated or the file is unreadable."""
+        if self._assignments is None:
+            path = self.path(ASSIGNMENTS_FILE)
+            if not path.is_file():
+                raise RunDirError(
+                    f"{self.dir}: no {ASSIGNMENTS_FILE}: the run has not been evaluated; "
+                    f"run: stdp-mnist evaluate {self.dir}"
+                )
+            try:
+                arrays = read_npz(path)
+                self._assignments = arrays["assignments"], arrays["class_rates"]
+            except (*NPZ_ERRORS, KeyError) as exc:
+                raise RunDirError(
+                    f"{path}: not a readable assignments file ({exc}); evaluate the run again"
+                ) from None
+        return self._assignments
+
+    @property
+    def linear(self) -> linear.LinearReadout | None:
+        """The evaluation's linear readout (linear.npz), read once; None when there is none."""
+        if self._linear is _UNREAD:
+            path = self.path(LINEAR_FILE)
+            self._linear = linear.load(path, self.network.n_excitatory) if path.is_file() else None
+        return self._linear
+
+    def save_evaluation(
+        self, evaluation: Evaluation, arrays: dict[str, np.ndarray], readout: linear.LinearReadout
+    ) -> None:
+        """Write the evaluation's files (metrics.json, assignments.npz, linear.npz), each
+        atomically; a failure is a WriteError naming the file."""
+        kept = f"the frozen responses are kept in {self.path(EVAL_PARTIAL_DIR)}"
+        then = f"free some space, then run: stdp-mnist evaluate {self.dir} (it continues from them)"
+        # metrics.json last: it is what marks a run evaluated (a sweep skips such a run)
+        assignments_path = self.path(ASSIGNMENTS_FILE)
+        with naming_write_errors(assignments_path, kept, then), atomic_open(assignments_path) as fh:
+            np.savez(fh, **arrays)
+        with naming_write_errors(self.path(LINEAR_FILE), kept, then):
+            linear.save(readout, self.path(LINEAR_FILE))
+        with naming_write_errors(self.path(EVAL_METRICS_FILE), kept, then):
+            write_atomic(self.path(EVAL_METRICS_FILE), evaluation.to_json())
+        self._evaluation = evaluation
+        self._assignments = arrays["assignments"], arrays["class_rates"]
+        self._linear = readout

@@ -16,7 +16,6 @@ window of a session: at the start and after a resume).
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -34,14 +33,14 @@ from .network import (
     CheckpointError,
     Network,
     kernel_params,
-    load_network,
     network_sizes,
     new_network,
+    prepare_kernels,
     random_seed,
-    save_network,
 )
 from .progress import LOGGER, LoggedStages, plural
-from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, append_jsonl, create_run_dir, read_jsonl, write_atomic
+from .records import MetricsLine
+from .rundir import MODEL_FILE, TRAIN_METRICS_FILE, Run, WriteError, create_run_dir
 from .snapshots import snapshot_path, write_snapshot
 
 # Aim for kernel calls of about this long, so progress and Ctrl-C stay responsive.
@@ -60,19 +59,19 @@ class NumericalError(Exception):
     """Weights or theta left their valid range; the last good checkpoint is kept."""
 
 
-class RunWriteError(Exception):
+class RunWriteError(WriteError):
     """Writing the checkpoint or a metrics line failed (a full disk, say); training
     stopped there, and the last checkpoint written (``saved``, its examples; None
     when there is none yet) is intact: the writes are atomic."""
 
     def __init__(self, path: Path, error: OSError, saved: int | None):
         kept = (
-            f"the checkpoint of {plural(saved, 'example')} before it is intact"
+            f"training stopped, the checkpoint of {plural(saved, 'example')} before it is intact"
             if saved is not None
-            else "no checkpoint was written yet"
+            else "training stopped, no checkpoint was written yet"
         )
-        super().__init__(f"{path}: {error.strerror or error} while writing it; training stopped, {kept}")
-        self.path, self.saved = path, saved
+        super().__init__(path, error, kept)
+        self.saved = saved
 
 
 @dataclass
@@ -85,12 +84,12 @@ class Progress:
     examples_per_s: float
     spikes_per_example: float  # mean over the latest chunk
     boosts: int  # intensity boosts in the latest chunk
-    metrics: dict | None = None  # the latest metrics.jsonl record (None before the first)
+    metrics: MetricsLine | None = None  # the latest metrics.jsonl record (None before the first)
 
     @property
     def running_accuracy(self) -> float | None:
         """The latest window's running accuracy estimate, if there is one yet."""
-        return self.metrics.get("running_accuracy") if self.metrics else None
+        return self.metrics.running_accuracy if self.metrics else None
 
     @property
     def detail(self) -> str:
@@ -181,14 +180,15 @@ def _check_numbers(network: Network, cfg: Config) -> None:
             raise NumericalError(f"{problem}; last checkpoint kept")
 
 
-def _metrics_history(path: Path, examples_seen: int) -> list[dict]:
+def _metrics_history(run: Run, examples_seen: int) -> list[MetricsLine]:
     """The metrics lines of a run resumed at ``examples_seen``; lines written after its
     last checkpoint (their examples will be trained again) and a torn last line are
     dropped from the file."""
-    history = read_jsonl(path)
-    kept = [r for r in history if r.get("examples_seen", 0) <= examples_seen]
+    path = run.path(TRAIN_METRICS_FILE)
+    history = run.records()
+    kept = [r for r in history if r.examples_seen <= examples_seen]
     if path.is_file() and len(path.read_text().splitlines()) != len(kept):
-        write_atomic(path, "".join(json.dumps(r) + "\n" for r in kept))
+        run.keep_records(kept)
     return kept
 
 
@@ -212,43 +212,54 @@ def _naming_write_errors(path: Path, saved: int | None):
         raise RunWriteError(path, exc, saved) from exc
 
 
+def _network_to_train(run: Run, cfg: Config, resume: bool, overwrite: bool) -> Network:
+    """The run's checkpoint (``resume``), or a new network in a new run directory."""
+    if resume:
+        return run.network
+    network = new_network(cfg)  # before create_run_dir: a network that cannot be made replaces no run
+    create_run_dir(run.dir, cfg, overwrite)
+    return network
+
+
+def _checked_total(run: Run, network: Network, cfg: Config, n_images: int) -> int:
+    """The examples of the schedule, refusing a checkpoint already past them."""
+    total = total_examples(cfg, n_images)
+    if int(network.examples_seen[0]) > total:
+        raise CheckpointError(
+            f"{run.path(MODEL_FILE)}: trained {int(network.examples_seen[0])} examples, more than the "
+            f"{total} of this schedule on {n_images} images (other training data?)"
+        )
+    return total
+
+
 def train(
     cfg: Config,
-    run_dir: str | Path,
+    run_dir: str | Path | Run,
     images: np.ndarray,
     resume: bool = False,
     overwrite: bool = False,
     progress: Callable[[Progress], None] | None = None,
     labels: np.ndarray | None = None,
 ) -> Network:
-    """Train the network of ``cfg`` on ``images`` (uint8, K x 784) into ``run_dir``.
+    """Train the network of ``cfg`` on ``images`` (uint8, K x 784) into ``run_dir`` (a
+    path, or a Run).
 
-    A fresh run creates the run directory (refusing one that holds a run unless
-    ``overwrite``) and starts from ``new_network``; ``resume`` continues from the
+    A fresh run creates the run directory (refusing one that holds a run, RunExistsError,
+    unless ``overwrite``) and starts from ``new_network``; ``resume`` continues from the
     run's model.npz. ``labels`` (K), optional and never used for learning, give the
     metrics lines their running accuracy. ``progress`` hears every chunk; without it
-    progress goes to the "stdp_mnist" logger (stdp_mnist.progress). Raises
-    TrainingInterrupted (after checkpointing) on SIGINT/SIGTERM, and RunWriteError when
-    the checkpoint or metrics cannot be written.
+    progress goes to the "stdp_mnist" logger (stdp_mnist.progress). The kernel is
+    compiled (or loaded from numba's cache) before the clock of the training time
+    starts. Raises TrainingInterrupted (after checkpointing) on SIGINT/SIGTERM, and
+    RunWriteError when the checkpoint or metrics cannot be written.
     """
-    run_dir = Path(run_dir)
+    run = run_dir if isinstance(run_dir, Run) else Run(run_dir, cfg)
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"{len(labels)} labels for {len(images)} images")
-    model_path = run_dir / MODEL_FILE
-    metrics_path = run_dir / TRAIN_METRICS_FILE
-    if resume:
-        network = load_network(model_path, cfg)
-    else:
-        network = new_network(cfg)  # before create_run_dir: a network that cannot be made replaces no run
-        create_run_dir(run_dir, cfg, overwrite)
-    history = _metrics_history(metrics_path, int(network.examples_seen[0]))
-    previous_wall = history[-1]["wall_s"] if history else 0.0
-    total = total_examples(cfg, len(images))
-    if int(network.examples_seen[0]) > total:
-        raise CheckpointError(
-            f"{model_path}: trained {int(network.examples_seen[0])} examples, more than the "
-            f"{total} of this schedule on {len(images)} images (other training data?)"
-        )
+    network = _network_to_train(run, cfg, resume, overwrite)
+    history = _metrics_history(run, int(network.examples_seen[0]))
+    previous_wall = (history[-1].wall_s or 0.0) if history else 0.0
+    total = _checked_total(run, network, cfg, len(images))
     params = kernel_params(cfg)
     synapses, state = network.kernel_state(cfg)
     every, metrics_every = cfg.run.checkpoint_every, cfg.run.metrics_every
@@ -258,9 +269,9 @@ def train(
     if progress is None:
         progress = _logged_training()
     LOGGER.info(
-        "train: %s in %s, examples %d to %d (the first kernel call compiles the kernel on a first run)",
+        "train: %s in %s, examples %d to %d",
         plural(n, "neuron"),
-        run_dir,
+        run.dir,
         int(network.examples_seen[0]),
         total,
     )
@@ -268,37 +279,38 @@ def train(
     def checkpoint() -> None:
         nonlocal saved
         _check_numbers(network, cfg)
-        with _naming_write_errors(model_path, saved):
-            save_network(network, model_path, cfg.model_hash(), cfg.model_values())
+        with _naming_write_errors(run.path(MODEL_FILE), saved):
+            run.save_network(network)
         saved = int(network.examples_seen[0])
 
     def snapshot(seen: int) -> None:
         """The weights after ``seen`` examples into snapshots/, when the run keeps them."""
         if snapshot_every and seen % snapshot_every == 0:
-            with _naming_write_errors(snapshot_path(run_dir, seen), saved):
-                write_snapshot(run_dir, seen, network.weights)
+            with _naming_write_errors(snapshot_path(run.dir, seen), saved):
+                write_snapshot(run.dir, seen, network.weights)
 
-    def record(seen: int, window: MetricsWindow) -> dict:
+    def record(seen: int, window: MetricsWindow) -> MetricsLine:
         accuracy = window.running_accuracy()
-        record = {
-            "examples_seen": seen,
-            "wall_s": round(previous_wall + time.perf_counter() - start, 3),
-            "spikes_per_example": window.spikes / max(1, window.examples),
-            "boosts": window.boosts,
-            "mean_theta_mv": float(network.theta.mean()),
-            "running_accuracy": None if accuracy is None else round(accuracy, 6),
-        }
-        with _naming_write_errors(metrics_path, saved):
-            append_jsonl(metrics_path, record)
-        return record
+        line = MetricsLine(
+            examples_seen=seen,
+            wall_s=round(previous_wall + time.perf_counter() - start, 3),
+            spikes_per_example=window.spikes / max(1, window.examples),
+            boosts=window.boosts,
+            mean_theta_mv=float(network.theta.mean()),
+            running_accuracy=None if accuracy is None else round(accuracy, 6),
+        )
+        with _naming_write_errors(run.path(TRAIN_METRICS_FILE), saved):
+            run.append_record(line)
+        return line
 
-    start = time.perf_counter()
-    chunk = 1  # the first call may compile the kernel; later ones are sized to CHUNK_SECONDS
+    chunk = 1  # later calls are sized to CHUNK_SECONDS by the time of this one
     window = MetricsWindow(n)
     latest = history[-1] if history else None
     if not resume:
         snapshot(0)
     with _stop_flag() as stop:
+        prepare_kernels(cfg, network)  # compiled (a signal meanwhile stops after the first chunk)
+        start = time.perf_counter()  # the training time starts after the compilation
         while (seen := int(network.examples_seen[0])) < total:
             pass_index, offset = divmod(seen, len(images))
             next_checkpoint = (seen // every + 1) * every

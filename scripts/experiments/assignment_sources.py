@@ -19,7 +19,6 @@ Usage: python scripts/experiments/assignment_sources.py RUN_DIR [RUN_DIR ...]
 Prints a markdown table, one row per run and source.
 """
 
-import json
 import sys
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from stdp_mnist import readout
 from stdp_mnist.data import load_configured
 from stdp_mnist.evaluation import frozen_counts
 from stdp_mnist.network import STREAM_ASSIGN, STREAM_TEST, load_network
-from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, read_run_config
+from stdp_mnist.rundir import EVAL_METRICS_FILE, MODEL_FILE, read_evaluation, read_run_config
 
 
 def all_counts(cfg, network, images: np.ndarray, stream: int) -> np.ndarray:
@@ -60,7 +59,10 @@ def run_rows(run_dir: Path):
     train_labels, test_labels = data.train_labels[:n_assign], data.test_labels[:n_test]
     train_counts = all_counts(cfg, network, data.train_images[:n_assign], STREAM_ASSIGN)
     test_counts = all_counts(cfg, network, data.test_images[:n_test], STREAM_TEST)
-    reported = json.loads((run_dir / EVAL_METRICS_FILE).read_text())["accuracy_all"]
+    evaluation = read_evaluation(run_dir)
+    if evaluation is None:
+        raise SystemExit(f"{run_dir / EVAL_METRICS_FILE}: no readable evaluation; evaluate the run first")
+    reported = evaluation.accuracy_all
     sources = [
         (f"train-{len(train_labels)}", train_counts, train_labels),
         (f"train-{len(train_labels[:10000])}", train_counts[:10000], train_labels[:10000]),

@@ -57,6 +57,9 @@ from pathlib import Path
 
 import numba
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import comparisons
 import sklearn
 
 from stdp_mnist import kernel, linear, readout
@@ -272,7 +275,7 @@ def spiking_row(
         "voting_predictions": as_digits(voted),
         "features_s": features_s,
         "spikes_per_example": float(test_counts.sum(dtype=np.int64)) / len(test_counts),
-        "winners": readout.distinct_winners(test_counts),
+        "winners": comparisons.distinct_winners(test_counts),
     }
 
 
@@ -426,11 +429,8 @@ def measure(
 def evaluated_accuracy(run_dir: Path) -> tuple[float, int] | None:
     """The run's own evaluation's accuracy_all and its number of labelled images (None
     when it has no readable evaluation)."""
-    metrics = read_evaluation(run_dir)
-    try:
-        return float(metrics["accuracy_all"]), int(metrics["n_assign"])
-    except (KeyError, TypeError, ValueError):
-        return None
+    evaluation = read_evaluation(run_dir)
+    return None if evaluation is None else (float(evaluation.accuracy_all), int(evaluation.n_assign))
 
 
 def blas_threads() -> int:
@@ -462,12 +462,12 @@ def paired_tests(rows: list[dict], test_labels: np.ndarray) -> list[str]:
             right = [
                 from_digits(row[f"{readout_name}_predictions"]) == test_labels for row in (trained, other)
             ]
-            only_trained, only_other, p = readout.mcnemar(*right)
+            only_trained, only_other, p = comparisons.mcnemar(*right)
             first, second = trained[readout_name], other[readout_name]
-            verdict = VERDICT_WORDS[readout.paired_verdict(first, second, p)]
+            verdict = VERDICT_WORDS[comparisons.paired_verdict(first, second, p)]
             lines.append(
                 f"| {trained['n']} | {readout_name} | {name} | {first:.4f} | {second:.4f} "
-                f"| {100 * (first - second):+.2f} | {only_trained:,} | {only_other:,} | {readout.format_p(p)} | {verdict} |"
+                f"| {100 * (first - second):+.2f} | {only_trained:,} | {only_other:,} | {comparisons.format_p(p)} | {verdict} |"
             )
     return lines
 
@@ -535,7 +535,7 @@ def report(
             "",
             f"The trained layer against the other feature sets of its size, on the same {n_test:,} test "
             "images, by the exact McNemar test (a two-sided binomial test of the images only one of the two "
-            f"gets right against 1/2); 'level' unless p < {readout.SIGNIFICANCE}:",
+            f"gets right against 1/2); 'level' unless p < {comparisons.SIGNIFICANCE}:",
             "",
             "| N | readout | trained layer against | trained | other | difference (points) | only trained "
             "right | only other right | exact McNemar p | verdict |",

@@ -94,8 +94,8 @@ def baselines(sizes: list[int]) -> None:
         t0 = time.perf_counter()
         metrics, _, _ = evaluate_network(size_cfg, network, data)
         print(
-            f"| {n} untrained neurons (random weights, normalised; seed 0) | {metrics['accuracy_all']:.4f} | "
-            f"{metrics['accuracy_proportion']:.4f} | {metrics['accuracy_linear']:.4f} | "
+            f"| {n} untrained neurons (random weights, normalised; seed 0) | {metrics.accuracy_all:.4f} | "
+            f"{metrics.accuracy_proportion:.4f} | {metrics.accuracy_linear:.4f} | "
             f"{time.perf_counter() - t0:.0f} |",
             flush=True,
         )

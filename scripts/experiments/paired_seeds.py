@@ -13,23 +13,25 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 import statistics
 from pathlib import Path
+
+from stdp_mnist.rundir import read_records
+from stdp_mnist.sweep.summary import ACCURACY_ALL
 
 
 def read_summary(path: Path) -> dict[int, dict]:
     """Rows of a sweep summary.csv by seed (finished runs only)."""
     with open(path, newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["accuracy_all"]]
+        rows = [r for r in csv.DictReader(fh) if r[ACCURACY_ALL]]
     return {int(r["seed"]): r for r in rows}
 
 
 def paired(baseline: dict[int, dict], new: dict[int, dict]) -> dict:
     """Per-seed differences (new - baseline) of accuracy_all over the seeds both have."""
     seeds = sorted(set(baseline) & set(new))
-    diffs = [float(new[s]["accuracy_all"]) - float(baseline[s]["accuracy_all"]) for s in seeds]
+    diffs = [float(new[s][ACCURACY_ALL]) - float(baseline[s][ACCURACY_ALL]) for s in seeds]
     sd = statistics.stdev(diffs) if len(diffs) > 1 else float("nan")
     return {
         "seeds": seeds,
@@ -43,15 +45,12 @@ def paired(baseline: dict[int, dict], new: dict[int, dict]) -> dict:
 def firing(run_dir: Path, last_examples: int = 10000) -> tuple[float, float] | None:
     """(spikes per training example over the last ``last_examples``, mean theta at the end)
     from a run's metrics.jsonl, or None when the run is not on this machine."""
-    path = run_dir / "metrics.jsonl"
-    if not path.is_file():
-        return None
-    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = read_records(run_dir)
     if not lines:
         return None
-    end = lines[-1]["examples_seen"]
-    window = [r for r in lines if r["examples_seen"] > end - last_examples]
-    return statistics.fmean(r["spikes_per_example"] for r in window), lines[-1]["mean_theta_mv"]
+    end = lines[-1].examples_seen
+    window = [r for r in lines if r.examples_seen > end - last_examples]
+    return statistics.fmean(r.spikes_per_example for r in window), lines[-1].mean_theta_mv
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,8 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, grouped, run_metrics
-
-from stdp_mnist.readout import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
+from comparisons import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
 
 REPORT = ROOT / "results" / "paired-tests.md"
 PAPER_CONFIG = re.compile(r"dc2015-\d+$")
@@ -48,7 +47,7 @@ def correct(run: Path) -> dict[str, np.ndarray]:
 
 
 def seed_of(run: Path) -> int:
-    return run_metrics(run)["seed"]
+    return run_metrics(run).seed
 
 
 def row(label_a: str, label_b: str, a: np.ndarray, b: np.ndarray) -> str:
@@ -97,7 +96,7 @@ def report(records: Path = RECORDS) -> str:
         "",
         HEADER,
     ]
-    by_size = sorted(groups, key=lambda name: run_metrics(groups[name][0])["n_excitatory"])
+    by_size = sorted(groups, key=lambda name: run_metrics(groups[name][0]).n_excitatory)
     paper_sizes = [name for name in by_size if PAPER_CONFIG.fullmatch(name)]
     for smaller, larger in itertools.pairwise(paper_sizes):
         lines += seed_pairs(groups, smaller, larger)
@@ -119,14 +118,14 @@ def report(records: Path = RECORDS) -> str:
     ]
     for name in (name for name in by_size if name.startswith("dc2015-")):
         metrics = [run_metrics(run) for run in groups[name]]
-        n = metrics[0]["n_excitatory"]
-        if n not in PAPER_ACCURACY or metrics[0]["n_assign"] != 60000:
+        n = metrics[0].n_excitatory
+        if n not in PAPER_ACCURACY or metrics[0].n_assign != 60000:
             continue
         per_seed = ", ".join(
-            f"{m['accuracy_all']:.4f} ± {math.sqrt(m['accuracy_all'] * (1 - m['accuracy_all']) / m['n_test']):.4f}"
+            f"{m.accuracy_all:.4f} ± {math.sqrt(m.accuracy_all * (1 - m.accuracy_all) / m.n_test):.4f}"
             for m in metrics
         )
-        above = sum(m["accuracy_all"] > PAPER_ACCURACY[n] for m in metrics)
+        above = sum(m.accuracy_all > PAPER_ACCURACY[n] for m in metrics)
         lines.append(
             f"| {name} | {PAPER_ACCURACY[n]:.3f} | {len(metrics)} | {per_seed} | {above} of {len(metrics)} |"
         )

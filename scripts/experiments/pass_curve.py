@@ -17,50 +17,50 @@ pass beside the paper's figure for the size, spikes and ms per training example;
 ``--markdown`` writes the table into a file, headed by the command that made it.
 Where two or more passes were evaluated, each is then compared with the last one
 evaluated, readout by readout, by the exact McNemar test on the same test images
-(stdp_mnist.readout.mcnemar): a curve's points differ by chance too.
+(scripts/comparisons.py): a curve's points differ by chance too.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import statistics
 import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from comparisons import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
+
 from stdp_mnist.data import count_training_images, load_configured
 from stdp_mnist.network import count_self_firing, self_firing_theta_mv
 from stdp_mnist.plots import plot_pass_curve
-from stdp_mnist.readout import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
+from stdp_mnist.records import READOUTS, MetricsLine
 from stdp_mnist.rundir import (
     ASSIGNMENTS_FILE,
     EVAL_METRICS_FILE,
     MODEL_FILE,
     NPZ_ERRORS,
-    TRAIN_METRICS_FILE,
-    read_jsonl,
+    read_evaluation,
     read_npz,
+    read_records,
     read_run_config,
 )
 
-ACCURACY_KEYS = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
 
-
-def entry_speeds(history: list[dict]) -> list[tuple[int, float]]:
+def entry_speeds(history: list[MetricsLine]) -> list[tuple[int, float]]:
     """(examples_seen, s per example) of each log entry after the first: the wall time
     since the previous entry over the examples since it. The first entry has none (it
     includes start-up and compilation)."""
     return [
-        (b["examples_seen"], (b["wall_s"] - a["wall_s"]) / (b["examples_seen"] - a["examples_seen"]))
+        (b.examples_seen, (b.wall_s - a.wall_s) / (b.examples_seen - a.examples_seen))
         for a, b in itertools.pairwise(history)
-        if b["examples_seen"] > a["examples_seen"]
+        if b.examples_seen > a.examples_seen
     ]
 
 
-def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
+def pass_rows(history: list[MetricsLine], per_pass: int) -> list[dict]:
     """Per finished pass: examples, wall s, median s per example, spikes per example,
     theta at the end.
 
@@ -73,8 +73,8 @@ def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
     spikes = 0.0
     previous_seen = 0
     for entry in history:
-        seen, wall = entry["examples_seen"], entry["wall_s"]
-        spikes += entry["spikes_per_example"] * (seen - previous_seen)
+        seen, wall = entry.examples_seen, entry.wall_s
+        spikes += entry.spikes_per_example * (seen - previous_seen)
         previous_seen = seen
         if seen % per_pass == 0 and seen > start_seen:
             in_pass = [speed for at, speed in speeds if start_seen < at <= seen]
@@ -87,26 +87,26 @@ def pass_rows(history: list[dict], per_pass: int) -> list[dict]:
                     if in_pass
                     else (wall - start_wall) / (seen - start_seen),
                     "spikes_per_example": spikes / (seen - start_seen),
-                    "mean_theta_mv": entry["mean_theta_mv"],
+                    "mean_theta_mv": entry.mean_theta_mv,
                 }
             )
             start_seen, start_wall, spikes = seen, wall, 0.0
     return rows
 
 
-def current_speed(history: list[dict], per_pass: int) -> float | None:
+def current_speed(history: list[MetricsLine], per_pass: int) -> float | None:
     """Median s per example over the log entries of the pass in progress (None: none)."""
-    pass_start = (history[-1]["examples_seen"] - 1) // per_pass * per_pass if history else 0
+    pass_start = (history[-1].examples_seen - 1) // per_pass * per_pass if history else 0
     speeds = [speed for at, speed in entry_speeds(history) if at > pass_start]
     return statistics.median(speeds) if speeds else None
 
 
-def remaining_s(history: list[dict], rows: list[dict], per_pass: int, passes: int) -> float | None:
+def remaining_s(history: list[MetricsLine], rows: list[dict], per_pass: int, passes: int) -> float | None:
     """Seconds the passes not yet trained need at the last measured speed (None: no data)."""
     s_per_example = rows[-1]["median_s_per_example"] if rows else current_speed(history, per_pass)
     if s_per_example is None:
         return None
-    return (passes * per_pass - history[-1]["examples_seen"]) * s_per_example
+    return (passes * per_pass - history[-1].examples_seen) * s_per_example
 
 
 def pass_copy(run_dir: Path, k: int) -> Path:
@@ -130,20 +130,23 @@ def evaluated_at(run_dir: Path, k: int, per_pass: int) -> Path | None:
     neither was."""
     if (pass_copy(run_dir, k) / EVAL_METRICS_FILE).is_file():
         return pass_copy(run_dir, k)
-    if (run_dir / EVAL_METRICS_FILE).is_file() and json.loads((run_dir / EVAL_METRICS_FILE).read_text()).get(
-        "examples_trained"
-    ) == k * per_pass:
+    evaluation = read_evaluation(run_dir)
+    if evaluation is not None and evaluation.examples_trained == k * per_pass:
         return run_dir
     return None
 
 
-def pass_accuracies(run_dir: Path, k: int, per_pass: int) -> dict:
-    """The evaluated accuracies of the network after pass k ({} when not evaluated)."""
+def pass_accuracies(run_dir: Path, k: int, per_pass: int) -> dict[str, float]:
+    """The evaluated accuracies of the network after pass k, by readout ({} when not
+    evaluated)."""
     evaluated = evaluated_at(run_dir, k, per_pass)
     if evaluated is None:
         return {}
-    values = json.loads((evaluated / EVAL_METRICS_FILE).read_text())
-    return {key: values[key] for key in ACCURACY_KEYS if key in values}
+    evaluation = read_evaluation(evaluated)
+    if evaluation is None:
+        raise SystemExit(f"{evaluated / EVAL_METRICS_FILE}: not an evaluation's results")
+    accuracies = {readout: evaluation.accuracy(readout) for readout in READOUTS}
+    return {readout: value for readout, value in accuracies.items() if value is not None}
 
 
 def paired_with_last(run_dir: Path, evaluated: dict[int, Path], test_labels: np.ndarray) -> str:
@@ -155,11 +158,9 @@ def paired_with_last(run_dir: Path, evaluated: dict[int, Path], test_labels: np.
     predictions = {}
     for k, directory in evaluated.items():
         arrays = read_npz(directory / ASSIGNMENTS_FILE)
-        predictions[k] = {
-            key: arrays[f"predictions_{key.removeprefix('accuracy_')}"] for key in ACCURACY_KEYS
-        }
+        predictions[k] = {readout: arrays[f"predictions_{readout}"] for readout in READOUTS}
     last = max(predictions)
-    n_test = len(predictions[last]["accuracy_all"])
+    n_test = len(predictions[last][READOUTS[0]])
     labels = test_labels[:n_test]
     lines = [
         f"Each evaluated pass against pass {last}, on the same {n_test:,} test "
@@ -170,17 +171,17 @@ def paired_with_last(run_dir: Path, evaluated: dict[int, Path], test_labels: np.
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for k in sorted(predictions)[:-1]:
-        if len(predictions[k]["accuracy_all"]) != n_test:
+        if len(predictions[k][READOUTS[0]]) != n_test:
             raise SystemExit(f"{run_dir}: passes {k} and {last} were evaluated on different test images")
-        for key in ACCURACY_KEYS:
-            early_right, late_right = predictions[k][key] == labels, predictions[last][key] == labels
+        for readout in READOUTS:
+            early_right, late_right = predictions[k][readout] == labels, predictions[last][readout] == labels
             only_early, only_late, p = mcnemar(early_right, late_right)
             verdict = paired_verdict(early_right.mean(), late_right.mean(), p)
             verdict = {"first ahead": f"pass {k} ahead", "second ahead": f"pass {last} ahead"}.get(
                 verdict, verdict
             )
             lines.append(
-                f"| {k} vs {last} | {key.removeprefix('accuracy_')} | {early_right.mean():.4f} | "
+                f"| {k} vs {last} | {readout} | {early_right.mean():.4f} | "
                 f"{late_right.mean():.4f} | {only_early} | {only_late} | {format_p(p)} | {verdict} |"
             )
     return "\n".join(lines)
@@ -193,7 +194,7 @@ def curve(run_dir: Path):
     per_pass = count_training_images(cfg)
     if per_pass is None:
         raise SystemExit(f"{run_dir}: its training data is not found (run stdp-mnist download)")
-    history = read_jsonl(run_dir / TRAIN_METRICS_FILE)
+    history = read_records(run_dir)
     rows = pass_rows(history, per_pass)
     return cfg, per_pass, history, rows, [pass_accuracies(run_dir, row["pass"], per_pass) for row in rows]
 
@@ -208,14 +209,14 @@ def table(run_dir: Path) -> str:
     ]
     for row, acc in zip(rows, accuracies, strict=True):
         low = pass_self_firing(run_dir, row["pass"], cfg)
-        cells = [f"{acc[key]:.4f}" if key in acc else "-" for key in ACCURACY_KEYS]
+        cells = [f"{acc[readout]:.4f}" if readout in acc else "-" for readout in READOUTS]
         lines.append(
             f"| {row['pass']} | {row['wall_s']:.0f} | {1000 * row['median_s_per_example']:.1f} | "
             f"{row['spikes_per_example']:.1f} | {row['mean_theta_mv']:.2f} | {'-' if low is None else low} | "
             + " | ".join(cells)
             + " |"
         )
-    seen = history[-1]["examples_seen"] if history else 0
+    seen = history[-1].examples_seen if history else 0
     total = cfg.training.passes * per_pass
     left = remaining_s(history, rows, per_pass, cfg.training.passes)
     lines.append("")
@@ -248,10 +249,7 @@ def plot(run_dir: Path, path: Path) -> Path:
     cfg, _, _, rows, accuracies = curve(run_dir)
     if not rows:
         raise SystemExit(f"{run_dir}: no finished pass to plot")
-    readouts = {
-        key.removeprefix("accuracy_"): [acc.get(key, float("nan")) for acc in accuracies]
-        for key in ACCURACY_KEYS
-    }
+    readouts = {readout: [acc.get(readout, float("nan")) for acc in accuracies] for readout in READOUTS}
     n = cfg.network.n_excitatory
     return plot_pass_curve(
         [row["pass"] for row in rows],

@@ -32,6 +32,7 @@ winners, and exact McNemar p-values against the original on the same test images
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import shlex
@@ -42,19 +43,23 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from comparisons import distinct_winners, format_p, mcnemar
+
 from stdp_mnist.atomic import atomic_open
 from stdp_mnist.cli import one_line_errors
 from stdp_mnist.config import Config, ConfigError, apply_overrides, config_from_dict, config_to_toml
 from stdp_mnist.data import Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, count_dtype, evaluate_network
 from stdp_mnist.network import count_self_firing, load_network, save_network, self_firing_theta_mv
-from stdp_mnist.readout import distinct_winners, format_p, mcnemar
+from stdp_mnist.records import Evaluation
 from stdp_mnist.rundir import (
     ASSIGNMENTS_FILE,
     CONFIG_FILE,
     EVAL_METRICS_FILE,
     MODEL_FILE,
     RunDirError,
+    read_evaluation,
     read_json_object,
     read_npz,
     read_run_config,
@@ -160,7 +165,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def evaluate_copy(copy_dir: Path, cfg: Config, data: Mnist, log: Log = log_stderr) -> tuple[dict, dict]:
+def evaluate_copy(copy_dir: Path, cfg: Config, data: Mnist, log: Log = log_stderr) -> tuple[Evaluation, dict]:
     """The copy's metrics (the package's, plus response_summary's) and prediction
     arrays. Its evaluation is reused when its metrics.json was written for the same
     model, settings and readout; the responses are kept in copy_dir/responses."""
@@ -173,9 +178,10 @@ def evaluate_copy(copy_dir: Path, cfg: Config, data: Mnist, log: Log = log_stder
         "linear_c": cfg.evaluation.linear_c,
         "linear_transform": cfg.evaluation.linear_transform,
     }
-    metrics = read_json_object(metrics_path)
+    metrics = read_evaluation(copy_dir)
     if (
-        all(metrics.get(name) == value for name, value in settings.items())
+        metrics is not None
+        and all(metrics.to_dict().get(name) == value for name, value in settings.items())
         and (copy_dir / ASSIGNMENTS_FILE).is_file()
     ):
         arrays = read_npz(copy_dir / ASSIGNMENTS_FILE)
@@ -188,11 +194,11 @@ def evaluate_copy(copy_dir: Path, cfg: Config, data: Mnist, log: Log = log_stder
                 log(f"  {copy_dir.name} {stage}: {done:,}/{total:,}")
 
         metrics, arrays, _ = evaluate_network(cfg, network, data, progress, store, log)
-        metrics.update(settings)
+        metrics.extra.update(settings)
         with atomic_open(copy_dir / ASSIGNMENTS_FILE) as fh:
             np.savez(fh, **arrays)
-        write_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
-    test_counts = np.empty((metrics["n_test"], network.n_excitatory), count_dtype(cfg))
+        write_atomic(metrics_path, metrics.to_json())
+    test_counts = np.empty((metrics.n_test, network.n_excitatory), count_dtype(cfg))
     kept = ResponseStore(copy_dir / RESPONSES_DIR, key)  # the same responses, read without a log line
     if kept.load("test", test_counts, np.empty(len(test_counts), np.int64), cfg.evaluation.block_size) < len(
         test_counts
@@ -200,7 +206,8 @@ def evaluate_copy(copy_dir: Path, cfg: Config, data: Mnist, log: Log = log_stder
         raise RunDirError(
             f"{copy_dir / RESPONSES_DIR}: the test responses are incomplete; delete {copy_dir} and run again"
         )
-    return {**metrics, **response_summary(test_counts, network.theta)}, arrays
+    extra = {**metrics.extra, **response_summary(test_counts, network.theta)}
+    return dataclasses.replace(metrics, extra=extra), arrays
 
 
 def response_summary(test_counts: np.ndarray, theta: np.ndarray) -> dict:
@@ -231,14 +238,14 @@ def report(
     below = theta[theta < line]
     exc = cfg.excitatory
     original = results["original"][1]
-    n_test, n_assign = len(truth), results["original"][0]["n_assign"]
+    n_test, n_assign = len(truth), results["original"][0].n_assign
     near = sorted({0.0, *NEAR_LINE_MV, *margins})
     lines = [
         "# Self-firing neurons and the frozen evaluation",
         "",
         f"Made by `{command}`.",
         "",
-        f"Network: `{run_dir}`, {theta.size:,} excitatory neurons, {results['original'][0]['examples_trained']:,} "
+        f"Network: `{run_dir}`, {theta.size:,} excitatory neurons, {results['original'][0].examples_trained:,} "
         f"training examples seen. Self-firing line: theta < v_rest - v_thresh + theta_offset = {exc.v_rest_mv:g} "
         f"- ({exc.v_thresh_mv:g}) + {exc.theta_offset_mv:g} = {line:g} mV (below it the threshold is under the "
         f"resting potential, {exc.v_rest_mv:g} mV, and the neuron fires with no input).",
@@ -271,11 +278,11 @@ def report(
         metrics = results[name][0]
         changed = 0 if variant == "original" else np.count_nonzero(theta < line + margin)
         lines.append(
-            f"| {name} | {changed:,} | {metrics['self_firing_neurons']:,} | {metrics['accuracy_all']:.4f} "
-            f"| {metrics['accuracy_proportion']:.4f} | {metrics['accuracy_linear']:.4f} "
-            f"| {metrics['test_spikes_per_example']:.2f} | {metrics['distinct_winners']:,} "
-            f"| {metrics['busiest_share']:.3f} ({metrics['busiest_theta_mv']:.3f} mV) "
-            f"| {metrics['unassigned_neurons']:,} |"
+            f"| {name} | {changed:,} | {metrics.self_firing_neurons:,} | {metrics.accuracy_all:.4f} "
+            f"| {metrics.accuracy_proportion:.4f} | {metrics.accuracy_linear:.4f} "
+            f"| {metrics.test_spikes_per_example:.2f} | {metrics.extra['distinct_winners']:,} "
+            f"| {metrics.extra['busiest_share']:.3f} ({metrics.extra['busiest_theta_mv']:.3f} mV) "
+            f"| {metrics.unassigned_neurons:,} |"
         )
     lines += [
         "",
@@ -315,7 +322,7 @@ def run(args: argparse.Namespace, command: str) -> None:
             prepare_copy(args.run_dir, copy_dir, cfg, variant, margin)
             log_stderr(f"{name}: evaluating {copy_dir}")
             results[name] = evaluate_copy(copy_dir, cfg, data)
-    truth = data.test_labels[: results["original"][0]["n_test"]]
+    truth = data.test_labels[: results["original"][0].n_test]
     page = report(args.run_dir, cfg, theta, margins, results, truth, command)
     path = args.report or args.out / "self-firing.md"
     path.parent.mkdir(parents=True, exist_ok=True)

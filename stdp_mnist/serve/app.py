@@ -31,6 +31,7 @@ from .. import diagnostics
 from ..figures import figures_dir
 from ..model_file import Model, open_model
 from ..predict import ImageError, classify, digit_from_bytes, predict_seed
+from ..records import READOUTS
 from ..report import info
 from ..rundir import ASSIGNMENTS_FILE, RunDirError
 
@@ -154,11 +155,11 @@ def create_app(path: str | Path) -> Flask:
                 "n_excitatory": model.network.n_excitatory,
                 "examples_trained": int(model.network.examples_seen[0]),
                 "accuracy": {
-                    key: metrics.get(f"accuracy_{key}")
-                    for key in ("all", "proportion", "linear")
-                    if metrics.get(f"accuracy_{key}") is not None
+                    readout: metrics.accuracy(readout)
+                    for readout in READOUTS
+                    if metrics is not None and metrics.accuracy(readout) is not None
                 },
-                "n_test": metrics.get("n_test"),
+                "n_test": None if metrics is None else metrics.n_test,
                 "figures": figures,
             }
         )

@@ -58,7 +58,7 @@ def run_point(spec: dict) -> dict:
         numba.set_num_threads(1)  # one run per core: evaluation must not oversubscribe
         from ..data import load_configured
         from ..evaluation import evaluate
-        from ..rundir import EVAL_METRICS_FILE, MODEL_FILE, run_dir_lock
+        from ..rundir import EVAL_METRICS_FILE, MODEL_FILE, Run
         from ..training import train
 
         run_dir = Path(spec["run_dir"])
@@ -68,14 +68,15 @@ def run_point(spec: dict) -> dict:
             return result_row(spec, "error", other)
         if (run_dir / EVAL_METRICS_FILE).is_file():
             return result_row(spec, "skipped")
-        with run_dir_lock(run_dir, "sweep", create=True):
+        run = Run(run_dir, cfg)
+        with run.locked("sweep", create=True):
             data = load_configured(cfg)
             resume = (run_dir / MODEL_FILE).is_file()
             report = _progress_sink
             name = spec["name"]
             train(
                 cfg,
-                run_dir,
+                run,
                 data.train_images,
                 resume=resume,
                 overwrite=not resume,
@@ -84,8 +85,8 @@ def run_point(spec: dict) -> dict:
                 if report is None
                 else lambda p: report(name, "train", p.examples_seen, p.total),
             )
-            evaluate(
-                run_dir,
+            evaluate(  # the network trained, in memory
+                run,
                 data,
                 cfg=cfg,
                 progress=None

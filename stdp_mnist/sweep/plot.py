@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..progress import plural
+from .summary import ACCURACY_ALL
 from .sweep_file import Sweep, text
 
 BASE = "(base)"  # the value shown for a run whose point does not set the key
@@ -160,7 +161,7 @@ def summary_figure(sweep: Sweep, rows: list[dict]):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    done = [r for r in rows if r["accuracy_all"] is not None]
+    done = [r for r in rows if r[ACCURACY_ALL] is not None]
     if not done:
         return None
     varying = _varying_keys(sweep, rows)

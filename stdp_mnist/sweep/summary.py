@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from ..progress import plural
+from ..records import READOUTS
 from ..rundir import read_evaluation, training_wall_s
 from .sweep_file import Sweep, text
 
 SUMMARY_CSV, SUMMARY_MD, SUMMARY_PNG = "summary.csv", "summary.md", "summary.png"
-# The test accuracies of a run: the paper's two votings and the supervised linear readout.
-ACCURACIES = ("accuracy_all", "accuracy_proportion", "accuracy_linear")
+# The columns of a run's test accuracies, one per readout: the paper's two votings and
+# the supervised linear readout.
+ACCURACIES = tuple(f"accuracy_{readout}" for readout in READOUTS)
+ACCURACY_ALL, ACCURACY_PROPORTION, ACCURACY_LINEAR = ACCURACIES
 COLUMNS = [
     "point",
     "seed",
@@ -32,20 +35,20 @@ MD_COLUMNS = ["seed", "status", *ACCURACIES, "train_wall_s", "eval_wall_s"]
 def result_row(spec: dict, status: str, error: str = "") -> dict:
     """A summary row of one run from what its run directory holds."""
     run_dir = Path(spec["run_dir"])
-    metrics = read_evaluation(run_dir)
-    eval_s = None
-    if metrics:
-        eval_s = round(metrics.get("assign_wall_s", 0.0) + metrics.get("test_wall_s", 0.0), 3)
+    evaluation = read_evaluation(run_dir)
     return {
         "name": spec["name"],
         "point": spec["point"],
         "overrides": dict(map(tuple, spec["overrides"])),
         "seed": spec["seed"],
         "status": status,
-        **{key: metrics.get(key) for key in ACCURACIES},
-        "examples_trained": metrics.get("examples_trained"),
+        **{
+            column: evaluation.accuracy(readout) if evaluation else None
+            for column, readout in zip(ACCURACIES, READOUTS, strict=True)
+        },
+        "examples_trained": evaluation.examples_trained if evaluation else None,
         "train_wall_s": training_wall_s(run_dir),
-        "eval_wall_s": eval_s,
+        "eval_wall_s": evaluation.eval_wall_s if evaluation else None,
         "run_dir": spec["run_dir"],
         "error": error,
     }
@@ -111,11 +114,11 @@ def _point_lines(rows: list[dict]) -> list[str]:
     ]
     for point, group in by_point(rows).items():
         values = {key: [r[key] for r in group if r[key] is not None] for key in ACCURACIES}
-        acc = values["accuracy_all"]
+        acc = values[ACCURACY_ALL]
         spread = f"{min(acc):.4f} | {max(acc):.4f}" if acc else " | "
         lines.append(
             f"| {point} | {len(acc)}/{len(group)} | {_mean(acc)} | {spread} | "
-            f"{_mean(values['accuracy_proportion'])} | {_mean(values['accuracy_linear'])} |"
+            f"{_mean(values[ACCURACY_PROPORTION])} | {_mean(values[ACCURACY_LINEAR])} |"
         )
     return lines
 

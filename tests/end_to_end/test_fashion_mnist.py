@@ -3,7 +3,6 @@ dataset-fashion-mnist ships them (recompressed: they verify by their decompresse
 content), through the CLI. CI installs the package; elsewhere the test is skipped
 where it is not installed."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from stdp_mnist.data import MNIST_FILES
+from stdp_mnist.records import Evaluation
 
 DEBIAN_FILES = Path("/usr/share/datasets/fashion-mnist")
 
@@ -45,9 +45,9 @@ def test_quick_fashion_mnist_run_from_debians_files(tmp_path):
         env={**os.environ, "STDP_MNIST_DATA": str(tmp_path / "no-cache")},  # nothing fetched
     )
     assert result.returncode == 0, result.stderr
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["dataset"] == "fashion-mnist" and metrics["n_test"] == 1000
+    metrics = Evaluation.from_json((run_dir / "metrics.json").read_text())
+    assert metrics.dataset == "fashion-mnist" and metrics.n_test == 1000
     # Well above chance (0.1) after 1,000 examples: the images and labels were read as Fashion-MNIST's.
-    assert metrics["accuracy_all"] > 0.3
+    assert metrics.accuracy_all > 0.3
     assert sorted(p.name for p in data_dir.iterdir()) == sorted(f"{n}.gz" for n in MNIST_FILES.values())
     assert not (tmp_path / "no-cache").exists()

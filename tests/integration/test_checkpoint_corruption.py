@@ -20,8 +20,15 @@ from stdp_mnist import config, kernel
 from stdp_mnist.bench import BenchmarkError, checkpoint_size
 from stdp_mnist.config import Config
 from stdp_mnist.network import CheckpointError, load_network, new_network, save_network
-from stdp_mnist.predict import load_assignments
-from stdp_mnist.rundir import ASSIGNMENTS_FILE, CONFIG_FILE, MODEL_FILE, NPZ_ERRORS, RunDirError, read_npz
+from stdp_mnist.rundir import (
+    ASSIGNMENTS_FILE,
+    CONFIG_FILE,
+    MODEL_FILE,
+    NPZ_ERRORS,
+    Run,
+    RunDirError,
+    read_npz,
+)
 
 # --- the library refuses them -------------------------------------------------------
 
@@ -211,7 +218,7 @@ def test_damaged_assignments_file_is_a_run_dir_error(tmp_path):
         data[offset] ^= 0xFF
         (tmp_path / ASSIGNMENTS_FILE).write_bytes(bytes(data))
         try:
-            load_assignments(tmp_path)
+            _ = Run(tmp_path).assignments
         except RunDirError as exc:
             assert "not a readable assignments file" in str(exc)
 

@@ -10,6 +10,7 @@ from helpers.runs import TINY_TOML, make_data_dir
 
 from stdp_mnist.config import load_config
 from stdp_mnist.data import MNIST_FILES
+from stdp_mnist.rundir import read_evaluation
 
 # --- one-line errors ---------------------------------------------------------------
 
@@ -212,43 +213,36 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
     ):
         assert (figures / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert "warning" not in result.stderr
-    metrics = json.loads((run / "metrics.json").read_text())
-    for key in (
-        "accuracy_all",
-        "accuracy_proportion",
-        "accuracy_linear",
-        "n_test",
-        "n_assign",
-        "confusion_all",
-        "confusion_linear",
-    ):
-        assert key in metrics
-    assert metrics["n_test"] == 20 and metrics["n_assign"] == 40
-    assert metrics["examples_trained"] == 20 and metrics["n_excitatory"] == 4
-    assert 0.0 <= metrics["accuracy_all"] <= 1.0 and 0.0 <= metrics["accuracy_proportion"] <= 1.0
-    confusion = np.array(metrics["confusion_all"])
+    metrics = read_evaluation(run)
+    assert metrics.accuracy_linear is not None and metrics.confusion_linear is not None
+    assert metrics.n_test == 20 and metrics.n_assign == 40
+    assert metrics.examples_trained == 20 and metrics.n_excitatory == 4
+    assert 0.0 <= metrics.accuracy_all <= 1.0 and 0.0 <= metrics.accuracy_proportion <= 1.0
+    confusion = np.array(metrics.confusion_all)
     assert confusion.shape == (10, 10) and confusion.sum() == 20
     model = (run / "model.npz").read_bytes()
 
-    # resuming a finished run: nothing to do, exit 0, model untouched
+    # resuming a finished run: it says so, exit 0, model and figures untouched
+    drawn = (figures / "theta.png").stat().st_mtime_ns
     result = invoke("train", "--resume", run)
     assert result.exit_code == 0, result.output
-    assert "trained 20 examples" in result.stdout
+    assert "finished (20 examples trained); nothing to train" in result.stderr
+    assert "figures" not in result.stderr and (figures / "theta.png").stat().st_mtime_ns == drawn
     assert (run / "model.npz").read_bytes() == model
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
 
     # evaluating again with fewer test images
     result = invoke("evaluate", run, "--set", "evaluation.n_test=10")
     assert result.exit_code == 0, result.output
-    again = json.loads((run / "metrics.json").read_text())
-    assert again["n_test"] == 10 and np.array(again["confusion_all"]).sum() == 10
-    assert again["n_assign"] == 40
+    again = read_evaluation(run)
+    assert again.n_test == 10 and np.array(again.confusion_all).sum() == 10
+    assert again.n_assign == 40
 
     # the same evaluation twice gives the same numbers (deterministic, any core count)
     invoke("evaluate", run, "--set", "evaluation.n_test=10")
-    third = json.loads((run / "metrics.json").read_text())
-    assert {k: v for k, v in third.items() if not k.endswith("wall_s")} == {
-        k: v for k, v in again.items() if not k.endswith("wall_s")
+    third = read_evaluation(run)
+    assert {k: v for k, v in third.to_dict().items() if not k.endswith("wall_s")} == {
+        k: v for k, v in again.to_dict().items() if not k.endswith("wall_s")
     }
 
     # the linear readout's settings can be changed at evaluation, and are validated
@@ -256,8 +250,8 @@ def test_end_to_end_train_resume_evaluate(tmp_path, data_dir, no_md5, config_fil
         "evaluate", run, "--set", "evaluation.linear_transform=log1p", "--set", "evaluation.linear_c=0.5"
     )
     assert result.exit_code == 0, result.output
-    again = json.loads((run / "metrics.json").read_text())
-    assert (again["linear_transform"], again["linear_c"]) == ("log1p", 0.5)
+    again = read_evaluation(run)
+    assert (again.linear_transform, again.linear_c) == ("log1p", 0.5)
     only_error_line(invoke("evaluate", run, "--set", "evaluation.linear_transform=cube"), "linear_transform")
     only_error_line(invoke("evaluate", run, "--set", "evaluation.linear_c=0"), "linear_c")
 

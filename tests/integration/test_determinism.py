@@ -3,10 +3,11 @@ one core and on two (the frozen blocks and their random streams are fixed by the
 config, not by the number of threads). Determinism of training and of the library's
 evaluation is in unit/test_training.py."""
 
-import json
 import os
 
 from helpers.cli import run_cli
+
+from stdp_mnist.rundir import read_evaluation
 
 
 def test_evaluation_is_identical_on_one_core_and_two(bar_config, bar_reference):
@@ -16,7 +17,9 @@ def test_evaluation_is_identical_on_one_core_and_two(bar_config, bar_reference):
         env = {**os.environ, "NUMBA_NUM_THREADS": threads}
         out = run_cli("evaluate", run, env=env)
         assert out.returncode == 0, out.stderr
-        metrics = json.loads((run / "metrics.json").read_text())
-        assert metrics["threads"] == int(threads)
-        results.append({k: v for k, v in metrics.items() if not k.endswith("wall_s") and k != "threads"})
+        metrics = read_evaluation(run)
+        assert metrics.threads == int(threads)
+        results.append(
+            {k: v for k, v in metrics.to_dict().items() if not k.endswith("wall_s") and k != "threads"}
+        )
     assert results[0] == results[1]

@@ -2,8 +2,8 @@
 run directory's predictions, and corrupt, truncated or mismatched files are one-line
 errors through the CLI."""
 
+import dataclasses
 import io
-import json
 import shutil
 
 import numpy as np
@@ -13,6 +13,7 @@ from helpers.runs import make_data_dir, tiny_run
 
 from stdp_mnist import model_file
 from stdp_mnist.model_file import ModelFileError, export_model, open_model, read_model_file
+from stdp_mnist.rundir import read_evaluation
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +66,11 @@ def test_predict_from_the_file_equals_predict_from_the_run(evaluated_run, export
 def test_evaluate_and_info_accept_the_file(evaluated_run, exported):
     result = invoke("evaluate", exported)
     assert result.exit_code == 0, result.output
-    metrics = json.loads((evaluated_run / "metrics.json").read_text())
+    metrics = read_evaluation(evaluated_run)
     assert (
-        f"accuracy (all):        {metrics['accuracy_all']:.4f}" in result.stdout
+        f"accuracy (all):        {metrics.accuracy_all:.4f}" in result.stdout
     )  # evaluation is deterministic
-    assert f"accuracy (linear):     {metrics['accuracy_linear']:.4f}" in result.stdout
+    assert f"accuracy (linear):     {metrics.accuracy_linear:.4f}" in result.stdout
     assert "supervised" in result.stdout and "nothing written" in result.stdout
     info = invoke("info", exported)
     assert info.exit_code == 0, info.output
@@ -85,8 +86,8 @@ def test_export_needs_an_evaluated_run(tmp_path):
 def test_export_refuses_an_evaluation_older_than_the_model(evaluated_run, tmp_path):
     stale = tmp_path / "stale"
     shutil.copytree(evaluated_run, stale)
-    metrics = json.loads((stale / "metrics.json").read_text())
-    (stale / "metrics.json").write_text(json.dumps({**metrics, "examples_trained": 3}))
+    metrics = read_evaluation(stale)
+    (stale / "metrics.json").write_text(dataclasses.replace(metrics, examples_trained=3).to_json())
     only_error_line(invoke("export", stale, tmp_path / "m.npz"), "older than the model")
 
 

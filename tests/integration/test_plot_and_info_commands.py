@@ -9,6 +9,7 @@ from helpers.images import assert_png
 
 from stdp_mnist import plots
 from stdp_mnist.model_file import open_model
+from stdp_mnist.rundir import read_evaluation, read_records
 
 ALL_FIGURES = (
     "receptive_fields",
@@ -40,13 +41,13 @@ def test_plot_command_draws_every_figure(evaluated_run, tmp_path, drawn):
     assert [b.get_height() for b in bars.patches] == np.bincount(
         assignments[assignments >= 0], minlength=10
     ).tolist()
-    metrics = json.loads((evaluated_run / "metrics.json").read_text())
+    metrics = read_evaluation(evaluated_run)
     confusions = [fig for title, fig in figures.items() if title.startswith("Confusion")]
     shown = sorted(fig.axes[0].get_images()[0].get_array().tolist() for fig in confusions)
-    assert shown == sorted([metrics["confusion_all"], metrics["confusion_proportion"]])
-    records = [json.loads(line) for line in (evaluated_run / "metrics.jsonl").read_text().splitlines()]
+    assert shown == sorted([metrics.confusion_all, metrics.confusion_proportion])
+    records = read_records(evaluated_run)
     theta = figures["Learning curve"].axes[2]
-    assert theta.get_lines()[0].get_ydata().tolist() == [r["mean_theta_mv"] for r in records]
+    assert theta.get_lines()[0].get_ydata().tolist() == [r.mean_theta_mv for r in records]
 
 
 def test_plot_command_default_dir_and_choice(evaluated_run):
@@ -89,8 +90,8 @@ def test_info_command(evaluated_run, trained_run):
     assert "network.n_excitatory=6" in out
     last = json.loads((evaluated_run / "metrics.jsonl").read_text().splitlines()[-1])
     assert f"running accuracy {last['running_accuracy']:.3f}" in out
-    metrics = json.loads((evaluated_run / "metrics.json").read_text())
-    assert f"accuracy {metrics['accuracy_all']:.4f}" in out
+    metrics = read_evaluation(evaluated_run)
+    assert f"accuracy {metrics.accuracy_all:.4f}" in out
     for name in ("config.toml", "model.npz", "metrics.jsonl", "metrics.json", "assignments.npz"):
         assert name in out
     result = invoke("info", trained_run)

@@ -2,14 +2,13 @@
 digits are classified deterministically, each on its own, by either readout; bad
 files among good ones are one line each; self-firing neurons are warned of."""
 
-import json
 import shutil
 
 from helpers.cli import invoke, only_error_line, parse_predictions
 from helpers.runs import tiny_run
 
 from stdp_mnist.network import load_network, save_network
-from stdp_mnist.rundir import MODEL_FILE, read_run_config
+from stdp_mnist.rundir import MODEL_FILE, read_evaluation, read_run_config
 
 
 def test_predict_command_on_tiny_run(evaluated_run, digits, tmp_path):
@@ -79,5 +78,5 @@ def test_self_firing_neurons_are_warned_of_and_counted(evaluated_run, digits, tm
             result.stderr
         )
         assert "below 7 mV and fire with no input (2 more are within 2 mV above that)" in warnings[0]
-    assert json.loads((run / "metrics.json").read_text())["self_firing_neurons"] == 2
-    assert json.loads((evaluated_run / "metrics.json").read_text())["self_firing_neurons"] == 0
+    assert read_evaluation(run).self_firing_neurons == 2
+    assert read_evaluation(evaluated_run).self_firing_neurons == 0

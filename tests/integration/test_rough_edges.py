@@ -119,10 +119,10 @@ def test_a_full_disk_before_the_first_checkpoint_says_to_start_again(
 ):
     run = tmp_path / "run"
 
-    def full(path, record):
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    def full(run, record):
+        raise OSError(errno.ENOSPC, "No space left on device", str(run.path("metrics.jsonl")))
 
-    monkeypatch.setattr("stdp_mnist.training.append_jsonl", full)
+    monkeypatch.setattr("stdp_mnist.rundir.Run.append_record", full)
     result = train(config_file, run)
     error_line(
         result,

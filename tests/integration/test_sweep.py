@@ -18,7 +18,7 @@ from helpers.runs import summary_rows
 from stdp_mnist import cli
 from stdp_mnist.config import ConfigError, load_config
 from stdp_mnist.sweep import load_sweep, run_name, run_point, run_sweep
-from stdp_mnist.sweep.summary import shown
+from stdp_mnist.sweep.summary import ACCURACY_ALL, shown
 from stdp_mnist.training import train
 
 
@@ -114,7 +114,7 @@ def test_interrupted_sweep_reruns_only_the_missing_points(sweep_base, tmp_path):
     rows, paths = run_sweep(sweep, "inline", point_fn=recording)
     assert [r["status"] for r in rows] == ["skipped", "resumed", "done"]
     assert (first / "metrics.json").stat().st_mtime_ns == mtime  # not trained again
-    assert all(r["examples_trained"] == 8 and r["accuracy_all"] is not None for r in rows)
+    assert all(r["examples_trained"] == 8 and r[ACCURACY_ALL] is not None for r in rows)
     assert [p.name for p in paths] == ["summary.csv", "summary.md", "summary.png"]
     table = summary_rows(sweep.out)
     assert [r["network.w_max"] for r in table] == ["1.0", "0.8", "0.6"]
@@ -133,7 +133,7 @@ def test_failing_point_is_recorded_and_others_finish(sweep_base, tmp_path):
     assert "2 of 4 runs failed" in result.output
     rows = summary_rows(tmp_path / "out")
     assert [r["status"] for r in rows] == ["done", "done", "error", "error"]
-    assert "w_max" in rows[2]["error"] and rows[0]["accuracy_all"]
+    assert "w_max" in rows[2]["error"] and rows[0][ACCURACY_ALL]
     assert (tmp_path / "out" / "summary.png").stat().st_size > 0
     print(f"local pool sweep: {time.perf_counter() - t0:.1f} s")
 

@@ -16,6 +16,7 @@ from stdp_mnist.config import ConfigError, config_from_dict
 from stdp_mnist.rundir import read_run_config
 from stdp_mnist.sweep import load_sweep, run_point, run_specs, run_sweep
 from stdp_mnist.sweep.plot import summary_figure
+from stdp_mnist.sweep.summary import ACCURACY_LINEAR
 from stdp_mnist.sweep.sweep_file import Run, Sweep
 
 ROOT = REPO_ROOT
@@ -123,7 +124,7 @@ def test_a_quick_trial_through_the_cli_with_the_linear_readout_in_every_summary(
     assert f"in {out}" in result.stderr and "linear readout" in result.stderr
     rows = summary_rows(out)
     assert [r["stdp.traces"] for r in rows] == ["set", "increment"]
-    assert all(0 <= float(r["accuracy_linear"]) <= 1 and r["examples_trained"] == "4" for r in rows)
+    assert all(0 <= float(r[ACCURACY_LINEAR]) <= 1 and r["examples_trained"] == "4" for r in rows)
     md = (out / "summary.md").read_text()
     assert (
         "accuracy_linear" in md

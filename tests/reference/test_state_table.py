@@ -30,6 +30,9 @@ from stdp_mnist.network import (
 from stdp_mnist.rundir import MODEL_FILE
 
 OLD = Path(__file__).parent / "data" / "aa297c3"
+# The same two checkpoints written by commit 9ab04bd (the last format without a version,
+# the one a long run of that code keeps writing), made the same way with its package.
+UNVERSIONED = Path(__file__).parent / "data" / "9ab04bd"
 CFG = Config().replace(network={"n_excitatory": 2, "max_delay_ms": 1.0}, training={"max_examples": 4})
 RESUME_IMAGES = np.random.default_rng(2015).integers(0, 256, (4, 784)).astype(np.uint8)
 
@@ -63,6 +66,23 @@ def test_an_old_checkpoint_loads_and_resumes_exactly(tmp_path):
     for name, value in arrays_of(resumed).items():
         np.testing.assert_array_equal(value, getattr(expected, name), err_msg=name)
     assert not np.array_equal(resumed.weights, old.weights)
+
+
+def test_a_checkpoint_without_a_format_version_resumes_exactly_and_is_then_versioned(tmp_path):
+    with np.load(UNVERSIONED / "checkpoint_2_examples.npz") as data:
+        assert "format_version" not in data.files and "model_values" in data.files
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(UNVERSIONED / "checkpoint_2_examples.npz", run / MODEL_FILE)
+    resumed = training.train(CFG, run, RESUME_IMAGES, resume=True)
+    expected = load_network(UNVERSIONED / "checkpoint_4_examples.npz", CFG)
+    for name, value in arrays_of(resumed).items():
+        np.testing.assert_array_equal(value, getattr(expected, name), err_msg=name)
+    with np.load(run / MODEL_FILE) as data:
+        assert int(data["format_version"]) == network.CHECKPOINT_FORMAT
+    # the two commits' checkpoints hold the same network: the format did not change in between
+    for name, value in arrays_of(load_network(OLD / "checkpoint_4_examples.npz", CFG)).items():
+        np.testing.assert_array_equal(value, getattr(expected, name), err_msg=name)
 
 
 def test_an_older_float64_pending_ring_is_converted_and_resumes_exactly(tmp_path):
@@ -121,7 +141,7 @@ def test_save_and_load_keep_every_array(tmp_path):
     net.clock[0], net.since[1, 2], net.examples_seen[0] = 12345, 7, 9
     save_network(net, tmp_path / MODEL_FILE, cfg.model_hash(), cfg.model_values())
     with np.load(tmp_path / MODEL_FILE) as data:
-        assert set(data.files) == {"model_hash", "model_values", *kernel.STATE_ARRAYS}
+        assert set(data.files) == {"format_version", "model_hash", "model_values", *kernel.STATE_ARRAYS}
     loaded = load_network(tmp_path / MODEL_FILE, cfg)
     for name, value in arrays_of(net).items():
         np.testing.assert_array_equal(getattr(loaded, name), value, err_msg=name)

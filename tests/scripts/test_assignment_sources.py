@@ -1,11 +1,11 @@
 """scripts/experiments/assignment_sources.py on a tiny trained run: its train row
 reproduces the evaluation, and every source scores the same test responses."""
 
-import json
-
 import numpy as np
 from helpers.cli import invoke
 from helpers.scripts import load_script
+
+from stdp_mnist.rundir import read_evaluation
 
 
 def test_score_assigns_by_the_given_labels():
@@ -25,5 +25,5 @@ def test_rows_of_a_trained_run(tmp_path, data_dir, no_md5, config_file):
     rows = list(load_script("experiments/assignment_sources").run_rows(run))
     names = [name for name, _, _ in rows]
     assert names == ["train-40", "train-40", "test-20 (test labels leak)"]
-    assert rows[0][1] == json.loads((run / "metrics.json").read_text())["accuracy_all"]
+    assert rows[0][1] == read_evaluation(run).accuracy_all
     assert all(0.0 <= acc <= 1.0 for _, acc_all, acc_prop in rows for acc in (acc_all, acc_prop))

@@ -12,6 +12,7 @@ from helpers.scripts import load_script
 from stdp_mnist import linear
 from stdp_mnist.data import DATASETS, MNIST_FILES, md5_file
 from stdp_mnist.readout import N_CLASSES
+from stdp_mnist.rundir import read_evaluation
 
 baselines = load_script("experiments/baselines")
 
@@ -200,7 +201,7 @@ def test_report_on_a_tiny_run_matches_its_evaluation_and_reruns_from_the_cache(t
         "trained spiking layer",
         "k-means",
     ]
-    evaluated = json.loads((run / "metrics.json").read_text())["accuracy_all"]
+    evaluated = read_evaluation(run).accuracy_all
     trained = rows[4].split(" | ")
     assert trained[2] == f"{evaluated:.4f}"  # 'all' voting: the run's own evaluation, bit for bit
     assert f"accuracy_all is {evaluated:.4f} (identical)" in page

@@ -5,15 +5,11 @@ import numpy as np
 import pytest
 from helpers.scripts import load_script
 
+from stdp_mnist.records import Evaluation, MetricsLine
+
 
 def entry(seen, wall_s, spikes, theta=10.0):
-    return {
-        "examples_seen": seen,
-        "wall_s": wall_s,
-        "spikes_per_example": spikes,
-        "mean_theta_mv": theta,
-        "running_accuracy": None,
-    }
+    return MetricsLine(examples_seen=seen, wall_s=wall_s, spikes_per_example=spikes, mean_theta_mv=theta)
 
 
 def test_pass_rows_weight_spikes_by_examples_and_take_the_median_speed():
@@ -45,12 +41,24 @@ def test_remaining_time_before_the_first_pass_ends_uses_the_pass_in_progress():
     assert script.remaining_s(history[:1], [], 100, 2) is None
 
 
+def evaluation_json(accuracy_all: float, accuracy_linear: float | None, examples_trained: int) -> str:
+    """An evaluation's metrics.json ('proportion' at 0.8; 10 images each)."""
+    return Evaluation(
+        accuracy_all=accuracy_all,
+        accuracy_proportion=0.8,
+        accuracy_linear=accuracy_linear,
+        n_test=10,
+        n_assign=10,
+        examples_trained=examples_trained,
+    ).to_json()
+
+
 def test_pass_accuracies_read_the_evaluated_copy_of_that_pass(tmp_path):
     script = load_script("experiments/pass_curve")
     run = tmp_path / "big"
     (tmp_path / "big-pass2").mkdir(parents=True)
-    (tmp_path / "big-pass2" / "metrics.json").write_text('{"accuracy_all": 0.9, "n_test": 10}')
-    assert script.pass_accuracies(run, 2, per_pass=10) == {"accuracy_all": 0.9}
+    (tmp_path / "big-pass2" / "metrics.json").write_text(evaluation_json(0.9, None, 20))
+    assert script.pass_accuracies(run, 2, per_pass=10) == {"all": 0.9, "proportion": 0.8}
     assert script.pass_accuracies(run, 1, per_pass=10) == {}  # not copied or not evaluated
 
 
@@ -58,10 +66,8 @@ def test_the_last_pass_reads_the_run_itself_only_where_it_was_evaluated_there(tm
     script = load_script("experiments/pass_curve")
     run = tmp_path / "big"
     run.mkdir()
-    (run / "metrics.json").write_text(
-        '{"accuracy_all": 0.95, "accuracy_linear": 0.96, "examples_trained": 30}'
-    )
-    assert script.pass_accuracies(run, 3, per_pass=10) == {"accuracy_all": 0.95, "accuracy_linear": 0.96}
+    (run / "metrics.json").write_text(evaluation_json(0.95, 0.96, 30))
+    assert script.pass_accuracies(run, 3, per_pass=10) == {"all": 0.95, "proportion": 0.8, "linear": 0.96}
     assert script.pass_accuracies(run, 2, per_pass=10) == {}  # the run was evaluated after pass 3, not 2
 
 
@@ -107,7 +113,7 @@ def test_markdown_file_is_headed_by_the_command_that_made_it(tmp_path, monkeypat
 
 def write_evaluation(directory, examples_trained, all_, proportion, linear):
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "metrics.json").write_text(f'{{"examples_trained": {examples_trained}}}')
+    (directory / "metrics.json").write_text(evaluation_json(0.5, None, examples_trained))
     np.savez(
         directory / "assignments.npz",
         predictions_all=np.array(all_),

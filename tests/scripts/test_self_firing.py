@@ -1,7 +1,6 @@
 """scripts/experiments/self_firing.py: the theta of each copy, the paired test, and the
 whole experiment on a tiny network with thetas forced below the self-firing line."""
 
-import json
 import shutil
 
 import numpy as np
@@ -12,7 +11,7 @@ from helpers.scripts import load_script
 from stdp_mnist import evaluation
 from stdp_mnist.config import Config
 from stdp_mnist.network import load_network, save_network, self_firing_theta_mv
-from stdp_mnist.rundir import CONFIG_FILE, MODEL_FILE, read_npz, read_run_config
+from stdp_mnist.rundir import CONFIG_FILE, MODEL_FILE, read_evaluation, read_npz, read_run_config
 
 self_firing = load_script("experiments/self_firing")
 
@@ -76,20 +75,19 @@ def test_the_experiment_on_a_tiny_network_with_forced_self_firing_neurons(forced
     np.testing.assert_array_equal(theta["silenced"][FORCED], [172.0, 172.0])
     for name in ("lifted", "silenced"):  # only the forced neurons changed
         np.testing.assert_array_equal(np.delete(theta[name], FORCED), np.delete(theta["original"], FORCED))
-    metrics = {name: json.loads((out / name / "metrics.json").read_text()) for name in COPIES}
-    assert [metrics[name]["self_firing_neurons"] for name in COPIES] == [2, 0, 0]
-    assert all(m["n_test"] == 15 for m in metrics.values())  # the --set override reached every copy
+    metrics = {name: read_evaluation(out / name) for name in COPIES}
+    assert [metrics[name].self_firing_neurons for name in COPIES] == [2, 0, 0]
+    assert all(m.n_test == 15 for m in metrics.values())  # the --set override reached every copy
     silenced_rates = read_npz(out / "silenced" / "assignments.npz")["class_rates"]
     assert (silenced_rates[FORCED] == 0).all()  # silenced neurons never fired in the assignment run
-    assert metrics["original"]["test_spikes_per_example"] > metrics["silenced"]["test_spikes_per_example"]
+    assert metrics["original"].test_spikes_per_example > metrics["silenced"].test_spikes_per_example
     page = report.read_text()
     assert "**2 of 6 neurons are below the line**" in page
     assert "self_firing.py " + str(forced_run) in page
     assert page.count("| lifted | ") == 4 and page.count("| silenced | ") == 4  # results row + three tests
     for name, changed in zip(COPIES, (0, 2, 2), strict=True):
         assert (
-            f"| {name} | {changed} | {metrics[name]['self_firing_neurons']} | "
-            f"{metrics[name]['accuracy_all']:.4f} |"
+            f"| {name} | {changed} | {metrics[name].self_firing_neurons} | {metrics[name].accuracy_all:.4f} |"
         ) in page
     busiest_share = float(page.split("| original | ")[1].split(" | ")[7].split()[0])
     assert busiest_share > 0.3  # a forced neuron fires with no input and takes a large share

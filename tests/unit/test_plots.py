@@ -3,11 +3,14 @@ each test checks what its Figure shows (titles, axis labels, the data drawn and 
 ranges) through the matplotlib objects the conftest's ``drawn`` fixture keeps, beside
 the PNG written (the commands that draw them: integration/test_plot_and_info_commands.py)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from helpers.images import assert_png
 
 from stdp_mnist import plots
+from stdp_mnist.records import MetricsLine
 
 
 def texts(fig) -> list[str]:
@@ -128,18 +131,18 @@ def test_plot_confusion(tmp_path, drawn):
 
 def test_plot_learning_curve(tmp_path, drawn):
     records = [
-        {
-            "examples_seen": 100 * (k + 1),
-            "wall_s": k,
-            "spikes_per_example": 12 - k,
-            "boosts": k,
-            "mean_theta_mv": 20 + k,
-            "running_accuracy": None if k == 0 else 0.1 * k,
-        }
+        MetricsLine(
+            examples_seen=100 * (k + 1),
+            wall_s=k,
+            spikes_per_example=12 - k,
+            boosts=k,
+            mean_theta_mv=20 + k,
+            running_accuracy=None if k == 0 else 0.1 * k,
+        )
         for k in range(6)
     ]
     assert_png(plots.plot_learning_curve(records, tmp_path / "lc.png", test_accuracy={"all": 0.7}))
-    old = [{key: value for key, value in r.items() if key != "running_accuracy"} for r in records]
+    old = [dataclasses.replace(r, running_accuracy=None) for r in records]
     assert_png(plots.plot_learning_curve(old, tmp_path / "old.png"))  # runs from before the running accuracy
     assert_png(plots.plot_learning_curve(records[:1], tmp_path / "one.png"))
     accuracy, spikes, theta, boosts = drawn[0].axes

@@ -9,11 +9,19 @@ import numpy as np
 import pytest
 from helpers.runs import STATE, assert_networks_equal, blob_images, blob_labels, tiny_config
 
-from stdp_mnist import evaluation, linear, network, readout, training
+from stdp_mnist import evaluation, linear, network, readout, rundir, training
 from stdp_mnist.config import VALIDATION_START, ConfigError, config_to_toml
 from stdp_mnist.data import DataError, Mnist, load_mnist
 from stdp_mnist.network import CheckpointError, load_network, new_network, save_network
-from stdp_mnist.rundir import CONFIG_FILE, MODEL_FILE, TRAIN_METRICS_FILE, read_jsonl, write_atomic
+from stdp_mnist.records import READOUTS, Evaluation, MetricsLine
+from stdp_mnist.rundir import (
+    CONFIG_FILE,
+    MODEL_FILE,
+    TRAIN_METRICS_FILE,
+    read_evaluation,
+    read_jsonl,
+    write_atomic,
+)
 
 
 def saved(run_dir, cfg) -> network.Network:
@@ -75,7 +83,7 @@ def test_training_writes_model_and_metrics(tmp_path, images):
         json.dumps(rec)
     assert records[-1]["examples_seen"] == 10
     assert reports and reports[-1].examples_seen == 10 and reports[-1].total == 10
-    assert reports[-1].metrics == records[-1]  # the progress report carries the latest metrics line
+    assert reports[-1].metrics == MetricsLine.from_json(json.dumps(records[-1]))  # the latest metrics line
     # training changed the state
     fresh = new_network(cfg)
     assert not np.array_equal(net.weights, fresh.weights)
@@ -87,13 +95,13 @@ def test_training_writes_model_and_metrics(tmp_path, images):
 def _record_saves(monkeypatch) -> list[int]:
     """Examples seen at every model checkpoint the training loop writes."""
     saves = []
-    original = training.save_network
+    original = rundir.save_network
 
     def recording_save(net, path, *args):
         saves.append(int(net.examples_seen[0]))
-        original(net, path, *args)
+        return original(net, path, *args)
 
-    monkeypatch.setattr(training, "save_network", recording_save)
+    monkeypatch.setattr(rundir, "save_network", recording_save)
     return saves
 
 
@@ -223,14 +231,14 @@ def test_resume_drops_metrics_lines_after_the_checkpoint(tmp_path, images, monke
     ref_seen = [r["examples_seen"] for r in read_jsonl(tmp_path / "A" / TRAIN_METRICS_FILE)]
     assert ref_seen == [2, 4, 6, 8, 10, 12]
 
-    original = training.save_network
+    original = rundir.save_network
 
     def crashing_save(net, path, *args):
         if int(net.examples_seen[0]) == 10:
             raise RuntimeError("power cut")
-        original(net, path, *args)
+        return original(net, path, *args)
 
-    monkeypatch.setattr(training, "save_network", crashing_save)
+    monkeypatch.setattr(rundir, "save_network", crashing_save)
     run = tmp_path / "B"
     with pytest.raises(RuntimeError):
         training.train(cfg, run, images)
@@ -238,7 +246,7 @@ def test_resume_drops_metrics_lines_after_the_checkpoint(tmp_path, images, monke
         fh.write('{"examples_seen": 1')  # torn line
     assert int(saved(run, cfg).examples_seen[0]) == 5
     assert [r["examples_seen"] for r in read_jsonl(run / TRAIN_METRICS_FILE)] == [2, 4, 6, 8, 10]
-    monkeypatch.setattr(training, "save_network", original)
+    monkeypatch.setattr(rundir, "save_network", original)
     resumed = training.train(cfg, run, images, resume=True)
     assert_networks_equal(reference, resumed)
     lines = (run / TRAIN_METRICS_FILE).read_text().splitlines()
@@ -395,20 +403,19 @@ def test_evaluate_network_metrics(tiny_trained, tiny_mnist):
     metrics, arrays, _ = evaluation.evaluate_network(cfg, net, tiny_mnist, lambda *a: progress.append(a))
     for name in STATE:  # weights, theta and state frozen
         np.testing.assert_array_equal(getattr(net, name), before[name], err_msg=name)
-    assert metrics["n_test"] == 14 and metrics["n_assign"] == 30
-    assert metrics["n_excitatory"] == 5 and metrics["examples_trained"] == 12
-    for key in ("accuracy_all", "accuracy_proportion", "accuracy_linear"):
-        assert 0.0 <= metrics[key] <= 1.0
-    for key in ("confusion_all", "confusion_proportion", "confusion_linear"):
-        m = np.array(metrics[key])
+    assert metrics.n_test == 14 and metrics.n_assign == 30
+    assert metrics.n_excitatory == 5 and metrics.examples_trained == 12
+    for name in READOUTS:
+        assert 0.0 <= metrics.accuracy(name) <= 1.0
+        m = np.array(metrics.confusion(name))
         assert m.shape == (10, 10) and m.sum() == 14
         np.testing.assert_array_equal(m.sum(axis=1), np.bincount(tiny_mnist.test_labels, minlength=10))
-    assert metrics["accuracy_all"] == pytest.approx(np.trace(np.array(metrics["confusion_all"])) / 14)
-    assert sum(metrics["neurons_per_class"]) + metrics["unassigned_neurons"] == 5
-    json.dumps(metrics)
+    assert metrics.accuracy_all == pytest.approx(np.trace(np.array(metrics.confusion_all)) / 14)
+    assert sum(metrics.neurons_per_class) + metrics.unassigned_neurons == 5
+    assert Evaluation.from_json(metrics.to_json()) == metrics
     assert arrays["assignments"].shape == (5,) and arrays["class_rates"].shape == (5, 10)
     assert arrays["predictions_all"].shape == (14,) and arrays["predictions_linear"].shape == (14,)
-    assert metrics["accuracy_linear"] == pytest.approx(np.trace(np.array(metrics["confusion_linear"])) / 14)
+    assert metrics.accuracy_linear == pytest.approx(np.trace(np.array(metrics.confusion_linear)) / 14)
     assert ("assign", 30, 30) in progress and ("test", 14, 14) in progress
 
 
@@ -417,7 +424,7 @@ def test_evaluate_network_caps_at_data_size(tiny_trained, tiny_mnist):
     metrics, _, _ = evaluation.evaluate_network(
         cfg.replace(evaluation={"n_assign": 60000, "n_test": 10000}), net, tiny_mnist
     )
-    assert metrics["n_assign"] == 30 and metrics["n_test"] == 14
+    assert metrics.n_assign == 30 and metrics.n_test == 14
 
 
 def test_validation_split_scores_the_training_images_from_50000_on(tiny_trained, tiny_mnist):
@@ -435,9 +442,9 @@ def test_validation_split_scores_the_training_images_from_50000_on(tiny_trained,
         cfg.replace(evaluation={"split": "validation"}), net, held_out
     )
     tested, _, _ = evaluation.evaluate_network(cfg, net, tiny_mnist)
-    assert (validated["split"], tested["split"]) == ("validation", "test")
+    assert (validated.split, tested.split) == ("validation", "test")
     for key in ("accuracy_all", "accuracy_linear", "confusion_all", "n_test", "n_assign"):
-        assert validated[key] == tested[key], key
+        assert getattr(validated, key) == getattr(tested, key), key
     with pytest.raises(DataError, match="only 30 training images"):
         evaluation.evaluate_network(cfg.replace(evaluation={"split": "validation"}), net, tiny_mnist)
 
@@ -446,9 +453,10 @@ def test_evaluation_is_deterministic(tiny_trained, tiny_mnist):
     cfg, _, net, _ = tiny_trained
     m1, a1, r1 = evaluation.evaluate_network(cfg, net, tiny_mnist)
     m2, a2, r2 = evaluation.evaluate_network(cfg, net, tiny_mnist)
-    for key in m1:
+    d1, d2 = m1.to_dict(), m2.to_dict()
+    for key in d1:
         if not key.endswith("wall_s"):
-            assert m1[key] == m2[key], key
+            assert d1[key] == d2[key], key
     for key in a1:
         np.testing.assert_array_equal(a1[key], a2[key])
     np.testing.assert_array_equal(r1.coef, r2.coef)  # the linear readout's fit too
@@ -494,7 +502,7 @@ def test_frozen_counts_streams_differ(tiny_trained, images):
 def test_evaluate_run_dir_writes_files(tmp_path, tiny_trained, tiny_mnist):
     cfg, run, net, _ = tiny_trained
     metrics = evaluation.evaluate(run, tiny_mnist, cfg=cfg)
-    on_disk = json.loads((run / "metrics.json").read_text())
+    on_disk = read_evaluation(run)
     assert on_disk == metrics
     with np.load(run / "assignments.npz") as arrays:
         assert set(arrays.files) >= {
@@ -506,11 +514,11 @@ def test_evaluate_run_dir_writes_files(tmp_path, tiny_trained, tiny_mnist):
         assert arrays["predictions_all"].shape == (14,)
         np.testing.assert_array_equal(
             readout.confusion_matrix(tiny_mnist.test_labels, arrays["predictions_all"]),
-            np.array(metrics["confusion_all"]),
+            np.array(metrics.confusion_all),
         )
         np.testing.assert_array_equal(
             readout.confusion_matrix(tiny_mnist.test_labels, arrays["predictions_linear"]),
-            np.array(metrics["confusion_linear"]),
+            np.array(metrics.confusion_linear),
         )
         predictions_linear = arrays["predictions_linear"]
     fitted = linear.load(run / "linear.npz", 5)  # the fitted readout is kept, and reproduces the predictions

@@ -36,8 +36,15 @@ def _from_dict(cls, values: Any, source: str):
 
 
 def _to_dict(record) -> dict[str, Any]:
-    """The record as a JSON object: its fields in declaration order, then ``extra``."""
-    values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "extra"}
+    """The record as a JSON object: its fields in declaration order, then ``extra``. The
+    fields named in ``WRITTEN_WHEN_SET`` (added after records were committed) are left out
+    while None, so an older record writes back as it was."""
+    later = getattr(record, "WRITTEN_WHEN_SET", ())
+    values = {
+        f.name: value
+        for f in dataclasses.fields(record)
+        if f.name != "extra" and not ((value := getattr(record, f.name)) is None and f.name in later)
+    }
     return {**values, **record.extra}
 
 
@@ -78,6 +85,7 @@ class Evaluation:
         "n_assign",
         "examples_trained",
     )
+    WRITTEN_WHEN_SET: ClassVar[tuple[str, ...]] = ("split", "dataset")
 
     split: str | None = (
         None  # evaluation.split scored: 'test' or 'validation' (None: records from before, the test set)

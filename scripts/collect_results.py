@@ -224,10 +224,17 @@ def wall_note(groups: dict[str, list[Path]]) -> str:
     )
 
 
+def is_reproduction(name: str) -> bool:
+    """A config of the reproduction's table: the paper's networks and their readings
+    (dc2015-*) and quick. Variants beyond the paper (e.g. instar-400) are compared in
+    results/beyond.md (scripts/beyond.py) instead, beside the baselines, not the paper."""
+    return name == "quick" or name.startswith("dc2015-")
+
+
 def table(records: Path = RECORDS) -> str:
-    """The markdown table with its notes, rows ordered by size then name: MNIST's, then
+    """The reproduction's markdown table with its notes, rows ordered by size then name: MNIST's, then
     one table per other dataset under its name (datasets are never pooled)."""
-    groups = grouped(records)
+    groups = {name: runs for name, runs in grouped(records).items() if is_reproduction(name)}
     rows = sorted(
         (config_row(name, runs) for name, runs in groups.items()),
         key=lambda row: (row["neurons"], row["config"]),

@@ -232,6 +232,14 @@ def _checked_total(run: Run, network: Network, cfg: Config, n_images: int) -> in
     return total
 
 
+def _chunk_end(seen: int, total: int, pass_length: int, chunk: int, periods: tuple[int, ...]) -> int:
+    """Where the next kernel call stops: ``chunk`` examples on at most, and never past the
+    schedule's total, the end of the pass or the next multiple of a period that is on
+    (checkpoints, metrics lines, snapshots), so each of those falls between two calls."""
+    pass_end = (seen // pass_length + 1) * pass_length
+    return min(total, pass_end, seen + chunk, *((seen // p + 1) * p for p in periods if p))
+
+
 def train(
     cfg: Config,
     run_dir: str | Path | Run,
@@ -313,11 +321,7 @@ def train(
         start = time.perf_counter()  # the training time starts after the compilation
         while (seen := int(network.examples_seen[0])) < total:
             pass_index, offset = divmod(seen, len(images))
-            next_checkpoint = (seen // every + 1) * every
-            next_metrics = (seen // metrics_every + 1) * metrics_every
-            end = min(total, (pass_index + 1) * len(images), next_checkpoint, next_metrics, seen + chunk)
-            if snapshot_every:
-                end = min(end, (seen // snapshot_every + 1) * snapshot_every)
+            end = _chunk_end(seen, total, len(images), chunk, (every, metrics_every, snapshot_every))
             order = pass_order(cfg, pass_index, len(images))[offset : offset + end - seen]
             batch = images[order]
             counts = np.zeros((len(batch), n), np.int32)

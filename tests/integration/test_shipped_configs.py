@@ -24,9 +24,11 @@ TRAINING_NAMES = [
     "dc2015-400-brian1",
     "dc2015-400",
     "dc2015-6400",
+    "homeostasis-400",
     "instar-400",
     "quick",
     "search-100",
+    "soft-bound-400",
 ]
 
 

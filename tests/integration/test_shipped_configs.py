@@ -25,6 +25,7 @@ TRAINING_NAMES = [
     "dc2015-400",
     "dc2015-6400",
     "instar-400",
+    "instar-rate-400",
     "quick",
     "search-100",
 ]

@@ -1,11 +1,13 @@
 """The comparison beyond Diehl & Cook, generated from committed records:
 
-    python scripts/beyond.py [--write]
+    python scripts/beyond.py [--record-validation RUNS_DIR] [--write]
 
 prints (and with ``--write`` writes results/beyond.md) one table, ``dataset | neurons |
-variant | passes | seeds | accuracy_all | accuracy_linear``, and below it the exact
-McNemar tests of the best variant against ``dc2015`` and against ``k-means`` at each
-size. Its inputs, all in the repository:
+variant | passes | seeds | accuracy_all | accuracy_linear``; below it the best variant of
+each size (chosen on the validation split) and the exact McNemar tests of every variant
+against ``dc2015`` and against ``k-means`` on the test images; then the validation
+search, each variant against dc2015 on the validation images. Its inputs, all in the
+repository:
 
 - results/runs/NAME[-seedK]/: run records (scripts/collect_results.py --record), seeds
   pooled per config as in the results table. A config whose model values are the paper's
@@ -17,11 +19,13 @@ size. Its inputs, all in the repository:
   centroids labelled by majority vote, and the random projection with its linear
   readout), each with its per-image test predictions. The commands that made them are
   in BASELINE_COMMANDS.
-- results/beyond/validation.jsonl: one JSON object a line, ``{"dataset", "neurons",
-  "variant", "seed", "accuracy_all"}``, each a variant's 'all' accuracy on the
-  validation split (trained and labelled without training images 50,000-59,999,
-  scored on them). The best variant of a dataset and size is the recorded variant with
-  the highest mean validation accuracy there; test scores never choose it.
+- results/beyond/validation/NAME-seedK/: records of runs scored on the validation split
+  (``evaluation.split = "validation"``: trained and labelled without training images
+  50,000-59,999, scored on them), as ``--record-validation RUNS_DIR`` copies them, with
+  their predictions on those images. The best variant of a dataset and size is the
+  recorded variant with the highest mean validation 'all' accuracy there; test scores
+  never choose it. Every recorded variant is also set against dc2015's validation run of
+  the same seed, image by image, so the page says how close each came.
 
 Means are over seeds, ± the sample standard deviation where there are several.
 """
@@ -38,7 +42,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from collect_results import MNIST_TEST_IMAGES, PREDICTIONS_FILE, RECORDS, ROOT, grouped, mean_sd, run_metrics
+from collect_results import (
+    MNIST_TEST_IMAGES,
+    PREDICTIONS_FILE,
+    RECORDS,
+    ROOT,
+    grouped,
+    mean_sd,
+    record_runs,
+    run_metrics,
+)
 from comparisons import SIGNIFICANCE, format_p, mcnemar, paired_verdict
 
 from stdp_mnist.config import Config, load_config
@@ -47,7 +60,7 @@ from stdp_mnist.records import Evaluation
 from stdp_mnist.rundir import CONFIG_FILE
 
 INPUTS = ROOT / "results" / "beyond"
-VALIDATION = INPUTS / "validation.jsonl"
+VALIDATION = INPUTS / "validation"
 REPORT = ROOT / "results" / "beyond.md"
 PAPER = "dc2015"
 KMEANS, PROJECTION = "k-means", "random-projection"
@@ -101,16 +114,26 @@ def is_paper_network(cfg: Config) -> bool:
     }
 
 
-def full_protocol(metrics: Evaluation) -> bool:
-    return metrics.n_assign == 60000 and metrics.n_test == MNIST_TEST_IMAGES
+def scored_on(metrics: Evaluation, split: str) -> bool:
+    """Whether a record belongs in the ``split`` rows: validation records, or the test
+    set's full protocol (all training images labelled, all test images)."""
+    if split == "validation":
+        return metrics.split == "validation"
+    return (
+        metrics.split in (None, "test") and metrics.n_assign == 60000 and metrics.n_test == MNIST_TEST_IMAGES
+    )
 
 
-def record_rows(records: Path = RECORDS) -> list[Row]:
-    """The rows of the run records: one per config of the full protocol, seeds pooled."""
+def record_rows(records: Path = RECORDS, split: str = "test") -> list[Row]:
+    """The rows of the run records scored on ``split``: one per config, seeds pooled."""
     rows = []
     for name, runs in grouped(records).items():
         metrics = [run_metrics(run) for run in runs]
-        if not all(full_protocol(m) for m in metrics):
+        if not all(scored_on(m, split) for m in metrics):
+            if split == "validation":
+                raise SystemExit(
+                    f"error: {runs[0].parent}/{name}: a record not scored on the validation split"
+                )
             continue
         cfg = load_config(runs[0] / CONFIG_FILE)
         row = Row(
@@ -153,76 +176,110 @@ def baseline_rows(inputs: Path = INPUTS) -> list[Row]:
     return rows
 
 
-def validation_means(path: Path = VALIDATION) -> dict[tuple[str, int, str], tuple[float, int]]:
-    """(dataset, neurons, variant) -> (mean validation 'all' accuracy, seeds)."""
-    scores: dict[tuple[str, int, str], list[float]] = {}
-    if path.is_file():
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                key = (entry["dataset"], int(entry["neurons"]), entry["variant"])
-                scores.setdefault(key, []).append(float(entry["accuracy_all"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise SystemExit(f"error: {path}:{number}: not a validation record ({exc})") from None
-    return {key: (statistics.fmean(values), len(values)) for key, values in scores.items()}
+def is_variant(row: Row) -> bool:
+    return row.variant not in (PAPER, KMEANS, PROJECTION)
 
 
-def best_variant(rows: list[Row], dataset: str, neurons: int, validation: dict) -> Row | None:
-    """The variant with the best mean validation accuracy among those recorded at this
-    dataset and size (never dc2015 or a baseline; never chosen by a test score)."""
-    candidates = [
+def find_row(rows: list[Row], like: Row, variant: str) -> Row | None:
+    """The row of ``variant`` at ``like``'s dataset and size, if recorded."""
+    return next(
+        (r for r in rows if (r.dataset, r.neurons, r.variant) == (like.dataset, like.neurons, variant)), None
+    )
+
+
+def best_variant(rows: list[Row], validation: list[Row], dataset: str, neurons: int) -> Row | None:
+    """The test row of the variant with the best mean validation 'all' accuracy among those
+    with validation records at this dataset and size (never dc2015 or a baseline; never
+    chosen by a test score)."""
+    scored = [
         row
-        for row in rows
+        for row in validation
         if (row.dataset, row.neurons) == (dataset, neurons)
-        and row.variant not in (PAPER, KMEANS, PROJECTION)
-        and (dataset, neurons, row.variant) in validation
+        and is_variant(row)
+        and find_row(rows, row, row.variant)
     ]
-    return max(candidates, key=lambda row: validation[dataset, neurons, row.variant][0], default=None)
+    chosen = max(scored, key=lambda row: statistics.fmean(row.all.values()), default=None)
+    return None if chosen is None else find_row(rows, chosen, chosen.variant)
 
 
-def paired_lines(best: Row, rows: list[Row]) -> list[str]:
-    """The best variant against dc2015 (seed by seed) and against k-means (seed 0), 'all'
-    voting, on the same test images."""
+def paired_cells(row: Row, seed: int, other: Row | None, other_name: str, other_seed: int) -> str:
+    """One seed of ``row`` against ``other`` on the same images, 'all' voting, exact
+    McNemar: the table cells from 'against' on."""
+    if other is None:
+        return f"{other_name} | no {other_name} row recorded | | | | | |"
+    if other_seed not in other.predictions:
+        return f"{other_name} | no {other_name} predictions of seed {other_seed} | | | | | |"
+    mine, theirs = row.predictions[seed], other.predictions[other_seed]
+    if len(mine) != len(theirs):
+        raise SystemExit(f"error: {row.variant} and {other_name} were scored on different images")
+    right = mine == row.labels, theirs == row.labels
+    only_mine, only_theirs, p = mcnemar(*right)
+    first, second = float(right[0].mean()), float(right[1].mean())
+    return (
+        f"{other_name} (seed {other_seed}) | {first:.4f} | {second:.4f} | {100 * (first - second):+.2f} "
+        f"| {only_mine:,} | {only_theirs:,} | {format_p(p)} | {VERDICTS[paired_verdict(first, second, p)]}"
+    )
+
+
+PAIRED_HEADER = [
+    "| dataset | neurons | variant | seed | against | variant acc | other acc | difference (points) "
+    "| only variant right | only other right | exact McNemar p | verdict |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+]
+
+
+def paired_lines(row: Row, rows: list[Row], against: tuple[str, ...]) -> list[str]:
+    """Each seed of a variant against dc2015's same seed and k-means (seed 0), as named
+    in ``against``, on the same images."""
     lines = []
-    for other_name in (PAPER, KMEANS):
-        other = next(
-            (
-                r
-                for r in rows
-                if (r.dataset, r.neurons, r.variant) == (best.dataset, best.neurons, other_name)
-            ),
-            None,
-        )
-        if other is None:
-            lines.append(
-                f"| {best.neurons:,} | {best.variant} | - | {other_name} | no {other_name} row recorded |"
-            )
-            continue
-        for seed in sorted(best.predictions):
+    for other_name in against:
+        other = find_row(rows, row, other_name)
+        for seed in sorted(row.predictions):
             other_seed = seed if other_name == PAPER else 0
-            if other_seed not in other.predictions:
-                lines.append(
-                    f"| {best.neurons:,} | {best.variant} | {seed} | {other_name} | no {other_name} "
-                    f"predictions of seed {other_seed} |"
-                )
-                continue
-            mine, theirs = best.predictions[seed], other.predictions[other_seed]
-            if len(mine) != len(theirs):
-                raise SystemExit(f"error: {best.variant} and {other_name} were tested on different images")
-            right = mine == best.labels, theirs == best.labels
-            only_mine, only_theirs, p = mcnemar(*right)
-            first, second = float(right[0].mean()), float(right[1].mean())
+            cells = paired_cells(row, seed, other, other_name, other_seed)
             lines.append(
-                f"| {best.neurons:,} | {best.variant} | {seed} | {other_name} (seed {other_seed}) | {first:.4f} "
-                f"| {second:.4f} | {100 * (first - second):+.2f} | {only_mine:,} | {only_theirs:,} "
-                f"| {format_p(p)} | {VERDICTS[paired_verdict(first, second, p)]} |"
+                f"| {DATASETS[row.dataset].title} | {row.neurons:,} | {row.variant} | {seed} | {cells} |"
             )
     return lines
 
 
-def report(records: Path = RECORDS, inputs: Path = INPUTS, validation_path: Path = VALIDATION) -> str:
+def verdict_line(best: Row, rows: list[Row], validation_mean: float, validation_seeds: int) -> str:
+    """The best variant of a size in one sentence: its validation score, its test mean
+    against k-means, and on how many seeds it is ahead of dc2015 by the paired test."""
+    title = DATASETS[best.dataset].title
+    mean = statistics.fmean(best.all.values())
+    line = (
+        f"- {title}, {best.neurons:,} neurons: {best.variant} (validation 'all' {validation_mean:.4f}, "
+        f"{validation_seeds} seed{'s' * (validation_seeds != 1)}); on the test images {mean:.4f} "
+        f"over {len(best.all)} seed{'s' * (len(best.all) != 1)}"
+    )
+    kmeans = find_row(rows, best, KMEANS)
+    if kmeans is not None:
+        gap = 100 * (mean - kmeans.all[0])
+        line += f", {abs(gap):.2f} points {'above' if gap >= 0 else 'below'} k-means ({kmeans.all[0]:.4f})"
+    paper = find_row(rows, best, PAPER)
+    if paper is not None:
+        ahead = 0
+        for seed in best.predictions:
+            if seed in paper.predictions:
+                right = best.predictions[seed] == best.labels, paper.predictions[seed] == best.labels
+                first, second = float(right[0].mean()), float(right[1].mean())
+                ahead += paired_verdict(first, second, mcnemar(*right)[2]) == "first ahead"
+        line += f"; ahead of dc2015 by the paired test on {ahead} of {len(best.predictions)} seeds"
+    return line + "."
+
+
+def validation_lines(validation: list[Row]) -> list[str]:
+    """Every validation record, each seed against dc2015's validation run of that seed."""
+    lines = []
+    for row in validation:
+        if not is_variant(row):
+            continue
+        lines += paired_lines(row, validation, (PAPER,))
+    return lines
+
+
+def report(records: Path = RECORDS, inputs: Path = INPUTS, validation_records: Path = VALIDATION) -> str:
     rows = [
         row
         for row in record_rows(records) + baseline_rows(inputs)
@@ -230,13 +287,17 @@ def report(records: Path = RECORDS, inputs: Path = INPUTS, validation_path: Path
     ]
     order = {name: k for k, name in enumerate(DATASETS)}
     kinds = {PAPER: 0, KMEANS: 2, PROJECTION: 3}
-    rows.sort(key=lambda r: (order[r.dataset], r.neurons, kinds.get(r.variant, 1), r.variant))
-    validation = validation_means(validation_path)
+
+    def sort_key(r: Row):
+        return (order[r.dataset], r.neurons, kinds.get(r.variant, 1), r.variant)
+
+    rows.sort(key=sort_key)
+    validation = sorted(record_rows(validation_records, "validation"), key=sort_key)
     lines = [
         "# Beyond Diehl & Cook: variants beside the paper's network and the baselines",
         "",
         "Generated by `python scripts/beyond.py --write` from the run records in results/runs/, the baseline "
-        "rows in results/beyond/baselines-*.json and the validation records in results/beyond/validation.jsonl "
+        "rows in results/beyond/baselines-*.json and the validation records in results/beyond/validation/ "
         "(see the script's docstring). Every accuracy is on all test images of its dataset (10,000), the "
         "neurons labelled from all 60,000 training images; mean over seeds, ± the sample standard deviation "
         "where there are several. `dc2015` is the paper's network; `k-means` has N centroids on the pixels, "
@@ -253,34 +314,42 @@ def report(records: Path = RECORDS, inputs: Path = INPUTS, validation_path: Path
         "## Best variant against dc2015 and k-means",
         "",
         "The best variant of each dataset and size is the one with the highest mean 'all' accuracy on the "
-        "validation split (training images 50,000-59,999 held out), from results/beyond/validation.jsonl; "
+        "validation split (training images 50,000-59,999 held out), from results/beyond/validation/; "
         "it is then compared on the test images by the exact McNemar test (a two-sided binomial test of the "
         "images only one of the two gets right against 1/2; 'level' unless p < "
-        f"{SIGNIFICANCE}), 'all' voting, seed by seed against dc2015's same seed and against k-means.",
+        f"{SIGNIFICANCE}), 'all' voting, seed by seed against dc2015's same seed and against k-means. The "
+        "table below the list sets every variant with test records against both, the best and the others.",
         "",
     ]
     sizes = sorted({(order[r.dataset], r.dataset, r.neurons) for r in rows})
-    tests = []
     for _, dataset, neurons in sizes:
-        best = best_variant(rows, dataset, neurons, validation)
-        title = DATASETS[dataset].title
+        best = best_variant(rows, validation, dataset, neurons)
         if best is None:
-            lines.append(f"- {title}, {neurons:,} neurons: no variant with validation records yet.")
+            lines.append(
+                f"- {DATASETS[dataset].title}, {neurons:,} neurons: no variant with validation records yet."
+            )
             continue
-        mean, seeds = validation[dataset, neurons, best.variant]
-        lines.append(
-            f"- {title}, {neurons:,} neurons: {best.variant} (validation 'all' {mean:.4f}, "
-            f"{seeds} seed{'s' * (seeds != 1)})."
-        )
-        tests += paired_lines(best, rows)
+        scores = find_row(validation, best, best.variant)
+        lines.append(verdict_line(best, rows, statistics.fmean(scores.all.values()), len(scores.all)))
+    tests = [line for row in rows if is_variant(row) for line in paired_lines(row, rows, (PAPER, KMEANS))]
     if tests:
-        lines += [
-            "",
-            "| neurons | variant | seed | against | variant acc | other acc | difference (points) "
-            "| only variant right | only other right | exact McNemar p | verdict |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-            *tests,
-        ]
+        lines += ["", *PAIRED_HEADER, *tests]
+    lines += [
+        "",
+        "## The validation search",
+        "",
+        "Each recorded variant on the validation split (trained on at most the first 50,000 training images, "
+        "labelled from them, scored on images 50,000-59,999; its config with `evaluation.split=validation`, "
+        "`training.max_examples=50000` and `evaluation.n_assign=50000`, recorded by "
+        "`python scripts/beyond.py --record-validation RUNS_DIR`), seed by seed against dc2015's validation "
+        "run of the same seed on the same 10,000 images.",
+        "",
+    ]
+    checks = validation_lines(validation)
+    if checks:
+        lines += [*PAIRED_HEADER, *checks]
+    else:
+        lines.append("No validation records yet.")
     lines += ["", "Baseline rows were computed by:", ""]
     lines += [f"- {DATASETS[name].title}: `{command}`" for name, command in BASELINE_COMMANDS.items()]
     return "\n".join(lines) + "\n"
@@ -289,7 +358,16 @@ def report(records: Path = RECORDS, inputs: Path = INPUTS, validation_path: Path
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help=f"write {REPORT.relative_to(ROOT)}")
+    parser.add_argument(
+        "--record-validation",
+        type=Path,
+        metavar="RUNS_DIR",
+        help=f"first record every finished validation run under RUNS_DIR into {VALIDATION.relative_to(ROOT)}/",
+    )
     args = parser.parse_args(argv)
+    if args.record_validation:
+        for record in record_runs(args.record_validation, VALIDATION, split="validation"):
+            print(f"recorded {record.relative_to(ROOT)}", file=sys.stderr)
     text = report()
     print(text, end="")
     if args.write:

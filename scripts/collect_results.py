@@ -43,7 +43,8 @@ import numpy as np
 from comparisons import PAPER_ACCURACY
 
 from stdp_mnist.config import load_config
-from stdp_mnist.data import DATASETS, count_training_images, load_configured
+from stdp_mnist.data import DATASETS, Mnist, count_training_images, load_configured
+from stdp_mnist.evaluation import evaluation_split
 from stdp_mnist.records import READOUTS, Evaluation
 from stdp_mnist.rundir import (
     ASSIGNMENTS_FILE,
@@ -86,8 +87,9 @@ def is_finished(run: Path) -> bool:
     return n_images is not None and run_metrics(run).examples_trained == total_examples(cfg, n_images)
 
 
-def record_run(run: Path, records: Path, test_labels: np.ndarray) -> Path:
-    """Copy a finished run's record (small files only) into ``records/NAME``."""
+def record_run(run: Path, records: Path, scored_labels: np.ndarray) -> Path:
+    """Copy a finished run's record (small files only) into ``records/NAME``, with the
+    labels of the images it was scored on (its evaluation split's)."""
     target = records / run.name
     target.mkdir(parents=True, exist_ok=True)
     for name in (CONFIG_FILE, EVAL_METRICS_FILE, TRAIN_METRICS_FILE, REVISION_FILE):
@@ -97,23 +99,27 @@ def record_run(run: Path, records: Path, test_labels: np.ndarray) -> Path:
     predictions = {readout: arrays[f"predictions_{readout}"].astype(np.uint8) for readout in READOUTS}
     np.savez_compressed(
         target / PREDICTIONS_FILE,
-        labels=test_labels[: len(predictions["all"])].astype(np.uint8),
+        labels=scored_labels[: len(predictions["all"])].astype(np.uint8),
         **predictions,
     )
     return target
 
 
-def record_runs(runs_dir: Path, records: Path = RECORDS) -> list[Path]:
-    """Record every finished run under ``runs_dir``; returns the records written."""
+def record_runs(runs_dir: Path, records: Path = RECORDS, split: str = "test") -> list[Path]:
+    """Record every finished run under ``runs_dir`` scored on ``split`` (the test images,
+    or the validation split of the training images); returns the records written."""
     finished = [run for run in sorted(runs_dir.iterdir()) if run.is_dir() and is_finished(run)]
-    labels: dict[tuple[str, str], np.ndarray] = {}  # each dataset's test labels, loaded once
+    datasets: dict[tuple[str, str], Mnist] = {}  # each dataset loaded once
     recorded = []
     for run in finished:
         cfg = load_config(run / CONFIG_FILE)
+        if cfg.evaluation.split != split:
+            continue
         where = (cfg.data.name, cfg.data.dir)
-        if where not in labels:
-            labels[where] = load_configured(cfg).test_labels
-        recorded.append(record_run(run, records, labels[where]))
+        if where not in datasets:
+            datasets[where] = load_configured(cfg)
+        _, _, scored_labels = evaluation_split(cfg, datasets[where])
+        recorded.append(record_run(run, records, scored_labels))
     return recorded
 
 

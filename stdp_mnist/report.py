@@ -16,7 +16,7 @@ from .data import count_training_images
 from .model_file import open_model
 from .progress import plural
 from .records import Evaluation
-from .rundir import MODEL_FILE, Run, checkpoint_examples, read_evaluation
+from .rundir import MODEL_FILE, Run, checkpoint_examples, lock_holder, read_evaluation
 from .training import total_examples
 
 
@@ -123,8 +123,13 @@ def _progress_line(run: Run, seen: int | None, total: int | None) -> str:
         return f"progress:   {run.path(MODEL_FILE)} is not readable"
     if total is None:
         return f"progress:   {plural(seen, 'example')} trained"
-    status = "finished" if seen >= total else "stopped; continue with: " + resume_command(run.dir)
-    return f"progress:   {seen} / {total} examples ({100 * seen / max(1, total):.1f}%), {status}"
+    done = f"progress:   {seen} / {total} examples ({100 * seen / max(1, total):.1f}%)"
+    holder = lock_holder(run.dir)
+    if seen >= total:
+        return f"{done}, finished"
+    if holder is not None and holder.endswith("(train)"):
+        return f"{done} at the last checkpoint; training now, by {holder.removesuffix(' (train)')}"
+    return f"{done}, stopped; continue with: {resume_command(run.dir)}"
 
 
 def _training_line(run: Run) -> str | None:

@@ -95,6 +95,22 @@ def _holder(lock_path: Path) -> str:
     return f"pid {words[0]}" + (f" ({' '.join(words[1:])})" if len(words) > 1 else "")
 
 
+def lock_holder(run_dir: Path) -> str | None:
+    """Who holds the run directory's lock now ("pid 123 (train)"), or None when no live
+    process does. Probes with a shared lock it drops at once, so it never blocks."""
+    try:
+        fd = os.open(Path(run_dir) / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _holder(Path(run_dir) / LOCK_FILE)
+    finally:
+        os.close(fd)
+    return None
+
+
 @contextlib.contextmanager
 def run_dir_lock(run_dir: Path, command: str, create: bool = False) -> Iterator[None]:
     """Hold the run directory's exclusive lock while the block runs, for ``command``

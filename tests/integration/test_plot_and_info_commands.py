@@ -2,6 +2,8 @@
 only trained (no MNIST needed): which figures each draws and what info reports."""
 
 import json
+import os
+import shutil
 
 import numpy as np
 from helpers.cli import error_line, invoke, only_error_line
@@ -9,7 +11,7 @@ from helpers.images import assert_png
 
 from stdp_mnist import plots
 from stdp_mnist.model_file import open_model
-from stdp_mnist.rundir import read_evaluation, read_records
+from stdp_mnist.rundir import read_evaluation, read_records, run_dir_lock
 
 ALL_FIGURES = (
     "receptive_fields",
@@ -96,6 +98,20 @@ def test_info_command(evaluated_run, trained_run):
         assert name in out
     result = invoke("info", trained_run)
     assert result.exit_code == 0 and "evaluation: none yet" in result.stdout
+
+
+def test_info_tells_a_stopped_run_from_one_training_now(trained_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    config = run / "config.toml"
+    config.write_text(config.read_text().replace("max_examples = 12", "max_examples = 20"))
+    stopped = invoke("info", run).stdout
+    assert "12 / 20 examples (60.0%), stopped; continue with: stdp-mnist train --resume" in stopped
+    with run_dir_lock(run, "train"):
+        training_now = invoke("info", run).stdout
+    assert (
+        f"12 / 20 examples (60.0%) at the last checkpoint; training now, by pid {os.getpid()}" in training_now
+    )
 
 
 def test_info_command_errors(tmp_path):

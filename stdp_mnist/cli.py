@@ -23,7 +23,15 @@ import numpy as np
 
 from .bench import BenchmarkError
 from .config import ConfigError, apply_overrides, config_from_dict, config_path, load_config
-from .data import DATASETS, DataError, configured_dir, count_training_images, ensure_dataset, load_configured
+from .data import (
+    DATASETS,
+    DataError,
+    configured_dir,
+    count_training_images,
+    ensure_dataset,
+    load_configured,
+    training_set,
+)
 from .evaluation import evaluate, evaluate_network, self_firing_warning
 from .figures import AFTER_EVALUATION, AFTER_TRAINING, FIGURES, MECHANISMS
 from .linear import LinearReadoutError
@@ -388,14 +396,9 @@ def _train(run: Run, data, resume: bool, overwrite: bool) -> None:
 
     try:
         with _compile_notice() as call_off_notice:
+            images, labels = training_set(run.cfg, data)
             network = train(
-                run.cfg,
-                run,
-                data.train_images,
-                resume=resume,
-                overwrite=overwrite,
-                progress=report,
-                labels=data.train_labels,
+                run.cfg, run, images, resume=resume, overwrite=overwrite, progress=report, labels=labels
             )
     finally:
         for bar in bars:

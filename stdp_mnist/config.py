@@ -318,7 +318,7 @@ class EvaluationSection:
     split: str = _spec(
         "test",
         None,
-        "what is scored: test: the test images (neurons labelled from the first n_assign training images); validation: training images 50,000 on (the first n_test of them), labelled from the first n_assign (at most 50,000) training images, for choosing settings without the test set; needs a training schedule that stops before image 50,000 (training.max_examples <= 50,000, no shuffle)",
+        "what is scored: test: the test images (neurons labelled from the first n_assign training images); validation: training images 50,000 on (the first n_test of them), the network trained on training images 0-49,999 only (its passes go over those) and labelled from the first n_assign (at most 50,000) of them, for choosing settings without the test set",
         ("test", "validation"),
     )
     linear_transform: str = _spec(
@@ -333,9 +333,6 @@ class EvaluationSection:
         "inverse L2 regularisation strength of the linear readout (scikit-learn's C, the weight of the loss summed over the labelled images; smaller = stronger); both defaults chosen on a validation split of the training images (results/linear-readout.md)",
     )
 
-
-# evaluation.split = "validation" scores the training images from this one on.
-VALIDATION_START = 50_000
 
 # Sections and keys that do not change what training computes (see Config.model_values):
 # the schedule's length may change on a resume (the examples before are the same).
@@ -563,13 +560,6 @@ def _check_consistency(cfg: Config) -> None:
             raise ConfigError(
                 f"data.{key}: a file other than the dataset's ({default}) needs data.verify = false"
             )
-    trained = cfg.training.max_examples or cfg.training.passes * 60_000
-    if cfg.evaluation.split == "validation" and (trained > VALIDATION_START or cfg.training.shuffle):
-        raise ConfigError(
-            f"evaluation.split: validation scores training images {VALIDATION_START:,} on, so training "
-            f"must stop before them: training.max_examples at most {VALIDATION_START:,} and "
-            "training.shuffle = false"
-        )
     if sim.rest == "simulate" and cfg.network.max_delay_ms > sim.rest_ms:
         raise ConfigError(
             "network.max_delay_ms: must not exceed simulation.rest_ms, so that delayed input arrives within the rest"

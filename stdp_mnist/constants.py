@@ -7,6 +7,9 @@ import math
 IMAGE_SIDE = 28  # an MNIST image is IMAGE_SIDE x IMAGE_SIDE pixels
 N_INPUTS = IMAGE_SIDE * IMAGE_SIDE  # one input channel per pixel: 784
 N_CLASSES = 10  # the digits 0-9
+# evaluation.split = "validation" scores the training images from this one on, and
+# trains and labels on those before it.
+VALIDATION_START = 50_000
 # The canonical MNIST IDX files, by the data config key that names each.
 MNIST_FILES: dict[str, str] = {
     "train_images": "train-images-idx3-ubyte",

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_atomic
-from .constants import IMAGE_SIDE, MNIST_FILES
+from .constants import IMAGE_SIDE, MNIST_FILES, VALIDATION_START
 
 
 class DataError(Exception):
@@ -269,16 +269,19 @@ def read_idx(path) -> np.ndarray:
 
 
 def count_training_images(cfg) -> int | None:
-    """The number of training images a config's data holds, from its IDX header alone;
-    None when the file is missing or unreadable."""
+    """The number of images a config trains on (its passes' length), from the training
+    file's IDX header alone: all of them, or under ``evaluation.split = "validation"``
+    those before VALIDATION_START (training_set); None when the file is missing or
+    unreadable."""
     path = _find(configured_dir(cfg), cfg.data.train_images)
     if path is None:
         return None
     try:
         with _open(path) as fh:
-            return _read_idx_header(path, fh)[0]
+            count = _read_idx_header(path, fh)[0]
     except (DataError, *_GZIP_ERRORS):
         return None
+    return min(count, VALIDATION_START) if cfg.evaluation.split == "validation" else count
 
 
 def _idx_bytes(array: np.ndarray) -> bytes:
@@ -584,6 +587,15 @@ def load_configured(cfg, log: Callable[[str], None] | None = None) -> Mnist:
         names=data_file_names(cfg),
         dataset=cfg.data.name,
     )
+
+
+def training_set(cfg, data: Mnist) -> tuple[np.ndarray, np.ndarray]:
+    """The images and labels a config trains on: all the training images, or under
+    ``evaluation.split = "validation"`` those before VALIDATION_START, so that every
+    pass leaves out the images the validation split scores."""
+    if cfg.evaluation.split == "validation":
+        return data.train_images[:VALIDATION_START], data.train_labels[:VALIDATION_START]
+    return data.train_images, data.train_labels
 
 
 def class_names(cfg) -> tuple[str, ...]:

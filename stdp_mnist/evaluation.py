@@ -25,7 +25,8 @@ import numpy as np
 
 from . import kernel, linear, readout
 from .atomic import atomic_open
-from .config import VALIDATION_START, Config
+from .config import Config
+from .constants import VALIDATION_START
 from .data import DataError, Mnist
 from .network import (
     STREAM_ASSIGN,

@@ -91,7 +91,10 @@ def inputs(tmp_path):
             validation, name, seed, k, ["stdp.nu_post=0.02" if name == "valid-best" else "stdp.nu_post=0.03"]
         )
     validation_record(validation, "dc2015-400", 0, 180, [])
-    return records, baselines, validation
+    screen = baselines / "screen"
+    validation_record(screen, "valid-best", 0, 170, ["stdp.nu_post=0.02"])
+    validation_record(screen, "dc2015-400", 0, 176, [])
+    return records, baselines, validation, screen
 
 
 def validation_record(validation, name: str, seed: int, k: int, overrides) -> None:
@@ -185,20 +188,33 @@ def test_every_validation_record_is_set_against_dc2015_on_the_validation_images(
     ]
 
 
+def test_the_screen_is_shown_and_chooses_nothing(inputs):
+    records, baselines, validation, screen = inputs
+    text = beyond.report(*inputs)
+    # on the screen valid-best trails dc2015 (170 against 176 images), and is still the
+    # best variant, chosen by the validation search alone
+    assert section(text, "The one-pass screen") == [
+        "| MNIST | 400 | valid-best | 0 | dc2015 (seed 0) | 0.8500 | 0.8800 | -3.00 | 0 | 6 | 0.031 | other ahead |"
+    ]
+    assert "- MNIST, 400 neurons: valid-best (validation 'all' 0.9350, 2 seeds)" in text
+    shutil.rmtree(screen)
+    assert "No screen records yet." in beyond.report(*inputs)
+
+
 def test_without_validation_records_no_variant_is_best(inputs):
-    records, baselines, validation = inputs
+    records, baselines, validation, screen = inputs
     shutil.rmtree(validation)
-    text = beyond.report(records, baselines, validation)
+    text = beyond.report(records, baselines, validation, screen)
     assert "- MNIST, 400 neurons: no variant with validation records yet." in text
     assert "No validation records yet." in text
     assert len(section(text, "Best variant against dc2015 and k-means")) == 6
 
 
 def test_a_test_record_among_the_validation_records_is_one_error(inputs):
-    records, baselines, validation = inputs
+    records, baselines, validation, screen = inputs
     shutil.copytree(records / "valid-best-seed0", validation / "stray-seed0")
     with pytest.raises(SystemExit, match=r"stray: a record not scored on the validation split"):
-        beyond.report(records, baselines, validation)
+        beyond.report(records, baselines, validation, screen)
 
 
 def test_paper_network_is_recognised_by_its_model_values():

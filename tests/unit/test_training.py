@@ -10,8 +10,9 @@ import pytest
 from helpers.runs import STATE, assert_networks_equal, blob_images, blob_labels, tiny_config
 
 from stdp_mnist import evaluation, linear, network, readout, rundir, training
-from stdp_mnist.config import VALIDATION_START, ConfigError, config_to_toml
-from stdp_mnist.data import DataError, Mnist, load_mnist
+from stdp_mnist.config import Config, ConfigError, config_to_toml
+from stdp_mnist.constants import VALIDATION_START
+from stdp_mnist.data import DataError, Mnist, count_training_images, load_mnist, training_set
 from stdp_mnist.network import CheckpointError, load_network, new_network, save_network
 from stdp_mnist.records import READOUTS, Evaluation, MetricsLine
 from stdp_mnist.rundir import (
@@ -447,6 +448,24 @@ def test_validation_split_scores_the_training_images_from_50000_on(tiny_trained,
         assert getattr(validated, key) == getattr(tested, key), key
     with pytest.raises(DataError, match="only 30 training images"):
         evaluation.evaluate_network(cfg.replace(evaluation={"split": "validation"}), net, tiny_mnist)
+
+
+def test_validation_runs_train_only_on_the_images_before_the_split(tmp_path):
+    # the images from VALIDATION_START on (marked 255 here) are left out of every pass
+    images = np.zeros((VALIDATION_START + 14, 784), np.uint8)
+    images[VALIDATION_START:] = 255
+    labels = np.zeros(len(images), np.uint8)
+    data = Mnist(images, labels, np.zeros((0, 784), np.uint8), np.zeros(0, np.uint8))
+    held_out = Config().replace(evaluation={"split": "validation"})
+    trained_images, trained_labels = training_set(held_out, data)
+    assert len(trained_images) == len(trained_labels) == VALIDATION_START and not trained_images.any()
+    assert training_set(Config(), data)[0] is images
+    # the schedule's length (info, collect_results) counts the same images, from the header alone
+    header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (60000, 28, 28))
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(header)
+    on_disk = {"dir": str(tmp_path), "verify": False}
+    assert count_training_images(Config().replace(data=on_disk)) == 60000
+    assert count_training_images(held_out.replace(data=on_disk)) == VALIDATION_START
 
 
 def test_evaluation_is_deterministic(tiny_trained, tiny_mnist):

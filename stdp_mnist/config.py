@@ -255,6 +255,11 @@ class StdpSection:
     )
     nu_pre: float = _spec(0.0001, _fraction, "depression rate on an input spike")
     nu_post: float = _spec(0.01, _fraction, "potentiation rate on an excitatory spike")
+    rate_decay_spikes: float = _spec(
+        0.0,
+        _non_negative,
+        "a learning-rate schedule per neuron (MacQueen's online k-means): above 0, each excitatory neuron's nu_pre and nu_post are multiplied by S / (S + n), S this value and n the spikes the neuron fired while learning before the present presentation, so its rates halve after S spikes and fall as S / n; with the instar rule and nu_post x S = 1 a neuron's weights become the running mean of the inputs it won; 0 = constant rates (reference)",
+    )
     tau_pre_ms: float = _spec(20.0, _positive, "input trace time constant")
     tau_post1_ms: float = _spec(20.0, _positive, "postsynaptic trace used by depression")
     tau_post2_ms: float = _spec(40.0, _positive, "postsynaptic trace scaling potentiation")

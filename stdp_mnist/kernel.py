@@ -59,7 +59,11 @@ function, which the phases reach through one dispatch each:
 * the lateral inhibition, ``p.inhibition_distance``: ``lateral_inhibition`` (uniform,
   or growing with distance on a grid: ``inhibit_by_distance``);
 * the threshold's homeostasis, ``p.theta_minus``: ``homeostasis`` (after each learning
-  presentation).
+  presentation);
+* the learning-rate schedule per neuron, ``p.rate_decay_spikes``:
+  ``learning_rate_factors`` (each neuron's factor of nu_pre and nu_post for a call, from
+  its ``wins``, made by ``enter_call``; the phases use it as ``scratch.rates``, the
+  depression through ``depression_traces``), with ``count_win`` at each learning spike.
 
 Each is 0 (or the reference rule) by default, which leaves the reference model's
 arithmetic as it was: docs/variants.md says how to add one.
@@ -144,6 +148,7 @@ class ArraySpec:
     older_dtypes: tuple[
         type, ...
     ] = ()  # also accepted on loading (files of earlier versions), then converted
+    since_format: int = 1  # the first checkpoint format that holds it; an older file's is all zeros
 
     def shape_for(self, sizes: Sizes) -> tuple[int, ...]:
         return tuple(_resolve(d, sizes) for d in self.shape)
@@ -235,8 +240,31 @@ STATE_TABLE = (
     ArraySpec("clock", np.int64, (1,), 0, MAX_CLOCK, "global step count, indexing the rings", in_state=True),
     ArraySpec("rng", np.uint64, (1,), None, None, "state of the training spike-train stream (splitmix64)"),
     ArraySpec("examples_seen", np.int64, (1,), 0, None, "training examples finished"),
+    ArraySpec(
+        "wins",
+        np.int64,
+        ("n",),
+        0,
+        None,
+        "excitatory spikes of each neuron while learning, counted under the rate schedule "
+        "(stdp.rate_decay_spikes > 0) only, 0 otherwise",
+        in_state=True,
+        since_format=2,
+    ),
 )
 STATE_ARRAYS = {spec.name: spec for spec in STATE_TABLE}
+
+
+def with_newer_arrays(arrays: dict[str, np.ndarray], file_format: int, sizes: Sizes) -> dict[str, np.ndarray]:
+    """``arrays`` of a checkpoint of format ``file_format`` with every STATE_TABLE array of
+    a later format added as zeros: what a network held there before the array existed
+    (no wins counted)."""
+    newer = {
+        spec.name: np.zeros(spec.shape_for(sizes), spec.dtype)
+        for spec in STATE_TABLE
+        if spec.since_format > file_format
+    }
+    return {**arrays, **newer}
 
 
 def table_problem(
@@ -314,6 +342,7 @@ class KernelParams(NamedTuple):
     depress_at_arrival: bool  # depression by x_post1 at the spike's arrival (False: at its emission)
     w_max: float
     weight_sum: float  # normalisation target of each neuron's input weights
+    rate_decay_spikes: float  # S: a neuron's learning rates times S / (S + its wins) (0: constant rates)
 
 
 class Synapses(NamedTuple):
@@ -335,6 +364,7 @@ class State(NamedTuple):
     pending: np.ndarray
     x_pre_hist: np.ndarray
     clock: np.ndarray
+    wins: np.ndarray
 
 
 class CallScratch(NamedTuple):
@@ -365,6 +395,10 @@ class CallScratch(NamedTuple):
     traced_listed: np.ndarray  # bool (N,)
     ahead: np.ndarray  # float64 (ring,): depression per unit of x_post1 by steps to arrival
     ahead_now: np.ndarray  # float64 (ring,): ``ahead`` times this step's x_post1 factor
+    rates: np.ndarray  # float64 (N,): each neuron's learning-rate factor for the call (learning_rate_factors)
+    rated_post1: (
+        np.ndarray
+    )  # float64 (N, or 0 without a rate schedule): x_post1 times ``rates`` (emit_inputs)
 
 
 @njit(cache=True, error_model="numpy")
@@ -653,10 +687,11 @@ def correct_pending_depression(weights, delays, ptr, idx, n_present, t, ring, j,
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def weight_change(p, x_pre, w, post2):
+def weight_change(p, nu_post, x_pre, w, post2):
     """The learning rule, one synapse: its weight change at its neuron's spike, from the
-    input trace ``x_pre`` (read one potentiation delay back), the weight ``w`` and the
-    neuron's x_post2 before the spike. By ``p.rule``: the reference rule
+    input trace ``x_pre`` (read one potentiation delay back), the weight ``w``, the
+    neuron's x_post2 before the spike and its rate ``nu_post`` (p.nu_post times its
+    ``learning_rate_factors`` entry). By ``p.rule``: the reference rule
     ``nu_post x_pre x_post2``, the pair rule ``nu_post x_pre``, the paper rule
     ``nu_post (x_pre - x_tar) max(w_max - w, 0)^mu``, or the instar rule
     ``nu_post (x_pre - w)`` (the weight moves towards the input trace: online k-means),
@@ -664,12 +699,12 @@ def weight_change(p, x_pre, w, post2):
     potentiation shrinking as the weight nears w_max). Whether a rule also depresses on
     input spikes is ``rule_depresses``."""
     if p.rule == RULE_PAPER:
-        return p.nu_post * (x_pre - p.x_tar) * max(p.w_max - w, 0.0) ** p.mu
+        return nu_post * (x_pre - p.x_tar) * max(p.w_max - w, 0.0) ** p.mu
     if p.rule == RULE_INSTAR:
-        return p.nu_post * (x_pre - w)
+        return nu_post * (x_pre - w)
     if p.rule == RULE_SOFT_BOUND:
-        return p.nu_post * post2 * x_pre * max(p.w_max - w, 0.0)
-    return p.nu_post * (post2 if p.rule == RULE_REFERENCE else 1.0) * x_pre
+        return nu_post * post2 * x_pre * max(p.w_max - w, 0.0)
+    return nu_post * (post2 if p.rule == RULE_REFERENCE else 1.0) * x_pre
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -681,15 +716,52 @@ def rule_depresses(p):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def potentiate(p, weights, potentiation_delays, x_pre_hist, slot, j, post2):
-    """Neuron j's spike changes its input column by the rule (``weight_change``), x_pre
-    read one potentiation delay back, each weight clipped to [0, w_max]."""
+def learning_rate_factors(p, wins):
+    """The learning-rate schedule: the factor of each neuron's learning rates (nu_pre in
+    the depression of its column, nu_post at its spikes) for one call, ``S / (S + n_j)``
+    with S = ``p.rate_decay_spikes`` and n_j the neuron's wins before the call. Under the
+    instar rule with nu_post S = 1, once n_j >> S each column moves by 1 / n_j of its
+    distance to the input: the running mean of the inputs it won, MacQueen's online
+    k-means. 1 for every neuron when S is 0 (constant rates, the reference)."""
+    factors = np.ones(wins.shape[0])
+    if p.rate_decay_spikes > 0.0:
+        for j in range(wins.shape[0]):
+            factors[j] = p.rate_decay_spikes / (p.rate_decay_spikes + wins[j])
+    return factors
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def count_win(p, wins, j):
+    """Neuron j fired while learning: one more win, counted under a rate schedule only."""
+    if p.rate_decay_spikes > 0.0:
+        wins[j] += 1
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def depression_traces(p, depress, post1, scratch):
+    """The x_post1 values the input spikes of a step depress by: ``post1`` itself, or,
+    under a rate schedule, times each neuron's ``learning_rate_factors`` entry (one pass
+    over the neurons per step with input spikes, so the per-synapse loop stays as it is)."""
+    if not (depress and p.rate_decay_spikes > 0.0):
+        return post1
+    rated, rates = scratch.rated_post1, scratch.rates
+    for j in range(rated.shape[0]):
+        rated[j] = post1[j] * rates[j]
+    return rated
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def potentiate(p, weights, potentiation_delays, x_pre_hist, slot, j, post2, rate):
+    """Neuron j's spike changes its input column by the rule (``weight_change``) at
+    nu_post times ``rate`` (its learning-rate factor), x_pre read one potentiation delay
+    back, each weight clipped to [0, w_max]."""
     ring = x_pre_hist.shape[0]
+    nu_post = p.nu_post * rate
     for i in range(weights.shape[0]):
         r = slot - potentiation_delays[i, j]  # (c - delay) mod ring
         r = r + ring if r < 0 else r
         w = np.float64(weights[i, j])
-        weights[i, j] = min(max(w + weight_change(p, x_pre_hist[r, i], w, post2), 0.0), p.w_max)
+        weights[i, j] = min(max(w + weight_change(p, nu_post, x_pre_hist[r, i], w, post2), 0.0), p.w_max)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -771,6 +843,8 @@ def enter_call(p, learn, state):
         traced_listed,
         depression_per_step_ahead(p, ring),
         np.empty(ring),
+        learning_rate_factors(p, state.wins),
+        np.empty(n if p.rate_decay_spikes > 0.0 else 0),
     )
 
 
@@ -829,7 +903,8 @@ def emit_inputs(p, ptr, idx, t, c, slot, depress, syn, state, scratch):
     ahead, ahead_now, post1_scale = scratch.ahead, scratch.ahead_now, scratch.scales[POST1_SCALE]
     for k in range(ahead_now.shape[0]):
         ahead_now[k] = ahead[k] * post1_scale
-    weights, delays, pending, post1 = syn.weights, syn.delays, state.pending, state.exc[POST1]
+    weights, delays, pending = syn.weights, syn.delays, state.pending
+    post1 = depression_traces(p, depress, state.exc[POST1], scratch)
     traced, n_traced = scratch.traced, scratch.counters[N_TRACED]
     for q in range(ptr[t], ptr[t + 1]):
         i = idx[q]
@@ -904,8 +979,16 @@ def plasticity(p, ptr, idx, t, slot, prev_slot, correct, syn, state, scratch, n_
     for q in range(n_fired_e):
         j = fired_e[q]
         theta[j] += p.theta_plus / scales[THETA_SCALE]
+        rate = scratch.rates[j]
         potentiate(
-            p, weights, syn.potentiation_delays, x_pre_hist, slot, j, exc[POST2, j] * scales[POST2_SCALE]
+            p,
+            weights,
+            syn.potentiation_delays,
+            x_pre_hist,
+            slot,
+            j,
+            exc[POST2, j] * scales[POST2_SCALE],
+            rate,
         )
         post1 = exc[POST1, j] + 1.0 / scales[POST1_SCALE] if p.trace_increment else 1.0 / scales[POST1_SCALE]
         correct_pending_depression(
@@ -917,7 +1000,7 @@ def plasticity(p, ptr, idx, t, slot, prev_slot, correct, syn, state, scratch, n_
             t,
             state.pending.shape[0],
             j,
-            (post1 - exc[POST1, j]) * scales[POST1_SCALE],
+            (post1 - exc[POST1, j]) * scales[POST1_SCALE] * rate,
             scratch.ahead,
             p.w_max,
         )
@@ -926,6 +1009,7 @@ def plasticity(p, ptr, idx, t, slot, prev_slot, correct, syn, state, scratch, n_
             exc[POST2, j] + 1.0 / scales[POST2_SCALE] if p.trace_increment else 1.0 / scales[POST2_SCALE]
         )
         counters[N_TRACED] = add_to_list(j, scratch.traced, scratch.traced_listed, counters[N_TRACED])
+        count_win(p, state.wins, j)
     fold_post_scales(exc, scales)
 
 
@@ -1037,8 +1121,8 @@ def train_examples(p, images, rng, syn, state, counts, retries):
 
 
 # The dtypes of the State arrays, from STATE_TABLE (numba reads them as constants).
-_EXC_DTYPE, _INH_DTYPE, _SINCE_DTYPE, _PENDING_DTYPE, _X_PRE_DTYPE, _CLOCK_DTYPE = (
-    STATE_ARRAYS[name].dtype for name in ("exc", "inh", "since", "pending", "x_pre_hist", "clock")
+_EXC_DTYPE, _INH_DTYPE, _SINCE_DTYPE, _PENDING_DTYPE, _X_PRE_DTYPE, _CLOCK_DTYPE, _WINS_DTYPE = (
+    STATE_ARRAYS[name].dtype for name in ("exc", "inh", "since", "pending", "x_pre_hist", "clock", "wins")
 )
 
 
@@ -1055,7 +1139,7 @@ def init_state(p, theta, n_inputs, ring, v_offset):
     pending = np.zeros((ring, n), _PENDING_DTYPE)
     x_pre_hist = np.zeros((ring, n_inputs), _X_PRE_DTYPE)
     clock = np.zeros(1, _CLOCK_DTYPE)
-    return State(theta, exc, inh, since, pending, x_pre_hist, clock)
+    return State(theta, exc, inh, since, pending, x_pre_hist, clock, np.zeros(n, _WINS_DTYPE))
 
 
 @njit(cache=True, parallel=True, error_model="numpy")

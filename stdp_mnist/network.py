@@ -28,7 +28,9 @@ from .constants import N_INPUTS, delay_ring_steps
 from .npzfile import NPZ_ERRORS, array_headers
 
 # The format of model.npz this version writes; a checkpoint without one is format 1.
-CHECKPOINT_FORMAT = 1
+# Format 2 added ``wins`` (kernel.STATE_TABLE's since_format says which array came when);
+# a format 1 checkpoint loads with none counted.
+CHECKPOINT_FORMAT = 2
 # The kernel's code of each config value of stdp.rule.
 STDP_RULES = {
     "reference": kernel.RULE_REFERENCE,
@@ -131,6 +133,7 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
         depress_at_arrival=stdp.timing != "emission",
         w_max=cfg.network.w_max,
         weight_sum=cfg.network.weight_sum,
+        rate_decay_spikes=stdp.rate_decay_spikes,
     )
 
 
@@ -180,6 +183,7 @@ class Network:
     clock: np.ndarray  # global step count
     rng: np.ndarray  # the training spike-train stream's state
     examples_seen: np.ndarray  # training examples finished
+    wins: np.ndarray  # the kernel's State: each neuron's spikes while learning, under a rate schedule
 
     @property
     def n_excitatory(self) -> int:
@@ -287,9 +291,9 @@ def _network_from_bytes(path: Path, content: bytes, cfg: Config) -> Network:
     sizes = network_sizes(cfg)
     try:
         headers = array_headers(content)
-        _check_entries(path, headers)
         with np.load(io.BytesIO(content), allow_pickle=False) as data:
-            _check_format(path, data)
+            file_format = _check_format(path, data)
+            _check_entries(path, headers, file_format)
             if str(data["model_hash"]) != cfg.model_hash():
                 raise CheckpointError(
                     f"{path}: model does not match the config (n_excitatory="
@@ -297,11 +301,14 @@ def _network_from_bytes(path: Path, content: bytes, cfg: Config) -> Network:
                 )
             if "model_values" in headers:
                 _check_model_values(path, json.loads(str(data["model_values"])), cfg)
-            for spec in kernel.STATE_TABLE:
+            stored = [spec for spec in kernel.STATE_TABLE if spec.since_format <= file_format]
+            for spec in stored:
                 problem = spec.layout_problem(*headers[spec.name], sizes)
                 if problem:
                     raise CheckpointError(f"{path}: {problem}")
-            arrays = {spec.name: data[spec.name] for spec in kernel.STATE_TABLE}
+            arrays = kernel.with_newer_arrays(
+                {spec.name: data[spec.name] for spec in stored}, file_format, sizes
+            )
     except CheckpointError:
         raise
     except (*NPZ_ERRORS, KeyError, IndexError, RecursionError, MemoryError):
@@ -314,11 +321,11 @@ def _network_from_bytes(path: Path, content: bytes, cfg: Config) -> Network:
     return _network_of(arrays)
 
 
-def _check_format(path: Path, data) -> None:
-    """Refuse a checkpoint of a format this version does not read: a newer one by its
+def _check_format(path: Path, data) -> int:
+    """A checkpoint's format; refuse one this version does not read: a newer one by its
     number. A checkpoint without a version (written before versions) is format 1."""
     if "format_version" not in data.files:
-        return
+        return 1
     version = data["format_version"]
     if version.shape != () or version.dtype.kind not in "iu" or int(version) < 1:
         raise CheckpointError(f"{path}: not a model file of this program (format_version is not a number)")
@@ -327,12 +334,16 @@ def _check_format(path: Path, data) -> None:
             f"{path}: checkpoint format {int(version)}, written by a newer stdp-mnist; this one reads "
             f"format {CHECKPOINT_FORMAT} (upgrade stdp-mnist to continue or evaluate this run)"
         )
+    return int(version)
 
 
-def _check_entries(path: Path, headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
-    """Refuse a file without every array of a network and its model hash, or whose hash
-    or model settings are not strings."""
-    missing = [name for name in ("model_hash", *kernel.STATE_ARRAYS) if name not in headers]
+def _check_entries(
+    path: Path, headers: dict[str, tuple[tuple[int, ...], np.dtype]], file_format: int
+) -> None:
+    """Refuse a file without every array of a network of its format and its model hash,
+    or whose hash or model settings are not strings."""
+    arrays = [spec.name for spec in kernel.STATE_TABLE if spec.since_format <= file_format]
+    missing = [name for name in ("model_hash", *arrays) if name not in headers]
     if missing:
         raise CheckpointError(f"{path}: not a model file of this program (no {', '.join(missing)})")
     for name in ("model_hash", "model_values"):

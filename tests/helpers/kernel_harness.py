@@ -52,7 +52,7 @@ class Tiny:
         )
         self.synapses = kernel.Synapses(self.weights, self.delays, self.stdp_delays)
         self.state = kernel.init_state(p, self.theta, n_in, ring, v_offset)
-        (_, self.exc, self.inh, self.since, self.pending, self.x_pre_hist, self.clock) = self.state
+        (_, self.exc, self.inh, self.since, self.pending, self.x_pre_hist, self.clock, self.wins) = self.state
         self.n = n
 
     def run(self, p, n_steps, spikes=None, learn=False, n_rest=0):
@@ -88,15 +88,18 @@ def assert_weight(actual, expected):
     assert abs(float(actual) - float(expected)) <= np.spacing(np.float32(expected)), (actual, expected)
 
 
-def pair_run(pre_step, post_step, d_syn, d_stdp, w0=0.5, post1_0=0.0, post2_0=0.8, n_after=30, **over):
+def pair_run(
+    pre_step, post_step, d_syn, d_stdp, w0=0.5, post1_0=0.0, post2_0=0.8, n_after=30, wins_0=0, **over
+):
     """Input 0 (synapse under test, delay d_syn, STDP delay d_stdp) fires at pre_step; the
-    neuron is made to fire at post_step by input 1 (weight 100, delay 0) firing at
-    post_step - 1. Returns the final weight of synapse (0, 0)."""
+    neuron, with ``wins_0`` wins so far, is made to fire at post_step by input 1 (weight
+    100, delay 0) firing at post_step - 1. Returns the final weight of synapse (0, 0)."""
     ring = 20
     p = params(**over)
     net = Tiny(p, n_in=2, n=1, ring=ring, weights=[w0, 100.0], delays=[d_syn, 0], stdp_delays=[d_stdp, 0])
     net.exc[POST1, 0] = post1_0
     net.exc[POST2, 0] = post2_0
+    net.wins[0] = wins_0
     n_steps = max(pre_step, post_step) + n_after
     counts = net.run(p, n_steps, {pre_step: [0], post_step - 1: [1]}, learn=True)
     assert counts[0] == 1 and net.since[0, 0] == n_steps - 1 - post_step  # one spike, at post_step

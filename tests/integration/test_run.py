@@ -166,13 +166,13 @@ def test_the_checkpoint_carries_its_format_and_a_newer_one_is_refused_by_name(tm
     path = tmp_path / MODEL_FILE
     network.save_network(net, path, cfg.model_hash(), cfg.model_values())
     with np.load(path) as data:
-        assert int(data["format_version"]) == network.CHECKPOINT_FORMAT == 1
+        assert int(data["format_version"]) == network.CHECKPOINT_FORMAT == 2
         arrays = {name: data[name] for name in data.files}
-    np.savez(path, **{**arrays, "format_version": np.array(2)})
+    np.savez(path, **{**arrays, "format_version": np.array(3)})
     with pytest.raises(network.CheckpointError) as error:
         network.load_network(path, cfg)
     assert str(error.value) == (
-        f"{path}: checkpoint format 2, written by a newer stdp-mnist; this one reads format 1 "
+        f"{path}: checkpoint format 3, written by a newer stdp-mnist; this one reads format 2 "
         "(upgrade stdp-mnist to continue or evaluate this run)"
     )
     del arrays["format_version"]  # a checkpoint from before versions: format 1

@@ -26,6 +26,7 @@ TRAINING_NAMES = [
     "dc2015-6400",
     "homeostasis-400",
     "instar-400",
+    "instar-rate-400",
     "quick",
     "search-100",
     "soft-bound-400",

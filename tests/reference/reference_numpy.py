@@ -61,7 +61,11 @@ Variants (fields of the kernel params):
 * ``rule == RULE_SOFT_BOUND``: the reference rule with the potentiation times
   max(w_max - w[:, j], 0);
 * ``trace_increment``: x_pre, x_post1 and x_post2 grow by 1 at a spike instead of
-  being set to 1.
+  being set to 1;
+* ``rate_decay_spikes = S > 0`` (a learning-rate schedule per neuron): nu_pre and
+  nu_post of neuron j (its column's depressions, corrections included, and its
+  potentiation) are multiplied by ``S / (S + wins_j)``, wins_j as it stood when the
+  call began; each excitatory spike while learning adds 1 to wins_j.
 
 After the steps, when learning, theta = max(theta - theta_minus, 0) (homeostasis
 towards a target rate; theta_minus is 0 in the reference model). Then, under ``exact_reset``: v = v_rest, conductances, traces, pending input
@@ -96,7 +100,7 @@ def membrane(v, dt_tau, v_rest, g_e, e_exc, g_i, e_inh):
 
 def simulate(p, ptr, idx, learn, synapses, state, counts):
     weights = synapses.weights
-    theta, exc, inh, since, pending, x_pre_hist, clock = state
+    theta, exc, inh, since, pending, x_pre_hist, clock, wins = state
     n_in, n = weights.shape
     ring = pending.shape[0]
     cols = np.arange(n)
@@ -108,6 +112,8 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
         for d in range(1, ring):
             decay_per_delay[d] = decay_per_delay[d - 1] * p.decay_post1
     spiked = _spikes_matrix(ptr, idx, p.n_present, n_in)
+    rate = p.rate_decay_spikes / (p.rate_decay_spikes + wins) if p.rate_decay_spikes > 0.0 else np.ones(n)
+    nu_pre, nu_post = p.nu_pre * rate, p.nu_post * rate  # per neuron, for this call
     depress = learn and p.rule in (
         RULE_REFERENCE,
         RULE_PAIR,
@@ -153,7 +159,7 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
             w = weights[i].astype(np.float64)
             pending[(c + syn_delay[i]) % ring, cols] += weights[i]
             if depress:
-                depressed = w - p.nu_pre * decay_per_delay[syn_delay[i]] * exc[POST1]
+                depressed = w - nu_pre * decay_per_delay[syn_delay[i]] * exc[POST1]
                 weights[i] = np.minimum(np.maximum(depressed, 0.0), p.w_max).astype(np.float32)
         if p.direct_inhibition:
             exc[GI] += p.w_direct_inhibition * _inhibition_received(p, fire_e)
@@ -180,14 +186,14 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
                 x_pre = x_pre_hist[(c - stdp_delay[:, j]) % ring, rows]
                 w = weights[:, j].astype(np.float64)
                 if p.rule == RULE_PAPER:
-                    col = w + p.nu_post * (x_pre - p.x_tar) * np.maximum(p.w_max - w, 0.0) ** p.mu
+                    col = w + nu_post[j] * (x_pre - p.x_tar) * np.maximum(p.w_max - w, 0.0) ** p.mu
                 elif p.rule == RULE_INSTAR:
-                    col = w + p.nu_post * (x_pre - w)
+                    col = w + nu_post[j] * (x_pre - w)
                 elif p.rule == RULE_SOFT_BOUND:
-                    col = w + (p.nu_post * exc[POST2, j]) * x_pre * np.maximum(p.w_max - w, 0.0)
+                    col = w + (nu_post[j] * exc[POST2, j]) * x_pre * np.maximum(p.w_max - w, 0.0)
                 else:
                     post2 = exc[POST2, j] if p.rule == RULE_REFERENCE else 1.0
-                    col = w + (p.nu_post * post2) * x_pre
+                    col = w + (nu_post[j] * post2) * x_pre
                 weights[:, j] = np.minimum(np.maximum(col, 0.0), p.w_max).astype(np.float32)
                 jump = 1.0 if p.trace_increment else 1.0 - exc[POST1, j]
                 if depress and p.depress_at_arrival:
@@ -195,7 +201,7 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
                         ahead = syn_delay[:, j] - e
                         late = recent[e] & (ahead > 0)
                         w = weights[late, j].astype(np.float64)
-                        w -= p.nu_pre * jump * decay_per_delay[ahead[late]]
+                        w -= nu_pre[j] * jump * decay_per_delay[ahead[late]]
                         weights[late, j] = np.minimum(np.maximum(w, 0.0), p.w_max).astype(np.float32)
                 if p.trace_increment:
                     exc[POST1, j] += 1.0
@@ -203,6 +209,8 @@ def simulate(p, ptr, idx, learn, synapses, state, counts):
                 else:
                     exc[POST1, j] = 1.0
                     exc[POST2, j] = 1.0
+                if p.rate_decay_spikes > 0.0:
+                    wins[j] += 1
 
         clock[0] = c + 1
 

@@ -79,6 +79,7 @@ def run_both(cfg, learn, n_examples=N_EXAMPLES, seed=1):
         np.testing.assert_allclose(state_k.pending, state_r.pending, rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose(state_k.x_pre_hist, state_r.x_pre_hist, rtol=1e-12, atol=1e-15)
         np.testing.assert_array_equal(state_k.clock, state_r.clock)
+        np.testing.assert_array_equal(state_k.wins, state_r.wins)
         if learn:
             assert not np.array_equal(wk, w0), "learning changed no weight"
         else:
@@ -131,6 +132,9 @@ def test_arrival_and_emission_timing_differ():
         {"excitatory": {"theta_target_spikes": 5.0}, "simulation": {"rest": "reset"}},
         {"network": {"n_excitatory": N, "inhibition_distance": 2.0}},
         {"network": {"n_excitatory": N, "inhibition_distance": 1.5, "inhibition": "direct"}},
+        {"stdp": {"rate_decay_spikes": 2.0}},
+        {"stdp": {"rate_decay_spikes": 1.0, "timing": "emission", "traces": "increment"}},
+        {"stdp": {"rule": "instar", "rate_decay_spikes": 1.0}},
         {
             "network": {"n_excitatory": N, "inhibition": "direct", "w_direct_inhibition": 3.0},
             "simulation": {"rest": "reset"},
@@ -158,6 +162,9 @@ def test_arrival_and_emission_timing_differ():
         "homeostasis-reset",
         "distance-inhibition",
         "distance-inhibition-direct",
+        "rate-schedule",
+        "rate-schedule-emission-increment",
+        "rate-schedule-instar",
         "weak-direct-inhibition-reset",
     ],
 )

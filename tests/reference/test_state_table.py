@@ -57,9 +57,11 @@ def resume_old_checkpoint(tmp_path: Path, change=None) -> Network:
 def test_an_old_checkpoint_loads_and_resumes_exactly(tmp_path):
     old = load_network(OLD / "checkpoint_2_examples.npz", CFG)
     with np.load(OLD / "checkpoint_2_examples.npz") as data:
+        assert "wins" not in data.files  # format 1: before the rate schedule's wins
         for name, value in arrays_of(old).items():
-            np.testing.assert_array_equal(value, data[name], err_msg=name)
-            assert value.dtype == data[name].dtype
+            stored = data[name] if name != "wins" else np.zeros(2, np.int64)  # none counted
+            np.testing.assert_array_equal(value, stored, err_msg=name)
+            assert value.dtype == stored.dtype
     assert int(old.examples_seen[0]) == 2 and old.since.max() < kernel.NEVER  # both populations have fired
     resumed = resume_old_checkpoint(tmp_path)
     expected = load_network(OLD / "checkpoint_4_examples.npz", CFG)
@@ -83,6 +85,32 @@ def test_a_checkpoint_without_a_format_version_resumes_exactly_and_is_then_versi
     # the two commits' checkpoints hold the same network: the format did not change in between
     for name, value in arrays_of(load_network(OLD / "checkpoint_4_examples.npz", CFG)).items():
         np.testing.assert_array_equal(value, getattr(expected, name), err_msg=name)
+
+
+def test_a_format_1_checkpoint_resumes_under_the_rate_schedule_from_no_wins(tmp_path):
+    # a format 1 file gives wins = 0; a run with the schedule then counts from there
+    cfg = CFG.replace(stdp={"rate_decay_spikes": 10.0})
+    run = tmp_path / "run"
+    run.mkdir()
+    with np.load(UNVERSIONED / "checkpoint_2_examples.npz") as data:
+        arrays = {name: data[name] for name in data.files if name != "model_values"}  # written without it
+    np.savez(run / MODEL_FILE, **arrays)
+    assert load_network(run / MODEL_FILE, cfg).wins.tolist() == [0, 0]
+    resumed = training.train(cfg, run, RESUME_IMAGES, resume=True)
+    constant_rates = load_network(UNVERSIONED / "checkpoint_4_examples.npz", CFG)
+    assert resumed.wins.sum() > 0 and int(resumed.examples_seen[0]) == 4
+    assert not np.array_equal(resumed.weights, constant_rates.weights)
+
+
+def test_a_current_checkpoint_without_its_wins_is_refused(tmp_path):
+    path = tmp_path / MODEL_FILE
+    net = new_network(CFG)
+    save_network(net, path, CFG.model_hash(), CFG.model_values())
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files if name != "wins"}
+    np.savez(path, **arrays)
+    with pytest.raises(CheckpointError, match="not a model file of this program \\(no wins\\)"):
+        load_network(path, CFG)
 
 
 def test_an_older_float64_pending_ring_is_converted_and_resumes_exactly(tmp_path):

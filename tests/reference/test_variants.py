@@ -297,3 +297,60 @@ def test_inhibition_distance_reaches_the_kernel():
     cfg = Config().replace(network={"inhibition_distance": 3.0})
     assert network.kernel_params(cfg).inhibition_distance == 3.0
     assert network.kernel_params(Config()).inhibition_distance == 0.0
+
+
+# --------------------------------------------------------------- learning-rate schedule per neuron
+
+RATE_SCHEDULE = dict(rate_decay_spikes=4.0)
+
+
+def test_rate_schedule_reaches_the_kernel():
+    assert (
+        network.kernel_params(Config().replace(stdp={"rate_decay_spikes": 100.0})).rate_decay_spikes == 100.0
+    )
+    assert network.kernel_params(Config()).rate_decay_spikes == 0.0
+    with pytest.raises(ConfigError, match="stdp.rate_decay_spikes"):
+        Config().replace(stdp={"rate_decay_spikes": -1.0})
+
+
+@pytest.mark.parametrize("wins", [0, 12])
+def test_rate_schedule_scales_the_potentiation_by_s_over_s_plus_wins(wins):
+    # instar step nu_post (x_pre - w) times S / (S + wins): 1 for a neuron that never won,
+    # 4 / 16 after 12 wins
+    a, b = 3, 10
+    x_pre, w0 = P0.decay_pre ** (b - a), 0.2
+    w = pair_run(a, b, d_syn=0, d_stdp=0, w0=w0, post2_0=0.0, wins_0=wins, **INSTAR, **RATE_SCHEDULE)
+    factor = 4.0 / (4.0 + wins)
+    assert_weight(w, f32_steps(w0, P0.nu_post * factor * (x_pre - np.float64(np.float32(w0)))))
+
+
+def test_rate_schedule_scales_the_depression_by_the_wins_before_the_call():
+    # post at 5, pre at 12: the reference's depression nu_pre x_post1 at the pre spike, at
+    # 4 / (4 + 4) of the rate: the factor of the wins when the call began (the spike at 5
+    # is the fifth win, counted for the calls after this one)
+    w = pair_run(12, 5, d_syn=0, d_stdp=0, wins_0=4, **RATE_SCHEDULE)
+    assert_weight(w, f32_steps(0.5, -P0.nu_pre * 0.5 * P0.decay_post1**7))
+
+
+@pytest.mark.parametrize("learn, schedule, counted", [(True, True, 2), (True, False, 0), (False, True, 0)])
+def test_wins_count_learning_spikes_under_the_schedule_only(learn, schedule, counted):
+    p = params(**(RATE_SCHEDULE if schedule else {}))
+    net = Tiny(p, n_in=1, weights=[100.0])
+    for _ in range(2):  # one spike per call (learning clips the weight to w_max: set it again)
+        net.weights[0, 0] = 100.0
+        assert net.run(p, 40, {3: [0]}, learn=learn)[0] == 1
+    assert net.wins[0] == counted
+
+
+def test_rate_schedule_with_the_instar_rule_is_the_running_mean():
+    # nu_post S = 1 (S = 1, nu_post = 1): the step at the (n + 1)-th win is 1 / (n + 1), so
+    # the weight is the mean of the input traces at the neuron's spikes (MacQueen 1967)
+    p = params(rule=kernel.RULE_INSTAR, rate_decay_spikes=1.0, nu_post=1.0)
+    net = Tiny(p, n_in=2, weights=[0.3, 100.0])
+    traces = []
+    for gap in (2, 9, 5):  # input 0 fires `gap` steps before the spike that input 1 causes
+        net.weights[1, 0] = 100.0  # the rule moved it to its trace: set it again
+        assert net.run(p, 40, {10 - gap: [0], 9: [1]}, learn=True)[0] == 1
+        traces.append(P0.decay_pre**gap)
+        assert abs(float(net.weights[0, 0]) - np.mean(traces)) < 1e-6
+    assert net.wins[0] == 3

@@ -59,7 +59,9 @@ function, which the phases reach through one dispatch each:
 * the lateral inhibition, ``p.inhibition_distance``: ``lateral_inhibition`` (uniform,
   or growing with distance on a grid: ``inhibit_by_distance``);
 * the threshold's homeostasis, ``p.theta_minus``: ``homeostasis`` (after each learning
-  presentation).
+  presentation);
+* the weight normalisation, ``p.weight_l2``: ``normalise`` (before each learning
+  presentation: to a sum, the reference, or to a Euclidean norm).
 
 Each is 0 (or the reference rule) by default, which leaves the reference model's
 arithmetic as it was: docs/variants.md says how to add one.
@@ -314,6 +316,7 @@ class KernelParams(NamedTuple):
     depress_at_arrival: bool  # depression by x_post1 at the spike's arrival (False: at its emission)
     w_max: float
     weight_sum: float  # normalisation target of each neuron's input weights
+    weight_l2: float  # above 0: normalise each neuron's input weights to this L2 norm instead (normalise)
 
 
 class Synapses(NamedTuple):
@@ -448,6 +451,33 @@ def normalise_columns(weights, target_sum):
     for i in range(n_in):
         for j in range(n):
             weights[i, j] = weights[i, j] * sums[j]
+
+
+@njit(cache=True, error_model="numpy")
+def normalise_columns_l2(weights, target_norm):
+    """Rescale each excitatory neuron's input weights (a column) to Euclidean norm target_norm."""
+    n_in, n = weights.shape
+    squares = np.zeros(n, np.float64)
+    for i in range(n_in):
+        for j in range(n):
+            squares[j] += np.float64(weights[i, j]) * weights[i, j]
+    for j in range(n):
+        squares[j] = target_norm / math.sqrt(squares[j]) if squares[j] > 0.0 else 1.0
+    for i in range(n_in):
+        for j in range(n):
+            weights[i, j] = weights[i, j] * squares[j]
+
+
+@njit(cache=True, error_model="numpy")
+def normalise(p, weights):
+    """The weight normalisation before every learning presentation: each column to sum
+    ``p.weight_sum`` (the reference), or to Euclidean norm ``p.weight_l2`` when that is
+    above 0 (then a neuron's drive, the dot product of input and weights, ranks images
+    by their angle to the weights, as cosine nearest-prototype matching does)."""
+    if p.weight_l2 > 0.0:
+        normalise_columns_l2(weights, p.weight_l2)
+    else:
+        normalise_columns(weights, p.weight_sum)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -1017,7 +1047,7 @@ def present_example(p, image, learn, rng, syn, state, counts):
     retries = 0
     while True:
         if learn:
-            normalise_columns(syn.weights, p.weight_sum)
+            normalise(p, syn.weights)
         rates = image.astype(np.float64) * (p.rate_per_pixel_hz * intensity)
         ptr, idx = poisson_spike_train(rates, p.spike_prob_per_hz, p.n_present, rng)
         counts[:] = 0

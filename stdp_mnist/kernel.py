@@ -439,33 +439,21 @@ def poisson_spike_train(rates_hz, spike_prob_per_hz, n_steps, rng):
 
 
 @njit(cache=True, error_model="numpy")
-def normalise_columns(weights, target_sum):
-    """Rescale each excitatory neuron's input weights (a column) to sum to target_sum."""
+def normalise_columns(weights, target, euclidean=False):
+    """Rescale each excitatory neuron's input weights (a column) to sum to ``target``, or,
+    when ``euclidean``, to that Euclidean norm; an all-zero column is left alone."""
     n_in, n = weights.shape
-    sums = np.zeros(n, np.float64)
+    factors = np.zeros(n, np.float64)  # sums (or sums of squares), then the scale factors
     for i in range(n_in):
         for j in range(n):
-            sums[j] += weights[i, j]
+            w = np.float64(weights[i, j])
+            factors[j] += w * w if euclidean else w
     for j in range(n):
-        sums[j] = target_sum / sums[j] if sums[j] > 0.0 else 1.0
+        size = math.sqrt(factors[j]) if euclidean else factors[j]
+        factors[j] = target / size if size > 0.0 else 1.0
     for i in range(n_in):
         for j in range(n):
-            weights[i, j] = weights[i, j] * sums[j]
-
-
-@njit(cache=True, error_model="numpy")
-def normalise_columns_l2(weights, target_norm):
-    """Rescale each excitatory neuron's input weights (a column) to Euclidean norm target_norm."""
-    n_in, n = weights.shape
-    squares = np.zeros(n, np.float64)
-    for i in range(n_in):
-        for j in range(n):
-            squares[j] += np.float64(weights[i, j]) * weights[i, j]
-    for j in range(n):
-        squares[j] = target_norm / math.sqrt(squares[j]) if squares[j] > 0.0 else 1.0
-    for i in range(n_in):
-        for j in range(n):
-            weights[i, j] = weights[i, j] * squares[j]
+            weights[i, j] = weights[i, j] * factors[j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -475,9 +463,9 @@ def normalise(p, weights):
     above 0 (then a neuron's drive, the dot product of input and weights, ranks images
     by their angle to the weights, as cosine nearest-prototype matching does)."""
     if p.weight_l2 > 0.0:
-        normalise_columns_l2(weights, p.weight_l2)
+        normalise_columns(weights, p.weight_l2, True)
     else:
-        normalise_columns(weights, p.weight_sum)
+        normalise_columns(weights, p.weight_sum, False)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

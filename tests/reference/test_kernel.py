@@ -323,7 +323,7 @@ def test_normalise_columns_to_a_euclidean_norm():
     # a column (3, 4) has norm 5: scaled to norm 1 it is (0.6, 0.8); a zero column stays
     w = np.zeros((784, 2), np.float32)
     w[:2, 0] = 3.0, 4.0
-    kernel.normalise_columns_l2(w, 1.0)
+    kernel.normalise_columns(w, 1.0, True)
     assert w.dtype == np.float32
     np.testing.assert_allclose(w[:2, 0], [0.6, 0.8], rtol=1e-7)
     assert np.count_nonzero(w[2:, 0]) == 0 and np.count_nonzero(w[:, 1]) == 0

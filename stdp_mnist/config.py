@@ -155,6 +155,11 @@ class NetworkSection:
         _positive,
         "each excitatory neuron's input weights are rescaled to this sum before every training presentation",
     )
+    weight_l2: float = _spec(
+        0.0,
+        _non_negative,
+        "above 0: each excitatory neuron's input weights are rescaled to this Euclidean (L2) norm before every training presentation instead of to weight_sum, so a neuron's drive ranks images by the cosine of their angle to its weights (nearest-prototype matching); 0 = the reference's sum",
+    )
 
 
 @dataclass(frozen=True)

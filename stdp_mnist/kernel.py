@@ -63,7 +63,9 @@ function, which the phases reach through one dispatch each:
 * the learning-rate schedule per neuron, ``p.rate_decay_spikes``:
   ``learning_rate_factors`` (each neuron's factor of nu_pre and nu_post for a call, from
   its ``wins``, made by ``enter_call``; the phases use it as ``scratch.rates``, the
-  depression through ``depression_traces``), with ``count_win`` at each learning spike.
+  depression through ``depression_traces``), with ``count_win`` at each learning spike;
+* the weight normalisation, ``p.weight_l2``: ``normalise`` (before each learning
+  presentation: to a sum, the reference, or to a Euclidean norm).
 
 Each is 0 (or the reference rule) by default, which leaves the reference model's
 arithmetic as it was: docs/variants.md says how to add one.
@@ -343,6 +345,7 @@ class KernelParams(NamedTuple):
     w_max: float
     weight_sum: float  # normalisation target of each neuron's input weights
     rate_decay_spikes: float  # S: a neuron's learning rates times S / (S + its wins) (0: constant rates)
+    weight_l2: float  # above 0: normalise each neuron's input weights to this L2 norm instead (normalise)
 
 
 class Synapses(NamedTuple):
@@ -470,18 +473,33 @@ def poisson_spike_train(rates_hz, spike_prob_per_hz, n_steps, rng):
 
 
 @njit(cache=True, error_model="numpy")
-def normalise_columns(weights, target_sum):
-    """Rescale each excitatory neuron's input weights (a column) to sum to target_sum."""
+def normalise_columns(weights, target, euclidean=False):
+    """Rescale each excitatory neuron's input weights (a column) to sum to ``target``, or,
+    when ``euclidean``, to that Euclidean norm; an all-zero column is left alone."""
     n_in, n = weights.shape
-    sums = np.zeros(n, np.float64)
+    factors = np.zeros(n, np.float64)  # sums (or sums of squares), then the scale factors
     for i in range(n_in):
         for j in range(n):
-            sums[j] += weights[i, j]
+            w = np.float64(weights[i, j])
+            factors[j] += w * w if euclidean else w
     for j in range(n):
-        sums[j] = target_sum / sums[j] if sums[j] > 0.0 else 1.0
+        size = math.sqrt(factors[j]) if euclidean else factors[j]
+        factors[j] = target / size if size > 0.0 else 1.0
     for i in range(n_in):
         for j in range(n):
-            weights[i, j] = weights[i, j] * sums[j]
+            weights[i, j] = weights[i, j] * factors[j]
+
+
+@njit(cache=True, error_model="numpy")
+def normalise(p, weights):
+    """The weight normalisation before every learning presentation: each column to sum
+    ``p.weight_sum`` (the reference), or to Euclidean norm ``p.weight_l2`` when that is
+    above 0 (then a neuron's drive, the dot product of input and weights, ranks images
+    by their angle to the weights, as cosine nearest-prototype matching does)."""
+    if p.weight_l2 > 0.0:
+        normalise_columns(weights, p.weight_l2, True)
+    else:
+        normalise_columns(weights, p.weight_sum, False)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -1101,7 +1119,7 @@ def present_example(p, image, learn, rng, syn, state, counts):
     retries = 0
     while True:
         if learn:
-            normalise_columns(syn.weights, p.weight_sum)
+            normalise(p, syn.weights)
         rates = image.astype(np.float64) * (p.rate_per_pixel_hz * intensity)
         ptr, idx = poisson_spike_train(rates, p.spike_prob_per_hz, p.n_present, rng)
         counts[:] = 0

@@ -134,6 +134,7 @@ def kernel_params(cfg: Config, frozen: bool = False) -> kernel.KernelParams:
         w_max=cfg.network.w_max,
         weight_sum=cfg.network.weight_sum,
         rate_decay_spikes=stdp.rate_decay_spikes,
+        weight_l2=cfg.network.weight_l2,
     )
 
 
@@ -157,12 +158,13 @@ def count_self_firing(cfg: Config, theta: np.ndarray, margin_mv: float = 0.0) ->
 def network_sizes(cfg: Config) -> kernel.Sizes:
     """The sizes and limits kernel.STATE_TABLE writes a network of this config in. The
     weights' limit: normalisation may lift a weight above w_max until its next STDP
-    update clips it, but never above the column total."""
+    update clips it, but never above the column total (or, normalised to an L2 norm,
+    that norm)."""
     return kernel.Sizes(
         n=cfg.network.n_excitatory,
         inputs=N_INPUTS,
         ring=delay_steps(cfg),
-        max_weight=max(cfg.network.w_max, cfg.network.weight_sum),
+        max_weight=max(cfg.network.w_max, cfg.network.weight_sum, cfg.network.weight_l2),
     )
 
 
@@ -239,6 +241,15 @@ def new_network(cfg: Config) -> Network:
             "examples_seen": np.zeros(1),
         }
     )
+
+
+def untrained_network(cfg: Config) -> Network:
+    """A fresh network with its weights normalised as training normalises them before
+    every presentation (theta at theta_init_mv): the never-trained layer that the
+    baselines set against a trained one."""
+    net = new_network(cfg)
+    kernel.normalise(kernel_params(cfg), net.weights)
+    return net
 
 
 def save_network(

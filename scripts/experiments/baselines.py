@@ -62,12 +62,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import comparisons
 import sklearn
 
-from stdp_mnist import kernel, linear, readout
+from stdp_mnist import linear, readout
 from stdp_mnist.cli import one_line_errors
 from stdp_mnist.config import Config, ConfigError
 from stdp_mnist.data import DATASETS, Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, stage_responses
-from stdp_mnist.network import STREAM_ASSIGN, STREAM_TEST, Network, load_network, new_network
+from stdp_mnist.network import STREAM_ASSIGN, STREAM_TEST, Network, load_network, untrained_network
 from stdp_mnist.rundir import MODEL_FILE, read_evaluation, read_json_object, read_run_config, write_atomic
 
 GRID_C = tuple(10.0**k for k in range(-4, 3))  # 1e-4 .. 1e2, one per decade
@@ -219,15 +219,6 @@ def network_key(cfg: Config, network: Network) -> str:
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()
-
-
-def untrained_network(cfg: Config) -> Network:
-    """The config's freshly initialised network (a trained run's own starting point),
-    each neuron's input weights normalised to network.weight_sum as training does
-    before every presentation; theta stays at theta_init_mv."""
-    network = new_network(cfg)
-    kernel.normalise_columns(network.weights, cfg.network.weight_sum)
-    return network
 
 
 def layer_responses(

@@ -10,8 +10,8 @@
       (1) the same regression (the config's default transform and C) on the 784 raw
       pixel values of the 60,000 training images (and, to compare with `validate`,
       fitted on images 0-49,999 and scored on 50,000-59,999); (2) layers of each size whose
-      weights were never trained (`new_network`, each neuron's input weights
-      normalised to network.weight_sum as before every training presentation),
+      weights were never trained (`untrained_network`, each neuron's input weights
+      normalised as before every training presentation),
       evaluated as `stdp-mnist evaluate` does (60,000 labelled, 10,000 test images).
 
 Prints markdown tables.
@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from stdp_mnist import kernel, linear, readout
+from stdp_mnist import linear, readout
 from stdp_mnist.config import Config
 from stdp_mnist.data import load_configured
 from stdp_mnist.evaluation import count_dtype, evaluate_network, frozen_counts
-from stdp_mnist.network import STREAM_ASSIGN, load_network, new_network
+from stdp_mnist.network import STREAM_ASSIGN, load_network, untrained_network
 from stdp_mnist.rundir import MODEL_FILE, read_run_config
 
 GRID_C = (0.01, 0.1, 1.0, 10.0)
@@ -89,8 +89,7 @@ def baselines(sizes: list[int]) -> None:
     )
     for n in sizes:
         size_cfg = cfg.replace(network={"n_excitatory": n})
-        network = new_network(size_cfg)
-        kernel.normalise_columns(network.weights, size_cfg.network.weight_sum)
+        network = untrained_network(size_cfg)
         t0 = time.perf_counter()
         metrics, _, _ = evaluate_network(size_cfg, network, data)
         print(

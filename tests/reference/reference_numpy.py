@@ -67,6 +67,9 @@ Variants (fields of the kernel params):
   potentiation) are multiplied by ``S / (S + wins_j)``, wins_j as it stood when the
   call began; each excitatory spike while learning adds 1 to wins_j.
 
+Before each learning presentation (``normalise``), each column of the weights is
+rescaled to sum weight_sum, or, when weight_l2 > 0, to Euclidean norm weight_l2.
+
 After the steps, when learning, theta = max(theta - theta_minus, 0) (homeostasis
 towards a target rate; theta_minus is 0 in the reference model). Then, under ``exact_reset``: v = v_rest, conductances, traces, pending input
 and x_pre history = 0, "never fired", theta *= rest_theta_decay when learning.
@@ -79,6 +82,16 @@ import numpy as np
 V, GE, GI, POST1, POST2 = 0, 1, 2, 3, 4
 NEVER = 1 << 30
 RULE_REFERENCE, RULE_PAIR, RULE_PAPER, RULE_INSTAR, RULE_SOFT_BOUND = 0, 1, 2, 3, 4  # KernelParams.rule
+
+
+def normalise(p, weights):
+    """Rescale every column of the float32 weights, in place, to sum ``p.weight_sum`` or,
+    when ``p.weight_l2`` > 0, to that Euclidean norm (an all-zero column stays zero)."""
+    w = weights.astype(np.float64)
+    size = np.sqrt((w * w).sum(axis=0)) if p.weight_l2 > 0 else w.sum(axis=0)
+    target = p.weight_l2 if p.weight_l2 > 0 else p.weight_sum
+    factor = np.divide(target, size, out=np.ones_like(size), where=size > 0)
+    weights[:] = (weights * factor).astype(np.float32)
 
 
 def _spikes_matrix(ptr, idx, n_present, n_in):

@@ -319,6 +319,27 @@ def test_clipping_to_zero_and_w_max():
     assert net.weights[1, 0] == np.float32(1.0)
 
 
+def test_normalise_columns_to_a_euclidean_norm():
+    # a column (3, 4) has norm 5: scaled to norm 1 it is (0.6, 0.8); a zero column stays
+    w = np.zeros((784, 2), np.float32)
+    w[:2, 0] = 3.0, 4.0
+    kernel.normalise_columns(w, 1.0, True)
+    assert w.dtype == np.float32
+    np.testing.assert_allclose(w[:2, 0], [0.6, 0.8], rtol=1e-7)
+    assert np.count_nonzero(w[2:, 0]) == 0 and np.count_nonzero(w[:, 1]) == 0
+
+
+@pytest.mark.parametrize("weight_l2", [0.0, 5.0])
+def test_normalise_dispatches_on_weight_l2(weight_l2):
+    # weight_l2 = 0 is the reference's sum (78); above 0 the Euclidean norm
+    cfg = Config().replace(network={"n_excitatory": 3, "weight_l2": weight_l2})
+    w = np.random.default_rng(4).random((784, 3)).astype(np.float32)
+    kernel.normalise(network.kernel_params(cfg), w)
+    w64 = w.astype(np.float64)
+    measured = np.linalg.norm(w64, axis=0) if weight_l2 else w64.sum(axis=0)
+    np.testing.assert_allclose(measured, weight_l2 or 78.0, rtol=1e-5)
+
+
 def test_normalise_columns():
     gen = np.random.default_rng(3)
     w = gen.random((784, 4)).astype(np.float32) * 0.3

@@ -53,8 +53,8 @@ def run_both(cfg, learn, n_examples=N_EXAMPLES, seed=1):
     totals = []
     for m in range(n_examples):
         if learn:
-            kernel.normalise_columns(syn_k.weights, p.weight_sum)
-            kernel.normalise_columns(syn_r.weights, p.weight_sum)
+            kernel.normalise(p, syn_k.weights)
+            reference_numpy.normalise(p, syn_r.weights)
         rates = images[m].astype(np.float64) * (p.rate_per_pixel_hz * p.intensity)
         ptr, idx = kernel.poisson_spike_train(rates, p.spike_prob_per_hz, p.n_present, rng)
         w0 = syn_k.weights.copy()
@@ -139,6 +139,8 @@ def test_arrival_and_emission_timing_differ():
             "network": {"n_excitatory": N, "inhibition": "direct", "w_direct_inhibition": 3.0},
             "simulation": {"rest": "reset"},
         },
+        {"network": {"n_excitatory": N, "weight_l2": 5.0}},
+        {"network": {"n_excitatory": N, "weight_l2": 3.0}, "stdp": {"rule": "instar"}},
     ],
     ids=[
         "pair",
@@ -166,6 +168,8 @@ def test_arrival_and_emission_timing_differ():
         "rate-schedule-emission-increment",
         "rate-schedule-instar",
         "weak-direct-inhibition-reset",
+        "l2-norm",
+        "l2-norm-instar",
     ],
 )
 def test_kernel_matches_reference_variants(variant):

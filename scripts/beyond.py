@@ -190,19 +190,13 @@ def find_row(rows: list[Row], like: Row, variant: str) -> Row | None:
     )
 
 
-def best_variant(rows: list[Row], validation: list[Row], dataset: str, neurons: int) -> Row | None:
-    """The test row of the variant with the best mean validation 'all' accuracy among those
-    with validation records at this dataset and size (never dc2015 or a baseline; never
-    chosen by a test score)."""
+def best_variant(validation: list[Row], dataset: str, neurons: int) -> Row | None:
+    """The validation row of the variant with the best mean validation 'all' accuracy at
+    this dataset and size (never dc2015; never chosen by a test score)."""
     scored = [
-        row
-        for row in validation
-        if (row.dataset, row.neurons) == (dataset, neurons)
-        and is_variant(row)
-        and find_row(rows, row, row.variant)
+        row for row in validation if (row.dataset, row.neurons) == (dataset, neurons) and is_variant(row)
     ]
-    chosen = max(scored, key=lambda row: statistics.fmean(row.all.values()), default=None)
-    return None if chosen is None else find_row(rows, chosen, chosen.variant)
+    return max(scored, key=lambda row: statistics.fmean(row.all.values()), default=None)
 
 
 def paired_cells(row: Row, seed: int, other: Row | None, other_name: str, other_seed: int) -> str:
@@ -332,14 +326,21 @@ def report(
     ]
     sizes = sorted({(order[r.dataset], r.dataset, r.neurons) for r in rows})
     for _, dataset, neurons in sizes:
-        best = best_variant(rows, validation, dataset, neurons)
-        if best is None:
+        chosen = best_variant(validation, dataset, neurons)
+        if chosen is None:
             lines.append(
                 f"- {DATASETS[dataset].title}, {neurons:,} neurons: no variant with validation records yet."
             )
             continue
-        scores = find_row(validation, best, best.variant)
-        lines.append(verdict_line(best, rows, statistics.fmean(scores.all.values()), len(scores.all)))
+        best = find_row(rows, chosen, chosen.variant)
+        mean, seeds = statistics.fmean(chosen.all.values()), len(chosen.all)
+        if best is None:
+            lines.append(
+                f"- {DATASETS[dataset].title}, {neurons:,} neurons: {chosen.variant} (validation 'all' {mean:.4f}, "
+                f"{seeds} seed{'s' * (seeds != 1)}); no test record yet."
+            )
+            continue
+        lines.append(verdict_line(best, rows, mean, seeds))
     tests = [line for row in rows if is_variant(row) for line in paired_lines(row, rows, (PAPER, KMEANS))]
     if tests:
         lines += ["", *PAIRED_HEADER, *tests]

@@ -188,6 +188,13 @@ def test_every_validation_record_is_set_against_dc2015_on_the_validation_images(
     ]
 
 
+def test_a_best_variant_without_test_records_says_so(inputs):
+    records, baselines, validation, screen = inputs
+    validation_record(validation, "untested", 0, 196, ["stdp.nu_post=0.04"])
+    text = beyond.report(records, baselines, validation, screen)
+    assert "- MNIST, 400 neurons: untested (validation 'all' 0.9800, 1 seed); no test record yet." in text
+
+
 def test_the_screen_is_shown_and_chooses_nothing(inputs):
     records, baselines, validation, screen = inputs
     text = beyond.report(*inputs)

@@ -305,7 +305,8 @@ NOT_REGENERATED = {
     },
     "sweeps/search-100.md": "the run directories under runs/sweeps/search-100/ of the worktree that ran "
     "the search (each run's row is in sweeps/search-100.csv beside it; rounds 1 and 2 were trained by "
-    "earlier code, and `stdp-mnist sweep` wrote this summary when it ran round 3)",
+    "earlier code, rounds 3 and 4 by the code that added their variants, and `stdp-mnist sweep` wrote this "
+    "summary after round 4)",
 }
 # The reports whose inputs were still on the development machine when they were written.
 INPUTS_KEPT = {"sweeps/search-100.md"}

@@ -35,6 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, grouped, run_metrics
 from comparisons import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
 
+from stdp_mnist.config import load_config
+from stdp_mnist.rundir import CONFIG_FILE
+
 REPORT = ROOT / "results" / "paired-tests.md"
 PAPER_CONFIG = re.compile(r"dc2015-\d+$")
 BRIAN1_SUFFIX = "-brian1"
@@ -119,8 +122,9 @@ def report(records: Path = RECORDS) -> str:
     for name in (name for name in by_size if name.startswith("dc2015-")):
         metrics = [run_metrics(run) for run in groups[name]]
         n = metrics[0].n_excitatory
-        if n not in PAPER_ACCURACY or metrics[0].n_assign != 60000:
-            continue
+        dataset = load_config(groups[name][0] / CONFIG_FILE).data.name
+        if n not in PAPER_ACCURACY or metrics[0].n_assign != 60000 or dataset != "mnist":
+            continue  # the paper's figures are MNIST's, on its full protocol
         per_seed = ", ".join(
             f"{m.accuracy_all:.4f} ± {math.sqrt(m.accuracy_all * (1 - m.accuracy_all) / m.n_test):.4f}"
             for m in metrics

@@ -125,3 +125,17 @@ def test_paired_tests_compare_sizes_among_the_defaults_and_brian1_with_its_defau
         "| dc2015-400-brian1-seed0 all | dc2015-400-seed0 all | 0.8500 | 0.9000 | -5.00 | 0 | 500 |" in brian1
     )
     assert "| dc2015-400-brian1 | 0.870 | 1 | 0.8500 ± 0.0036 | 0 of 1 |" in brian1  # against the paper
+
+
+def test_only_mnist_runs_are_set_against_the_paper(tmp_path):
+    labels = np.arange(10000) % 10
+    for name, accuracy, overrides in [
+        ("dc2015-400-seed0", 0.90, []),
+        ("dc2015-400-fashion-mnist-seed0", 0.70, ["data.name=fashion-mnist"]),
+    ]:
+        predicted = np.where(np.arange(10000) < accuracy * 10000, labels, (labels + 1) % 10)
+        readouts = {"labels": labels, "all": predicted, "proportion": predicted, "linear": predicted}
+        make_record(tmp_path, name, 400, 0, accuracy, 0.3, overrides, predictions=readouts)
+    against_paper = paired.report(tmp_path).split("## Against the paper, seed by seed")[1]
+    assert "| dc2015-400 | 0.870 | 1 | 0.9000 ± 0.0030 | 1 of 1 |" in against_paper
+    assert "fashion" not in against_paper

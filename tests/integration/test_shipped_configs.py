@@ -24,6 +24,7 @@ TRAINING_NAMES = [
     "dc2015-400-brian1",
     "dc2015-400",
     "dc2015-6400",
+    "homeostasis-1600",
     "homeostasis-400",
     "instar-400",
     "instar-rate-400",

@@ -116,8 +116,9 @@ def brian2_note(rows: list[dict]) -> str:
     examples = ", ".join(f"{r['brian2_examples']} at N = {r['n']}" for r in measured)
     return (
         f"\n\nBrian2 columns: Brian2 {done[0]['version']} ({targets}), scripts/benchmarks/brian2_reference.py, "
-        "each mode in a process of its own, after one untimed warm-up example, timed on the training images "
-        f"from index 2 (examples: {examples}). Runtime: the network built once and run example by example from "
+        "each mode in a process of its own, starting from the same fresh network, after one untimed warm-up example, "
+        f"timed training on the training images from index 2 and frozen on the test images from 0 (examples: "
+        f"{examples}). Runtime: the network built once and run example by example from "
         "Python, as the public Brian2 ports do. Standalone: every example compiled into one C++ program, "
         "timed inside it (compilation and start-up excluded), without the intensity boost (a standalone "
         "program cannot choose its next run from the last one's spikes), so slightly less work than the "

@@ -118,10 +118,9 @@ def record_network(
 
 
 def git_commit() -> str:
-    out = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    )
-    return out.stdout.strip() or "unknown"
+    """The checkout's commit, marked -dirty when tracked files differ from it."""
+    cmd = ["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=7"]
+    return subprocess.run(cmd, capture_output=True, text=True).stdout.strip() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -81,7 +81,15 @@ def record_network(
     network: dict, examples: int, rounds: int, runtime: bool, compare: int, build_dir: Path
 ) -> dict:
     """Every measurement of one network (see the module docstring)."""
-    model = None if network["source"].startswith("fresh:") else str(Path(network["source"]).resolve())
+    source = Path(network["source"])
+    model = (
+        None
+        if network["source"].startswith("fresh:")
+        else source / "model.npz"
+        if source.is_dir()
+        else source
+    )
+    model = model and str(model.resolve())
     load_before = os.getloadavg()[0]
     ours = [_child_row(package_root(), network["n"], examples, model) for _ in range(rounds)]
     timing = ["--examples", str(examples), "--first", str(FIRST_TRAINING_IMAGE), "--rounds", str(rounds)]
@@ -89,6 +97,7 @@ def record_network(
     standalone = brian2_json(network, *timing, "--mode", "standalone", *build)
     row = {
         **network,
+        "commit": git_commit(),
         "examples": examples,
         "ours": [
             {
@@ -134,6 +143,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compare", type=int, default=50, help="test images of the spike comparison")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "runs" / "brian2-build")
     parser.add_argument("--output", type=Path, default=ROOT / "runs" / "bench" / "brian2.json")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the networks already in --output and record only the others",
+    )
     args = parser.parse_args(argv)
     try:
         networks = [parse_network(spec) for spec in args.network]
@@ -141,16 +155,15 @@ def main(argv: list[str] | None = None) -> None:
         import brian2  # noqa: F401  (fail here, before an hour of timing, when it is absent)
     except (BenchmarkError, ValueError, ImportError) as exc:
         raise SystemExit(f"brian2_record: error: {exc}") from None
-    record = {
-        "command": " ".join(["python", "scripts/benchmarks/brian2_record.py", *(argv or sys.argv[1:])]),
-        "commit": git_commit(),
-        "machine": machine_description(),
-        "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "networks": [],
-    }
+    command = shlex.join(["python", "scripts/benchmarks/brian2_record.py", *(argv or sys.argv[1:])])
+    if args.resume and args.output.is_file():
+        record = json.loads(args.output.read_text())
+        record["commands"].append(command)
+    else:
+        record = {"commands": [command], "machine": machine_description(), "networks": []}
+    done = {row["source"] for row in record["networks"]}
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    for network in networks:
+    for network in (network for network in networks if network["source"] not in done):
         print(f"{network['source']} (N = {network['n']}) ...", file=sys.stderr, flush=True)
         try:
             row = record_network(
@@ -165,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(
                 f"brian2_record: error: {exc} (the networks before it are in {args.output})"
             ) from None
-        record["networks"].append(row)
+        record["networks"].append({**row, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
         args.output.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {args.output}", file=sys.stderr)
 

@@ -18,6 +18,9 @@ def network(
         "n": n,
         "examples_seen": examples_seen,
         "note": "the seed-0 network" if examples_seen else "fresh (untrained)",
+        "commit": "abc1234",
+        "date": "D",
+        "load_average_1min": [2.0, 3.25],
         "examples": 20,
         "brian2_version": "2.9.0",
         "ours": [
@@ -55,17 +58,7 @@ def data(tmp_path):
             100, 60000, [2.0, 2.0, 4.0], [30.0, 40.0, 50.0], [5, 5, 5], [5, 5, 5], [4, 6, 5], [100.0] * 3
         ),
     ]
-    path.write_text(
-        json.dumps(
-            {
-                "command": "python rec.py",
-                "commit": "abc1234",
-                "machine": "M",
-                "date": "D",
-                "networks": networks,
-            }
-        )
-    )
+    path.write_text(json.dumps({"commands": ["python rec.py"], "machine": "M", "networks": networks}))
     return path
 
 
@@ -96,8 +89,8 @@ def test_the_report_gives_each_rounds_spread_the_ratios_and_the_paired_tests(dat
     )
     assert spikes[1].split(" | ")[6] == "all pairs equal"
     assert (
-        "- N = 100: the seed-0 network (60,000 examples trained), `runs/net-100`; stdp-mnist boosted 4 of 20"
-        in lines[lines.index("Networks:") + 3]
+        "- N = 100: the seed-0 network (60,000 examples trained), `runs/net-100`; stdp-mnist boosted 4 of 20 "
+        "training examples; load average 2.0 before, 3.2 after" in lines[lines.index("Networks:") + 3]
     )
 
 

@@ -23,8 +23,9 @@ repository:
   (``evaluation.split = "validation"``: trained and labelled without training images
   50,000-59,999, scored on them), as ``--record-validation RUNS_DIR`` copies them, with
   their predictions on those images. The best variant of a dataset and size is the
-  recorded variant with the highest mean validation 'all' accuracy there; test scores
-  never choose it. Every recorded variant is also set against dc2015's validation run of
+  recorded variant with the highest mean validation 'all' accuracy there; a dataset or
+  size with no search of its own takes MNIST's choice at the largest searched size up to
+  its own, recognised by its settings (variant_settings); test scores never choose it. Every recorded variant is also set against dc2015's validation run of
   the same seed, image by image, so the page says how close each came.
 - results/beyond/screen/NAME-seedK/: the same for the one-pass screen (50,000 examples),
   shown beside the validation search, never choosing.
@@ -94,6 +95,7 @@ class Row:
     linear: dict[int, float]  # seed -> accuracy_linear; empty for k-means
     predictions: dict[int, np.ndarray] = field(default_factory=dict)  # seed -> 'all' voting per image
     labels: np.ndarray | None = None
+    settings: tuple[tuple[str, str], ...] = ()  # variant_settings of its config; () for a baseline
 
     def cells(self) -> dict[str, str]:
         seeds = sorted({*self.all, *self.linear})
@@ -108,13 +110,22 @@ class Row:
         }
 
 
+def variant_settings(cfg: Config) -> tuple[tuple[str, str], ...]:
+    """What makes a variant what it is: every model value but the seed and the layer's
+    size (the data and the schedule's length are not model values), so that one variant
+    run at two sizes or on two datasets is recognised as the same variant."""
+    return tuple(
+        sorted(
+            (key, repr(value))
+            for key, value in cfg.model_values().items()
+            if key not in ("run.seed", "network.n_excitatory")
+        )
+    )
+
+
 def is_paper_network(cfg: Config) -> bool:
     """The paper's network at its size: every model value the default's, but the seed."""
-    paper = Config().replace(network={"n_excitatory": cfg.network.n_excitatory}).model_values()
-    mine = cfg.model_values()
-    return {k: v for k, v in mine.items() if k != "run.seed"} == {
-        k: v for k, v in paper.items() if k != "run.seed"
-    }
+    return variant_settings(cfg) == variant_settings(Config())
 
 
 def scored_on(metrics: Evaluation, split: str) -> bool:
@@ -146,6 +157,7 @@ def record_rows(records: Path = RECORDS, split: str = "test") -> list[Row]:
             passes=str(cfg.training.passes),
             all={m.seed: m.accuracy_all for m in metrics},
             linear={m.seed: m.accuracy_linear for m in metrics},
+            settings=variant_settings(cfg),
         )
         for run, m in zip(runs, metrics, strict=True):
             if (run / PREDICTIONS_FILE).is_file():
@@ -199,6 +211,31 @@ def best_variant(validation: list[Row], dataset: str, neurons: int) -> Row | Non
     return max(scored, key=lambda row: statistics.fmean(row.all.values()), default=None)
 
 
+@dataclass(frozen=True)
+class Paired:
+    """One seed of a variant against another row's seed on the same images, 'all' voting."""
+
+    first: float  # the variant's accuracy
+    second: float  # the other's
+    only_first: int  # images only the variant gets right
+    only_second: int
+    p: float  # exact McNemar
+
+    @property
+    def verdict(self) -> str:
+        return paired_verdict(self.first, self.second, self.p)
+
+
+def paired(row: Row, seed: int, other: Row, other_seed: int) -> Paired:
+    """The exact McNemar test of ``row``'s seed against ``other``'s on the same images."""
+    mine, theirs = row.predictions[seed], other.predictions[other_seed]
+    if len(mine) != len(theirs):
+        raise SystemExit(f"error: {row.variant} and {other.variant} were scored on different images")
+    right = mine == row.labels, theirs == row.labels
+    only_first, only_second, p = mcnemar(*right)
+    return Paired(float(right[0].mean()), float(right[1].mean()), only_first, only_second, p)
+
+
 def paired_cells(row: Row, seed: int, other: Row | None, other_name: str, other_seed: int) -> str:
     """One seed of ``row`` against ``other`` on the same images, 'all' voting, exact
     McNemar: the table cells from 'against' on."""
@@ -206,15 +243,17 @@ def paired_cells(row: Row, seed: int, other: Row | None, other_name: str, other_
         return f"{other_name} | no {other_name} row recorded | | | | | |"
     if other_seed not in other.predictions:
         return f"{other_name} | no {other_name} predictions of seed {other_seed} | | | | | |"
-    mine, theirs = row.predictions[seed], other.predictions[other_seed]
-    if len(mine) != len(theirs):
-        raise SystemExit(f"error: {row.variant} and {other_name} were scored on different images")
-    right = mine == row.labels, theirs == row.labels
-    only_mine, only_theirs, p = mcnemar(*right)
-    first, second = float(right[0].mean()), float(right[1].mean())
+    test = paired(row, seed, other, other_seed)
+    first, second, only_mine, only_theirs, p = (
+        test.first,
+        test.second,
+        test.only_first,
+        test.only_second,
+        test.p,
+    )
     return (
         f"{other_name} (seed {other_seed}) | {first:.4f} | {second:.4f} | {100 * (first - second):+.2f} "
-        f"| {only_mine:,} | {only_theirs:,} | {format_p(p)} | {VERDICTS[paired_verdict(first, second, p)]}"
+        f"| {only_mine:,} | {only_theirs:,} | {format_p(p)} | {VERDICTS[test.verdict]}"
     )
 
 
@@ -240,15 +279,51 @@ def paired_lines(row: Row, rows: list[Row], against: tuple[str, ...]) -> list[st
     return lines
 
 
-def verdict_line(best: Row, rows: list[Row], validation_mean: float, validation_seeds: int) -> str:
-    """The best variant of a size in one sentence: its validation score, its test mean
+def seeds_text(count: int) -> str:
+    return f"{count} seed{'s' * (count != 1)}"
+
+
+def chosen_variant(validation: list[Row], dataset: str, neurons: int) -> tuple[Row, int | None] | None:
+    """The variant chosen for a dataset and size, as its validation row, and the MNIST
+    size whose search chose it when the dataset and size had no search of its own (None
+    when it had): the best variant of the largest MNIST size searched at or below it,
+    carried over with the same settings, so that nothing is chosen on the target's test
+    images. A size below every search has no choice."""
+    own = best_variant(validation, dataset, neurons)
+    if own is not None:
+        return own, None
+    searched = {
+        row.neurons
+        for row in validation
+        if row.dataset == "mnist" and is_variant(row) and row.neurons <= neurons
+    }
+    if not searched:
+        return None
+    source = max(searched)
+    return best_variant(validation, "mnist", source), source
+
+
+def choice_text(chosen: Row, carried_from: int | None) -> str:
+    """How a variant was chosen, for the verdict line."""
+    mean = statistics.fmean(chosen.all.values())
+    scored = f"validation 'all' {mean:.4f}, {seeds_text(len(chosen.all))}"
+    if carried_from is None:
+        return f"{chosen.variant} ({scored})"
+    return (
+        f"the choice of MNIST's validation search at {carried_from:,} neurons ({chosen.variant}, {scored}), "
+        "carried over unchanged, not searched here"
+    )
+
+
+def verdict_line(best: Row, rows: list[Row], chosen: str) -> str:
+    """The best variant of a size in one sentence: how it was chosen, its test mean
     against k-means, and on how many seeds it is ahead of dc2015 by the paired test."""
     title = DATASETS[best.dataset].title
     mean = statistics.fmean(best.all.values())
     line = (
-        f"- {title}, {best.neurons:,} neurons: {best.variant} (validation 'all' {validation_mean:.4f}, "
-        f"{validation_seeds} seed{'s' * (validation_seeds != 1)}); on the test images {mean:.4f} "
-        f"over {len(best.all)} seed{'s' * (len(best.all) != 1)}"
+        f"- {title}, {best.neurons:,} neurons: {chosen}; on the test images"
+        f"{'' if chosen.startswith(best.variant + ' ') else f' ({best.variant})'} {mean:.4f} "
+        f"over {seeds_text(len(best.all))}"
     )
     kmeans = find_row(rows, best, KMEANS)
     if kmeans is not None:
@@ -256,13 +331,9 @@ def verdict_line(best: Row, rows: list[Row], validation_mean: float, validation_
         line += f", {abs(gap):.2f} points {'above' if gap >= 0 else 'below'} k-means ({kmeans.all[0]:.4f})"
     paper = find_row(rows, best, PAPER)
     if paper is not None:
-        ahead = 0
-        for seed in best.predictions:
-            if seed in paper.predictions:
-                right = best.predictions[seed] == best.labels, paper.predictions[seed] == best.labels
-                first, second = float(right[0].mean()), float(right[1].mean())
-                ahead += paired_verdict(first, second, mcnemar(*right)[2]) == "first ahead"
-        line += f"; ahead of dc2015 by the paired test on {ahead} of {len(best.predictions)} seeds"
+        tests = [paired(best, seed, paper, seed) for seed in best.predictions if seed in paper.predictions]
+        ahead = sum(test.verdict == "first ahead" for test in tests)
+        line += f"; ahead of dc2015 by the paired test on {ahead} of {len(tests)} seeds"
     return line + "."
 
 
@@ -318,7 +389,9 @@ def report(
         "",
         "The best variant of each dataset and size is the one with the highest mean 'all' accuracy on the "
         "validation split (training images 50,000-59,999 held out), from results/beyond/validation/; "
-        "it is then compared on the test images by the exact McNemar test (a two-sided binomial test of the "
+        "a dataset or size without a search of its own takes, unchanged, the choice of MNIST's search at the "
+        "largest searched size up to its own (the same settings, whatever its records are named). The choice "
+        "is then compared on the test images by the exact McNemar test (a two-sided binomial test of the "
         "images only one of the two gets right against 1/2; 'level' unless p < "
         f"{SIGNIFICANCE}), 'all' voting, seed by seed against dc2015's same seed and against k-means. The "
         "table below the list sets every variant with test records against both, the best and the others.",
@@ -326,21 +399,25 @@ def report(
     ]
     sizes = sorted({(order[r.dataset], r.dataset, r.neurons) for r in rows})
     for _, dataset, neurons in sizes:
-        chosen = best_variant(validation, dataset, neurons)
-        if chosen is None:
+        choice = chosen_variant(validation, dataset, neurons)
+        if choice is None:
             lines.append(
                 f"- {DATASETS[dataset].title}, {neurons:,} neurons: no variant with validation records yet."
             )
             continue
-        best = find_row(rows, chosen, chosen.variant)
-        mean, seeds = statistics.fmean(chosen.all.values()), len(chosen.all)
+        text = choice_text(*choice)
+        best = next(
+            (
+                row
+                for row in rows
+                if (row.dataset, row.neurons, row.settings) == (dataset, neurons, choice[0].settings)
+            ),
+            None,
+        )
         if best is None:
-            lines.append(
-                f"- {DATASETS[dataset].title}, {neurons:,} neurons: {chosen.variant} (validation 'all' {mean:.4f}, "
-                f"{seeds} seed{'s' * (seeds != 1)}); no test record yet."
-            )
+            lines.append(f"- {DATASETS[dataset].title}, {neurons:,} neurons: {text}; no test record yet.")
             continue
-        lines.append(verdict_line(best, rows, mean, seeds))
+        lines.append(verdict_line(best, rows, text))
     tests = [line for row in rows if is_variant(row) for line in paired_lines(row, rows, (PAPER, KMEANS))]
     if tests:
         lines += ["", *PAIRED_HEADER, *tests]

@@ -153,7 +153,10 @@ def test_best_variant_is_chosen_on_validation_and_tested_pairwise(inputs):
         "- MNIST, 400 neurons: valid-best (validation 'all' 0.9350, 2 seeds); on the test images 0.8900 "
         "over 2 seeds, 4.00 points above k-means (0.8500); ahead of dc2015 by the paired test on 2 of 2 seeds."
     ) in text
-    assert "- Fashion-MNIST, 400 neurons: no variant with validation records yet." in text
+    assert (
+        "- Fashion-MNIST, 400 neurons: the choice of MNIST's validation search at 400 neurons (valid-best, "
+        "validation 'all' 0.9350, 2 seeds), carried over unchanged, not searched here; no test record yet."
+    ) in text
     tests = section(text, "Best variant against dc2015 and k-means")
     # every variant is tested, the best and the other; seed 0 of valid-best is right on the
     # first 180 images against dc2015's first 150: 30 only the variant, 0 only dc2015
@@ -175,6 +178,48 @@ def test_best_variant_is_chosen_on_validation_and_tested_pairwise(inputs):
     assert tests[5].startswith(
         "| MNIST | 400 | valid-best | 1 | k-means (seed 0) | 0.8800 | 0.8500 | +3.00 | 6 | 0 |"
     )
+
+
+def test_the_mnist_choice_is_carried_to_another_dataset_and_size_by_its_settings(inputs):
+    """Fashion-MNIST at 400 and MNIST at 1,600 have no search of their own: the variant
+    with valid-best's settings is their choice, whatever its records are named."""
+    records, baselines, validation, screen = inputs
+    fashion = ["data.name=fashion-mnist"]
+    shutil.rmtree(records / "dc2015-400-fashion-mnist-seed0")  # again, with predictions
+    make_record(
+        records,
+        "dc2015-400-fashion-mnist-seed0",
+        400,
+        0,
+        0.7,
+        0.3,
+        fashion,
+        predictions=predictions_right_on(first(140)),
+    )
+    make_record(
+        records,
+        "renamed-fashion-mnist-seed0",
+        400,
+        0,
+        0.78,
+        0.3,
+        [*fashion, "stdp.nu_post=0.02"],
+        predictions=predictions_right_on(first(156)),
+    )
+    make_record(records, "valid-best-1600-seed0", 1600, 0, 0.96, 0.3, ["stdp.nu_post=0.02"])
+    make_record(records, "test-best-1600-seed0", 1600, 0, 0.99, 0.3, ["stdp.nu_post=0.03"])
+    text = beyond.report(records, baselines, validation, screen)
+    assert (
+        "- Fashion-MNIST, 400 neurons: the choice of MNIST's validation search at 400 neurons (valid-best, "
+        "validation 'all' 0.9350, 2 seeds), carried over unchanged, not searched here; on the test images "
+        "(renamed-fashion-mnist) 0.7800 over 1 seed, 3.00 points above k-means (0.7500); ahead of dc2015 "
+        "by the paired test on 1 of 1 seeds."
+    ) in text
+    assert (
+        "- MNIST, 1,600 neurons: the choice of MNIST's validation search at 400 neurons (valid-best, "
+        "validation 'all' 0.9350, 2 seeds), carried over unchanged, not searched here; on the test images "
+        "(valid-best-1600) 0.9600 over 1 seed."
+    ) in text
 
 
 def test_every_validation_record_is_set_against_dc2015_on_the_validation_images(inputs):

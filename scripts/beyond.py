@@ -12,7 +12,9 @@ repository:
 - results/runs/NAME[-seedK]/: run records (scripts/collect_results.py --record), seeds
   pooled per config as in the results table. A config whose model values are the paper's
   network at its size (the defaults; only the seed, the data and the schedule's length
-  may differ) is ``dc2015``; any other is a variant, named by its config. Only records of
+  may differ) is ``dc2015``; any other is a variant, named by its records less the seed
+  and a dataset suffix (homeostasis-400-fashion-mnist-seed0 is homeostasis-400, as the
+  dataset has its own column). Only records of
   the full protocol (all training images labelled, all test images) are rows.
 - results/beyond/baselines-DATASET.json: the baseline rows of
   scripts/experiments/baselines.py (its cache's rows.json, copied: k-means with N
@@ -153,7 +155,7 @@ def record_rows(records: Path = RECORDS, split: str = "test") -> list[Row]:
         row = Row(
             dataset=cfg.data.name,
             neurons=cfg.network.n_excitatory,
-            variant=PAPER if is_paper_network(cfg) else name,
+            variant=PAPER if is_paper_network(cfg) else name.removesuffix(f"-{cfg.data.name}"),
             passes=str(cfg.training.passes),
             all={m.seed: m.accuracy_all for m in metrics},
             linear={m.seed: m.accuracy_linear for m in metrics},

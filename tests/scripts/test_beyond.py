@@ -212,7 +212,7 @@ def test_the_mnist_choice_is_carried_to_another_dataset_and_size_by_its_settings
     assert (
         "- Fashion-MNIST, 400 neurons: the choice of MNIST's validation search at 400 neurons (valid-best, "
         "validation 'all' 0.9350, 2 seeds), carried over unchanged, not searched here; on the test images "
-        "(renamed-fashion-mnist) 0.7800 over 1 seed, 3.00 points above k-means (0.7500); ahead of dc2015 "
+        "(renamed) 0.7800 over 1 seed, 3.00 points above k-means (0.7500); ahead of dc2015 "
         "by the paired test on 1 of 1 seeds."
     ) in text
     assert (

@@ -60,6 +60,7 @@ from collect_results import (
 from comparisons import SIGNIFICANCE, format_p, mcnemar, paired_verdict
 
 from stdp_mnist.config import Config, load_config
+from stdp_mnist.constants import VALIDATION_START
 from stdp_mnist.data import DATASETS
 from stdp_mnist.records import Evaluation
 from stdp_mnist.rundir import CONFIG_FILE
@@ -98,6 +99,7 @@ class Row:
     predictions: dict[int, np.ndarray] = field(default_factory=dict)  # seed -> 'all' voting per image
     labels: np.ndarray | None = None
     settings: tuple[tuple[str, str], ...] = ()  # variant_settings of its config; () for a baseline
+    protocol: str = ""  # how its records were trained and labelled (validation_protocol); "" for a baseline
 
     def cells(self) -> dict[str, str]:
         seeds = sorted({*self.all, *self.linear})
@@ -130,6 +132,18 @@ def is_paper_network(cfg: Config) -> bool:
     return variant_settings(cfg) == variant_settings(Config())
 
 
+def validation_protocol(metrics: Evaluation) -> str:
+    """How a validation record was trained and labelled, from its evaluation record: the
+    examples it trained on (all from training images 0-49,999) and the images labelling
+    its neurons."""
+    examples, images = metrics.examples_trained, VALIDATION_START
+    if examples <= images:
+        trained = f"the first {examples:,} training images, one pass"
+    else:
+        trained = f"{examples:,} examples, {examples / images:g} passes over training images 0-{images - 1:,}"
+    return f"{trained}, labelled from training images 0-{metrics.n_assign - 1:,}"
+
+
 def scored_on(metrics: Evaluation, split: str) -> bool:
     """Whether a record belongs in the ``split`` rows: validation records, or the test
     set's full protocol (all training images labelled, all test images)."""
@@ -160,6 +174,7 @@ def record_rows(records: Path = RECORDS, split: str = "test") -> list[Row]:
             all={m.seed: m.accuracy_all for m in metrics},
             linear={m.seed: m.accuracy_linear for m in metrics},
             settings=variant_settings(cfg),
+            protocol=validation_protocol(metrics[0]) if split == "validation" else "",
         )
         for run, m in zip(runs, metrics, strict=True):
             if (run / PREDICTIONS_FILE).is_file():
@@ -339,6 +354,20 @@ def verdict_line(best: Row, rows: list[Row], chosen: str) -> str:
     return line + "."
 
 
+def protocol_lines(validation: list[Row]) -> list[str]:
+    """Each searched dataset and size with the protocol of its records, a line each
+    (a size whose records were trained differently gets each protocol named)."""
+    protocols: dict[tuple[str, int], list[str]] = {}
+    for row in validation:
+        found = protocols.setdefault((row.dataset, row.neurons), [])
+        if row.protocol not in found:
+            found.append(row.protocol)
+    return [
+        f"- {DATASETS[dataset].title}, {neurons:,} neurons: {'; '.join(found)}."
+        for (dataset, neurons), found in protocols.items()
+    ]
+
+
 def validation_lines(validation: list[Row]) -> list[str]:
     """Every validation record, each seed against dc2015's validation run of that seed."""
     lines = []
@@ -428,10 +457,14 @@ def report(
         "## The validation search",
         "",
         "Each recorded variant on the validation split, seed by seed against dc2015's validation run of the same "
-        "seed on the same 10,000 images: its config's own schedule (three passes at 400 neurons) over training "
-        "images 0-49,999 only, labelled from them, scored on images 50,000-59,999 (`stdp-mnist train --config "
-        "CONFIG --set evaluation.split=validation --set evaluation.n_assign=50000 --evaluate`, recorded by "
-        "`python scripts/beyond.py --record-validation RUNS_DIR`). These choose the best variant.",
+        "seed on the same 10,000 images: trained on training images 0-49,999 only, labelled from them and "
+        "scored on images 50,000-59,999, which neither sees (at 400 neurons the config's own schedule: "
+        "`stdp-mnist train --config CONFIG --set evaluation.split=validation --set evaluation.n_assign=50000 "
+        "--evaluate`; at 100 neurons the search protocol of configs/search-100.toml, run by the sweep "
+        "configs/sweeps/search-100.toml; recorded by `python scripts/beyond.py --record-validation RUNS_DIR`). "
+        "These choose the best variant. What each size's records trained on:",
+        "",
+        *protocol_lines(validation),
         "",
         *(
             [*PAIRED_HEADER, *checks]

@@ -281,3 +281,24 @@ def test_committed_page_is_the_generated_one():
     assert (REPO_ROOT / "results" / "beyond.md").read_text() == beyond.report(), (
         "rerun python scripts/beyond.py --write"
     )
+
+
+def test_the_validation_search_names_what_each_size_trained_on(inputs):
+    """Each searched size's protocol, read from its records: 100 neurons on the search
+    protocol's first 10,000 images, 400 neurons on three passes over images 0-49,999."""
+    records, baselines, validation, screen = inputs
+    for run in validation.iterdir():
+        metrics = json.loads((run / "metrics.json").read_text())
+        (run / "metrics.json").write_text(json.dumps({**metrics, "examples_trained": 150000}))
+    search = make_record(validation, "search-100-seed0", 100, 0, 0.79, 0.1, config="search-100")
+    metrics = json.loads((search / "metrics.json").read_text())
+    (search / "metrics.json").write_text(
+        json.dumps({**metrics, "split": "validation", "n_assign": 10000, "examples_trained": 10000})
+    )
+    part = beyond.report(*inputs).split("## The validation search\n", 1)[1].split("\n## ", 1)[0]
+    protocols = [line for line in part.splitlines() if line.startswith("- ")]
+    assert protocols == [
+        "- MNIST, 100 neurons: the first 10,000 training images, one pass, labelled from training images 0-9,999.",
+        "- MNIST, 400 neurons: 150,000 examples, 3 passes over training images 0-49,999, labelled from "
+        "training images 0-49,999.",
+    ]

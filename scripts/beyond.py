@@ -12,7 +12,9 @@ repository:
 - results/runs/NAME[-seedK]/: run records (scripts/collect_results.py --record), seeds
   pooled per config as in the results table. A config whose model values are the paper's
   network at its size (the defaults; only the seed, the data and the schedule's length
-  may differ) is ``dc2015``; any other is a variant, named by its config. Only records of
+  may differ) is ``dc2015``; any other is a variant, named by its records less the seed
+  and a dataset suffix (homeostasis-400-fashion-mnist-seed0 is homeostasis-400, as the
+  dataset has its own column). Only records of
   the full protocol (all training images labelled, all test images) are rows.
 - results/beyond/baselines-DATASET.json: the baseline rows of
   scripts/experiments/baselines.py (its cache's rows.json, copied: k-means with N
@@ -23,8 +25,9 @@ repository:
   (``evaluation.split = "validation"``: trained and labelled without training images
   50,000-59,999, scored on them), as ``--record-validation RUNS_DIR`` copies them, with
   their predictions on those images. The best variant of a dataset and size is the
-  recorded variant with the highest mean validation 'all' accuracy there; test scores
-  never choose it. Every recorded variant is also set against dc2015's validation run of
+  recorded variant with the highest mean validation 'all' accuracy there; a dataset or
+  size with no search of its own takes MNIST's choice at the largest searched size up to
+  its own, recognised by its settings (variant_settings); test scores never choose it. Every recorded variant is also set against dc2015's validation run of
   the same seed, image by image, so the page says how close each came.
 - results/beyond/screen/NAME-seedK/: the same for the one-pass screen (50,000 examples),
   shown beside the validation search, never choosing.
@@ -57,6 +60,7 @@ from collect_results import (
 from comparisons import SIGNIFICANCE, format_p, mcnemar, paired_verdict
 
 from stdp_mnist.config import Config, load_config
+from stdp_mnist.constants import VALIDATION_START
 from stdp_mnist.data import DATASETS
 from stdp_mnist.records import Evaluation
 from stdp_mnist.rundir import CONFIG_FILE
@@ -94,6 +98,8 @@ class Row:
     linear: dict[int, float]  # seed -> accuracy_linear; empty for k-means
     predictions: dict[int, np.ndarray] = field(default_factory=dict)  # seed -> 'all' voting per image
     labels: np.ndarray | None = None
+    settings: tuple[tuple[str, str], ...] = ()  # variant_settings of its config; () for a baseline
+    protocol: str = ""  # how its records were trained and labelled (validation_protocol); "" for a baseline
 
     def cells(self) -> dict[str, str]:
         seeds = sorted({*self.all, *self.linear})
@@ -108,13 +114,34 @@ class Row:
         }
 
 
+def variant_settings(cfg: Config) -> tuple[tuple[str, str], ...]:
+    """What makes a variant what it is: every model value but the seed and the layer's
+    size (the data and the schedule's length are not model values), so that one variant
+    run at two sizes or on two datasets is recognised as the same variant."""
+    return tuple(
+        sorted(
+            (key, repr(value))
+            for key, value in cfg.model_values().items()
+            if key not in ("run.seed", "network.n_excitatory")
+        )
+    )
+
+
 def is_paper_network(cfg: Config) -> bool:
     """The paper's network at its size: every model value the default's, but the seed."""
-    paper = Config().replace(network={"n_excitatory": cfg.network.n_excitatory}).model_values()
-    mine = cfg.model_values()
-    return {k: v for k, v in mine.items() if k != "run.seed"} == {
-        k: v for k, v in paper.items() if k != "run.seed"
-    }
+    return variant_settings(cfg) == variant_settings(Config())
+
+
+def validation_protocol(metrics: Evaluation) -> str:
+    """How a validation record was trained and labelled, from its evaluation record: the
+    examples it trained on (all from training images 0-49,999) and the images labelling
+    its neurons."""
+    examples, images = metrics.examples_trained, VALIDATION_START
+    if examples <= images:
+        trained = f"the first {examples:,} training images, one pass"
+    else:
+        trained = f"{examples:,} examples, {examples / images:g} passes over training images 0-{images - 1:,}"
+    return f"{trained}, labelled from training images 0-{metrics.n_assign - 1:,}"
 
 
 def scored_on(metrics: Evaluation, split: str) -> bool:
@@ -142,10 +169,12 @@ def record_rows(records: Path = RECORDS, split: str = "test") -> list[Row]:
         row = Row(
             dataset=cfg.data.name,
             neurons=cfg.network.n_excitatory,
-            variant=PAPER if is_paper_network(cfg) else name,
+            variant=PAPER if is_paper_network(cfg) else name.removesuffix(f"-{cfg.data.name}"),
             passes=str(cfg.training.passes),
             all={m.seed: m.accuracy_all for m in metrics},
             linear={m.seed: m.accuracy_linear for m in metrics},
+            settings=variant_settings(cfg),
+            protocol=validation_protocol(metrics[0]) if split == "validation" else "",
         )
         for run, m in zip(runs, metrics, strict=True):
             if (run / PREDICTIONS_FILE).is_file():
@@ -199,6 +228,31 @@ def best_variant(validation: list[Row], dataset: str, neurons: int) -> Row | Non
     return max(scored, key=lambda row: statistics.fmean(row.all.values()), default=None)
 
 
+@dataclass(frozen=True)
+class Paired:
+    """One seed of a variant against another row's seed on the same images, 'all' voting."""
+
+    first: float  # the variant's accuracy
+    second: float  # the other's
+    only_first: int  # images only the variant gets right
+    only_second: int
+    p: float  # exact McNemar
+
+    @property
+    def verdict(self) -> str:
+        return paired_verdict(self.first, self.second, self.p)
+
+
+def paired(row: Row, seed: int, other: Row, other_seed: int) -> Paired:
+    """The exact McNemar test of ``row``'s seed against ``other``'s on the same images."""
+    mine, theirs = row.predictions[seed], other.predictions[other_seed]
+    if len(mine) != len(theirs):
+        raise SystemExit(f"error: {row.variant} and {other.variant} were scored on different images")
+    right = mine == row.labels, theirs == row.labels
+    only_first, only_second, p = mcnemar(*right)
+    return Paired(float(right[0].mean()), float(right[1].mean()), only_first, only_second, p)
+
+
 def paired_cells(row: Row, seed: int, other: Row | None, other_name: str, other_seed: int) -> str:
     """One seed of ``row`` against ``other`` on the same images, 'all' voting, exact
     McNemar: the table cells from 'against' on."""
@@ -206,15 +260,17 @@ def paired_cells(row: Row, seed: int, other: Row | None, other_name: str, other_
         return f"{other_name} | no {other_name} row recorded | | | | | |"
     if other_seed not in other.predictions:
         return f"{other_name} | no {other_name} predictions of seed {other_seed} | | | | | |"
-    mine, theirs = row.predictions[seed], other.predictions[other_seed]
-    if len(mine) != len(theirs):
-        raise SystemExit(f"error: {row.variant} and {other_name} were scored on different images")
-    right = mine == row.labels, theirs == row.labels
-    only_mine, only_theirs, p = mcnemar(*right)
-    first, second = float(right[0].mean()), float(right[1].mean())
+    test = paired(row, seed, other, other_seed)
+    first, second, only_mine, only_theirs, p = (
+        test.first,
+        test.second,
+        test.only_first,
+        test.only_second,
+        test.p,
+    )
     return (
         f"{other_name} (seed {other_seed}) | {first:.4f} | {second:.4f} | {100 * (first - second):+.2f} "
-        f"| {only_mine:,} | {only_theirs:,} | {format_p(p)} | {VERDICTS[paired_verdict(first, second, p)]}"
+        f"| {only_mine:,} | {only_theirs:,} | {format_p(p)} | {VERDICTS[test.verdict]}"
     )
 
 
@@ -240,15 +296,51 @@ def paired_lines(row: Row, rows: list[Row], against: tuple[str, ...]) -> list[st
     return lines
 
 
-def verdict_line(best: Row, rows: list[Row], validation_mean: float, validation_seeds: int) -> str:
-    """The best variant of a size in one sentence: its validation score, its test mean
+def seeds_text(count: int) -> str:
+    return f"{count} seed{'s' * (count != 1)}"
+
+
+def chosen_variant(validation: list[Row], dataset: str, neurons: int) -> tuple[Row, int | None] | None:
+    """The variant chosen for a dataset and size, as its validation row, and the MNIST
+    size whose search chose it when the dataset and size had no search of its own (None
+    when it had): the best variant of the largest MNIST size searched at or below it,
+    carried over with the same settings, so that nothing is chosen on the target's test
+    images. A size below every search has no choice."""
+    own = best_variant(validation, dataset, neurons)
+    if own is not None:
+        return own, None
+    searched = {
+        row.neurons
+        for row in validation
+        if row.dataset == "mnist" and is_variant(row) and row.neurons <= neurons
+    }
+    if not searched:
+        return None
+    source = max(searched)
+    return best_variant(validation, "mnist", source), source
+
+
+def choice_text(chosen: Row, carried_from: int | None) -> str:
+    """How a variant was chosen, for the verdict line."""
+    mean = statistics.fmean(chosen.all.values())
+    scored = f"validation 'all' {mean:.4f}, {seeds_text(len(chosen.all))}"
+    if carried_from is None:
+        return f"{chosen.variant} ({scored})"
+    return (
+        f"the choice of MNIST's validation search at {carried_from:,} neurons ({chosen.variant}, {scored}), "
+        "carried over unchanged, not searched here"
+    )
+
+
+def verdict_line(best: Row, rows: list[Row], chosen: str) -> str:
+    """The best variant of a size in one sentence: how it was chosen, its test mean
     against k-means, and on how many seeds it is ahead of dc2015 by the paired test."""
     title = DATASETS[best.dataset].title
     mean = statistics.fmean(best.all.values())
     line = (
-        f"- {title}, {best.neurons:,} neurons: {best.variant} (validation 'all' {validation_mean:.4f}, "
-        f"{validation_seeds} seed{'s' * (validation_seeds != 1)}); on the test images {mean:.4f} "
-        f"over {len(best.all)} seed{'s' * (len(best.all) != 1)}"
+        f"- {title}, {best.neurons:,} neurons: {chosen}; on the test images"
+        f"{'' if chosen.startswith(best.variant + ' ') else f' ({best.variant})'} {mean:.4f} "
+        f"over {seeds_text(len(best.all))}"
     )
     kmeans = find_row(rows, best, KMEANS)
     if kmeans is not None:
@@ -256,14 +348,24 @@ def verdict_line(best: Row, rows: list[Row], validation_mean: float, validation_
         line += f", {abs(gap):.2f} points {'above' if gap >= 0 else 'below'} k-means ({kmeans.all[0]:.4f})"
     paper = find_row(rows, best, PAPER)
     if paper is not None:
-        ahead = 0
-        for seed in best.predictions:
-            if seed in paper.predictions:
-                right = best.predictions[seed] == best.labels, paper.predictions[seed] == best.labels
-                first, second = float(right[0].mean()), float(right[1].mean())
-                ahead += paired_verdict(first, second, mcnemar(*right)[2]) == "first ahead"
-        line += f"; ahead of dc2015 by the paired test on {ahead} of {len(best.predictions)} seeds"
+        tests = [paired(best, seed, paper, seed) for seed in best.predictions if seed in paper.predictions]
+        ahead = sum(test.verdict == "first ahead" for test in tests)
+        line += f"; ahead of dc2015 by the paired test on {ahead} of {len(tests)} seeds"
     return line + "."
+
+
+def protocol_lines(validation: list[Row]) -> list[str]:
+    """Each searched dataset and size with the protocol of its records, a line each
+    (a size whose records were trained differently gets each protocol named)."""
+    protocols: dict[tuple[str, int], list[str]] = {}
+    for row in validation:
+        found = protocols.setdefault((row.dataset, row.neurons), [])
+        if row.protocol not in found:
+            found.append(row.protocol)
+    return [
+        f"- {DATASETS[dataset].title}, {neurons:,} neurons: {'; '.join(found)}."
+        for (dataset, neurons), found in protocols.items()
+    ]
 
 
 def validation_lines(validation: list[Row]) -> list[str]:
@@ -318,7 +420,9 @@ def report(
         "",
         "The best variant of each dataset and size is the one with the highest mean 'all' accuracy on the "
         "validation split (training images 50,000-59,999 held out), from results/beyond/validation/; "
-        "it is then compared on the test images by the exact McNemar test (a two-sided binomial test of the "
+        "a dataset or size without a search of its own takes, unchanged, the choice of MNIST's search at the "
+        "largest searched size up to its own (the same settings, whatever its records are named). The choice "
+        "is then compared on the test images by the exact McNemar test (a two-sided binomial test of the "
         "images only one of the two gets right against 1/2; 'level' unless p < "
         f"{SIGNIFICANCE}), 'all' voting, seed by seed against dc2015's same seed and against k-means. The "
         "table below the list sets every variant with test records against both, the best and the others.",
@@ -326,21 +430,25 @@ def report(
     ]
     sizes = sorted({(order[r.dataset], r.dataset, r.neurons) for r in rows})
     for _, dataset, neurons in sizes:
-        chosen = best_variant(validation, dataset, neurons)
-        if chosen is None:
+        choice = chosen_variant(validation, dataset, neurons)
+        if choice is None:
             lines.append(
                 f"- {DATASETS[dataset].title}, {neurons:,} neurons: no variant with validation records yet."
             )
             continue
-        best = find_row(rows, chosen, chosen.variant)
-        mean, seeds = statistics.fmean(chosen.all.values()), len(chosen.all)
+        text = choice_text(*choice)
+        best = next(
+            (
+                row
+                for row in rows
+                if (row.dataset, row.neurons, row.settings) == (dataset, neurons, choice[0].settings)
+            ),
+            None,
+        )
         if best is None:
-            lines.append(
-                f"- {DATASETS[dataset].title}, {neurons:,} neurons: {chosen.variant} (validation 'all' {mean:.4f}, "
-                f"{seeds} seed{'s' * (seeds != 1)}); no test record yet."
-            )
+            lines.append(f"- {DATASETS[dataset].title}, {neurons:,} neurons: {text}; no test record yet.")
             continue
-        lines.append(verdict_line(best, rows, mean, seeds))
+        lines.append(verdict_line(best, rows, text))
     tests = [line for row in rows if is_variant(row) for line in paired_lines(row, rows, (PAPER, KMEANS))]
     if tests:
         lines += ["", *PAIRED_HEADER, *tests]
@@ -349,10 +457,14 @@ def report(
         "## The validation search",
         "",
         "Each recorded variant on the validation split, seed by seed against dc2015's validation run of the same "
-        "seed on the same 10,000 images: its config's own schedule (three passes at 400 neurons) over training "
-        "images 0-49,999 only, labelled from them, scored on images 50,000-59,999 (`stdp-mnist train --config "
-        "CONFIG --set evaluation.split=validation --set evaluation.n_assign=50000 --evaluate`, recorded by "
-        "`python scripts/beyond.py --record-validation RUNS_DIR`). These choose the best variant.",
+        "seed on the same 10,000 images: trained on training images 0-49,999 only, labelled from them and "
+        "scored on images 50,000-59,999, which neither sees (at 400 neurons the config's own schedule: "
+        "`stdp-mnist train --config CONFIG --set evaluation.split=validation --set evaluation.n_assign=50000 "
+        "--evaluate`; at 100 neurons the search protocol of configs/search-100.toml, run by the sweep "
+        "configs/sweeps/search-100.toml; recorded by `python scripts/beyond.py --record-validation RUNS_DIR`). "
+        "These choose the best variant. What each size's records trained on:",
+        "",
+        *protocol_lines(validation),
         "",
         *(
             [*PAIRED_HEADER, *checks]

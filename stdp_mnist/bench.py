@@ -12,6 +12,7 @@ a fresh network, and from trained checkpoints given with ``--trained``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -77,6 +78,17 @@ def _examples_for(n: int, scale: float) -> int:
     return max(4, int(base * scale))
 
 
+def fill_from_checkpoint(network, model: str | Path) -> None:
+    """Copy a checkpoint's arrays into the fields of a fresh ``network`` of its size. An
+    array of a later checkpoint format than the file's (``wins`` in a format-1 file)
+    keeps the fresh network's value, as the package's own loader reads an older file;
+    plain field copies, so that any revision's ``Network`` takes them."""
+    with np.load(model, allow_pickle=False) as data:
+        for field in dataclasses.fields(network):
+            if field.name in data.files:
+                getattr(network, field.name)[...] = data[field.name]
+
+
 def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
     """Time training (1 thread) and frozen runs on 1 thread and on all threads, for
     N = n, from a fresh network or from the checkpoint ``model``.
@@ -85,8 +97,6 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
     uses only what every revision of the package has (absolute imports, the kernel
     called with ``*network.kernel_state(cfg)``, the checkpoint read as plain arrays
     into the fields of ``Network``)."""
-    import dataclasses
-
     import numba
 
     from stdp_mnist import kernel
@@ -99,9 +109,7 @@ def measure_size(n: int, n_examples: int, model: str | None = None) -> dict:
     cfg = Config().replace(network={"n_excitatory": n})
     network = new_network(cfg)
     if model is not None:
-        with np.load(model, allow_pickle=False) as data:
-            for field in dataclasses.fields(network):
-                getattr(network, field.name)[...] = data[field.name]
+        fill_from_checkpoint(network, model)
     params = kernel_params(cfg)
     state = network.kernel_state(cfg)
 

@@ -182,19 +182,21 @@ def configured_dir(cfg) -> Path:
     return dataset_dir(cfg.data.name, cfg.data.dir or None)
 
 
-def _open(path: Path):
-    """A binary stream of the file's content, gunzipped as it is read if the name ends in .gz."""
+def _open(path: Path, decompress: bool = True):
+    """A binary stream of the file's content, gunzipped as it is read if the name ends in
+    .gz (unless ``decompress`` is false: the bytes as stored)."""
     try:
-        return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+        return gzip.open(path, "rb") if decompress and path.suffix == ".gz" else open(path, "rb")
     except OSError as exc:
         raise DataError(f"{path}: cannot read file ({exc.strerror})") from None
 
 
-def _read_at_most(path: Path, limit: int) -> bytes:
-    """The file's (uncompressed) content if it is at most ``limit`` bytes; a longer one is
-    a DataError, found after reading only ``limit + 1`` bytes."""
+def _read_at_most(path: Path, limit: int, decompress: bool = True) -> bytes:
+    """The file's content (uncompressed, unless ``decompress`` is false) if it is at most
+    ``limit`` bytes; a longer one is a DataError, found after reading only ``limit + 1``
+    bytes."""
     try:
-        with _open(path) as fh:
+        with _open(path, decompress) as fh:
             data = fh.read(limit + 1)
     except _GZIP_ERRORS as exc:
         raise DataError(f"{path}: cannot read file ({exc})") from None
@@ -361,19 +363,7 @@ def _copy_verified(spec: Dataset, source_dir: Path, data_dir: Path) -> None:
         if of_content:
             _atomic_write(data_dir / name, _read_at_most(src, MNIST_BYTES[name]), md5)
         else:
-            _atomic_write(data_dir / f"{name}.gz", _read_raw_at_most(src, MAX_GZ_BYTES), md5)
-
-
-def _read_raw_at_most(path: Path, limit: int) -> bytes:
-    """The file's bytes as stored (a .gz is not decompressed), at most ``limit``."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read file ({exc.strerror})") from None
-    if len(data) > limit:
-        raise DataError(f"{path}: longer than the {limit} bytes expected")
-    return data
+            _atomic_write(data_dir / f"{name}.gz", _read_at_most(src, MAX_GZ_BYTES, decompress=False), md5)
 
 
 def _from_torchvision(spec: Dataset, data_dir: Path, log: Callable[[str], None]) -> None:
@@ -481,7 +471,7 @@ def _verify_present(spec: Dataset, data_dir: Path) -> None:
         if of_content:
             got = md5_file(path, MNIST_BYTES[name])
         else:
-            got = hashlib.md5(_read_raw_at_most(path, MAX_GZ_BYTES)).hexdigest()
+            got = hashlib.md5(_read_at_most(path, MAX_GZ_BYTES, decompress=False)).hexdigest()
         if got != md5:
             shown = f"MD5 {got}" if got else "its size"
             others = ", ".join(other for other in DATASETS if other != spec.name)

@@ -1,6 +1,8 @@
 """A sweep's progress as its runs go: runs done and in flight, how far each run in
 flight is (training examples, then the evaluation's images), and an ETA from the
-measured share of the sweep's work done so far (none until some is measured).
+measured share of the sweep's work done so far (none until some is measured). The rate
+is measured from the first progress report on, so the time spent loading data and
+compiling the kernel before it does not make the first ETA run high.
 
 A run's work is its training examples plus its evaluation images (n_assign + n_test,
 which cost about as much per image as a training example); runs found finished (skipped)
@@ -36,16 +38,17 @@ class SweepProgress:
         self.stages: dict[str, dict[str, tuple[int, int]]] = {}  # run in flight -> stage -> (done, total)
         self.current: dict[str, str] = {}  # run in flight -> its latest stage
         self.work: dict[str, int] = {}  # finished run -> its units of work
-        self.began = clock()
-        self.first_progress: float | None = None
+        self.first_progress: float | None = None  # when the first report came
+        self.fraction_at_first = 0.0  # the share of the work done by then
 
     def update(self, name: str, stage: str, done: int, total: int) -> None:
         """A run in flight reports ``done`` of ``total`` in ``stage``."""
         with self.lock:
-            if self.first_progress is None:
-                self.first_progress = self.clock()
             self.stages.setdefault(name, {})[stage] = (done, total)
             self.current[name] = stage
+            if self.first_progress is None:
+                self.first_progress = self.clock()
+                self.fraction_at_first = self.fraction() or 0.0
 
     def finished(self, row: dict) -> None:
         """A run's summary row came back (done, skipped, resumed or failed)."""
@@ -79,15 +82,16 @@ class SweepProgress:
         return (self.done - self.skipped + sum(done / total for done, total in in_flight)) / counted
 
     def eta_s(self) -> float | None:
-        """Seconds left at the rate measured since the first progress; None before there
-        is a measurement (MIN_ETA_S of it) or once nothing is left."""
+        """Seconds left at the rate measured since the first progress report; None
+        before there is a measurement (MIN_ETA_S of it, and some work done since) or
+        once nothing is left."""
         fraction = self.fraction()
         if self.first_progress is None or not fraction or fraction >= 1:
             return None
-        elapsed = self.clock() - self.began
-        if self.clock() - self.first_progress < self.MIN_ETA_S:
+        elapsed = self.clock() - self.first_progress
+        if elapsed < self.MIN_ETA_S or fraction <= self.fraction_at_first:
             return None
-        return elapsed * (1 - fraction) / fraction
+        return elapsed * (1 - fraction) / (fraction - self.fraction_at_first)
 
     def text(self) -> str:
         """``sweep: 1/4 runs done, 2 in flight (seed=1: train 120/200; seed=2: test 10/200), ETA 0:42``."""

@@ -26,6 +26,7 @@ TRAINING_NAMES = [
     "dc2015-6400",
     "homeostasis-1600",
     "homeostasis-400",
+    "instar-100",
     "instar-400",
     "instar-rate-400",
     "quick",

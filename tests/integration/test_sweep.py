@@ -248,6 +248,25 @@ def test_worker_stops_when_its_sweep_process_is_gone(tmp_path, task):
     assert not _running(worker), "the worker outlived its sweep process"
 
 
+def start_sweep(tmp_path, script_text: str, **popen) -> tuple[subprocess.Popen, int, Path]:
+    """Start a sweep script of four runs with one worker in a process of its own and wait
+    until the worker has begun the first run: (the sweep process, the worker's pid, the
+    file where every started run appends its worker's pid)."""
+    script = tmp_path / "sweep_script.py"
+    script.write_text(script_text)
+    pid_file = tmp_path / "workers.pid"
+    sweep = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "WORKER_PID_FILE": str(pid_file), "OUT": str(tmp_path)},
+        **popen,
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return sweep, int(pid_file.read_text().split()[0]), pid_file
+
+
 INTERRUPTED_SWEEP = (
     TRAIN_UNTIL_SIGNALLED
     + """
@@ -277,19 +296,7 @@ def test_sigint_to_the_sweep_process_alone_stops_its_workers(tmp_path):
     # A SIGINT sent to the sweep process only (not a terminal's Ctrl-C, which reaches the
     # workers too): the running run stops (checkpoints), the queued ones never start,
     # and the sweep process ends instead of waiting for them.
-    script = tmp_path / "interrupted_sweep.py"
-    script.write_text(INTERRUPTED_SWEEP)
-    pid_file = tmp_path / "workers.pid"
-    sweep = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "WORKER_PID_FILE": str(pid_file), "OUT": str(tmp_path)},
-    )
-    deadline = time.monotonic() + 60
-    while not (pid_file.is_file() and pid_file.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    worker = int(pid_file.read_text().split()[0])
+    sweep, worker, pid_file = start_sweep(tmp_path, INTERRUPTED_SWEEP, stderr=subprocess.DEVNULL)
     sweep.send_signal(signal.SIGINT)
     assert sweep.wait(timeout=15) != 0
     deadline = time.monotonic() + 10
@@ -324,20 +331,7 @@ def test_a_killed_sweep_starts_no_queued_run_and_its_worker_ends_quietly(tmp_pat
     # SIGKILL to the sweep process while its one worker trains the first of four runs:
     # the worker checkpoints and ends, no queued run starts, and nothing (no leaked
     # semaphore warning from multiprocessing's resource tracker) is written to stderr.
-    script = tmp_path / "killed_sweep.py"
-    script.write_text(KILLED_SWEEP)
-    pid_file = tmp_path / "workers.pid"
-    sweep = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "WORKER_PID_FILE": str(pid_file), "OUT": str(tmp_path)},
-    )
-    deadline = time.monotonic() + 60
-    while not (pid_file.is_file() and pid_file.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    worker = int(pid_file.read_text().split()[0])
+    sweep, worker, pid_file = start_sweep(tmp_path, KILLED_SWEEP, stderr=subprocess.PIPE, text=True)
     sweep.kill()
     _, stderr = sweep.communicate(timeout=30)  # its end of the pipe closes once the worker (and tracker) end
     assert not _running(worker), "the worker outlived its killed sweep"

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from stdp_mnist import kernel, network, training
-from stdp_mnist.bench import BenchmarkError, checkpoint_size
+from stdp_mnist.bench import BenchmarkError, checkpoint_size, fill_from_checkpoint
 from stdp_mnist.config import Config
 from stdp_mnist.network import (
     CheckpointError,
@@ -231,3 +231,17 @@ def test_every_stdp_rule_has_its_own_kernel_code():
     ]
     assert codes == rules
     assert len(set(codes)) == 5 and set(network.STDP_RULES) == set(choices)
+
+
+def test_the_benchmark_starts_from_a_format_1_checkpoint_as_the_loader_does():
+    # a format 1 file has no wins: the benchmark's network keeps none counted, and every
+    # other array is the file's, as load_network gives it
+    with np.load(OLD / "checkpoint_4_examples.npz") as data:
+        assert "wins" not in data.files
+    fresh = network.new_network(CFG)
+    fresh.wins[...] = 7  # a value the file cannot have set
+    fill_from_checkpoint(fresh, OLD / "checkpoint_4_examples.npz")
+    loaded = load_network(OLD / "checkpoint_4_examples.npz", CFG)
+    for name, value in arrays_of(fresh).items():
+        expected = np.full(2, 7) if name == "wins" else getattr(loaded, name)
+        np.testing.assert_array_equal(value, expected, err_msg=name)

@@ -153,7 +153,10 @@ def test_best_variant_is_chosen_on_validation_and_tested_pairwise(inputs):
         "- MNIST, 400 neurons: valid-best (validation 'all' 0.9350, 2 seeds); on the test images 0.8900 "
         "over 2 seeds, 4.00 points above k-means (0.8500); ahead of dc2015 by the paired test on 2 of 2 seeds."
     ) in text
-    assert "- Fashion-MNIST, 400 neurons: no variant with validation records yet." in text
+    assert (
+        "- Fashion-MNIST, 400 neurons: the choice of MNIST's validation search at 400 neurons (valid-best, "
+        "validation 'all' 0.9350, 2 seeds), carried over unchanged, not searched here; no test record yet."
+    ) in text
     tests = section(text, "Best variant against dc2015 and k-means")
     # every variant is tested, the best and the other; seed 0 of valid-best is right on the
     # first 180 images against dc2015's first 150: 30 only the variant, 0 only dc2015
@@ -175,6 +178,48 @@ def test_best_variant_is_chosen_on_validation_and_tested_pairwise(inputs):
     assert tests[5].startswith(
         "| MNIST | 400 | valid-best | 1 | k-means (seed 0) | 0.8800 | 0.8500 | +3.00 | 6 | 0 |"
     )
+
+
+def test_the_mnist_choice_is_carried_to_another_dataset_and_size_by_its_settings(inputs):
+    """Fashion-MNIST at 400 and MNIST at 1,600 have no search of their own: the variant
+    with valid-best's settings is their choice, whatever its records are named."""
+    records, baselines, validation, screen = inputs
+    fashion = ["data.name=fashion-mnist"]
+    shutil.rmtree(records / "dc2015-400-fashion-mnist-seed0")  # again, with predictions
+    make_record(
+        records,
+        "dc2015-400-fashion-mnist-seed0",
+        400,
+        0,
+        0.7,
+        0.3,
+        fashion,
+        predictions=predictions_right_on(first(140)),
+    )
+    make_record(
+        records,
+        "renamed-fashion-mnist-seed0",
+        400,
+        0,
+        0.78,
+        0.3,
+        [*fashion, "stdp.nu_post=0.02"],
+        predictions=predictions_right_on(first(156)),
+    )
+    make_record(records, "valid-best-1600-seed0", 1600, 0, 0.96, 0.3, ["stdp.nu_post=0.02"])
+    make_record(records, "test-best-1600-seed0", 1600, 0, 0.99, 0.3, ["stdp.nu_post=0.03"])
+    text = beyond.report(records, baselines, validation, screen)
+    assert (
+        "- Fashion-MNIST, 400 neurons: the choice of MNIST's validation search at 400 neurons (valid-best, "
+        "validation 'all' 0.9350, 2 seeds), carried over unchanged, not searched here; on the test images "
+        "(renamed) 0.7800 over 1 seed, 3.00 points above k-means (0.7500); ahead of dc2015 "
+        "by the paired test on 1 of 1 seeds."
+    ) in text
+    assert (
+        "- MNIST, 1,600 neurons: the choice of MNIST's validation search at 400 neurons (valid-best, "
+        "validation 'all' 0.9350, 2 seeds), carried over unchanged, not searched here; on the test images "
+        "(valid-best-1600) 0.9600 over 1 seed."
+    ) in text
 
 
 def test_every_validation_record_is_set_against_dc2015_on_the_validation_images(inputs):
@@ -236,3 +281,24 @@ def test_committed_page_is_the_generated_one():
     assert (REPO_ROOT / "results" / "beyond.md").read_text() == beyond.report(), (
         "rerun python scripts/beyond.py --write"
     )
+
+
+def test_the_validation_search_names_what_each_size_trained_on(inputs):
+    """Each searched size's protocol, read from its records: 100 neurons on the search
+    protocol's first 10,000 images, 400 neurons on three passes over images 0-49,999."""
+    records, baselines, validation, screen = inputs
+    for run in validation.iterdir():
+        metrics = json.loads((run / "metrics.json").read_text())
+        (run / "metrics.json").write_text(json.dumps({**metrics, "examples_trained": 150000}))
+    search = make_record(validation, "search-100-seed0", 100, 0, 0.79, 0.1, config="search-100")
+    metrics = json.loads((search / "metrics.json").read_text())
+    (search / "metrics.json").write_text(
+        json.dumps({**metrics, "split": "validation", "n_assign": 10000, "examples_trained": 10000})
+    )
+    part = beyond.report(*inputs).split("## The validation search\n", 1)[1].split("\n## ", 1)[0]
+    protocols = [line for line in part.splitlines() if line.startswith("- ")]
+    assert protocols == [
+        "- MNIST, 100 neurons: the first 10,000 training images, one pass, labelled from training images 0-9,999.",
+        "- MNIST, 400 neurons: 150,000 examples, 3 passes over training images 0-49,999, labelled from "
+        "training images 0-49,999.",
+    ]

@@ -32,10 +32,10 @@ def test_share_of_work_counts_training_then_evaluation_images_and_leaves_skipped
     progress.update("run1", "assign", 50, 50)
     progress.update("run1", "test", 25, 50)
     assert progress.fraction() == 175 / 200 / 2
-    clock.now = 20.0  # 20 s for 0.4375 of the work: 20 * 0.5625 / 0.4375 left
-    assert abs(progress.eta_s() - 20 * (1 - 0.4375) / 0.4375) < 1e-9
+    clock.now = 20.0  # 10 s since the first report (at 0.25) for 0.1875 more: 10 * 0.5625 / 0.1875 left
+    assert abs(progress.eta_s() - 10 * (1 - 0.4375) / 0.1875) < 1e-9
     text = progress.text()
-    assert text.startswith("sweep: 1/3 runs done, 1 in flight (run1: test 25/50), ETA 0:26")
+    assert text.startswith("sweep: 1/3 runs done, 1 in flight (run1: test 25/50), ETA 0:30")
     progress.finished({"name": "run1", "status": "done"})
     assert progress.fraction() == 0.5 and "in flight" not in progress.text()
 
@@ -48,6 +48,20 @@ def test_no_eta_before_progress_has_been_measured():
     progress.update("run0", "train", 1, 100)
     clock.now = 31.0  # under MIN_ETA_S since the first report
     assert progress.eta_s() is None and "ETA" not in progress.text()
+    clock.now = 35.0  # no more work done since the first report
+    assert progress.eta_s() is None
+
+
+def test_time_before_the_first_report_does_not_count_in_the_eta():
+    # 60 s of data loading and compiling, then 10 s for 10 % of the work: 89 % left, 89 s at
+    # that rate (counting the 60 s from the start would have said 566 s)
+    clock = Clock()
+    progress = SweepProgress(specs(1, n_assign=0, n_test=0), clock)
+    clock.now = 60.0
+    progress.update("run0", "train", 1, 100)
+    clock.now = 70.0
+    progress.update("run0", "train", 11, 100)
+    assert abs(progress.eta_s() - 89.0) < 1e-9
 
 
 def test_a_log_gets_a_line_at_the_first_progress_then_every_few_seconds_and_each_result():
@@ -62,8 +76,9 @@ def test_a_log_gets_a_line_at_the_first_progress_then_every_few_seconds_and_each
     display.finished({"name": "run0", "status": "done"}, "[1/2] run0: done")
     assert written == [
         "sweep: 0/2 runs done, 1 in flight (run0: train 10/100)\n",
-        # 30 of run0's 200 units, 0.075 of the sweep, in 5 s: 5 * 0.925 / 0.075 = 62 s left
-        "sweep: 0/2 runs done, 1 in flight (run0: train 30/100), ETA 1:02\n",
+        # 30 of run0's 200 units, 0.075 of the sweep, 0.05 of it in the 5 s since the first
+        # report (10 units): 5 * 0.925 / 0.05 = 92.5 s left
+        "sweep: 0/2 runs done, 1 in flight (run0: train 30/100), ETA 1:33\n",
         "[1/2] run0: done\n",
     ]
     display.finished({"name": "run1", "status": "skipped"}, "[2/2] run1: skipped")

@@ -153,8 +153,9 @@ def report(data: Path = DATA) -> str:
         "",
     ]
     lines += [
-        f"- N = {row['n']}: {network_name(row)}, `{row['source']}`; stdp-mnist boosted "
-        f"{statistics.median(r['train_boosts'] for r in row['ours']):.0f} of {row['examples']} training examples; "
+        f"- N = {row['n']}: {network_name(row)}, `{row['source']}`; stdp-mnist's intensity boost "
+        f"added {statistics.median(r['train_boosts'] for r in row['ours']):.0f} presentations to its "
+        f"{row['examples']} training examples (median over the rounds); "
         f"load average {row['load_average_1min'][0]:.1f} before, {row['load_average_1min'][1]:.1f} after"
         for row in rows
     ]

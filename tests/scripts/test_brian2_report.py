@@ -89,8 +89,9 @@ def test_the_report_gives_each_rounds_spread_the_ratios_and_the_paired_tests(dat
     )
     assert spikes[1].split(" | ")[6] == "all pairs equal"
     assert (
-        "- N = 100: the seed-0 network (60,000 examples trained), `runs/net-100`; stdp-mnist boosted 4 of 20 "
-        "training examples; load average 2.0 before, 3.2 after" in lines[lines.index("Networks:") + 3]
+        "- N = 100: the seed-0 network (60,000 examples trained), `runs/net-100`; stdp-mnist's intensity boost "
+        "added 4 presentations to its 20 training examples (median over the rounds); load average 2.0 before, "
+        "3.2 after" in lines[lines.index("Networks:") + 3]
     )
 
 

@@ -38,6 +38,16 @@ before any spiking layer is trained on it:
     python scripts/experiments/baselines.py --dataset fashion-mnist --sizes 400 \
         --only random-projection,k-means --cache runs/baselines-fashion-mnist \
         --out runs/baselines-fashion-mnist/baselines.md
+
+``--split validation`` scores k-means (``--only k-means``) on the validation split of
+the training images instead, as the learning variants' search is scored: fitted and labelled on the first
+``--train-images`` training images (default all 50,000 before the split), scored on
+training images 50,000-59,999; no test image is scored. For the 100-neuron search
+protocol (its first 10,000 training images):
+
+    python scripts/experiments/baselines.py --split validation --train-images 10000 \
+        --sizes 100 --only k-means --cache runs/baselines-validation \
+        --out runs/baselines-validation/baselines.md
 """
 
 from __future__ import annotations
@@ -65,6 +75,7 @@ import sklearn
 from stdp_mnist import linear, readout
 from stdp_mnist.cli import one_line_errors
 from stdp_mnist.config import Config, ConfigError
+from stdp_mnist.constants import VALIDATION_START
 from stdp_mnist.data import DATASETS, Mnist, load_configured
 from stdp_mnist.evaluation import ResponseStore, stage_responses
 from stdp_mnist.network import STREAM_ASSIGN, STREAM_TEST, Network, load_network, untrained_network
@@ -330,6 +341,28 @@ def run_config(size: int, run_dir: Path | None, dataset: str = "mnist", data_dir
     return cfg
 
 
+# The feature set that --split validation scores: the cheap baseline the variants are measured against
+VALIDATION_SETS = ("k-means",)
+
+
+def validation_data(data: Mnist, train_images: int | None) -> Mnist:
+    """The validation protocol as a training and a scored set: the first
+    ``train_images`` (default all VALIDATION_START) training images, and the training
+    images from VALIDATION_START on in place of the test images."""
+    n_train = VALIDATION_START if train_images is None else train_images
+    if not 0 < n_train <= VALIDATION_START or len(data.train_images) <= VALIDATION_START:
+        raise ConfigError(
+            f"--train-images {n_train}: the validation split fits on 1 to {VALIDATION_START:,} training images "
+            f"and scores those from {VALIDATION_START:,} on ({len(data.train_images):,} here)"
+        )
+    return Mnist(
+        train_images=data.train_images[:n_train],
+        train_labels=data.train_labels[:n_train],
+        test_images=data.train_images[VALIDATION_START:],
+        test_labels=data.train_labels[VALIDATION_START:],
+    )
+
+
 def measure(
     sizes: list[int],
     runs: dict[int, Path],
@@ -340,22 +373,29 @@ def measure(
     dataset: str = "mnist",
     data_dir: str = "",
     only: set[str] | None = None,
+    split: str = "test",
+    train_images: int | None = None,
 ) -> tuple[list[dict], Mnist]:
     """Every row of the table, in order: raw pixels, then per size the random
     projection, the untrained and trained layers and k-means (those named in ``only``
-    when given)."""
+    when given); scored on the test images, or under ``split`` "validation" on the
+    validation split (validation_data)."""
     configs = {n: run_config(n, runs.get(n), dataset, data_dir) for n in sizes}
     data_settings = {json.dumps(cfg.to_dict()["data"], sort_keys=True) for cfg in configs.values()}
     if len(data_settings) > 1:
         raise ConfigError("--runs: the runs read different data ([data] of their config.toml)")
     data = load_configured(next(iter(configs.values())))
-    if not 0 < n_validate < len(data.train_images):
+    if split == "validation":
+        data = validation_data(data, train_images)
+    wanted = set(FEATURE_SETS.values()) if only is None else only
+    linear_readouts = wanted != {"k-means"}  # every other row fits a linear readout on a split
+    if linear_readouts and not 0 < n_validate < len(data.train_images):
         raise ConfigError(f"--n-validate {n_validate}: must be between 1 and {len(data.train_images) - 1}")
     train_pixels, test_pixels = data.train_images, data.test_images
     rows_cache = RowCache(cache)
     protocol = f"{ROW_VERSION}|{n_validate}|{GRID_C}|{TRANSFORMS}|{len(train_pixels)}|{len(test_pixels)}"
     protocol += "" if dataset == "mnist" else f"|{dataset}"  # MNIST's cached rows keep their keys
-    wanted = set(FEATURE_SETS.values()) if only is None else only
+    protocol += "" if split == "test" else "|validation"
 
     def row(name: str, n: int | None, key: str, compute: Callable[[], dict]) -> list[dict]:
         if name not in wanted:
@@ -468,17 +508,30 @@ def fmt(value: float | None, digits: int = 4) -> str:
 
 
 def report(
-    rows: list[dict], data: Mnist, command: str, n_validate: int, seed: int, dataset: str = "mnist"
+    rows: list[dict],
+    data: Mnist,
+    command: str,
+    n_validate: int,
+    seed: int,
+    dataset: str = "mnist",
+    split: str = "test",
 ) -> str:
     """The markdown page: how it was made, the protocol, the table and its notes."""
     n_train, n_test = len(data.train_images), len(data.test_images)
+    scored = "test images" if split == "test" else "validation images"
+    final = (
+        "which serve only for the final number"
+        if split == "test"
+        else f"training images {VALIDATION_START:,}-{VALIDATION_START + n_test - 1:,}, which neither fitting nor "
+        "labelling sees"
+    )
     lines = [
         "# Baselines: what does STDP add?" + ("" if dataset == "mnist" else f" ({DATASETS[dataset].title})"),
         "",
         f"Made by `{command}` ({process_settings()}, scikit-learn {sklearn.__version__}) on "
         f"{datetime.date.today().isoformat()}.",
         "",
-        f"Every accuracy is on the {n_test:,} test images, which serve only for the final number. The linear "
+        f"Every accuracy is on the {n_test:,} {scored}, {final}. The linear "
         f"readout's transform and C are chosen per row on one validation split: fitted on training images "
         f"0-{n_train - n_validate - 1:,}, scored on {n_train - n_validate:,}-{n_train - 1:,}; transforms "
         f"none / sqrt / log1p, each followed by per-feature standardisation; C = "
@@ -486,11 +539,11 @@ def report(
         "images. Voting: the paper's 'all' voting for the spiking layers (neurons assigned to classes from "
         f"all {n_train:,} training images' responses); for k-means, each centroid takes its training images' "
         "majority label and a test image its nearest centroid's. Spikes per example and distinct winners "
-        f"(neurons that are the most active one for at least one image) are over the {n_test:,} test images.",
+        f"(neurons that are the most active one for at least one image) are over the {n_test:,} {scored}.",
         "",
-        f"| feature set | N | voting accuracy ({n_test:,} test images) | linear accuracy ({n_test:,} test images) "
+        f"| feature set | N | voting accuracy ({n_test:,} {scored}) | linear accuracy ({n_test:,} {scored}) "
         f"| chosen transform, C (accuracy on the {n_validate:,} validation images) | spikes/example ({n_test:,} test "
-        f"images) | distinct winners ({n_test:,} test images) | features s | fit s |",
+        f"images) | distinct winners ({n_test:,} {scored}) | features s | fit s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
@@ -538,7 +591,7 @@ def report(
         "",
         "Notes:",
         "",
-        f"- Sample: {n_test:,} test images for every accuracy; the binomial standard error of one accuracy near "
+        f"- Sample: {n_test:,} {scored} for every accuracy; the binomial standard error of one accuracy near "
         f"0.9 is {se:.4f}. All rows are scored on the same images, so a difference between two rows is known "
         "better than two independent errors suggest: the paired tests above compare the trained layer with the "
         "others.",
@@ -601,6 +654,11 @@ def run(args: argparse.Namespace, command: str) -> None:
     if unused:
         raise ConfigError(f"--runs names sizes not in --sizes: {', '.join(map(str, unused))}")
     only = parse_only(args.only) if args.only else None
+    validation_sets = {FEATURE_SETS[name] for name in VALIDATION_SETS}
+    if args.split == "validation" and (runs or only is None or not only <= validation_sets):
+        raise ConfigError(f"--split validation: scores only --only {','.join(VALIDATION_SETS)} (no --runs)")
+    if args.train_images is not None and args.split != "validation":
+        raise ConfigError("--train-images: only with --split validation")
     rows, data = measure(
         sizes,
         runs,
@@ -610,9 +668,11 @@ def run(args: argparse.Namespace, command: str) -> None:
         dataset=args.dataset,
         data_dir=args.data_dir,
         only=only,
+        split=args.split,
+        train_images=args.train_images,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out, report(rows, data, command, args.n_validate, args.seed, args.dataset))
+    write_atomic(args.out, report(rows, data, command, args.n_validate, args.seed, args.dataset, args.split))
     log_stderr(f"written: {args.out}")
 
 
@@ -652,6 +712,19 @@ def main(argv: list[str] | None = None) -> None:
         default="",
         metavar="SET,...",
         help=f"compute only these feature sets (of {', '.join(FEATURE_SETS)}; default all)",
+    )
+    parser.add_argument(
+        "--split",
+        default="test",
+        choices=("test", "validation"),
+        help="score on the test images (default) or on training images 50,000-59,999 (--only "
+        f"{','.join(VALIDATION_SETS)})",
+    )
+    parser.add_argument(
+        "--train-images",
+        type=int,
+        default=None,
+        help=f"under --split validation, fit on the first this many training images (default {VALIDATION_START})",
     )
     args = parser.parse_args(argv)
     words = sys.argv[1:] if argv is None else argv

@@ -10,7 +10,8 @@ from helpers.runs import make_data_dir, tiny_run
 from helpers.scripts import load_script
 
 from stdp_mnist import linear
-from stdp_mnist.data import DATASETS, MNIST_FILES, md5_file
+from stdp_mnist.config import Config
+from stdp_mnist.data import DATASETS, MNIST_FILES, load_configured, md5_file
 from stdp_mnist.readout import N_CLASSES
 from stdp_mnist.rundir import read_evaluation
 
@@ -262,3 +263,79 @@ def test_a_run_of_another_dataset_or_an_unknown_feature_set_is_one_line_error(tm
         assert exit_info.value.code != 0
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_kmeans_on_the_validation_split_fits_on_the_first_images_and_scores_the_held_out_ones(
+    tmp_path, monkeypatch
+):
+    """--split validation --train-images 20 (the split at image 30 here): k-means fitted and
+    labelled on training images 0-19, scored on 30-39; the page and the cache say so."""
+    data_dir = make_data_dir(tmp_path / "mnist")
+    for name in MNIST_FILES.values():
+        monkeypatch.setitem(DATASETS["mnist"].md5, name, md5_file(data_dir / name))
+    monkeypatch.setattr(baselines, "VALIDATION_START", 30)
+    calls = []
+    real = baselines.kmeans_voting
+    monkeypatch.setattr(baselines, "kmeans_voting", lambda *args: calls.append(args) or real(*args))
+    argv = ["--split", "validation", "--train-images", "20", "--sizes", "6", "--only", "k-means"]
+    argv += ["--data-dir", str(data_dir), "--cache", str(tmp_path / "cache")]
+    baselines.main([*argv, "--out", str(tmp_path / "out.md")])
+    full = load_configured(Config().replace(data={"dir": str(data_dir)}))
+    (fit_images, fit_labels, scored_images, scored_labels, n, _seed) = calls[0]
+    np.testing.assert_array_equal(fit_images, full.train_images[:20])
+    np.testing.assert_array_equal(fit_labels, full.train_labels[:20])
+    np.testing.assert_array_equal(scored_images, full.train_images[30:])
+    np.testing.assert_array_equal(scored_labels, full.train_labels[30:])
+    assert n == 6
+    page = (tmp_path / "out.md").read_text()
+    assert (
+        "Every accuracy is on the 10 validation images, training images 30-39, which neither fitting" in page
+    )
+    keys = json.loads((tmp_path / "cache" / baselines.ROWS_FILE).read_text())
+    assert list(keys) == [
+        f"k-means|6|seed0|v2|10000|{baselines.GRID_C}|{baselines.TRANSFORMS}|20|10|validation"
+    ]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (
+            ["--split", "validation", "--only", "random-projection"],
+            "--split validation: scores only --only k-means",
+        ),
+        (["--split", "validation"], "--split validation: scores only --only k-means"),
+        (["--train-images", "10", "--only", "k-means"], "--train-images: only with --split validation"),
+    ],
+)
+def test_the_validation_split_refuses_what_it_cannot_score_in_one_line(extra, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        baselines.main(
+            ["--sizes", "6", *extra, "--cache", str(tmp_path / "c"), "--out", str(tmp_path / "o.md")]
+        )
+    assert exit_info.value.code != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_the_validation_split_needs_its_training_images_before_the_split(tmp_path, monkeypatch, capsys):
+    data_dir = make_data_dir(tmp_path / "mnist")
+    for name in MNIST_FILES.values():
+        monkeypatch.setitem(DATASETS["mnist"].md5, name, md5_file(data_dir / name))
+    monkeypatch.setattr(baselines, "VALIDATION_START", 30)
+    argv = ["--split", "validation", "--train-images", "31", "--sizes", "6", "--only", "k-means"]
+    with pytest.raises(SystemExit) as exit_info:
+        baselines.main(
+            [
+                *argv,
+                "--data-dir",
+                str(data_dir),
+                "--cache",
+                str(tmp_path / "c"),
+                "--out",
+                str(tmp_path / "o.md"),
+            ]
+        )
+    assert exit_info.value.code != 0
+    err = capsys.readouterr().err.strip()
+    assert "--train-images 31: the validation split fits on 1 to 30 training images" in err, err

@@ -525,25 +525,30 @@ def report(
         else f"training images {VALIDATION_START:,}-{VALIDATION_START + n_test - 1:,}, which neither fitting nor "
         "labelling sees"
     )
+    has_linear = any("transform" in row for row in rows)
+    linear_text = (
+        "The linear readout's transform and C are chosen per row on one validation split: fitted on training "
+        f"images 0-{n_train - n_validate - 1:,}, scored on {n_train - n_validate:,}-{n_train - 1:,}; transforms "
+        f"none / sqrt / log1p, each followed by per-feature standardisation; C = "
+        f"{', '.join(f'{c:g}' for c in GRID_C)}. The choice is then refitted on all {n_train:,} training "
+        "images. "
+        if has_linear
+        else ""
+    )
     lines = [
         "# Baselines: what does STDP add?" + ("" if dataset == "mnist" else f" ({DATASETS[dataset].title})"),
         "",
         f"Made by `{command}` ({process_settings()}, scikit-learn {sklearn.__version__}) on "
         f"{datetime.date.today().isoformat()}.",
         "",
-        f"Every accuracy is on the {n_test:,} {scored}, {final}. The linear "
-        f"readout's transform and C are chosen per row on one validation split: fitted on training images "
-        f"0-{n_train - n_validate - 1:,}, scored on {n_train - n_validate:,}-{n_train - 1:,}; transforms "
-        f"none / sqrt / log1p, each followed by per-feature standardisation; C = "
-        f"{', '.join(f'{c:g}' for c in GRID_C)}. The choice is then refitted on all {n_train:,} training "
-        "images. Voting: the paper's 'all' voting for the spiking layers (neurons assigned to classes from "
+        f"Every accuracy is on the {n_test:,} {scored}, {final}. {linear_text}Voting: the paper's 'all' voting for the spiking layers (neurons assigned to classes from "
         f"all {n_train:,} training images' responses); for k-means, each centroid takes its training images' "
         "majority label and a test image its nearest centroid's. Spikes per example and distinct winners "
         f"(neurons that are the most active one for at least one image) are over the {n_test:,} {scored}.",
         "",
         f"| feature set | N | voting accuracy ({n_test:,} {scored}) | linear accuracy ({n_test:,} {scored}) "
-        f"| chosen transform, C (accuracy on the {n_validate:,} validation images) | spikes/example ({n_test:,} test "
-        f"images) | distinct winners ({n_test:,} {scored}) | features s | fit s |",
+        f"| chosen transform, C (accuracy on the {n_validate:,} validation images) | spikes/example ({n_test:,} "
+        f"{scored}) | distinct winners ({n_test:,} {scored}) | features s | fit s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
@@ -557,14 +562,18 @@ def report(
             f"| {fmt(row.get('spikes_per_example'), 2)} | {row.get('winners', '-')} "
             f"| {fmt(row.get('features_s'), 0)} | {fmt(row.get('fit_s'), 0)} |"
         )
-    lines += [
-        "",
-        f"Best accuracy of each transform over C on the {n_validate:,} validation images, to show how much "
-        "the choice matters:",
-        "",
-        "| feature set | N | none | sqrt | log1p |",
-        "| --- | --- | --- | --- | --- |",
-    ]
+    lines += (
+        [
+            "",
+            f"Best accuracy of each transform over C on the {n_validate:,} validation images, to show how much "
+            "the choice matters:",
+            "",
+            "| feature set | N | none | sqrt | log1p |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        if has_linear
+        else []
+    )
     for row in rows:
         if "best_per_transform" in row:
             best = row["best_per_transform"]

@@ -291,6 +291,7 @@ def test_kmeans_on_the_validation_split_fits_on_the_first_images_and_scores_the_
     assert (
         "Every accuracy is on the 10 validation images, training images 30-39, which neither fitting" in page
     )
+    assert "linear readout's transform" not in page and "Best accuracy of each transform" not in page
     keys = json.loads((tmp_path / "cache" / baselines.ROWS_FILE).read_text())
     assert list(keys) == [
         f"k-means|6|seed0|v2|10000|{baselines.GRID_C}|{baselines.TRANSFORMS}|20|10|validation"

@@ -81,6 +81,16 @@ BASELINE_COMMANDS = {
     "--only random-projection,k-means --cache runs/baselines-fashion-mnist "
     "--out runs/baselines-fashion-mnist/baselines.md",
 }
+# The validation search's k-means rows (baselines.py --split validation), per size as
+# its records were trained: 100 neurons on the search protocol's first 10,000 images.
+VALIDATION_BASELINE_COMMANDS = {
+    "mnist": (
+        "python scripts/experiments/baselines.py --split validation --train-images 10000 --sizes 100 "
+        "--only k-means --cache runs/baselines-validation --out runs/baselines-validation/baselines-100.md",
+        "python scripts/experiments/baselines.py --split validation --sizes 400 --only k-means "
+        "--cache runs/baselines-validation --out runs/baselines-validation/baselines-400.md",
+    ),
+}
 VERDICTS = {"first ahead": "variant ahead", "second ahead": "other ahead", "level": "level"}
 COLUMNS = ("dataset", "neurons", "variant", "passes", "seeds", "accuracy_all", "accuracy_linear")
 
@@ -185,19 +195,26 @@ def record_rows(records: Path = RECORDS, split: str = "test") -> list[Row]:
     return rows
 
 
-def baseline_rows(inputs: Path = INPUTS) -> list[Row]:
+def baseline_rows(inputs: Path = INPUTS, split: str = "test") -> list[Row]:
     """The k-means and random-projection rows of each dataset's baselines file (keys
-    ``name|N|...`` as baselines.py's RowCache writes them; seed 0, one run each)."""
+    ``name|N|...`` as baselines.py's RowCache writes them; seed 0, one run each): scored
+    on the test images, or with ``split`` "validation" those of baselines.py --split
+    validation (baselines-DATASET-validation.json), each with the training images it
+    was fitted on as its protocol."""
     rows = []
     for dataset in DATASETS:
-        path = inputs / f"baselines-{dataset}.json"
+        path = inputs / (
+            f"baselines-{dataset}.json" if split == "test" else f"baselines-{dataset}-validation.json"
+        )
         if not path.is_file():
             continue
         for key, values in json.loads(path.read_text()).items():
-            name, n = key.split("|")[:2]
+            name, n, *rest = key.split("|")
             if name not in BASELINE_ROWS:
                 continue
             row = Row(dataset, int(n), BASELINE_ROWS[name], "-", all={}, linear={})
+            if split == "validation":  # rest: seed, version, n_validate, grid, transforms, fitted on, scored
+                row.protocol = f"{name} fitted and labelled on training images 0-{int(rest[5]) - 1:,}"
             if "voting" in values:
                 row.all[0] = values["voting"]
                 digits = values["voting_predictions"].encode("ascii")
@@ -368,13 +385,15 @@ def protocol_lines(validation: list[Row]) -> list[str]:
     ]
 
 
-def validation_lines(validation: list[Row]) -> list[str]:
-    """Every validation record, each seed against dc2015's validation run of that seed."""
+def validation_lines(validation: list[Row], baselines: list[Row] = ()) -> list[str]:
+    """Every validation record, each seed against dc2015's validation run of that seed,
+    and against k-means on the same images where ``baselines`` has it at that size."""
     lines = []
     for row in validation:
         if not is_variant(row):
             continue
-        lines += paired_lines(row, validation, (PAPER,))
+        against = (PAPER, KMEANS) if find_row(list(baselines), row, KMEANS) else (PAPER,)
+        lines += paired_lines(row, [*validation, *baselines], against)
     return lines
 
 
@@ -397,6 +416,7 @@ def report(
 
     rows.sort(key=sort_key)
     validation = sorted(record_rows(validation_records, "validation"), key=sort_key)
+    validation_baselines = baseline_rows(inputs, "validation")
     screen = sorted(record_rows(screen_records, "validation"), key=sort_key)
     lines = [
         "# Beyond Diehl & Cook: variants beside the paper's network and the baselines",
@@ -462,13 +482,16 @@ def report(
         "`stdp-mnist train --config CONFIG --set evaluation.split=validation --set evaluation.n_assign=50000 "
         "--evaluate`; at 100 neurons the search protocol of configs/search-100.toml, run by the sweep "
         "configs/sweeps/search-100.toml; recorded by `python scripts/beyond.py --record-validation RUNS_DIR`). "
-        "These choose the best variant. What each size's records trained on:",
+        "These choose the best variant. Where k-means has been scored on the same validation images "
+        "(results/beyond/baselines-DATASET-validation.json, from `baselines.py --split validation`, fitted as "
+        "the size's records were trained), each variant is set against it too. What each size's records and "
+        "k-means trained on:",
         "",
-        *protocol_lines(validation),
+        *protocol_lines([*validation, *validation_baselines]),
         "",
         *(
             [*PAIRED_HEADER, *checks]
-            if (checks := validation_lines(validation))
+            if (checks := validation_lines(validation, validation_baselines))
             else ["No validation records yet."]
         ),
         "",
@@ -483,6 +506,10 @@ def report(
     ]
     lines += ["", "Baseline rows were computed by:", ""]
     lines += [f"- {DATASETS[name].title}: `{command}`" for name, command in BASELINE_COMMANDS.items()]
+    lines += [
+        f"- {DATASETS[name].title}, on the validation images: " + "; ".join(f"`{c}`" for c in commands)
+        for name, commands in VALIDATION_BASELINE_COMMANDS.items()
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -302,3 +302,26 @@ def test_the_validation_search_names_what_each_size_trained_on(inputs):
         "- MNIST, 400 neurons: 150,000 examples, 3 passes over training images 0-49,999, labelled from "
         "training images 0-49,999.",
     ]
+
+
+def test_validation_records_are_set_against_kmeans_on_the_same_validation_images(inputs):
+    """A k-means row of baselines.py --split validation at 400 neurons: every validation
+    record there is also set against it, and the size's line names what it was fitted on."""
+    records, baselines, validation, screen = inputs
+    key = f"k-means|400|seed0|v2|10000|(0.1,)|('counts',)|50000|{IMAGES}|validation"
+    kmeans = {"voting": 0.91, "voting_predictions": as_digits(first(182)), "fit_s": 1.0}
+    (baselines / "baselines-mnist-validation.json").write_text(json.dumps({key: kmeans}))
+    text = beyond.report(records, baselines, validation, screen)
+    checks = section(text, "The validation search")
+    # valid-best seed 0 right on 186 images, k-means on 182: 4 discordant, p = 0.125
+    assert (
+        "| MNIST | 400 | valid-best | 0 | k-means (seed 0) | 0.9300 | 0.9100 | +2.00 | 4 | 0 | 0.12 | level |"
+        in (checks)
+    )
+    assert sum("k-means (seed 0)" in line for line in checks) == 3  # test-best's seed and valid-best's two
+    assert (
+        "k-means fitted and labelled on training images 0-49,999."
+        in text.split("## The validation search")[1]
+    )
+    # the one-pass screen is not set against it
+    assert not any("k-means" in line for line in section(text, "The one-pass screen"))

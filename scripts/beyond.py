@@ -29,6 +29,9 @@ repository:
   size with no search of its own takes MNIST's choice at the largest searched size up to
   its own, recognised by its settings (variant_settings); test scores never choose it. Every recorded variant is also set against dc2015's validation run of
   the same seed, image by image, so the page says how close each came.
+- results/beyond/baselines-DATASET-validation.json: k-means scored on the same validation
+  images (baselines.py --split validation; VALIDATION_BASELINE_COMMANDS), fitted as the
+  size's records were trained; each validation record is set against it too.
 - results/beyond/screen/NAME-seedK/: the same for the one-pass screen (50,000 examples),
   shown beside the validation search, never choosing.
 

@@ -19,6 +19,12 @@ mkdir "$tmp/elsewhere"
 cd "$tmp/elsewhere"
 "$tmp/venv/bin/stdp-mnist" configs
 "$tmp/venv/bin/python" -c "import stdp_mnist.sweep, stdp_mnist.report"  # the modules the commands import late
+# a variant config finds its base among the installed configs
+"$tmp/venv/bin/python" -c "
+from stdp_mnist.config import load_config
+cfg = load_config('homeostasis-400')
+assert (cfg.network.n_excitatory, cfg.training.passes, cfg.excitatory.theta_target_spikes) == (400, 3, 16.0), cfg
+"
 "$tmp/venv/bin/stdp-mnist" bench --sizes 20 --scale 0.02 --output bench.md  # needs nothing of the repository
 # the page of stdp-mnist serve ships as package data (served from the installed package)
 "$tmp/venv/bin/python" -c "

@@ -633,6 +633,50 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
 
 
+BASE_KEY = "base"  # a config file's top-level key naming the config it starts from
+MAX_BASE_CHAIN = 8  # configs a file may stack through base, itself included
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A config file's sections with its ``base`` resolved. ``base = "dc2015-400"`` (a
+    file relative to this one, or a shipped config's name) supplies every key the file
+    does not set itself, so a variant's config holds only what it changes; a base may
+    have a base of its own. Every failure is a one-line ConfigError naming the file."""
+    return _with_base(Path(path), ())
+
+
+def _with_base(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """``path``'s sections over its base's (``chain``: the files that led here)."""
+    data = read_toml(path)
+    if BASE_KEY not in data:
+        return data
+    base = data.pop(BASE_KEY)
+    if not isinstance(base, str):
+        raise ConfigError(
+            f"{path}: base: expected the name of a config (a file relative to this one, or a shipped name)"
+        )
+    try:
+        base_path = config_path(base, relative_to=path.parent).resolve()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: base: {exc}") from None
+    chain = (*chain, path.resolve())
+    if base_path in chain:
+        raise ConfigError(
+            f"{path}: base: {base} leads back to itself ({' -> '.join(p.name for p in (*chain, base_path))})"
+        )
+    if len(chain) >= MAX_BASE_CHAIN:
+        raise ConfigError(f"{path}: base: more than {MAX_BASE_CHAIN} configs stacked through base")
+    merged = _with_base(base_path, chain)
+    try:
+        config_from_dict(merged)  # a base's own errors are the base's
+    except ConfigError as exc:
+        raise ConfigError(f"{base_path} (the base of {path}): {exc}") from None
+    for name, values in data.items():
+        below = merged.get(name)
+        merged[name] = {**below, **values} if isinstance(below, dict) and isinstance(values, dict) else values
+    return merged
+
+
 def config_path(text: str | Path, sweep: bool = False, relative_to: Path | None = None) -> Path:
     """The config file that ``text`` names: a file (relative to the directory
     ``relative_to`` when given), or else a shipped config's name (``quick``,
@@ -646,8 +690,8 @@ def config_path(text: str | Path, sweep: bool = False, relative_to: Path | None 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Load a TOML config (a file, or a shipped config's name such as ``quick``; the
-    defaults when path is None) and apply overrides."""
-    data = read_toml(config_path(path)) if path is not None else {}
+    defaults when path is None), its base resolved, and apply overrides."""
+    data = read_config_file(config_path(path)) if path is not None else {}
     if path is not None:
         try:
             config_from_dict(data)  # the file alone: its own errors are the file's

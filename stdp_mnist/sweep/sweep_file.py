@@ -27,6 +27,7 @@ from ..config import (
     config_path,
     override_error,
     parse_override,
+    read_config_file,
     read_toml,
     unknown_key,
 )
@@ -206,7 +207,7 @@ def load_sweep(
         raise ConfigError(
             f"{path}: base is relative to the sweep file's folder ({path.parent}): {exc}"
         ) from None
-    base_data = read_toml(base)
+    base_data = read_config_file(base)
     seeds = _seeds(path, data, base_data)
     points = _grid(path, data) + _points(path, data) or [()]
     if len({repr(point) for point in points}) != len(points):

@@ -419,3 +419,96 @@ def test_validation_split_takes_any_schedule():
     cfg = Config().replace(training={"passes": 3, "shuffle": True}, evaluation=held_out)
     assert cfg.evaluation.split == "validation"
     load_config("dc2015-400", ["evaluation.split=validation", "evaluation.n_assign=50000"])
+
+
+# --- base: a config that starts from another ----------------------------------
+
+
+def test_base_supplies_the_keys_the_file_does_not_set(tmp_path):
+    write(tmp_path, "[network]\nn_excitatory = 40\n\n[training]\npasses = 2\n", "parent.toml")
+    child = write(tmp_path, 'base = "parent.toml"\n\n[training]\npasses = 5\n', "child.toml")
+    cfg = load_config(child)
+    assert (cfg.network.n_excitatory, cfg.training.passes) == (40, 5)
+
+
+def test_base_by_shipped_name_from_another_folder(tmp_path):
+    child = write(tmp_path, 'base = "dc2015-400"\n\n[excitatory]\ntheta_target_spikes = 8.0\n')
+    cfg = load_config(child)
+    assert cfg.replace(excitatory={"theta_target_spikes": 0.0}) == load_config(CONFIGS / "dc2015-400.toml")
+
+
+def test_a_base_may_have_a_base_and_set_overrides_beat_them_all(tmp_path):
+    write(tmp_path, "[network]\nn_excitatory = 40\n\n[training]\npasses = 2\n", "a.toml")
+    write(tmp_path, 'base = "a.toml"\n\n[training]\npasses = 3\n', "b.toml")
+    c = write(tmp_path, 'base = "b.toml"\n\n[run]\nseed = 7\n', "c.toml")
+    cfg = load_config(c, ["network.n_excitatory=30"])
+    assert (cfg.network.n_excitatory, cfg.training.passes, cfg.run.seed) == (30, 3, 7)
+
+
+def test_a_base_is_relative_to_the_file_not_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "[network]\nn_excitatory = 40\n", "parent.toml")
+    write(tmp_path / "sub", 'base = "parent.toml"\n', "child.toml")
+    monkeypatch.chdir(tmp_path)
+    assert load_config("sub/child.toml").network.n_excitatory == 40
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("base = 3\n", ["c.toml", "base", "expected the name"]),
+        ('base = "nowhere"\n', ["c.toml", "base", "nowhere", "not found"]),
+        ('base = "c.toml"\n', ["c.toml", "leads back to itself"]),
+    ],
+)
+def test_a_bad_base_is_a_one_line_error_naming_the_file(tmp_path, text, words):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert all(word in str(info.value) for word in words) and "\n" not in str(info.value)
+
+
+def test_a_cycle_through_two_files_is_named(tmp_path):
+    write(tmp_path, 'base = "b.toml"\n', "a.toml")
+    write(tmp_path, 'base = "a.toml"\n', "b.toml")
+    with pytest.raises(ConfigError, match=r"a.toml -> b.toml -> a.toml"):
+        load_config(tmp_path / "a.toml")
+
+
+def test_an_error_in_the_base_names_the_base(tmp_path):
+    write(tmp_path, "[network]\nn_excitatory = 0\n", "parent.toml")
+    child = write(tmp_path, 'base = "parent.toml"\n\n[network]\nn_excitatory = 40\n', "child.toml")
+    with pytest.raises(
+        ConfigError, match=r"parent.toml \(the base of .*child.toml\): .*network.n_excitatory"
+    ):
+        load_config(child)
+
+
+def differences(cfg: Config, other: Config) -> set[str]:
+    """The ``section.key`` names whose values differ between two configs."""
+    a, b = cfg.to_dict(), other.to_dict()
+    return {
+        f"{name}.{key}"
+        for name, values in a.items()
+        for key, value in values.items()
+        if b[name][key] != value
+    }
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.name)
+def test_a_shipped_config_with_a_base_holds_exactly_its_differences(path):
+    """What a variant changes is read off its file: every key it sets changes its base."""
+    data = tomllib.loads(path.read_text())
+    if "base" not in data:
+        return
+    own = {f"{name}.{key}" for name, values in data.items() if isinstance(values, dict) for key in values}
+    assert differences(load_config(path), load_config(data["base"])) == own
+
+
+def test_the_brian1_configs_change_the_numerics_alone():
+    """docs/FIDELITY.md sets each -brian1 row beside its default as the reference's
+    numerics and nothing else."""
+    numerics = {"simulation.integrator", "excitatory.refractory_ms"}
+    assert differences(load_config("dc2015-400-brian1"), load_config("dc2015-400")) == numerics | {
+        "stdp.timing"
+    }
+    assert differences(load_config("dc2015-1600-brian1"), load_config("dc2015-1600")) == numerics

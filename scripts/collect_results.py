@@ -22,8 +22,9 @@ included (results/README.md): a record of what the runs took, not a measure of t
 
 ``--all`` rewrites every generated file whose inputs are committed: the table and its
 README blocks, results/paired-tests.md (scripts/experiments/paired_tests.py),
-results/beyond.md (scripts/beyond.py) and results/benchmark-brian2.md
-(scripts/benchmarks/brian2_report.py, from results/benchmark/brian2.json). The
+results/beyond.md (scripts/beyond.py), results/benchmark-brian2.md
+(scripts/benchmarks/brian2_report.py, from results/benchmark/brian2.json) and
+results/stopping-point.md (scripts/experiments/stopping_point.py). The
 other generated reports in results/ were made from run directories that are not in
 the repository (NOT_REGENERATED names them); each says so in its first line, and
 ``--all`` leaves it as it is.
@@ -324,20 +325,22 @@ def not_regenerated_line(report: str) -> str:
 
 def regenerated_files() -> dict[Path, str]:
     """Every file ``--all`` writes, with the text it writes, from the committed records:
-    the table, the README blocks that quote it, the paired tests, results/beyond.md and
-    results/benchmark-brian2.md."""
+    the table, the README blocks that quote it, the paired tests, results/beyond.md,
+    results/benchmark-brian2.md and results/stopping-point.md."""
     sys.path.insert(0, str(ROOT / "scripts" / "benchmarks"))
     sys.path.insert(0, str(ROOT / "scripts" / "experiments"))
     sys.path.insert(0, str(ROOT / "scripts"))
     paired_tests = importlib.import_module("paired_tests")
     beyond = importlib.import_module("beyond")
     brian2_report = importlib.import_module("brian2_report")
+    stopping_point = importlib.import_module("stopping_point")
     generated = table()
     files = {TABLE: generated}
     files.update({home: with_table(home.read_text(), generated, home) for home in TABLE_HOMES})
     files[paired_tests.REPORT] = paired_tests.document()
     files[beyond.REPORT] = beyond.report()
     files[brian2_report.REPORT] = brian2_report.report()
+    files[stopping_point.REPORT] = stopping_point.report()
     return files
 
 
@@ -351,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
         "--all",
         action="store_true",
         help="rewrite every generated file whose inputs are committed (the table, its README blocks, "
-        "results/paired-tests.md, results/beyond.md, results/benchmark-brian2.md)",
+        "results/paired-tests.md, results/beyond.md, results/benchmark-brian2.md, results/stopping-point.md)",
     )
     args = parser.parse_args(argv)
     if args.record:

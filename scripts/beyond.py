@@ -57,6 +57,7 @@ from collect_results import (
     ROOT,
     grouped,
     mean_sd,
+    print_report,
     record_runs,
     run_metrics,
 )
@@ -535,10 +536,7 @@ def main(argv: list[str] | None = None) -> None:
     for runs_dir, records in ((args.record_validation, VALIDATION), (args.record_screen, SCREEN)):
         for record in record_runs(runs_dir, records, split="validation") if runs_dir else ():
             print(f"recorded {record.relative_to(ROOT)}", file=sys.stderr)
-    text = report()
-    print(text, end="")
-    if args.write:
-        REPORT.write_text(text)
+    print_report(report(), REPORT, args.write)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,13 @@ def is_finished(run: Path) -> bool:
     return n_images is not None and run_metrics(run).examples_trained == total_examples(cfg, n_images)
 
 
+def print_report(text: str, report: Path, write: bool) -> None:
+    """A generated report's command line: print the text, and write it to ``report`` when asked."""
+    print(text, end="")
+    if write:
+        report.write_text(text)
+
+
 def record_run(run: Path, records: Path, scored_labels: np.ndarray) -> Path:
     """Copy a finished run's record (small files only) into ``records/NAME``, with the
     labels of the images it was scored on (its evaluation split's)."""

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, grouped, run_metrics
+from collect_results import PREDICTIONS_FILE, READOUTS, RECORDS, ROOT, grouped, print_report, run_metrics
 from comparisons import PAPER_ACCURACY, format_p, mcnemar, paired_verdict
 
 from stdp_mnist.config import load_config
@@ -148,10 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="also write results/paired-tests.md")
     args = parser.parse_args(argv)
-    text = document()
-    print(text, end="")
-    if args.write:
-        REPORT.write_text(text)
+    print_report(document(), REPORT, args.write)
 
 
 if __name__ == "__main__":

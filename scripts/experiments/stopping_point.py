@@ -27,7 +27,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from collect_results import PREDICTIONS_FILE, RECORDS, ROOT, is_finished, record_run, run_metrics
+from collect_results import (
+    PREDICTIONS_FILE,
+    RECORDS,
+    ROOT,
+    is_finished,
+    print_report,
+    record_run,
+    run_metrics,
+)
 from comparisons import format_p, mcnemar, paired_verdict
 
 from stdp_mnist.config import load_config
@@ -163,10 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for run_dir in args.record:
         print(f"recorded {record(run_dir).relative_to(ROOT)}", file=sys.stderr)
-    text = report()
-    print(text, end="")
-    if args.write:
-        REPORT.write_text(text)
+    print_report(report(), REPORT, args.write)
 
 
 if __name__ == "__main__":

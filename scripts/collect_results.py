@@ -114,20 +114,26 @@ def record_run(run: Path, records: Path, scored_labels: np.ndarray) -> Path:
     return target
 
 
+def dataset_of(cfg, loaded: dict[tuple[str, str], Mnist]) -> Mnist:
+    """The data a run's config names, loaded once per dataset and directory into ``loaded``
+    however many runs ask for it."""
+    where = (cfg.data.name, cfg.data.dir)
+    if where not in loaded:
+        loaded[where] = load_configured(cfg)
+    return loaded[where]
+
+
 def record_runs(runs_dir: Path, records: Path = RECORDS, split: str = "test") -> list[Path]:
     """Record every finished run under ``runs_dir`` scored on ``split`` (the test images,
     or the validation split of the training images); returns the records written."""
     finished = [run for run in sorted(runs_dir.iterdir()) if run.is_dir() and is_finished(run)]
-    datasets: dict[tuple[str, str], Mnist] = {}  # each dataset loaded once
+    loaded: dict[tuple[str, str], Mnist] = {}
     recorded = []
     for run in finished:
         cfg = load_config(run / CONFIG_FILE)
         if cfg.evaluation.split != split:
             continue
-        where = (cfg.data.name, cfg.data.dir)
-        if where not in datasets:
-            datasets[where] = load_configured(cfg)
-        _, _, scored_labels = evaluation_split(cfg, datasets[where])
+        _, _, scored_labels = evaluation_split(cfg, dataset_of(cfg, loaded))
         recorded.append(record_run(run, records, scored_labels))
     return recorded
 

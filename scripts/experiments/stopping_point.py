@@ -31,6 +31,7 @@ from collect_results import (
     PREDICTIONS_FILE,
     RECORDS,
     ROOT,
+    dataset_of,
     is_finished,
     print_report,
     record_run,
@@ -40,7 +41,6 @@ from comparisons import format_p, mcnemar, paired_verdict
 
 from stdp_mnist.config import load_config
 from stdp_mnist.constants import VALIDATION_START
-from stdp_mnist.data import load_configured
 from stdp_mnist.rundir import CONFIG_FILE
 
 INPUTS = ROOT / "results" / "stopping-point"
@@ -88,15 +88,16 @@ def network(record: Path) -> Network:
     )
 
 
-def record(run_dir: Path, inputs: Path = INPUTS) -> Path:
-    """Copy a finished, test-scored run directory named RUN--LABEL into ``inputs``."""
+def record(run_dir: Path, loaded: dict | None = None, inputs: Path = INPUTS) -> Path:
+    """Copy a finished, test-scored run directory named RUN--LABEL into ``inputs``
+    (``loaded``: the datasets already loaded, shared by the runs recorded together)."""
     base = run_dir.name.split(SEPARATOR)[0]
     if SEPARATOR not in run_dir.name or not (RECORDS / base).is_dir():
         raise SystemExit(f"error: {run_dir}: name it RUN{SEPARATOR}LABEL, RUN a record in {RECORDS}")
     if not is_finished(run_dir):
         raise SystemExit(f"error: {run_dir}: not trained through its schedule and evaluated")
     cfg = load_config(run_dir / CONFIG_FILE)
-    test_labels = load_configured(cfg).test_labels
+    test_labels = dataset_of(cfg, {} if loaded is None else loaded).test_labels
     inputs.mkdir(parents=True, exist_ok=True)
     return record_run(run_dir, inputs, test_labels)
 
@@ -169,8 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--record", type=Path, nargs="+", default=[], metavar="RUN_DIR")
     parser.add_argument("--write", action="store_true", help=f"write {REPORT.relative_to(ROOT)}")
     args = parser.parse_args(argv)
+    loaded = {}
     for run_dir in args.record:
-        print(f"recorded {record(run_dir).relative_to(ROOT)}", file=sys.stderr)
+        print(f"recorded {record(run_dir, loaded).relative_to(ROOT)}", file=sys.stderr)
     print_report(report(), REPORT, args.write)
 
 

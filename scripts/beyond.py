@@ -114,6 +114,9 @@ class Row:
     labels: np.ndarray | None = None
     settings: tuple[tuple[str, str], ...] = ()  # variant_settings of its config; () for a baseline
     protocol: str = ""  # how its records were trained and labelled (validation_protocol); "" for a baseline
+    reference_numerics: bool = (
+        False  # the paper's network in the reference's numerics (is_reference_numerics)
+    )
 
     def cells(self) -> dict[str, str]:
         seeds = sorted({*self.all, *self.linear})
@@ -144,6 +147,21 @@ def variant_settings(cfg: Config) -> tuple[tuple[str, str], ...]:
 def is_paper_network(cfg: Config) -> bool:
     """The paper's network at its size: every model value the default's, but the seed."""
     return variant_settings(cfg) == variant_settings(Config())
+
+
+# The values in which the reference's own Brian 1 code ran the paper's network, as
+# configs/dc2015-*-brian1.toml set them (docs/FIDELITY.md): forward Euler, v not clamped,
+# Brian 1's STDP delay lookup.
+REFERENCE_NUMERICS = frozenset({"simulation.integrator", "excitatory.refractory_ms", "stdp.timing"})
+
+
+def is_reference_numerics(cfg: Config) -> bool:
+    """The paper's network in the reference's own numerics: it differs from the default
+    in some of REFERENCE_NUMERICS and in nothing else. Such a row stands beside dc2015 as
+    a fidelity row, not as a variant of the search."""
+    default = dict(variant_settings(Config()))
+    changed = {key for key, value in variant_settings(cfg) if default.get(key) != value}
+    return bool(changed) and changed <= REFERENCE_NUMERICS
 
 
 def validation_protocol(metrics: Evaluation) -> str:
@@ -189,6 +207,7 @@ def record_rows(records: Path = RECORDS, split: str = "test") -> list[Row]:
             linear={m.seed: m.accuracy_linear for m in metrics},
             settings=variant_settings(cfg),
             protocol=validation_protocol(metrics[0]) if split == "validation" else "",
+            reference_numerics=is_reference_numerics(cfg),
         )
         for run, m in zip(runs, metrics, strict=True):
             if (run / PREDICTIONS_FILE).is_file():
@@ -438,6 +457,15 @@ def report(
         "| " + " | ".join("---" for _ in COLUMNS) + " |",
     ]
     lines += ["| " + " | ".join(row.cells()[c] for c in COLUMNS) + " |" for row in rows]
+    fidelity = sorted({row.variant for row in rows if row.reference_numerics})
+    if fidelity:
+        lines += [
+            "",
+            f"{', '.join(f'`{name}`' for name in fidelity)}: the paper's network run in the reference's own "
+            "Brian 1 numerics (forward Euler, v not clamped, Brian 1's STDP delay lookup; docs/FIDELITY.md): "
+            "fidelity rows beside dc2015, not variants of the search, set against dc2015 and k-means in the "
+            "tests below as the variants are.",
+        ]
     lines += [
         "",
         "## Best variant against dc2015 and k-means",

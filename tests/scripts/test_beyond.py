@@ -277,6 +277,35 @@ def test_paper_network_is_recognised_by_its_model_values():
     assert not beyond.is_paper_network(Config().replace(stdp={"nu_post": 0.02}))
 
 
+def test_the_reference_numerics_are_a_fidelity_row_not_a_variant():
+    from stdp_mnist.config import Config, load_config
+
+    brian1 = load_config(REPO_ROOT / "configs" / "dc2015-400-brian1.toml")
+    assert beyond.is_reference_numerics(brian1)
+    assert beyond.is_reference_numerics(Config().replace(simulation={"integrator": "euler"}))
+    assert not beyond.is_reference_numerics(Config())
+    assert not beyond.is_reference_numerics(brian1.replace(stdp={"nu_post": 0.02}))
+
+
+def test_a_fidelity_row_is_named_as_one_under_the_table(inputs):
+    records = inputs[0]
+    assert "fidelity" not in beyond.report(*inputs)
+    make_record(
+        records,
+        "dc2015-400-euler-seed0",
+        400,
+        0,
+        0.8,
+        0.3,
+        ["simulation.integrator=euler"],
+        predictions=predictions_right_on(first(160)),
+    )
+    text = beyond.report(*inputs)
+    assert "| MNIST | 400 | dc2015-400-euler | 3 | 1 | 0.8000 | 0.8200 |" in table_rows(text)
+    assert "\n`dc2015-400-euler`: the paper's network run in the reference's own Brian 1 numerics" in text
+    assert "`valid-best`" not in text.split("\n## ", 1)[0]
+
+
 def test_committed_page_is_the_generated_one():
     assert (REPO_ROOT / "results" / "beyond.md").read_text() == beyond.report(), (
         "rerun python scripts/beyond.py --write"

@@ -296,6 +296,8 @@ NOT_REGENERATED = {
     "self-firing-at25k.md": "runs/dc2015-6400-at25k/ and runs/self-firing-6400-at25k/",
     "benchmark.md": "the raw timings of `stdp-mnist bench` and scripts/benchmarks/brian2_reference.py "
     "under runs/bench/, and the runs they timed",
+    "benchmark/speed-6400-against-b5b1dc4.md": "the timings of `python scripts/benchmark.py --sizes 6400 "
+    "--compare b5b1dc4 --no-brian2 --rounds 9 --scale 2` at 5a3d858, with every training run paused",
     "linear-readout.md": "the emission-time kernel's run directories it names (runs/quick-seed0, "
     "runs/quick400-20k, ...)",
     "rest-spikes.md": "the arrival-time kernel's runs/dc2015-100-seed0 to -seed2 and runs/dc2015-400-seed0",

@@ -114,9 +114,6 @@ class Row:
     labels: np.ndarray | None = None
     settings: tuple[tuple[str, str], ...] = ()  # variant_settings of its config; () for a baseline
     protocol: str = ""  # how its records were trained and labelled (validation_protocol); "" for a baseline
-    reference_numerics: bool = (
-        False  # the paper's network in the reference's numerics (is_reference_numerics)
-    )
 
     def cells(self) -> dict[str, str]:
         seeds = sorted({*self.all, *self.linear})
@@ -155,12 +152,12 @@ def is_paper_network(cfg: Config) -> bool:
 REFERENCE_NUMERICS = frozenset({"simulation.integrator", "excitatory.refractory_ms", "stdp.timing"})
 
 
-def is_reference_numerics(cfg: Config) -> bool:
-    """The paper's network in the reference's own numerics: it differs from the default
-    in some of REFERENCE_NUMERICS and in nothing else. Such a row stands beside dc2015 as
-    a fidelity row, not as a variant of the search."""
+def is_reference_numerics(settings: tuple[tuple[str, str], ...]) -> bool:
+    """Whether a config's variant_settings are the paper's network in the reference's own
+    numerics: they differ from the default's in some of REFERENCE_NUMERICS and in nothing
+    else. Such a row stands beside dc2015 as a fidelity row, not as a variant of the search."""
     default = dict(variant_settings(Config()))
-    changed = {key for key, value in variant_settings(cfg) if default.get(key) != value}
+    changed = {key for key, value in settings if default.get(key) != value}
     return bool(changed) and changed <= REFERENCE_NUMERICS
 
 
@@ -207,7 +204,6 @@ def record_rows(records: Path = RECORDS, split: str = "test") -> list[Row]:
             linear={m.seed: m.accuracy_linear for m in metrics},
             settings=variant_settings(cfg),
             protocol=validation_protocol(metrics[0]) if split == "validation" else "",
-            reference_numerics=is_reference_numerics(cfg),
         )
         for run, m in zip(runs, metrics, strict=True):
             if (run / PREDICTIONS_FILE).is_file():
@@ -457,7 +453,7 @@ def report(
         "| " + " | ".join("---" for _ in COLUMNS) + " |",
     ]
     lines += ["| " + " | ".join(row.cells()[c] for c in COLUMNS) + " |" for row in rows]
-    fidelity = sorted({row.variant for row in rows if row.reference_numerics})
+    fidelity = sorted({row.variant for row in rows if is_reference_numerics(row.settings)})
     if fidelity:
         lines += [
             "",

@@ -32,6 +32,7 @@ TRAINING_NAMES = [
     "quick",
     "search-100",
     "soft-bound-400",
+    "weight-l2-1600",
     "weight-l2-400",
 ]
 

@@ -1,6 +1,7 @@
 """Comparing classifiers, and comparing with the paper, for the reports of the scripts:
 the paper's accuracies, the exact McNemar test of two classifiers on the same images,
-its verdict, and how many neurons win any image.
+its verdict, how many neurons win any image, and the key under which a baseline's row
+is kept.
 
 A script in scripts/ imports this as ``comparisons`` (scripts/experiments/ first puts
 scripts/ on sys.path).
@@ -53,3 +54,33 @@ def paired_verdict(first_accuracy: float, second_accuracy: float, p: float) -> s
     if p >= SIGNIFICANCE:
         return "level"
     return "first ahead" if first_accuracy > second_accuracy else "second ahead"
+
+
+# The fields of a baselines row's cache key, in order, joined by "|" (scripts/experiments/
+# baselines.py writes the key, scripts/beyond.py reads the rows back): the row's name, its
+# size, what its features depend on (a seed or a network's digest), the row format's
+# version, the linear readout's validation images, its grid of C, its count transforms,
+# the images fitted on and those scored; then, where they apply, the dataset (not MNIST)
+# and "validation" (rows scored on the validation split).
+BASELINE_KEY_FIELDS = (
+    "name",
+    "n",
+    "features",
+    "version",
+    "n_validate",
+    "grid",
+    "transforms",
+    "fitted_on",
+    "scored",
+)
+
+
+def baseline_key(*values: object) -> str:
+    """A baselines row's cache key from the values of BASELINE_KEY_FIELDS, in order (and
+    the optional dataset and split after them)."""
+    return "|".join(str(value) for value in values)
+
+
+def baseline_key_fields(key: str) -> dict[str, str]:
+    """The named fields of a baselines row's cache key (the optional ones left out)."""
+    return dict(zip(BASELINE_KEY_FIELDS, key.split("|"), strict=False))

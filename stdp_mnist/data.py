@@ -517,6 +517,23 @@ class Mnist:
     test_images: np.ndarray  # uint8 (10000, 784)
     test_labels: np.ndarray  # uint8 (10000,)
 
+    def validation_split(self, n_train: int | None = None, start: int = VALIDATION_START) -> Mnist:
+        """The validation protocol's data, on which choices are made (never on the test
+        set): the first ``n_train`` (default ``start``) training images to train and label
+        on, and the training images from ``start`` on, scored in place of the test images."""
+        if len(self.train_images) <= start:
+            raise DataError(
+                f"the validation split scores training images {start:,} on, but there are only "
+                f"{len(self.train_images):,} training images"
+            )
+        n_train = start if n_train is None else n_train
+        return Mnist(
+            train_images=self.train_images[:n_train],
+            train_labels=self.train_labels[:n_train],
+            test_images=self.train_images[start:],
+            test_labels=self.train_labels[start:],
+        )
+
 
 def _load_split(data_dir: Path, images_name: str, labels_name: str) -> tuple[np.ndarray, np.ndarray]:
     paths = []

@@ -26,7 +26,6 @@ import numpy as np
 from . import kernel, linear, readout
 from .atomic import atomic_open
 from .config import Config
-from .constants import VALIDATION_START
 from .data import DataError, Mnist
 from .network import (
     STREAM_ASSIGN,
@@ -290,16 +289,11 @@ def evaluation_split(cfg: Config, data: Mnist) -> tuple[np.ndarray, np.ndarray, 
     labels are always the training labels' first rows)."""
     if cfg.evaluation.split == "test":
         return data.train_images, data.test_images, data.test_labels
-    if len(data.train_images) <= VALIDATION_START:
-        raise DataError(
-            f"evaluation.split: validation scores training images {VALIDATION_START:,} on, but there "
-            f"are only {len(data.train_images):,} training images"
-        )
-    return (
-        data.train_images[:VALIDATION_START],
-        data.train_images[VALIDATION_START:],
-        data.train_labels[VALIDATION_START:],
-    )
+    try:
+        held_out = data.validation_split()
+    except DataError as exc:
+        raise DataError(f"evaluation.split = validation: {exc}") from None
+    return held_out.train_images, held_out.test_images, held_out.test_labels
 
 
 def evaluate_network(

@@ -355,12 +355,7 @@ def validation_data(data: Mnist, train_images: int | None) -> Mnist:
             f"--train-images {n_train}: the validation split fits on 1 to {VALIDATION_START:,} training images "
             f"and scores those from {VALIDATION_START:,} on ({len(data.train_images):,} here)"
         )
-    return Mnist(
-        train_images=data.train_images[:n_train],
-        train_labels=data.train_labels[:n_train],
-        test_images=data.train_images[VALIDATION_START:],
-        test_labels=data.train_labels[VALIDATION_START:],
-    )
+    return data.validation_split(n_train, VALIDATION_START)
 
 
 def measure(
@@ -393,15 +388,21 @@ def measure(
         raise ConfigError(f"--n-validate {n_validate}: must be between 1 and {len(data.train_images) - 1}")
     train_pixels, test_pixels = data.train_images, data.test_images
     rows_cache = RowCache(cache)
-    protocol = f"{ROW_VERSION}|{n_validate}|{GRID_C}|{TRANSFORMS}|{len(train_pixels)}|{len(test_pixels)}"
-    protocol += "" if dataset == "mnist" else f"|{dataset}"  # MNIST's cached rows keep their keys
-    protocol += "" if split == "test" else "|validation"
+    protocol = [ROW_VERSION, n_validate, GRID_C, TRANSFORMS, len(train_pixels), len(test_pixels)]
+    protocol += [] if dataset == "mnist" else [dataset]  # MNIST's cached rows keep their keys
+    protocol += [] if split == "test" else ["validation"]
 
-    def row(name: str, n: int | None, key: str, compute: Callable[[], dict]) -> list[dict]:
+    def row(name: str, n: int | None, features: str, compute: Callable[[], dict]) -> list[dict]:
         if name not in wanted:
             return []
         log(f"{name}, N = {n or 784} ...")
-        return [{"name": name, "n": n, **rows_cache.get(f"{name}|{n}|{key}|{protocol}", compute)}]
+        return [
+            {
+                "name": name,
+                "n": n,
+                **rows_cache.get(comparisons.baseline_key(name, n, features, *protocol), compute),
+            }
+        ]
 
     rows = [
         *row(

@@ -61,7 +61,7 @@ from collect_results import (
     record_runs,
     run_metrics,
 )
-from comparisons import SIGNIFICANCE, format_p, mcnemar, paired_verdict
+from comparisons import SIGNIFICANCE, baseline_key_fields, format_p, mcnemar, paired_verdict
 
 from stdp_mnist.config import Config, load_config
 from stdp_mnist.constants import VALIDATION_START
@@ -141,9 +141,13 @@ def variant_settings(cfg: Config) -> tuple[tuple[str, str], ...]:
     )
 
 
+# The paper's network's variant_settings: what every row is told apart from.
+PAPER_SETTINGS = variant_settings(Config())
+
+
 def is_paper_network(cfg: Config) -> bool:
     """The paper's network at its size: every model value the default's, but the seed."""
-    return variant_settings(cfg) == variant_settings(Config())
+    return variant_settings(cfg) == PAPER_SETTINGS
 
 
 # The values in which the reference's own Brian 1 code ran the paper's network, as
@@ -156,7 +160,7 @@ def is_reference_numerics(settings: tuple[tuple[str, str], ...]) -> bool:
     """Whether a config's variant_settings are the paper's network in the reference's own
     numerics: they differ from the default's in some of REFERENCE_NUMERICS and in nothing
     else. Such a row stands beside dc2015 as a fidelity row, not as a variant of the search."""
-    default = dict(variant_settings(Config()))
+    default = dict(PAPER_SETTINGS)
     changed = {key for key, value in settings if default.get(key) != value}
     return bool(changed) and changed <= REFERENCE_NUMERICS
 
@@ -216,7 +220,7 @@ def record_rows(records: Path = RECORDS, split: str = "test") -> list[Row]:
 
 def baseline_rows(inputs: Path = INPUTS, split: str = "test") -> list[Row]:
     """The k-means and random-projection rows of each dataset's baselines file (keys
-    ``name|N|...`` as baselines.py's RowCache writes them; seed 0, one run each): scored
+    comparisons.BASELINE_KEY_FIELDS; seed 0, one run each): scored
     on the test images, or with ``split`` "validation" those of baselines.py --split
     validation (baselines-DATASET-validation.json), each with the training images it
     was fitted on as its protocol."""
@@ -228,12 +232,15 @@ def baseline_rows(inputs: Path = INPUTS, split: str = "test") -> list[Row]:
         if not path.is_file():
             continue
         for key, values in json.loads(path.read_text()).items():
-            name, n, *rest = key.split("|")
+            fields = baseline_key_fields(key)
+            name = fields["name"]
             if name not in BASELINE_ROWS:
                 continue
-            row = Row(dataset, int(n), BASELINE_ROWS[name], "-", all={}, linear={})
-            if split == "validation":  # rest: seed, version, n_validate, grid, transforms, fitted on, scored
-                row.protocol = f"{name} fitted and labelled on training images 0-{int(rest[5]) - 1:,}"
+            row = Row(dataset, int(fields["n"]), BASELINE_ROWS[name], "-", all={}, linear={})
+            if split == "validation":
+                row.protocol = (
+                    f"{name} fitted and labelled on training images 0-{int(fields['fitted_on']) - 1:,}"
+                )
             if "voting" in values:
                 row.all[0] = values["voting"]
                 digits = values["voting_predictions"].encode("ascii")
@@ -458,9 +465,10 @@ def report(
         lines += [
             "",
             f"{', '.join(f'`{name}`' for name in fidelity)}: the paper's network run in the reference's own "
-            "Brian 1 numerics (forward Euler, v not clamped, Brian 1's STDP delay lookup; docs/FIDELITY.md): "
-            "fidelity rows beside dc2015, not variants of the search, set against dc2015 and k-means in the "
-            "tests below as the variants are.",
+            "Brian 1 numerics (forward Euler, v not clamped, Brian 1's STDP delay lookup; docs/FIDELITY.md), "
+            "all of those that apply at its size or, where the name ends in -euler, -unclamped or -lookup, "
+            "that one alone: fidelity rows beside dc2015, not variants of the search, set against dc2015 and "
+            "k-means in the tests below as the variants are.",
         ]
     lines += [
         "",

@@ -929,7 +929,9 @@ def configs_command(name: str | None) -> None:
         click.echo(path.read_text(), nl=False)
         return
     click.echo(f"shipped configs (in {shipped_dir()}):")
+    listed = {sweeps: shipped_configs(sweeps=sweeps) for sweeps in (False, True)}
+    width = max(len(config) for configs in listed.values() for config in configs)  # names in one column
     for kind, sweeps in (("train --config NAME", False), ("sweep NAME", True)):
         click.echo(f"  for stdp-mnist {kind}:")
-        for config, path in shipped_configs(sweeps=sweeps).items():
-            click.echo(f"    {config:<24s} {description(path)}")
+        for config, path in listed[sweeps].items():
+            click.echo(f"    {config:<{width}s} {description(path)}")

@@ -9,8 +9,9 @@ scripts/collect_results.py --record) and prints, as markdown:
 - per seed, each paper config (dc2015-N) against the next larger one recorded with
   that seed (same readout): two networks, not two configs, since the seed spread is
   not in the test;
-- per seed, each dc2015-N-brian1 config (the reference's Brian 1 numerics) against
-  dc2015-N, where both are recorded;
+- per seed, each dc2015-N-brian1 config (the reference's Brian 1 numerics) and each
+  dc2015-N-brian1-PART (one of them alone) against dc2015-N, and each PART against
+  dc2015-N-brian1, where both are recorded;
 - per config, its seeds against the paper's figure (each seed's accuracy with its
   binomial standard error, and how many seeds lie above the paper).
 A McNemar test counts the test images that exactly one of the two gets right (b and c)
@@ -80,6 +81,16 @@ def seed_pairs(groups: dict[str, list[Path]], first: str, second: str) -> list[s
     return lines
 
 
+def brian1_readings(groups: dict[str, list[Path]], paper_config: str) -> list[str]:
+    """The recorded configs that run ``paper_config`` in some of the reference's Brian 1
+    numerics: PAPER-brian1 (all of them) first, then PAPER-brian1-PART (one alone) by name."""
+    prefix = paper_config + BRIAN1_SUFFIX
+    return sorted(
+        (name for name in groups if name == prefix or name.startswith(prefix + "-")),
+        key=lambda name: (name != prefix, name),
+    )
+
+
 def report(records: Path = RECORDS) -> str:
     groups = grouped(records)
     runs = [run for name in groups for run in groups[name]]
@@ -103,11 +114,26 @@ def report(records: Path = RECORDS) -> str:
     paper_sizes = [name for name in by_size if PAPER_CONFIG.fullmatch(name)]
     for smaller, larger in itertools.pairwise(paper_sizes):
         lines += seed_pairs(groups, smaller, larger)
-    brian1 = [name for name in paper_sizes if name + BRIAN1_SUFFIX in groups]
+    brian1 = [(reading, name) for name in paper_sizes for reading in brian1_readings(groups, name)]
     if brian1:
-        lines += ["", "## The reference's Brian 1 numerics against the default, seed by seed", "", HEADER]
-        for name in brian1:
-            lines += seed_pairs(groups, name + BRIAN1_SUFFIX, name)
+        lines += [
+            "",
+            "## The reference's Brian 1 numerics against the default, seed by seed",
+            "",
+            "dc2015-N-brian1 runs all three of Brian 1's numerics (forward Euler, v not clamped, its STDP "
+            "lookup) where they apply at that size; dc2015-N-brian1-euler, -unclamped and -lookup run one of "
+            "them alone.",
+            "",
+            HEADER,
+        ]
+        for reading, name in brian1:
+            lines += seed_pairs(groups, reading, name)
+    parts = [(reading, name + BRIAN1_SUFFIX) for reading, name in brian1 if reading != name + BRIAN1_SUFFIX]
+    parts = [(part, whole) for part, whole in parts if whole in groups]
+    if parts:
+        lines += ["", "## One of Brian 1's numerics alone against all of them, seed by seed", "", HEADER]
+        for part, whole in parts:
+            lines += seed_pairs(groups, part, whole)
     lines += [
         "",
         "## Against the paper, seed by seed",

@@ -19,8 +19,12 @@ ROOT = REPO_ROOT
 CONFIGS = ROOT / "configs"
 TRAINING_NAMES = [
     "dc2015-100",
-    "dc2015-1600-brian1",  # sorted by file name: "-" before "."
+    "dc2015-1600-brian1-unclamped",  # sorted by file name: "-" before "."
+    "dc2015-1600-brian1",
     "dc2015-1600",
+    "dc2015-400-brian1-euler",
+    "dc2015-400-brian1-lookup",
+    "dc2015-400-brian1-unclamped",
     "dc2015-400-brian1",
     "dc2015-400",
     "dc2015-6400",

@@ -110,6 +110,7 @@ def test_paired_tests_compare_sizes_among_the_defaults_and_brian1_with_its_defau
         ("dc2015-100-seed0", 100, None, 8000),
         ("dc2015-400-seed0", 400, None, 9000),
         ("dc2015-400-brian1-seed0", 400, "dc2015-400-brian1", 8500),
+        ("dc2015-400-brian1-euler-seed0", 400, "dc2015-400-brian1-euler", 8800),
     ]:
         run = make_record(tmp_path, name, size, 0, n_right / 10000, 0.1, config=config)
         predicted = labels.copy()
@@ -125,6 +126,12 @@ def test_paired_tests_compare_sizes_among_the_defaults_and_brian1_with_its_defau
         "| dc2015-400-brian1-seed0 all | dc2015-400-seed0 all | 0.8500 | 0.9000 | -5.00 | 0 | 500 |" in brian1
     )
     assert "| dc2015-400-brian1 | 0.870 | 1 | 0.8500 ± 0.0036 | 0 of 1 |" in brian1  # against the paper
+    # one of the numerics alone follows the whole reading, against the same default
+    part = "| dc2015-400-brian1-euler-seed0 all | dc2015-400-seed0 all | 0.8800 | 0.9000 | -2.00 | 0 | 200 |"
+    assert part in brian1
+    assert brian1.index("| dc2015-400-brian1-seed0 all") < brian1.index(part)
+    whole = "| dc2015-400-brian1-euler-seed0 all | dc2015-400-brian1-seed0 all | 0.8800 | 0.8500 | +3.00 | 300 | 0 |"
+    assert whole in brian1.split("## One of Brian 1's numerics alone against all of them")[1]
 
 
 def test_only_mnist_runs_are_set_against_the_paper(tmp_path):

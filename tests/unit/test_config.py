@@ -512,3 +512,15 @@ def test_the_brian1_configs_change_the_numerics_alone():
         "stdp.timing"
     }
     assert differences(load_config("dc2015-1600-brian1"), load_config("dc2015-1600")) == numerics
+    assert differences(load_config("dc2015-1600-brian1-unclamped"), load_config("dc2015-1600")) == {
+        "excitatory.refractory_ms"
+    }
+    # the three parts of dc2015-400-brian1, one at a time
+    for part, key in [
+        ("euler", "simulation.integrator"),
+        ("unclamped", "excitatory.refractory_ms"),
+        ("lookup", "stdp.timing"),
+    ]:
+        one = load_config(f"dc2015-400-brian1-{part}")
+        assert differences(one, load_config("dc2015-400")) == {key}
+        assert differences(one, load_config("dc2015-400-brian1")) == (numerics | {"stdp.timing"}) - {key}

@@ -118,9 +118,12 @@ def test_a_config_not_found_lists_the_shipped_names(tmp_path, monkeypatch):
 def test_configs_command_lists_every_shipped_config_with_its_description():
     result = invoke("configs")
     assert result.exit_code == 0, result.output
-    for name, path in shipped_configs().items():
+    columns = set()
+    for name, path in {**shipped_configs(), **shipped_configs(sweeps=True)}.items():
         line = next(line for line in result.stdout.splitlines() if line.split()[:1] == [name])
         assert description(path) and description(path) in line
+        columns.add(line.index(description(path)))
+    assert len(columns) == 1, "the descriptions start in one column, after the longest name"
     shown = invoke("configs", "quick")
     assert shown.exit_code == 0 and shown.stdout == (CONFIGS / "quick.toml").read_text()
     assert invoke("configs", "seeds-100").stdout == (CONFIGS / "sweeps" / "seeds-100.toml").read_text()

@@ -81,12 +81,23 @@ def seed_pairs(groups: dict[str, list[Path]], first: str, second: str) -> list[s
     return lines
 
 
+def dataset_of(runs: list[Path]) -> str:
+    """The dataset a config's recorded runs were trained and tested on."""
+    return load_config(runs[0] / CONFIG_FILE).data.name
+
+
 def brian1_readings(groups: dict[str, list[Path]], paper_config: str) -> list[str]:
     """The recorded configs that run ``paper_config`` in some of the reference's Brian 1
-    numerics: PAPER-brian1 (all of them) first, then PAPER-brian1-PART (one alone) by name."""
+    numerics, on its dataset (their test images are its): PAPER-brian1 (all of them)
+    first, then PAPER-brian1-PART (one alone) by name."""
     prefix = paper_config + BRIAN1_SUFFIX
+    dataset = dataset_of(groups[paper_config])
     return sorted(
-        (name for name in groups if name == prefix or name.startswith(prefix + "-")),
+        (
+            name
+            for name in groups
+            if (name == prefix or name.startswith(prefix + "-")) and dataset_of(groups[name]) == dataset
+        ),
         key=lambda name: (name != prefix, name),
     )
 

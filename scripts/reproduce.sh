@@ -7,8 +7,8 @@
 # dc2015-400-brian1-unclamped dc2015-400-brian1-lookup dc2015-1600-brian1-unclamped;
 # default: all ten). The -brian1 configs are the reference's Brian 1 numerics taken
 # literally (docs/FIDELITY.md): seeds 0-2 at 400 neurons, seed 0 at 1,600; the
-# -brian1-PART configs run one of those numerics alone (seeds 0-2 at 400 neurons, seed
-# 0 at 1,600). Trained by
+# -brian1-PART configs run one of those numerics alone (seeds 0-2 at 400 neurons, 0-1
+# at 1,600). Trained by
 #   bash scripts/reproduce.sh dc2015-400-brian1 dc2015-1600-brian1
 #   bash scripts/reproduce.sh dc2015-400-brian1-euler dc2015-400-brian1-unclamped \
 #     dc2015-400-brian1-lookup dc2015-1600-brian1-unclamped
@@ -27,7 +27,7 @@ PY=${PYTHON:-.venv/bin/python}
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(quick dc2015-100 dc2015-400 dc2015-1600 dc2015-400-brian1 dc2015-1600-brian1
   dc2015-400-brian1-euler dc2015-400-brian1-unclamped dc2015-400-brian1-lookup dc2015-1600-brian1-unclamped)
-seeds_for() { case "$1" in dc2015-100) echo "0 1 2 3 4 5 6 7 8 9";; dc2015-1600-brian1*) echo 0;; *) echo "0 1 2";; esac; }
+seeds_for() { case "$1" in dc2015-100) echo "0 1 2 3 4 5 6 7 8 9";; dc2015-1600-brian1) echo 0;; dc2015-1600-brian1-unclamped) echo "0 1";; *) echo "0 1 2";; esac; }
 revision() { echo "$(git rev-parse HEAD)$(git diff --quiet HEAD -- stdp_mnist || echo ' +local changes')"; }
 for name in "${names[@]}"; do
   for seed in $(seeds_for "$name"); do

@@ -159,7 +159,7 @@ def report(records: Path = RECORDS) -> str:
     for name in (name for name in by_size if name.startswith("dc2015-")):
         metrics = [run_metrics(run) for run in groups[name]]
         n = metrics[0].n_excitatory
-        dataset = load_config(groups[name][0] / CONFIG_FILE).data.name
+        dataset = dataset_of(groups[name])
         if n not in PAPER_ACCURACY or metrics[0].n_assign != 60000 or dataset != "mnist":
             continue  # the paper's figures are MNIST's, on its full protocol
         per_seed = ", ".join(
